@@ -1,0 +1,51 @@
+"""Errors a user can act on.
+
+::
+
+    SeedfeedError(message, hint)      anything the CLI reports as "error: ... / hint: ..."
+    ├── ConfigError                   a config file or command-line option is wrong
+    ├── DocumentError                 one document cannot be read or parsed; it is skipped
+    ├── FetchError                    one URL could not be fetched; its items are kept
+    ├── OutputError                   output or state could not be written
+    └── LockedError                   another run holds the lock
+
+Bugs are not SeedfeedErrors: they propagate.
+"""
+
+from __future__ import annotations
+
+
+class SeedfeedError(Exception):
+    """An error with a message naming the file, key or URL, and a hint saying what to do."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(SeedfeedError):
+    pass
+
+
+class DocumentError(SeedfeedError):
+    pass
+
+
+class FetchError(SeedfeedError):
+    """A URL could not be fetched. ``status`` is the HTTP status when there was a response."""
+
+    def __init__(self, message: str, hint: str = "", status: int | None = None) -> None:
+        super().__init__(message, hint)
+        self.status = status
+
+
+class OutputError(SeedfeedError):
+    pass
+
+
+class LockedError(SeedfeedError):
+    pass

@@ -1,0 +1,112 @@
+"""Make untrusted text and HTML safe to publish in XML feeds and item pages.
+
+HTML goes through nh3 (the Rust *ammonia* allowlist sanitizer): only known-safe tags, attributes and URL
+schemes survive, so script, style, iframe, object, embed, form, event handlers and ``javascript:`` /
+``vbscript:`` / ``data:`` URLs are removed whatever their spelling. Relative URLs are made absolute
+against the document's address, ``srcset`` included.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+from urllib.parse import urljoin
+
+import nh3
+
+#: Characters XML 1.0 forbids (C0 controls except tab/newline/CR, surrogates, U+FFFE/U+FFFF).
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+_TAGS = (set(nh3.ALLOWED_TAGS) - {"map", "area", "center", "acronym", "strike", "tt"}) | {
+    "picture", "source", "tfoot", "main", "section",
+}
+_ATTRIBUTES: dict[str, set[str]] = {
+    "a": {"href", "hreflang", "title"},
+    "img": {"src", "srcset", "sizes", "alt", "title", "width", "height"},
+    "source": {"srcset", "sizes", "type", "media"},
+    "blockquote": {"cite"},
+    "q": {"cite"},
+    "del": {"cite", "datetime"},
+    "ins": {"cite", "datetime"},
+    "time": {"datetime"},
+    "ol": {"start", "reversed", "type"},
+    "li": {"value"},
+    "td": {"colspan", "rowspan", "headers"},
+    "th": {"colspan", "rowspan", "headers", "scope"},
+    "abbr": {"title"},
+    "code": {"class"},  # language-xxx from Markdown fences
+    "*": {"lang", "dir"},
+}
+_SCHEMES = {"http", "https", "mailto", "tel", "ftp", "ftps"}
+# Removed together with their content, not unwrapped.
+_DROP_WITH_CONTENT = {"script", "style", "template", "noscript", "iframe", "object", "embed", "svg", "math",
+                      "form", "select", "textarea", "button", "head", "title"}
+
+
+def strip_xml_illegal(text: str) -> str:
+    """Remove characters that may not appear in an XML 1.0 document."""
+    return _XML_ILLEGAL.sub("", text)
+
+
+def _resolve_srcset(value: str, base: str) -> str:
+    out = []
+    for candidate in value.split(","):
+        parts = candidate.strip().split()
+        if not parts:
+            continue
+        url = urljoin(base, parts[0]) if base else parts[0]
+        if url.split(":", 1)[0].lower() not in ("http", "https") and ":" in url.split("/", 1)[0]:
+            continue  # javascript:, data: and friends
+        out.append(" ".join([url, *parts[1:]]))
+    return ", ".join(out)
+
+
+@functools.lru_cache(maxsize=64)
+def _cleaner(base_url: str) -> nh3.Cleaner:
+    def attribute_filter(tag: str, attr: str, value: str) -> str | None:
+        if attr == "srcset":
+            return _resolve_srcset(value, base_url) or None
+        if attr == "class":
+            return value if value.startswith("language-") and " " not in value else None
+        return value
+
+    return nh3.Cleaner(
+        tags=_TAGS,
+        clean_content_tags=_DROP_WITH_CONTENT,
+        attributes=_ATTRIBUTES,
+        attribute_filter=attribute_filter,
+        url_schemes=_SCHEMES,
+        link_rel="noopener noreferrer",
+        url_relative=("rewrite_with_base", base_url) if base_url else "pass_through",
+        strip_comments=True,
+    )
+
+
+def sanitize_html(fragment: str, base_url: str = "") -> str:
+    """Return ``fragment`` reduced to safe HTML, with URLs absolute against ``base_url`` (when given)."""
+    if not fragment:
+        return ""
+    return strip_xml_illegal(_cleaner(base_url).clean(strip_xml_illegal(fragment))).strip()
+
+
+_TAG = re.compile(r"<[^>]*>")
+_BLOCK_END = re.compile(r"</(p|div|h[1-6]|li|blockquote|pre|tr|section|article|figure|figcaption)>|<br\s*/?>", re.I)
+_SPACES = re.compile(r"[ \t\r\f\v]+")
+_BLANKS = re.compile(r"\n\s*\n+")
+
+
+def html_to_text(fragment: str) -> str:
+    """Plain text of an (already sanitized) HTML fragment: one block per paragraph, entities decoded."""
+    text = _BLOCK_END.sub("\n\n", fragment)
+    text = html.unescape(_TAG.sub("", text))
+    text = _SPACES.sub(" ", text)
+    text = "\n".join(line.strip() for line in text.split("\n"))
+    return _BLANKS.sub("\n\n", text).strip()
+
+
+def plain_text(text: str) -> str:
+    """A one-line plain-text field (title, author): tags removed, whitespace collapsed, XML-legal."""
+    if "<" in text and ">" in text:
+        text = html.unescape(_TAG.sub("", text))
+    return strip_xml_illegal(" ".join(text.split()))

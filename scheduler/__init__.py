@@ -1,0 +1,1 @@
+"""Decides *when* the pipeline in :mod:`feeds` runs: the daemon, schedules, file watching, serving."""
