@@ -1,0 +1,343 @@
+"""Benchmark ``feeds.extraction.extract_page`` on the extraction-dev sets.
+
+Data and scoring rules: ``/work/shared/extraction-dev/README.md`` (scrapinghub Article Extraction Benchmark,
+MIT; WCXB v1.0 development set, Copyright (c) 2026 Murrough Foley, CC-BY-4.0). The reference figures printed
+beside ours are copied from that README ("Reference scores", measured 2026-11-29).
+
+Usage::
+
+    python bench/extraction.py                      # both sets, full table
+    python bench/extraction.py --set wcxb --limit 200 --jobs 2
+    python bench/extraction.py --set wcxb --show-misses title --limit 300
+    python bench/extraction.py --dump /tmp/extraction-dump     # one JSON per page: ours + truth + scores
+
+Scoring (as the README describes): words are maximal ``\\w+`` runs; the body is compared as multisets of
+4-word shingles (a text of 1-3 words is one shingle); P is the mean precision over pages with at least one
+extracted shingle, R the mean recall over pages whose truth has a shingle, F1 = 2PR/(P+R) from the means.
+Title: same NFKC + casefold word sequence. Date: same calendar day as written in the ISO string. Author:
+equal word sequences or one contains the other (an extraction over 100 characters only if equal).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import multiprocessing
+import os
+import re
+import statistics
+import sys
+import time
+import unicodedata
+from collections import Counter, defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+DATA = Path(os.environ.get("EXTRACTION_DEV", "/work/shared/extraction-dev"))
+WCXB_EXCLUDED = {"2863", "3035"}  # identical HTML to 0670 / 0463 (README, section 2)
+TYPES = ["article", "documentation", "forum", "listing", "service", "collection", "product"]
+
+# Reference figures from /work/shared/extraction-dev/README.md, "Reference scores".
+# name: (sh F1, P, R, wcxb F1, P, R, title, date, author, ms/page)
+REFERENCE = {
+    "trafilatura, defaults": (0.953, 0.928, 0.978, 0.817, 0.820, 0.813, 0.512, 0.834, 0.683, 63),
+    "trafilatura, no comments": (0.960, 0.942, 0.978, 0.820, 0.829, 0.811, 0.512, 0.834, 0.683, 62),
+    "readability-lxml": (0.954, 0.935, 0.974, 0.733, 0.805, 0.672, 0.633, None, None, 45),
+    "newspaper3k": (0.894, 0.906, 0.882, 0.660, 0.818, 0.554, 0.671, 0.468, 0.386, 73),
+    "goose3": (0.875, 0.931, 0.825, 0.639, 0.812, 0.527, 0.559, 0.589, 0.471, 111),
+    "all <p> text": (0.837, 0.794, 0.886, 0.663, 0.690, 0.638, 0.201, None, None, 22),
+    "whole page text": (0.665, 0.499, 0.994, 0.717, 0.574, 0.953, 0.201, None, None, 29),
+    "trafilatura extract_metadata": (None, None, None, None, None, None, 0.515, 0.842, 0.684, 27),
+    "htmldate original_date=True": (None, None, None, None, None, None, None, 0.842, None, 14),
+}
+# Body F1 per wcxb page type, same order as TYPES.
+REFERENCE_TYPES = {
+    "trafilatura, defaults": (0.928, 0.906, 0.708, 0.571, 0.753, 0.549, 0.624),
+    "trafilatura, no comments": (0.934, 0.906, 0.700, 0.568, 0.753, 0.549, 0.630),
+    "readability-lxml": (0.900, 0.827, 0.537, 0.337, 0.591, 0.400, 0.423),
+    "newspaper3k": (0.852, 0.782, 0.336, 0.269, 0.351, 0.343, 0.306),
+    "goose3": (0.812, 0.648, 0.382, 0.290, 0.432, 0.338, 0.375),
+    "all <p> text": (0.792, 0.731, 0.459, 0.414, 0.605, 0.407, 0.413),
+    "whole page text": (0.806, 0.819, 0.595, 0.598, 0.680, 0.472, 0.408),
+}
+# name: (article title, article date, article author, forum date, forum author)
+REFERENCE_META = {
+    "trafilatura bare_extraction": (0.551, 0.849, 0.733, 0.750, 0.408),
+    "readability-lxml": (0.717, None, None, None, None),
+    "newspaper3k": (0.747, 0.476, 0.447, 0.442, 0.019),
+    "goose3": (0.662, 0.597, 0.491, 0.567, 0.340),
+    "trafilatura extract_metadata": (0.551, 0.850, 0.735, 0.798, 0.408),
+    "htmldate original_date=True": (None, 0.850, None, 0.798, None),
+}
+
+_WORD = re.compile(r"\w+")
+
+
+# ----------------------------------------------------------------------------------------------- scoring
+def words(text: str | None) -> list[str]:
+    return _WORD.findall(text or "")
+
+
+def shingles(text: str | None) -> Counter:
+    w = words(text)
+    if not w:
+        return Counter()
+    if len(w) < 4:
+        return Counter([tuple(w)])
+    return Counter(tuple(w[i:i + 4]) for i in range(len(w) - 3))
+
+
+def body_pr(extracted: str, truth: str) -> tuple[float | None, float | None]:
+    """(precision or None when nothing was extracted, recall or None when the truth is empty)."""
+    e, t = shingles(extracted), shingles(truth)
+    match = sum((e & t).values())
+    p = match / sum(e.values()) if e else None
+    r = match / sum(t.values()) if t else None
+    return p, r
+
+
+def norm_words(text: str | None) -> list[str]:
+    return words(unicodedata.normalize("NFKC", text or "").casefold())
+
+
+def title_ok(extracted: str | None, truth: str | None) -> bool:
+    return norm_words(extracted) == norm_words(truth)
+
+
+def date_ok(extracted: str | None, truth: str | None) -> bool:
+    if not extracted or not re.match(r"\d{4}-\d{2}-\d{2}", extracted):
+        return False
+    return extracted[:10] == (truth or "")[:10]
+
+
+def _contains(big: list[str], small: list[str]) -> bool:
+    n = len(small)
+    return n > 0 and any(big[i:i + n] == small for i in range(len(big) - n + 1))
+
+
+def author_ok(extracted: str | None, truth: str | None) -> bool:
+    a, b = norm_words(extracted), norm_words(truth)
+    if not a or not b:
+        return False
+    if a == b:
+        return True
+    if len(extracted or "") > 100:
+        return False
+    return _contains(a, b) or _contains(b, a)
+
+
+def f1(p: float, r: float) -> float:
+    return 2 * p * r / (p + r) if p + r else 0.0
+
+
+# ----------------------------------------------------------------------------------------------- running
+def load_set(name: str) -> list[dict]:
+    folder = DATA / ("scrapinghub" if name == "scrapinghub" else "wcxb-dev")
+    truth = json.loads((folder / "ground-truth.json").read_text(encoding="utf-8"))
+    pages = []
+    for pid in sorted(truth):
+        rec = truth[pid]
+        if name == "scrapinghub":
+            pages.append({"set": name, "id": pid, "url": rec.get("url"), "type": "article",
+                          "body": rec.get("articleBody") or ""})
+            continue
+        if pid in WCXB_EXCLUDED or not rec.get("main_content"):
+            continue
+        pages.append({"set": name, "id": pid, "url": rec.get("url"), "type": rec["page_type"],
+                      "body": rec["main_content"], "title": rec.get("title"),
+                      "date": rec.get("publish_date"), "author": rec.get("author")})
+    for p in pages:
+        p["path"] = str(folder / "html" / f"{p['id']}.html.gz")
+    return pages
+
+
+def run_one(page: dict) -> dict:
+    from feeds.extraction import extract_page, page_to_json
+
+    with gzip.open(page["path"], "rt", encoding="utf-8", errors="replace") as fh:
+        html = fh.read()
+    t0 = time.process_time()
+    try:
+        result = page_to_json(extract_page(html, page["url"]))
+        error = None
+    except Exception as exc:  # noqa: BLE001 - a crash is scored as empty, and reported
+        result, error = {}, f"{type(exc).__name__}: {exc}"
+    ms = (time.process_time() - t0) * 1000
+    p, r = body_pr(result.get("body_text") or "", page["body"])
+    out = {"id": page["id"], "set": page["set"], "type": page["type"], "ms": ms, "p": p, "r": r,
+           "error": error, "got": result}
+    if page["set"] == "wcxb":
+        truth_date = page.get("date") or ""
+        out["title_ok"] = title_ok(result.get("title"), page.get("title"))
+        out["date_scored"] = bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", truth_date))
+        out["date_ok"] = date_ok(result.get("published"), truth_date)
+        out["author_scored"] = bool(page.get("author"))
+        out["author_ok"] = author_ok(result.get("author"), page.get("author"))
+    return out
+
+
+def _mean(values: list) -> float:
+    vals = [v for v in values if v is not None]
+    return sum(vals) / len(vals) if vals else 0.0
+
+
+def body_scores(results: list[dict]) -> tuple[float, float, float]:
+    p = _mean([r["p"] for r in results])
+    r_ = _mean([r["r"] for r in results])
+    return f1(p, r_), p, r_
+
+
+def share(results: list[dict], field: str) -> tuple[float, int]:
+    scored = [r for r in results if field == "title" or r.get(f"{field}_scored")]
+    if not scored:
+        return 0.0, 0
+    return sum(r[f"{field}_ok"] for r in scored) / len(scored), len(scored)
+
+
+def fmt(x: float | None, digits: int = 3) -> str:
+    return "–" if x is None else f"{x:.{digits}f}"
+
+
+def print_tables(by_set: dict[str, list[dict]]) -> None:
+    sh, wc = by_set.get("scrapinghub"), by_set.get("wcxb")
+    print("\n## Body F1 / P / R; title, date, author on wcxb-dev; CPU ms/page (wcxb-dev, extract_page only)\n")
+    print("| extractor | scrapinghub F1 | P | R | wcxb-dev F1 | P | R | title | date | author | ms mean | ms median |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    row = ["**seedfeed extract_page**"]
+    row += [fmt(x) for x in body_scores(sh)] if sh else ["–"] * 3
+    if wc:
+        row += [fmt(x) for x in body_scores(wc)]
+        row += [fmt(share(wc, f)[0]) for f in ("title", "date", "author")]
+    else:
+        row += ["–"] * 6
+    timed = wc or sh
+    ms = [r["ms"] for r in timed]
+    row += [f"{statistics.mean(ms):.0f}", f"{statistics.median(ms):.0f}"]
+    print("| " + " | ".join(row) + " |")
+    for name, ref in REFERENCE.items():
+        cells = [fmt(x) for x in ref[:9]] + [str(ref[9]), "–"]
+        print(f"| {name} (README) | " + " | ".join(cells) + " |")
+    if sh:
+        print(f"\nscrapinghub pages: {len(sh)}; ms/page mean {statistics.mean(r['ms'] for r in sh):.0f}, "
+              f"median {statistics.median(r['ms'] for r in sh):.0f}")
+    if not wc:
+        return
+    counts = Counter(r["type"] for r in wc)
+    print(f"wcxb-dev pages: {len(wc)} (title {len(wc)}, date {share(wc, 'date')[1]}, "
+          f"author {share(wc, 'author')[1]})")
+    print("\n## wcxb-dev body F1 by page type\n")
+    print("| extractor | " + " | ".join(f"{t} ({counts.get(t, 0)})" for t in TYPES) + " |")
+    print("| --- |" + " --- |" * len(TYPES))
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for r in wc:
+        groups[r["type"]].append(r)
+    ours = [fmt(body_scores(groups[t])[0]) if groups[t] else "–" for t in TYPES]
+    print("| **seedfeed** | " + " | ".join(ours) + " |")
+    for name, ref in REFERENCE_TYPES.items():
+        print(f"| {name} (README) | " + " | ".join(fmt(x) for x in ref) + " |")
+    print("\n## wcxb-dev title / date / author on articles and forum threads\n")
+    print("| extractor | article title | article date | article author | forum date | forum author |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    art, forum = groups["article"], groups["forum"]
+    ours = [share(art, "title")[0], share(art, "date")[0], share(art, "author")[0],
+            share(forum, "date")[0], share(forum, "author")[0]]
+    print("| **seedfeed** | " + " | ".join(fmt(x) for x in ours) + " |")
+    for name, ref in REFERENCE_META.items():
+        print(f"| {name} (README) | " + " | ".join(fmt(x) for x in ref) + " |")
+    print("\n## wcxb-dev title / date / author by page type (ours)\n")
+    print("| page type | pages | body P | body R | title | date (n) | author (n) |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for t in TYPES:
+        g = groups[t]
+        if not g:
+            continue
+        _, p, r_ = body_scores(g)
+        d, dn = share(g, "date")
+        a, an = share(g, "author")
+        print(f"| {t} | {len(g)} | {p:.3f} | {r_:.3f} | {share(g, 'title')[0]:.3f} | {d:.3f} ({dn}) "
+              f"| {a:.3f} ({an}) |")
+
+
+def show_misses(results: list[dict], pages: dict[str, dict], field: str, count: int) -> None:
+    print(f"\n## misses: {field}\n")
+    shown = 0
+    if field == "body":
+        worst = sorted((r for r in results), key=lambda r: f1(r["p"] or 0, r["r"] or 0))
+        for r in worst[:count]:
+            print(f"{r['set']} {r['id']} {r['type']:<13} P={fmt(r['p'])} R={fmt(r['r'])} "
+                  f"words={len(words(r['got'].get('body_text')))}/{len(words(pages[r['id']]['body']))}")
+        return
+    for r in results:
+        if r["set"] != "wcxb" or r.get(f"{field}_ok"):
+            continue
+        if field != "title" and not r.get(f"{field}_scored"):
+            continue
+        key = {"date": "published"}.get(field, field)
+        truth = pages[r["id"]].get(field)
+        print(f"{r['id']} {r['type']:<13} got={r['got'].get(key)!r:.90}  truth={truth!r:.90}  "
+              f"[{r['got'].get('provenance', {}).get(key, '')}]")
+        shown += 1
+        if shown >= count:
+            break
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--set", choices=["scrapinghub", "wcxb", "both"], default="both")
+    ap.add_argument("--limit", type=int, default=0, help="first N scored pages of each set")
+    ap.add_argument("--type", help="only wcxb pages of this page type")
+    ap.add_argument("--ids", help="comma-separated page ids")
+    ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--dump", help="write one JSON per page (extraction, truth, scores) into this folder")
+    ap.add_argument("--show-misses", choices=["title", "date", "author", "body"])
+    ap.add_argument("--misses", type=int, default=40, help="how many misses to show")
+    args = ap.parse_args(argv)
+
+    names = ["scrapinghub", "wcxb"] if args.set == "both" else [args.set]
+    pages: list[dict] = []
+    for name in names:
+        chosen = load_set(name)
+        if args.type:
+            chosen = [p for p in chosen if p["type"] == args.type]
+        if args.ids:
+            wanted = set(args.ids.split(","))
+            chosen = [p for p in chosen if p["id"] in wanted]
+        if args.limit:
+            step = max(1, len(chosen) // args.limit)  # spread over the set, not the first ids only
+            chosen = chosen[::step][: args.limit]
+        pages.extend(chosen)
+
+    wall = time.time()
+    if args.jobs > 1:
+        with multiprocessing.Pool(args.jobs) as pool:
+            results = pool.map(run_one, pages, chunksize=4)
+    else:
+        results = [run_one(p) for p in pages]
+    wall = time.time() - wall
+
+    by_set: dict[str, list[dict]] = defaultdict(list)
+    for r in results:
+        by_set[r["set"]].append(r)
+    print(f"# seedfeed extraction benchmark ({len(results)} pages, {wall:.0f} s wall, jobs={args.jobs})")
+    print_tables(by_set)
+    errors = [r for r in results if r["error"]]
+    if errors:
+        print(f"\n{len(errors)} pages raised (scored as empty):")
+        for r in errors[:20]:
+            print(f"  {r['set']} {r['id']}: {r['error']}")
+    if args.dump:
+        out = Path(args.dump)
+        out.mkdir(parents=True, exist_ok=True)
+        for page, r in zip(pages, results, strict=True):
+            truth = {k: page.get(k) for k in ("url", "type", "title", "date", "author", "body")}
+            (out / f"{r['set']}-{r['id']}.json").write_text(
+                json.dumps({"result": r, "truth": truth}, ensure_ascii=False, indent=1), encoding="utf-8")
+    if args.show_misses:
+        show_misses(results, {p["id"]: p for p in pages}, args.show_misses, args.misses)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,132 @@
+"""Publication and update dates: JSON-LD, meta tags, <time> elements, then htmldate."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone, tzinfo
+
+from .meta import PageMeta
+
+_PUBLISHED_META = ("article:published_time", "og:published_time", "datepublished", "og:article:published_time",
+                   "article.published", "published_time", "publish-date", "publish_date", "pubdate",
+                   "parsely-pub-date", "sailthru.date", "dc.date.issued", "dcterms.issued", "dc.date",
+                   "dcterms.date", "date", "citation_publication_date", "citation_date", "article:published",
+                   "datecreated", "created", "publication_date", "release_date", "originalpublicationdate")
+_MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "og:article:modified_time",
+                  "article.updated", "modified_time", "last-modified", "dcterms.modified", "dc.date.modified",
+                  "updated_time", "lastmod")
+_ISO = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*"
+                  r"(Z|[+-]\d{2}:?\d{2}|[+-]\d{2})?)?")
+_COMPACT = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})(?:T?(\d{2})(\d{2})(\d{2})?)?\s*$")
+
+
+def parse_date(value: str | None, default_tz: tzinfo) -> datetime | None:
+    """A tz-aware datetime from an ISO-like string, keeping the offset as written."""
+    if not value or not isinstance(value, str):
+        return None
+    m = _ISO.match(value)
+    if not m:
+        m2 = _COMPACT.match(value)
+        if m2:
+            y, mo, d, hh, mi, ss = m2.groups()
+            return _build(y, mo, d, hh, mi, ss, None, default_tz)
+        return _parse_loose(value, default_tz)
+    y, mo, d, hh, mi, ss, tz = m.groups()
+    return _build(y, mo, d, hh, mi, ss, tz, default_tz)
+
+
+def _build(y, mo, d, hh, mi, ss, tz, default_tz: tzinfo) -> datetime | None:
+    try:
+        dt = datetime(int(y), int(mo), int(d), int(hh or 0), int(mi or 0), int(ss or 0))
+    except ValueError:
+        return None
+    if not 1990 <= dt.year <= 2100:
+        return None
+    if tz:
+        if tz == "Z":
+            tzi: tzinfo = timezone.utc
+        else:
+            sign = -1 if tz[0] == "-" else 1
+            digits = tz[1:].replace(":", "")
+            hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
+            if hours > 14 or minutes > 59:
+                return None
+            tzi = timezone(sign * timedelta(hours=hours, minutes=minutes))
+        return dt.replace(tzinfo=tzi)
+    return dt.replace(tzinfo=default_tz)
+
+
+def _parse_loose(value: str, default_tz: tzinfo) -> datetime | None:
+    value = value.strip()
+    if len(value) > 60 or not re.search(r"\d{4}", value):
+        return None
+    try:
+        from dateutil import parser
+    except ImportError:  # pragma: no cover - dateutil comes with htmldate
+        return None
+    try:
+        dt = parser.parse(value, default=datetime(1900, 1, 1))
+    except (ValueError, OverflowError, TypeError):
+        return None
+    if dt.year < 1990 or dt.year > 2100:
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=default_tz)
+
+
+def _ld_dates(pm: PageMeta, keys: tuple[str, ...]) -> tuple[str | None, str]:
+    for obj in pm.articles() + pm.ld():
+        for key in keys:
+            value = obj.data.get(key)
+            if isinstance(value, list) and value:
+                value = value[0]
+            if isinstance(value, str) and value.strip():
+                return value, f"json-ld {key}"
+    return None, ""
+
+
+def _time_elements(root) -> tuple[str | None, str]:
+    for el in root.xpath('//*[@itemprop="datePublished"]'):
+        value = el.get("datetime") or el.get("content") or el.text
+        if value and value.strip():
+            return value, "itemprop datePublished"
+    return None, ""
+
+
+def extract_dates(pm: PageMeta, root, html: str, url: str | None, default_tz: tzinfo
+                  ) -> tuple[datetime | None, str, datetime | None, str]:
+    """(published, rule, updated, rule)."""
+    published, prule = None, ""
+    candidates = [_ld_dates(pm, ("datePublished", "dateCreated", "uploadDate", "startDate"))]
+    for key in _PUBLISHED_META:
+        value = pm.meta(key)
+        if value:
+            candidates.append((value, f"meta {key}"))
+            break
+    candidates.append(_time_elements(root))
+    for value, rule in candidates:
+        dt = parse_date(value, default_tz)
+        if dt is not None:
+            published, prule = dt, rule
+            break
+    if published is None:
+        try:
+            from htmldate import find_date
+
+            found = find_date(root, url=url, original_date=True, extensive_search=True)
+        except Exception:  # noqa: BLE001
+            found = None
+        dt = parse_date(found, default_tz)
+        if dt is not None:
+            published, prule = dt, "htmldate (original date)"
+    updated, urule = None, ""
+    value, rule = _ld_dates(pm, ("dateModified",))
+    if not value:
+        for key in _MODIFIED_META:
+            value = pm.meta(key)
+            if value:
+                rule = f"meta {key}"
+                break
+    dt = parse_date(value, default_tz)
+    if dt is not None:
+        updated, urule = dt, rule
+    return published, prule, updated, urule

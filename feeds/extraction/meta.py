@@ -1,0 +1,168 @@
+"""Parse a page once and collect what the field rules need: meta tags, JSON-LD objects, <title>, <h1>s,
+canonical link and language."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
+
+import lxml.html
+from lxml import etree
+
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_TRAILING_COMMA = re.compile(r",\s*([\]}])")
+
+ARTICLE_TYPES = {
+    "article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
+    "reviewnewsarticle", "backgroundnewsarticle", "techarticle", "scholarlyarticle", "report", "posting",
+    "socialmediaposting", "discussionforumposting", "liveblogposting", "medicalwebpage", "review", "recipe",
+    "howto", "qapage", "question", "videoobject", "podcastepisode", "creativework", "medicalscholarlyarticle",
+    "advertisercontentarticle", "satiricalarticle", "event", "course", "product", "faqpage",
+}
+PAGE_TYPES = {"webpage", "itempage", "aboutpage", "contactpage", "collectionpage", "searchresultspage",
+              "profilepage", "checkoutpage"}
+
+
+def parse_html(html: str) -> lxml.html.HtmlElement | None:
+    """An lxml tree of the document (None when there is nothing to parse)."""
+    html = _XML_DECL.sub("", html, count=1)
+    if not html.strip():
+        return None
+    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True)
+    try:
+        root = lxml.html.document_fromstring(html.encode("utf-8", "replace"), parser=parser)
+    except (etree.ParserError, ValueError):
+        return None
+    return root
+
+
+def text_of(el) -> str:
+    return " ".join("".join(el.itertext()).split())
+
+
+def _types(obj: dict) -> set[str]:
+    t = obj.get("@type")
+    if isinstance(t, str):
+        return {t.lower().rsplit("/", 1)[-1]}
+    if isinstance(t, list):
+        return {x.lower().rsplit("/", 1)[-1] for x in t if isinstance(x, str)}
+    return set()
+
+
+@dataclass
+class LDObject:
+    data: dict
+    types: set[str]
+    depth: int
+
+
+@dataclass
+class PageMeta:
+    metas: dict[str, list[str]] = field(default_factory=dict)
+    jsonld: list[LDObject] = field(default_factory=list)
+    title_tag: str = ""
+    h1: list[str] = field(default_factory=list)
+    canonical: str | None = None
+    lang: str | None = None
+
+    def meta(self, *names: str) -> str | None:
+        """First non-empty content among meta tags named (name/property/itemprop) ``names``, in order."""
+        for name in names:
+            for value in self.metas.get(name, ()):
+                if value.strip():
+                    return " ".join(value.split())
+        return None
+
+    def ld(self, types: set[str] | None = None) -> list[LDObject]:
+        """JSON-LD objects, optionally only those of ``types``, shallow ones first."""
+        found = [o for o in self.jsonld if types is None or o.types & types]
+        return sorted(found, key=lambda o: o.depth)
+
+    def articles(self) -> list[LDObject]:
+        return self.ld(ARTICLE_TYPES)
+
+
+def _walk_ld(obj, depth: int, out: list[LDObject]) -> None:
+    if isinstance(obj, list):
+        for item in obj:
+            _walk_ld(item, depth, out)
+        return
+    if not isinstance(obj, dict):
+        return
+    types = _types(obj)
+    if types:
+        out.append(LDObject(obj, types, depth))
+    for key, value in obj.items():
+        if key == "@graph":
+            _walk_ld(value, depth, out)
+        elif isinstance(value, dict | list) and key not in ("author", "publisher", "creator", "itemListElement"):
+            _walk_ld(value, depth + 1, out)
+
+
+def _load_json(raw: str):
+    raw = raw.strip()
+    if raw.startswith("<!--"):
+        raw = raw[4:]
+    if raw.endswith("-->"):
+        raw = raw[:-3]
+    raw = raw.strip().rstrip(";")
+    for attempt in (raw, _TRAILING_COMMA.sub(r"\1", _CONTROL.sub(" ", raw))):
+        try:
+            return json.loads(attempt, strict=False)
+        except ValueError:
+            continue
+    return None
+
+
+def collect(root, url: str | None) -> PageMeta:
+    pm = PageMeta()
+    for el in root.iter("meta"):
+        content = el.get("content")
+        if content is None:
+            continue
+        for attr in ("property", "name", "itemprop", "http-equiv"):
+            key = el.get(attr)
+            if key:
+                pm.metas.setdefault(key.strip().lower(), []).append(content)
+    for el in root.xpath('//script[contains(translate(@type, "LDJSON", "ldjson"), "ld+json")]'):
+        data = _load_json(el.text or "")
+        if data is not None:
+            _walk_ld(data, 0, pm.jsonld)
+    title = root.find(".//title")
+    if title is not None:
+        pm.title_tag = text_of(title)
+    if not pm.title_tag:
+        svg_free = [t for t in root.iter("title") if t.getparent() is not None and t.getparent().tag != "svg"]
+        pm.title_tag = text_of(svg_free[0]) if svg_free else ""
+    pm.h1 = [t for t in (text_of(h) for h in root.iter("h1")) if t]
+    for link in root.iter("link"):
+        rel = (link.get("rel") or "").lower().split()
+        href = (link.get("href") or "").strip()
+        if "canonical" in rel and href and not href.startswith(("javascript:", "data:")):
+            pm.canonical = urljoin(url or "", href)
+            break
+    if not pm.canonical:
+        og = pm.meta("og:url")
+        if og and og.startswith(("http://", "https://", "/")):
+            pm.canonical = urljoin(url or "", og)
+    lang = root.get("lang") or root.get("xml:lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang")
+    if not lang:
+        lang = pm.meta("content-language", "og:locale", "language", "dc.language")
+    if lang:
+        lang = lang.strip().replace("_", "-").split(",")[0].strip()
+        pm.lang = lang if re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", lang) else None
+    return pm
+
+
+def ld_text(value) -> str | None:
+    """A plain string out of a JSON-LD value (a string, a {"@value"}, a {"name"} or the first of a list)."""
+    if isinstance(value, str):
+        return " ".join(value.split()) or None
+    if isinstance(value, dict):
+        return ld_text(value.get("@value") or value.get("name"))
+    if isinstance(value, list) and value:
+        return ld_text(value[0])
+    return None
