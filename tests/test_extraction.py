@@ -1,0 +1,160 @@
+"""feeds.extraction on small synthetic pages (tests/data/extraction/ and inline)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from feeds.extraction import PageData, extract_page, page_to_json
+
+DATA = Path(__file__).parent / "data" / "extraction"
+URL = "https://gazette.example.org/2031/04/balcony-tomatoes?utm_source=feed"
+
+
+@pytest.fixture(scope="module")
+def article() -> PageData:
+    return extract_page((DATA / "article.html").read_text(encoding="utf-8"), URL)
+
+
+@pytest.fixture(scope="module")
+def meta_only() -> PageData:
+    html = (DATA / "meta_only.html").read_text(encoding="utf-8")
+    return extract_page(html, "https://harbour.example.com/notes/q4", default_tz=timezone(timedelta(hours=1)))
+
+
+def test_title_site_name_stripped_and_agreement(article: PageData) -> None:
+    assert article.title == "How We Grew Tomatoes on a Balcony"
+    assert "agrees" in article.provenance["title"]
+
+
+def test_title_suffix_stripped_without_og_site_name(meta_only: PageData) -> None:
+    assert meta_only.title == "Quarterly Notes on Canal Boats"
+
+
+@pytest.mark.parametrize("title", [
+    "Plum Jam Without Pectin – Pantry Notes",
+    "Pantry Notes | Plum Jam Without Pectin",
+    "Plum Jam Without Pectin :: Pantry Notes",
+])
+def test_title_separators(title: str) -> None:
+    html = (f"<html><head><title>{title}</title><meta property='og:site_name' content='Pantry Notes'></head>"
+            "<body><p>Jam.</p></body></html>")
+    assert extract_page(html, "https://pantry.example.net/jam").title == "Plum Jam Without Pectin"
+
+
+def test_jsonld_date_naive_takes_default_tz(article: PageData) -> None:
+    assert article.published == datetime(2031, 4, 5, 9, 30, tzinfo=timezone.utc)
+    assert article.published.tzinfo is not None
+    assert article.updated == datetime(2031, 4, 6, 11, 0, tzinfo=timezone(timedelta(hours=2)))
+    assert article.provenance["published"].startswith("json-ld")
+
+
+def test_meta_date_naive_takes_given_default_tz(meta_only: PageData) -> None:
+    assert meta_only.published == datetime(2030, 11, 2, 7, 15, tzinfo=timezone(timedelta(hours=1)))
+    assert meta_only.provenance["published"] == "meta article:published_time"
+
+
+def test_offset_kept_as_written() -> None:
+    html = ('<html><head><meta property="article:published_time" content="2029-01-31T23:30:00-05:00"></head>'
+            "<body><p>Late night.</p></body></html>")
+    page = extract_page(html, "https://late.example.com/a")
+    assert page_to_json(page)["published"].startswith("2029-01-31T23:30:00-05:00")
+
+
+def test_authors_from_jsonld_joined(article: PageData) -> None:
+    assert article.author == "Mira Quillfeather, Tobin Ashgrove"
+    assert article.provenance["author"] == "json-ld author"
+
+
+def test_author_from_meta(meta_only: PageData) -> None:
+    assert meta_only.author == "Ilse Brandtner"
+
+
+def test_author_organisation_excluded() -> None:
+    html = ('<html><head><script type="application/ld+json">{"@type": "Article", "headline": "Kites",'
+            ' "author": {"@type": "Organization", "name": "Kite Weekly"}}</script></head>'
+            "<body><p>Kites fly.</p></body></html>")
+    assert extract_page(html, "https://kites.example.com/k").author is None
+
+
+def test_author_byline_element() -> None:
+    html = ("<html><head><title>Owls at dusk</title></head><body><article><h1>Owls at dusk</h1>"
+            '<span class="byline">By Petra Lindqvist</span>'
+            "<p>Owls come out when the light fades over the meadow behind the old barn and the mice begin to"
+            " move through the long grass, which is when the hunting starts in earnest for the night.</p>"
+            "</article></body></html>")
+    assert extract_page(html, "https://owls.example.com/o").author == "Petra Lindqvist"
+
+
+def test_lazy_images_resolved_to_absolute(article: PageData) -> None:
+    assert 'src="https://gazette.example.org/img/seedlings.jpg"' in article.body_html
+    assert "data:image" not in article.body_html
+    assert article.image == "https://gazette.example.org/img/lead.jpg"
+
+
+def test_scripts_and_iframes_removed(article: PageData) -> None:
+    assert "<script" not in article.body_html
+    assert "<iframe" not in article.body_html
+    assert "tracker" not in article.body_text
+    assert "ads.example.net" not in article.body_html
+
+
+def test_body_text_paragraphs_and_headings(article: PageData) -> None:
+    text = article.body_text
+    assert "optimism about what a narrow concrete balcony" in text
+    assert "\nChoosing the varieties\n" in text
+    assert "\n\n" in text
+    assert "Home" not in text.split("\n")[0]
+    assert "All rights reserved" not in text
+    assert "<" not in text
+
+
+def test_canonical_url_absolute(article: PageData, meta_only: PageData) -> None:
+    assert article.url == "https://gazette.example.org/2031/04/balcony-tomatoes"
+    assert meta_only.url == "https://harbour.example.com/notes/q4"
+    assert meta_only.provenance["url"] == "given url"
+
+
+def test_language(article: PageData, meta_only: PageData) -> None:
+    assert article.language == "en-GB"
+    assert meta_only.language == "de"
+
+
+def test_summary(article: PageData, meta_only: PageData) -> None:
+    assert article.summary.startswith("A season of small-space gardening")
+    assert meta_only.summary.startswith("Each quarter the harbour office")
+
+
+def test_provenance_keys(article: PageData) -> None:
+    for key in ("title", "summary", "body", "published", "updated", "author", "image", "url", "language"):
+        assert article.provenance.get(key), key
+
+
+def test_page_to_json_round_trip(article: PageData) -> None:
+    data = page_to_json(article)
+    assert set(data) == {"title", "summary", "body_html", "body_text", "published", "updated", "author", "image",
+                         "url", "language", "provenance"}
+    again = json.loads(json.dumps(data))
+    assert again == data
+    assert datetime.fromisoformat(again["published"]) == article.published
+    assert again["body_text"] == article.body_text
+
+
+def test_empty_and_garbage_input() -> None:
+    page = extract_page("", "https://e.example.com/")
+    assert page.title == "" and page.body_text == "" and page.published is None
+    page = extract_page("just some text, no markup at all", None)
+    assert isinstance(page, PageData)
+
+
+def test_table_cells_do_not_glue() -> None:
+    rows = "".join(f"<tr><td>Alpha{i}</td><td>Beta{i}</td></tr>" for i in range(12))
+    para = ("<p>The table below lists the measured values for each of the twelve sampling stations along the"
+            " river, taken in the first week of every month throughout the year.</p>")
+    html = f"<html><body><article><h1>Stations</h1>{para}<table>{rows}</table>{para}</article></body></html>"
+    text = extract_page(html, "https://river.example.com/t").body_text
+    assert "Alpha3Beta3" not in text
+    assert "Alpha3" in text and "Beta3" in text
