@@ -1,0 +1,197 @@
+"""The ``seedfeed`` command. Heavy modules are imported inside the commands, so ``--help`` stays fast.
+
+Exit status: 0 feeds published (documents that could not be read are skipped and reported, and still exit 0);
+1 configuration or input error; 2 command-line usage error; 3 output or state could not be written;
+4 another run holds the lock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from feeds import __version__
+
+EXIT_OK, EXIT_CONFIG, EXIT_USAGE, EXIT_OUTPUT, EXIT_LOCKED = 0, 1, 2, 3, 4
+
+EPILOG = """\
+exit status: 0 published (skipped documents are reported on stderr and still exit 0),
+1 configuration error, 2 usage error, 3 output or state not writable, 4 another run holds the lock.
+"""
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", metavar="FILE", help="seedfeed.toml to use (default: ./seedfeed.toml if present)")
+    p.add_argument("--seeds", metavar="DIR", action="append", help="seed folder (repeatable; default ./seeds)")
+    p.add_argument("--output", metavar="DIR", help="output folder (default ./output)")
+    p.add_argument("--state", metavar="PATH", help="state file or folder (default .seedfeed/ beside the seeds)")
+    p.add_argument("--base-url", metavar="URL", help="address output/ is served at (default http://localhost:8000/)")
+    p.add_argument("--title", metavar="TEXT", help="feed title")
+    p.add_argument("--max-items", metavar="N", type=int, help="items per feed (default 50)")
+    p.add_argument("--url", metavar="URL", action="append", default=[], help="a web page to publish (repeatable)")
+    p.add_argument("--listing", metavar="URL", action="append", default=[],
+                   help="a page that links to articles; each new article is published (repeatable)")
+    p.add_argument("--allow-private", action="store_true", default=None,
+                   help="allow URLs on loopback/private networks (intranet pages)")
+    p.add_argument("--wait", metavar="SECONDS", type=float, default=10.0,
+                   help="how long to wait for another run's lock (default 10)")
+    _verbosity(p)
+
+
+def _verbosity(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="print more (ignored files, details)")
+    p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="seedfeed", description="Publish documents from folders and web pages as RSS 2.0, Atom 1.0 and JSON Feed.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"seedfeed {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    build = sub.add_parser("build", help="regenerate every feed once and exit (safe from cron)", epilog=EPILOG,
+                           description="Regenerate every feed once and exit. Quiet unless something changed or "
+                                       "went wrong; a run with nothing to do only looks at file sizes and times.",
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    _common(build)
+    build.set_defaults(func=cmd_build)
+
+    extract = sub.add_parser("extract", help="print, as JSON, what seedfeed extracts from one page",
+                             description="Print everything extracted from one web page (a URL or a saved HTML file).")
+    extract.add_argument("source", metavar="SOURCE", help="a URL, or a saved HTML file")
+    extract.add_argument("--url", metavar="URL", help="the address a saved file came from (for absolute links)")
+    extract.add_argument("--allow-private", action="store_true", help="allow a URL on a loopback/private network")
+    extract.add_argument("--timezone", default="UTC", help="time zone for dates the page gives without one")
+    _verbosity(extract)
+    extract.set_defaults(func=cmd_extract)
+
+    serve = sub.add_parser("serve", help="serve output/ over HTTP with caching (ETag, Last-Modified, gzip)")
+    serve.add_argument("--config", metavar="FILE", help="seedfeed.toml to use")
+    serve.add_argument("--output", metavar="DIR", help="folder to serve (default ./output)")
+    serve.add_argument("--listen", metavar="HOST:PORT", default="127.0.0.1:8000", help="default 127.0.0.1:8000")
+    _verbosity(serve)
+    serve.set_defaults(func=cmd_serve)
+
+    daemon = sub.add_parser("daemon", help="keep feeds current: watch seed folders, poll URLs on schedules",
+                            epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _common(daemon)
+    daemon.add_argument("--serve", metavar="HOST:PORT", help="also serve output/ (e.g. 127.0.0.1:8000)")
+    daemon.add_argument("--log-format", choices=("text", "json"), default="text", help="log line format")
+    daemon.set_defaults(func=cmd_daemon)
+
+    status = sub.add_parser("status", help="show each feed and source: last success, last error, next run")
+    status.add_argument("--config", metavar="FILE", help="seedfeed.toml to use")
+    status.add_argument("--seeds", metavar="DIR", action="append", help="seed folder (to find the default state)")
+    status.add_argument("--state", metavar="PATH", help="state file or folder")
+    status.add_argument("--max-periods", metavar="N", type=int, default=3,
+                        help="exit 1 when a source has failed for longer than N of its periods (default 3)")
+    status.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _verbosity(status)
+    status.set_defaults(func=cmd_status)
+    return parser
+
+
+def setup_logging(args: argparse.Namespace, json_lines: bool = False) -> None:
+    level = logging.WARNING if args.quiet else (logging.DEBUG if args.verbose > 1 else logging.INFO)
+    handler = logging.StreamHandler(sys.stderr)
+    if json_lines:
+        from scheduler.logs import JsonFormatter
+
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def load_config(args: argparse.Namespace):  # -> Config (imported lazily)
+    from feeds.config import Overrides, find_config, load
+
+    cwd = Path.cwd()
+    overrides = Overrides(
+        seeds=getattr(args, "seeds", None), output=getattr(args, "output", None), state=getattr(args, "state", None),
+        base_url=getattr(args, "base_url", None), title=getattr(args, "title", None),
+        max_items=getattr(args, "max_items", None), urls=getattr(args, "url", None) or [],
+        listings=getattr(args, "listing", None) or [], allow_private=getattr(args, "allow_private", None))
+    return load(find_config(getattr(args, "config", None), cwd), overrides, cwd)
+
+
+def report_problems(report, args: argparse.Namespace) -> None:  # noqa: ANN001 - Report, imported lazily
+    log = logging.getLogger("seedfeed")
+    for skip in report.skipped:
+        log.warning("skipped %s: %s", skip.origin, skip.reason)
+    for warning in report.warnings:
+        log.warning("warning: %s", warning)
+    for error in report.source_errors:
+        log.warning("error: %s", error)
+    if args.verbose:
+        for skip in report.ignored:
+            log.info("ignored %s: %s", skip.origin, skip.reason)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from feeds.pipeline import run_once
+
+    config = load_config(args)
+    report = run_once(config, datetime.now(UTC), lock_wait=args.wait)
+    report_problems(report, args)
+    log = logging.getLogger("seedfeed")
+    if report.changed or report.skipped or report.source_errors or args.verbose:
+        (log.warning if (report.skipped or report.source_errors) and args.quiet else log.info)(report.summary())
+    return EXIT_OK
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from feeds.extract_command import run_extract
+
+    return run_extract(args)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from scheduler.serve_command import run_serve
+
+    return run_serve(args)
+
+
+def cmd_daemon(args: argparse.Namespace) -> int:
+    from scheduler.daemon import run_daemon
+
+    return run_daemon(args)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from scheduler.status import run_status
+
+    return run_status(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    setup_logging(args, json_lines=getattr(args, "log_format", "text") == "json")
+    from feeds.errors import ConfigError, DocumentError, FetchError, LockedError, SeedfeedError
+
+    try:
+        return int(args.func(args))
+    except SeedfeedError as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"hint: {exc.hint}", file=sys.stderr)
+        if isinstance(exc, ConfigError | DocumentError | FetchError):
+            return EXIT_CONFIG
+        return EXIT_LOCKED if isinstance(exc, LockedError) else EXIT_OUTPUT
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,213 @@
+"""``run_once(config, now) -> Report``: the only function that knows the order of the stages.
+
+    sources -> extract -> store -> render -> publish
+
+A run reads only documents whose file changed since the last run (size or mtime differ), and renders and
+writes only when something changed (or the feed's settings did, or its files are missing), so a run with
+nothing to do costs a folder walk and one SQLite query per feed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from feeds import __version__
+from feeds.config import Config, FeedConfig
+from feeds.errors import DocumentError
+from feeds.extract import extract
+from feeds.merge import Changes, Observed, merge
+from feeds.models import RawDoc
+from feeds.publish import fsync_dir, remove, run_lock, write_if_changed
+from feeds.render import ATOM_FILE, ITEMS_DIR, JSON_FILE, RSS_FILE, FeedMeta, page_path
+from feeds.sources import SeedFile, Skip, scan
+from feeds.store import Entry, Store
+
+log = logging.getLogger(__name__)
+RENDER_VERSION = "1"
+_FEED_ID_NAMESPACE = uuid.UUID("0b6f4a47-61e5-4bd4-9c38-4b44cb3a1f0e")
+
+
+@dataclass
+class FeedReport:
+    name: str
+    folder: Path
+    new: int = 0
+    updated: int = 0
+    moved: int = 0
+    removed: int = 0
+    items: int = 0
+    files_written: int = 0
+    rendered: bool = False
+
+
+@dataclass
+class Report:
+    feeds: list[FeedReport] = field(default_factory=list)
+    skipped: list[Skip] = field(default_factory=list)    # problems: reported on stderr
+    ignored: list[Skip] = field(default_factory=list)    # deliberately ignored: listed at -v
+    warnings: list[str] = field(default_factory=list)
+    source_errors: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return any(f.new or f.updated or f.moved or f.removed or f.files_written for f in self.feeds)
+
+    def summary(self) -> str:
+        written = sum(1 for f in self.feeds if f.files_written)
+        parts = [f"{len(self.feeds)} feed{'s' if len(self.feeds) != 1 else ''} ({written} rewritten)",
+                 f"{sum(f.items for f in self.feeds)} items",
+                 f"{sum(f.new for f in self.feeds)} new", f"{sum(f.updated for f in self.feeds)} updated",
+                 f"{sum(f.removed for f in self.feeds)} removed"]
+        moved = sum(f.moved for f in self.feeds)
+        if moved:
+            parts.append(f"{moved} moved")
+        if self.skipped:
+            reasons: dict[str, int] = {}
+            for skip in self.skipped:
+                reasons[skip.reason.split(";")[0].split(" (")[0]] = reasons.get(skip.reason.split(";")[0].split(" (")[0], 0) + 1
+            parts.append(f"{len(self.skipped)} skipped (" + ", ".join(f"{n} {r}" for r, n in sorted(reasons.items())) + ")")
+        if self.source_errors:
+            parts.append(f"{len(self.source_errors)} source errors")
+        return "seedfeed: " + ", ".join(parts)
+
+
+def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0) -> Report:
+    """Bring every feed's output up to date with its sources."""
+    report = Report()
+    with run_lock(config.state, lock_wait), Store(config.state) as store:
+        try:
+            for feed in config.feeds:
+                report.feeds.append(_build_feed(config, feed, store, now, report))
+        except BaseException:
+            store.rollback()
+            raise
+        store.commit()
+    return report
+
+
+def feed_folder(config: Config, feed: FeedConfig) -> Path:
+    return config.output / feed.name if feed.name else config.output
+
+
+# ------------------------------------------------------------------------------------------------ stages
+
+def _collect_files(config: Config, feed: FeedConfig, entries: list[Entry], report: Report
+                   ) -> tuple[list[Observed], set[str]]:
+    """Walk the seed folders; read and extract only new or changed files."""
+    live = {e.key: e for e in entries if not e.removed}
+    observed: list[Observed] = []
+    present: set[str] = set()
+    multi = len(feed.seeds) > 1
+    for folder in feed.seeds:
+        for found in scan(folder):
+            if isinstance(found, Skip):
+                (report.ignored if found.ignored else report.skipped).append(found)
+                continue
+            key = f"{folder.name}/{found.key}" if multi else found.key
+            present.add(key)
+            old = live.get(key)
+            if old is not None and old.size == found.size and old.mtime_ns == found.mtime_ns:
+                continue
+            doc = _read_file(config, found, key, report)
+            if doc is not None:
+                observed.append(doc)
+    return observed, present
+
+
+def _read_file(config: Config, found: SeedFile, key: str, report: Report) -> Observed | None:
+    origin = str(found.path)
+    if found.size > config.max_bytes:
+        report.skipped.append(Skip(origin, f"too large ({found.size:,} bytes, the cap is {config.max_bytes:,}); "
+                                           "raise max_bytes in seedfeed.toml to publish it"))
+        return None
+    try:
+        data = found.path.read_bytes()
+    except OSError as exc:
+        report.skipped.append(Skip(origin, f"cannot read ({exc.strerror}); check its permissions"))
+        return None
+    mtime = datetime.fromtimestamp(found.mtime_ns / 1e9, UTC)
+    raw = RawDoc(key=key, origin=origin, kind=found.kind, data=data, mtime=mtime)
+    try:
+        doc, warnings = extract(raw)
+    except DocumentError as exc:
+        report.skipped.append(Skip(origin, exc.message.removeprefix(f"{origin}: ") + (f"; {exc.hint}" if exc.hint else "")))
+        return None
+    report.warnings.extend(warnings)
+    return Observed(doc, mtime, found.size, found.mtime_ns)
+
+
+def _apply(store: Store, feed: str, changes: Changes, now: datetime) -> None:
+    for item in changes.written:
+        size, mtime_ns = changes.stats[item.id]
+        store.put(feed, item, first_seen=changes.first_seen[item.id], size=size, mtime_ns=mtime_ns)
+    for item_id, size, mtime_ns in changes.touched:
+        store.touch(feed, item_id, size=size, mtime_ns=mtime_ns)
+    for entry in changes.removed:
+        store.remove(feed, entry.id, now)
+
+
+def _fingerprint(config: Config, feed: FeedConfig, ttl: int | None) -> str:
+    data = [RENDER_VERSION, __version__, feed.name, feed.title, feed.description, feed.link, feed.language,
+            feed.author, feed.hub, feed.max_items, config.feed_base_url(feed), ttl]
+    return hashlib.sha256(json.dumps(data).encode()).hexdigest()[:32]
+
+
+def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, report: Report) -> FeedReport:
+    folder = feed_folder(config, feed)
+    result = FeedReport(feed.name or "(default)", folder)
+    entries = store.entries(feed.name)
+    observed, present = _collect_files(config, feed, entries, report)
+    changes = merge(feed.name, entries, observed, present, now)
+    _apply(store, feed.name, changes, now)
+    result.new, result.updated, result.moved, result.removed = (
+        len(changes.new), len(changes.updated), len(changes.moved), len(changes.removed))
+
+    feed_id, old_fingerprint, changed_at = store.feed_state(feed.name)
+    ttl = None
+    fingerprint = _fingerprint(config, feed, ttl)
+    if feed_id is None:
+        feed_id = f"urn:uuid:{uuid.uuid5(_FEED_ID_NAMESPACE, f'{feed.name}/{now.isoformat()}')}"
+    if changes.removed or changed_at is None:
+        changed_at = now if (changes.removed or not store.count_live(feed.name)) else changed_at
+    settings_changed = fingerprint != old_fingerprint
+    outputs_missing = not all((folder / name).is_file() for name in (RSS_FILE, ATOM_FILE, JSON_FILE))
+    result.items = store.count_live(feed.name)
+    if changes.any or settings_changed or outputs_missing:
+        newest = store.newest_update(feed.name)
+        updated = max(d for d in (newest, changed_at, datetime(1970, 1, 1, tzinfo=UTC)) if d is not None)
+        meta = FeedMeta(
+            id=feed_id, title=feed.title, description=feed.description,
+            site_url=feed.link or config.feed_base_url(feed), base_url=config.feed_base_url(feed),
+            updated=updated, language=feed.language, author=feed.author, hub=feed.hub, ttl_minutes=ttl)
+        result.files_written = _render(store, feed, folder, meta, changes, full=settings_changed or outputs_missing)
+        result.rendered = True
+    store.set_feed_state(feed.name, feed_id, fingerprint, changed_at, now)
+    return result
+
+
+def _render(store: Store, feed: FeedConfig, folder: Path, meta: FeedMeta, changes: Changes, *, full: bool) -> int:
+    from feeds.render_json import render_json
+    from feeds.render_page import render_page
+    from feeds.render_xml import render_atom, render_rss
+
+    written = 0
+    items = store.newest(feed.name, feed.max_items)
+    pages = store.live_items(feed.name) if full else store.items_by_id(feed.name, [i.id for i in changes.written])
+    for item in pages:
+        if item.doc.link:  # has its own address; no page needed
+            continue
+        written += write_if_changed(folder / page_path(item), render_page(item, meta), fsync=False)
+    for entry in changes.removed:
+        written += remove(folder / ITEMS_DIR / f"{entry.slug}.html")
+    fsync_dir(folder / ITEMS_DIR)
+    written += write_if_changed(folder / RSS_FILE, render_rss(meta, items))
+    written += write_if_changed(folder / ATOM_FILE, render_atom(meta, items))
+    written += write_if_changed(folder / JSON_FILE, render_json(meta, items))
+    fsync_dir(folder)
+    return written

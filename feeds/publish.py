@@ -1,0 +1,101 @@
+"""Write output files safely, and keep two runs from interleaving.
+
+A file is written to a temp file in the same folder, fsynced, then renamed over the old one, so a reader
+(or a crash) never sees half a feed. A file whose bytes would not change is not touched at all: its mtime
+stays the time its content last changed, which is what HTTP ``Last-Modified`` should say.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from feeds.errors import LockedError, OutputError
+
+
+def write_if_changed(path: Path, data: bytes, *, fsync: bool = True) -> bool:
+    """Atomically replace ``path`` with ``data`` unless it already holds exactly these bytes."""
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot read ({exc.strerror})", "check the output folder's permissions") from None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise OutputError(f"{path.parent}: cannot write ({exc.strerror})",
+                          "check the output folder exists and is writable, or choose another with --output") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            if fsync:
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise OutputError(f"{path}: cannot write ({exc.strerror})", "check free disk space and permissions") from None
+    return True
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make renames in ``folder`` durable."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def remove(path: Path) -> bool:
+    try:
+        path.unlink()
+        return True
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot remove ({exc.strerror})", "check the output folder's permissions") from None
+
+
+@contextlib.contextmanager
+def run_lock(state_file: Path, wait: float = 10.0) -> Iterator[None]:
+    """Hold the run lock beside the state file. Waits up to ``wait`` seconds, then raises :class:`LockedError`."""
+    lock_path = state_file.with_name(state_file.name + ".lock")
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise OutputError(f"{lock_path}: cannot create the lock file ({exc.strerror})",
+                          "check the state folder is writable, or move it with --state") from None
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 64, 0).decode("ascii", "ignore").strip()
+                    raise LockedError(
+                        f"{lock_path}: another seedfeed run is in progress{f' (pid {holder})' if holder else ''}",
+                        "wait for it to finish; if no seedfeed is running, this message goes away by itself") from None
+                time.sleep(0.05)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock

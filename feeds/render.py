@@ -1,0 +1,42 @@
+"""What every renderer needs to know about a feed, and where its files and item pages live."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from feeds import __version__
+from feeds.models import Item
+
+RSS_FILE = "rss.xml"
+ATOM_FILE = "atom.xml"
+JSON_FILE = "feed.json"
+ITEMS_DIR = "items"
+GENERATOR = ("seedfeed", __version__, "https://github.com/seedfeed/seedfeed")
+
+
+@dataclass(frozen=True)
+class FeedMeta:
+    id: str                   # stable feed id, minted once
+    title: str
+    description: str
+    site_url: str             # the site the feed is about (RSS <link>, Atom rel=alternate)
+    base_url: str             # absolute URL of this feed's output folder, ending in "/"
+    updated: datetime         # the newest real change
+    language: str | None = None
+    author: str | None = None
+    hub: str | None = None
+    ttl_minutes: int | None = None   # how often the feed can change (shortest schedule)
+
+    def url(self, name: str) -> str:
+        return self.base_url + name
+
+
+def page_path(item: Item) -> str:
+    """The item page's path relative to the feed's output folder."""
+    return f"{ITEMS_DIR}/{item.slug}.html"
+
+
+def item_link(item: Item, meta: FeedMeta) -> str:
+    """The item's own address when it has one (a web page, front matter ``link``), else its page."""
+    return item.doc.link or meta.url(page_path(item))

@@ -1,0 +1,90 @@
+"""RSS 2.0 (RSS Advisory Board profile) and Atom 1.0 (RFC 4287) through feedgen.
+
+feedgen traps, each guarded by a regression test in tests/test_render.py:
+- ``updated``/``lastBuildDate`` default to *now* → always set them to the newest real change;
+- ``add_entry`` prepends by default → ``order="append"`` over items already sorted newest first;
+- the *last* ``link()`` call becomes the RSS channel ``<link>`` → the site link is added last;
+- content without ``type="html"`` is read as text → always pass the type;
+- control characters raise → every string goes through :func:`strip_xml_illegal`.
+feedgen's RSS writer only copies the first ``rel="self"`` link, so the WebSub ``rel="hub"`` link is added
+to the RSS tree afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from feedgen.feed import FeedGenerator
+from lxml import etree
+
+from feeds.models import Item
+from feeds.render import ATOM_FILE, GENERATOR, RSS_FILE, FeedMeta, item_link
+from feeds.sanitize import strip_xml_illegal as x
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+
+
+def _generator(meta: FeedMeta, items: Sequence[Item], self_file: str, self_type: str) -> FeedGenerator:
+    fg = FeedGenerator()
+    fg.load_extension("dc", atom=False, rss=True)
+    fg.load_extension("media", atom=True, rss=True)
+    fg.id(meta.id)
+    fg.title(x(meta.title))
+    fg.description(x(meta.description) or x(meta.title))
+    if meta.language:
+        fg.language(meta.language)
+    if meta.author:
+        fg.author({"name": x(meta.author)})
+    fg.generator(*GENERATOR)
+    fg.updated(meta.updated)
+    fg.lastBuildDate(meta.updated)
+    if meta.ttl_minutes:
+        fg.ttl(meta.ttl_minutes)
+    fg.link(href=meta.url(self_file), rel="self", type=self_type)
+    if meta.hub:
+        fg.link(href=meta.hub, rel="hub")
+    fg.link(href=meta.site_url, rel="alternate", type="text/html")  # last: it becomes the RSS <link>
+    for item in items:
+        doc = item.doc
+        fe = fg.add_entry(order="append")
+        fe.guid(item.id, permalink=False)
+        fe.title(x(doc.title) or "(untitled)")
+        fe.link(href=item_link(item, meta), rel="alternate", type="text/html")
+        fe.published(item.published)
+        fe.updated(item.updated)
+        if doc.body_html:
+            fe.content(x(doc.body_html), type="html")
+        if doc.summary:
+            fe.description(x(doc.summary))  # RSS <description>; Atom <summary>
+            fe.summary(x(doc.summary))
+        if doc.author:
+            fe.author({"name": x(doc.author)})
+            fe.dc.dc_creator(x(doc.author))
+        for tag in doc.tags:
+            fe.category(term=x(tag))
+        if doc.image:
+            fe.media.content({"url": doc.image, "medium": "image"})
+    return fg
+
+
+def render_atom(meta: FeedMeta, items: Sequence[Item]) -> bytes:
+    fg = _generator(meta, items, ATOM_FILE, "application/atom+xml")
+    return fg.atom_str(pretty=True, encoding="UTF-8")
+
+
+def render_rss(meta: FeedMeta, items: Sequence[Item]) -> bytes:
+    fg = _generator(meta, items, RSS_FILE, "application/rss+xml")
+    data: bytes = fg.rss_str(pretty=True, encoding="UTF-8")
+    if not meta.hub:
+        return data
+    root = etree.fromstring(data)
+    channel = root.find("channel")
+    assert channel is not None
+    self_link = channel.find(f"{{{ATOM_NS}}}link")
+    hub = etree.Element(f"{{{ATOM_NS}}}link", href=meta.hub, rel="hub")
+    if self_link is not None:
+        self_link.addnext(hub)
+    else:
+        channel.insert(0, hub)
+    etree.indent(root, space="  ")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

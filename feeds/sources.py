@@ -1,0 +1,102 @@
+"""Find documents: walk seed folders (stat only — reading is left to the caller for changed files).
+
+A seed folder is walked recursively; symlinks to files are followed, but a symlink loop, a broken symlink or an
+unreadable folder is reported as a skip, not a crash. Hidden files, editor temp/backup files, partial
+downloads and unknown extensions are ignored (listed at ``-v``).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+KINDS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html"}
+_TEMP_SUFFIXES = (".swp", ".swo", ".swx", ".tmp", ".temp", ".part", ".partial", ".crdownload", ".download",
+                  ".bak", ".orig", ".rej", ".kate-swp")
+
+
+@dataclass(frozen=True)
+class SeedFile:
+    key: str            # path relative to its seed folder, "/"-separated; the document's key in its feed
+    path: Path
+    kind: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class Skip:
+    origin: str
+    reason: str
+    ignored: bool = False   # True: deliberately ignored (temp file, unknown type); False: a problem
+
+
+def ignore_reason(name: str) -> str | None:
+    """Why a file name is not a document, or ``None`` if it may be one."""
+    lower = name.lower()
+    if name.startswith("."):
+        return "hidden file" if not name.startswith(".#") else "editor lock file"
+    if name.endswith("~") or (name.startswith("#") and name.endswith("#")):
+        return "editor backup file"
+    if lower.endswith(_TEMP_SUFFIXES):
+        return "temporary or partial file"
+    if name in ("Thumbs.db", "desktop.ini"):
+        return "system file"
+    if os.path.splitext(lower)[1] not in KINDS:
+        return "unknown extension (seedfeed reads .txt, .md, .markdown, .html, .htm)"
+    return None
+
+
+def scan(folder: Path) -> Iterator[SeedFile | Skip]:
+    """Yield the documents under ``folder`` and the skipped entries, in a stable order."""
+    if not folder.is_dir():
+        yield Skip(str(folder), "seed folder does not exist; create it or fix the path")
+        return
+    seen_dirs: set[tuple[int, int]] = set()
+    yield from _walk(folder, folder, seen_dirs)
+
+
+def _walk(root: Path, folder: Path, seen_dirs: set[tuple[int, int]]) -> Iterator[SeedFile | Skip]:
+    try:
+        st = folder.stat()
+    except OSError as exc:
+        yield Skip(str(folder), f"cannot read folder ({exc.strerror})")
+        return
+    ident = (st.st_dev, st.st_ino)
+    if ident in seen_dirs:
+        yield Skip(str(folder), "symlink loop; remove the link that points back up")
+        return
+    seen_dirs.add(ident)
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as exc:
+        yield Skip(str(folder), f"cannot list folder ({exc.strerror}); check its permissions")
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        if entry.name.startswith(".") and entry.is_dir(follow_symlinks=False):
+            yield Skip(str(path), "hidden folder", ignored=True)
+            continue
+        try:
+            st = entry.stat()  # follows symlinks
+        except FileNotFoundError:
+            yield Skip(str(path), "broken symlink; fix or remove it")
+            continue
+        except OSError as exc:
+            yield Skip(str(path), f"cannot read ({exc.strerror})")
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            yield from _walk(root, path, seen_dirs)
+            continue
+        reason = ignore_reason(entry.name)
+        if reason:
+            yield Skip(str(path), reason, ignored=True)
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            yield Skip(str(path), "not a regular file")
+            continue
+        key = path.relative_to(root).as_posix()
+        yield SeedFile(key, path, KINDS[os.path.splitext(entry.name.lower())[1]], st.st_size, st.st_mtime_ns)

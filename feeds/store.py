@@ -1,0 +1,237 @@
+"""The state: one SQLite file, kept outside output/, versioned with ``PRAGMA user_version``.
+
+Everything a run changes happens in one transaction: :meth:`Store.commit` at the end of a run, or nothing
+(a run that fails to publish rolls back, so the next run sees the same changes again).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from feeds.errors import OutputError
+from feeds.models import Document, Item
+
+# Each entry upgrades the schema from version i to i + 1. Never edit a released entry: append a new one.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE items (
+        feed TEXT NOT NULL, id TEXT NOT NULL, key TEXT NOT NULL, slug TEXT NOT NULL,
+        content_hash TEXT NOT NULL, published TEXT NOT NULL, updated TEXT NOT NULL, first_seen TEXT NOT NULL,
+        size INTEGER NOT NULL DEFAULT -1, mtime_ns INTEGER NOT NULL DEFAULT -1,
+        doc TEXT NOT NULL, removed_at TEXT,
+        PRIMARY KEY (feed, id)
+    );
+    CREATE INDEX items_by_key ON items (feed, key);
+    CREATE INDEX items_by_published ON items (feed, removed_at, published);
+    CREATE TABLE feeds (name TEXT PRIMARY KEY, feed_id TEXT, fingerprint TEXT, changed_at TEXT, built_at TEXT);
+    """,
+    """
+    CREATE TABLE sources (
+        feed TEXT NOT NULL, url TEXT NOT NULL, kind TEXT NOT NULL,
+        etag TEXT, last_modified TEXT, last_status INTEGER,
+        last_run TEXT, last_success TEXT, last_error TEXT, failing_since TEXT,
+        not_found_count INTEGER NOT NULL DEFAULT 0,
+        parent TEXT,
+        PRIMARY KEY (feed, url)
+    );
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What change detection needs to know about a stored item, without loading its document."""
+
+    id: str
+    key: str
+    slug: str
+    content_hash: str
+    published: datetime
+    updated: datetime
+    first_seen: datetime
+    size: int
+    mtime_ns: int
+    removed: bool
+
+
+@dataclass(frozen=True)
+class SourceState:
+    feed: str
+    url: str
+    kind: str
+    etag: str | None = None
+    last_modified: str | None = None
+    last_status: int | None = None
+    last_run: datetime | None = None
+    last_success: datetime | None = None
+    last_error: str | None = None
+    failing_since: datetime | None = None
+    not_found_count: int = 0
+
+
+def _ts(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def doc_to_json(doc: Document) -> str:
+    data = {f.name: getattr(doc, f.name) for f in fields(doc)}
+    data["provenance"] = dict(doc.provenance)
+    data["tags"] = list(doc.tags)
+    for name in ("published", "updated"):
+        data[name] = _ts(data[name]) if data[name] else None
+    return json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+
+def doc_from_json(text: str) -> Document:
+    data: dict[str, Any] = json.loads(text)
+    for name in ("published", "updated"):
+        data[name] = _dt(data[name])
+    data["tags"] = tuple(data.get("tags") or ())
+    data["provenance"] = MappingProxyType(data.get("provenance") or {})
+    return Document(**data)
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        except (OSError, sqlite3.Error) as exc:
+            raise OutputError(f"{path}: cannot open the state file ({exc})",
+                              "check the folder is writable, or move it with --state") from None
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self._upgrade()
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def _upgrade(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise OutputError(f"{self.path}: state was written by a newer seedfeed (schema {version})",
+                              "upgrade seedfeed, or point --state at a new file")
+        for number in range(version, SCHEMA_VERSION):
+            self.db.execute("BEGIN IMMEDIATE")
+            for statement in MIGRATIONS[number].split(";"):
+                if statement.strip():
+                    self.db.execute(statement)
+            self.db.execute(f"PRAGMA user_version = {number + 1}")
+            self.db.execute("COMMIT")
+
+    # ------------------------------------------------------------------------------------- transaction
+    def commit(self) -> None:
+        self.db.execute("COMMIT")
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def rollback(self) -> None:
+        self.db.execute("ROLLBACK")
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def close(self) -> None:
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------------------------------- items
+    _ENTRY_COLUMNS = "id, key, slug, content_hash, published, updated, first_seen, size, mtime_ns, removed_at"
+
+    def entries(self, feed: str) -> list[Entry]:
+        rows = self.db.execute(f"SELECT {self._ENTRY_COLUMNS} FROM items WHERE feed = ?", (feed,))
+        return [Entry(r[0], r[1], r[2], r[3], datetime.fromisoformat(r[4]), datetime.fromisoformat(r[5]),
+                      datetime.fromisoformat(r[6]), r[7], r[8], r[9] is not None) for r in rows]
+
+    def _items(self, where: str, params: Iterable[Any]) -> list[Item]:
+        rows = self.db.execute(
+            f"SELECT id, slug, doc, published, updated, content_hash FROM items WHERE {where}", tuple(params))
+        return [Item(r[0], r[1], doc_from_json(r[2]), datetime.fromisoformat(r[3]), datetime.fromisoformat(r[4]), r[5])
+                for r in rows]
+
+    def newest(self, feed: str, limit: int) -> list[Item]:
+        """The live items, newest first (ties broken by id so the order is always the same)."""
+        return self._items("feed = ? AND removed_at IS NULL ORDER BY published DESC, id LIMIT ?", (feed, limit))
+
+    def live_items(self, feed: str) -> Iterator[Item]:
+        yield from self._items("feed = ? AND removed_at IS NULL ORDER BY published DESC, id", (feed,))
+
+    def items_by_id(self, feed: str, ids: Iterable[str]) -> list[Item]:
+        ids = list(ids)
+        out: list[Item] = []
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            out += self._items(f"feed = ? AND id IN ({','.join('?' * len(chunk))})", (feed, *chunk))
+        return out
+
+    def newest_update(self, feed: str) -> datetime | None:
+        row = self.db.execute("SELECT max(updated) FROM items WHERE feed = ? AND removed_at IS NULL", (feed,)).fetchone()
+        return _dt(row[0])
+
+    def count_live(self, feed: str) -> int:
+        return self.db.execute("SELECT count(*) FROM items WHERE feed = ? AND removed_at IS NULL", (feed,)).fetchone()[0]
+
+    def put(self, feed: str, item: Item, *, first_seen: datetime, size: int, mtime_ns: int) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO items (feed, id, key, slug, content_hash, published, updated, first_seen, size,"
+            " mtime_ns, doc, removed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,NULL)",
+            (feed, item.id, item.doc.key, item.slug, item.content_hash, _ts(item.published), _ts(item.updated),
+             _ts(first_seen), size, mtime_ns, doc_to_json(item.doc)))
+
+    def touch(self, feed: str, item_id: str, *, size: int, mtime_ns: int) -> None:
+        """Remember a new file stat for content that did not change."""
+        self.db.execute("UPDATE items SET size = ?, mtime_ns = ? WHERE feed = ? AND id = ?", (size, mtime_ns, feed, item_id))
+
+    def remove(self, feed: str, item_id: str, when: datetime) -> None:
+        """Keep a tombstone: if the document comes back (or was renamed), it keeps its id."""
+        self.db.execute("UPDATE items SET removed_at = ? WHERE feed = ? AND id = ?", (_ts(when), feed, item_id))
+
+    # ------------------------------------------------------------------------------------------- feeds
+    def feed_state(self, feed: str) -> tuple[str | None, str | None, datetime | None]:
+        """(feed id, render fingerprint, time of the last removal or first build) of a feed, if built before."""
+        row = self.db.execute("SELECT feed_id, fingerprint, changed_at FROM feeds WHERE name = ?", (feed,)).fetchone()
+        return (row[0], row[1], _dt(row[2])) if row else (None, None, None)
+
+    def set_feed_state(self, feed: str, feed_id: str, fingerprint: str, changed_at: datetime | None,
+                       built_at: datetime) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO feeds (name, feed_id, fingerprint, changed_at, built_at) VALUES (?,?,?,?,?)",
+            (feed, feed_id, fingerprint, _ts(changed_at) if changed_at else None, _ts(built_at)))
+
+    # ----------------------------------------------------------------------------------------- sources
+    def source(self, feed: str, url: str, kind: str) -> SourceState:
+        row = self.db.execute(
+            "SELECT etag, last_modified, last_status, last_run, last_success, last_error, failing_since,"
+            " not_found_count FROM sources WHERE feed = ? AND url = ?", (feed, url)).fetchone()
+        if not row:
+            return SourceState(feed, url, kind)
+        return SourceState(feed, url, kind, row[0], row[1], row[2], _dt(row[3]), _dt(row[4]), row[5], _dt(row[6]), row[7])
+
+    def sources(self) -> list[SourceState]:
+        rows = self.db.execute(
+            "SELECT feed, url, kind, etag, last_modified, last_status, last_run, last_success, last_error,"
+            " failing_since, not_found_count FROM sources ORDER BY feed, url")
+        return [SourceState(r[0], r[1], r[2], r[3], r[4], r[5], _dt(r[6]), _dt(r[7]), r[8], _dt(r[9]), r[10]) for r in rows]
+
+    def put_source(self, s: SourceState) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO sources (feed, url, kind, etag, last_modified, last_status, last_run, last_success,"
+            " last_error, failing_since, not_found_count) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (s.feed, s.url, s.kind, s.etag, s.last_modified, s.last_status,
+             _ts(s.last_run) if s.last_run else None, _ts(s.last_success) if s.last_success else None,
+             s.last_error, _ts(s.failing_since) if s.failing_since else None, s.not_found_count))
