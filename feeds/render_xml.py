@@ -5,7 +5,8 @@ feedgen traps, each guarded by a regression test in tests/test_render.py:
 - ``add_entry`` prepends by default → ``order="append"`` over items already sorted newest first;
 - the *last* ``link()`` call becomes the RSS channel ``<link>`` → the site link is added last;
 - content without ``type="html"`` is read as text → always pass the type;
-- control characters raise → every string goes through :func:`strip_xml_illegal`.
+- control characters raise → every string goes through :func:`strip_xml_illegal`;
+- ``description()`` without ``isSummary=True`` replaces the Atom content → set it first, as a summary.
 feedgen's RSS writer only copies the first ``rel="self"`` link, so the WebSub ``rel="hub"`` link is added
 to the RSS tree afterwards.
 """
@@ -52,18 +53,17 @@ def _generator(meta: FeedMeta, items: Sequence[Item], self_file: str, self_type:
         fe.link(href=item_link(item, meta), rel="alternate", type="text/html")
         fe.published(item.published)
         fe.updated(item.updated)
-        if doc.body_html:
-            fe.content(x(doc.body_html), type="html")
         if doc.summary:
-            fe.description(x(doc.summary))  # RSS <description>; Atom <summary>
-            fe.summary(x(doc.summary))
+            fe.description(x(doc.summary), isSummary=True)  # RSS <description>, Atom <summary>
+        if doc.body_html:
+            fe.content(x(doc.body_html), type="html")  # after description(), which would overwrite it
         if doc.author:
             fe.author({"name": x(doc.author)})
             fe.dc.dc_creator(x(doc.author))
         for tag in doc.tags:
             fe.category(term=x(tag))
         if doc.image:
-            fe.media.content({"url": doc.image, "medium": "image"})
+            fe.media.content({"url": doc.image, "medium": "image"}, group=None)
     return fg
 
 
