@@ -94,7 +94,8 @@ class RobotsCache:
         try:
             status, body = self._fetch(robots_url)
         except FetchError as e:
-            return _Entry(None, "disallow", f"{robots_url} could not be read ({e.message}); RFC 9309 says to "
+            why = e.message.removeprefix(robots_url).removeprefix(": ").replace("; will retry next run", "")
+            return _Entry(None, "disallow", f"{robots_url} could not be read ({why}); RFC 9309 says to "
                                             "treat the whole site as disallowed until it can be read",
                           now + self.error_ttl)
         if 200 <= status < 300:

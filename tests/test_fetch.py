@@ -1,0 +1,736 @@
+"""The fetching layer against real local HTTP servers (pytest-httpserver and tiny raw-socket servers).
+
+Every test fetcher keeps the SSRF guard ON and lets only loopback through (``allowed_networks``), so no test can
+send a packet to a non-loopback address even by mistake. A recording socket class asserts that, too.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import gzip
+import ipaddress
+import random
+import socket
+import ssl
+import struct
+import threading
+import time
+import tracemalloc
+import zlib
+from collections.abc import Callable
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from feeds import __version__
+from feeds.decode import decode
+from feeds.errors import FetchError
+from feeds.fetch import DEFAULT_USER_AGENT, Fetcher, FetchJob, FetchPolicy, parse_content_type, parse_retry_after
+from feeds.netguard import BlockedAddressError, Guard, address_problem, check_url
+
+LOOPBACK = ("127.0.0.0/8", "::1/128")
+HTML = b"<!doctype html><html><head><title>t</title></head><body><p>hello</p></body></html>"
+
+
+def policy(**kw) -> FetchPolicy:
+    base = dict(allowed_networks=LOOPBACK, per_host_delay=0, connect_timeout=2, read_timeout=2, deadline=5,
+                retries=2, backoff_base=0.01)
+    base.update(kw)
+    return FetchPolicy(**base)
+
+
+class Sleeps(list):
+    """An injectable sleep that records and does not wait."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.fixture(scope="module")
+def _shared_server():
+    srv = HTTPServer(host="127.0.0.1")
+    srv.no_handler_status_code = 404      # so /robots.txt is "unavailable" (allow all) unless a test says otherwise
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def reset(srv: HTTPServer) -> None:
+    srv.clear()
+    srv.no_handler_status_code = 404
+
+
+@pytest.fixture
+def server(_shared_server):
+    reset(_shared_server)
+    yield _shared_server
+    reset(_shared_server)
+
+
+@pytest.fixture(autouse=True)
+def only_loopback(monkeypatch):
+    """Fail any test that tries to connect anywhere but loopback."""
+    real = socket.socket
+
+    class Recording(real):
+        def connect(self, address):  # type: ignore[override]
+            host = address[0] if isinstance(address, tuple) else address
+            assert ipaddress.ip_address(str(host).split("%")[0]).is_loopback, f"connect to {address}!"
+            return super().connect(address)
+
+    monkeypatch.setattr(socket, "socket", Recording)
+
+
+def fetcher(sleep: Callable[[float], None] | None = None, **kw) -> Fetcher:
+    return Fetcher(policy(**kw), sleep=Sleeps() if sleep is None else sleep, rng=random.Random(1))
+
+
+def fails(f: Fetcher, url: str, *words: str, status: int | None = None, **kw) -> FetchError:
+    with pytest.raises(FetchError) as info:
+        f.fetch(url, **kw)
+    err = info.value
+    assert err.message.startswith(url), err.message          # names the URL ...
+    for word in words:                                        # ... and says why
+        assert word in err.message, err.message
+    assert err.hint
+    assert err.status == status
+    assert "Traceback" not in str(err)
+    return err
+
+
+# --- raw socket servers for behaviour pytest-httpserver cannot produce ---------------------------------------
+
+
+class RawServer:
+    """Accepts connections on 127.0.0.1 and runs ``handler(conn)`` for each in a thread."""
+
+    def __init__(self, handler: Callable[[socket.socket, threading.Event], None]) -> None:
+        self.stop = threading.Event()
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.handler = handler
+        self.active = 0
+        self.peak = 0
+        self._lock = threading.Lock()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str = "/", host: str = "127.0.0.1") -> str:
+        return f"http://{host}:{self.port}{path}"
+
+    def _loop(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except (TimeoutError, OSError):
+                continue
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with self._lock:
+            self.active += 1
+            self.peak = max(self.peak, self.active)
+        try:
+            self.handler(conn, self.stop)
+        except OSError:
+            pass
+        finally:
+            with self._lock:
+                self.active -= 1
+            conn.close()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(2)
+        self.sock.close()
+
+
+def read_request(conn: socket.socket) -> bytes:
+    data = b""
+    conn.settimeout(5)
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+@pytest.fixture
+def raw():
+    servers: list[RawServer] = []
+
+    def make(handler):
+        srv = RawServer(handler)
+        servers.append(srv)
+        return srv
+
+    yield make
+    for srv in servers:
+        srv.close()
+
+
+def robots_404(conn: socket.socket, request: bytes) -> bool:
+    if request.startswith(b"GET /robots.txt"):
+        conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        return True
+    return False
+
+
+# --- success, conditional GET --------------------------------------------------------------------------------
+
+
+def test_200_returns_body_type_charset_and_validators(server):
+    server.expect_request("/a").respond_with_data(
+        HTML, content_type="text/html; charset=ISO-8859-1",
+        headers={"ETag": '"v1"', "Last-Modified": "Wed, 01 Jan 2025 00:00:00 GMT"})
+    with fetcher() as f:
+        r = f.fetch(server.url_for("/a"))
+    assert (r.status, r.body, r.content_type, r.charset) == (200, HTML, "text/html", "ISO-8859-1")
+    assert r.etag == '"v1"' and r.last_modified == "Wed, 01 Jan 2025 00:00:00 GMT"
+    assert r.url == r.final_url == server.url_for("/a")
+
+
+def test_user_agent_is_honest_and_configurable(server):
+    seen = []
+    server.expect_request("/ua").respond_with_handler(
+        lambda req: (seen.append(req.headers.get("User-Agent")), Response(HTML, content_type="text/html"))[1])
+    with fetcher() as f:
+        f.fetch(server.url_for("/ua"))
+    with fetcher(user_agent="mybot/1 (+https://example.org/bot)") as f:
+        f.fetch(server.url_for("/ua"))
+    assert seen[0] == DEFAULT_USER_AGENT == f"seedfeed/{__version__} (+https://github.com/seedfeed/seedfeed)"
+    assert seen[1] == "mybot/1 (+https://example.org/bot)"
+
+
+def conditional(req: Request) -> Response:
+    etag, modified = '"v7"', "Tue, 03 Jun 2025 10:00:00 GMT"
+    if req.headers.get("If-None-Match") == etag or req.headers.get("If-Modified-Since") == modified:
+        return Response(status=304, headers={"ETag": etag})
+    return Response(HTML, content_type="text/html; charset=utf-8", headers={"ETag": etag, "Last-Modified": modified})
+
+
+def test_304_with_etag(server):
+    server.expect_request("/c").respond_with_handler(conditional)
+    with fetcher() as f:
+        first = f.fetch(server.url_for("/c"))
+        again = f.fetch(server.url_for("/c"), etag=first.etag)
+    assert first.status == 200 and first.etag == '"v7"'
+    assert (again.status, again.body, again.etag) == (304, b"", '"v7"')
+
+
+def test_304_with_last_modified(server):
+    server.expect_request("/c").respond_with_handler(conditional)
+    with fetcher() as f:
+        first = f.fetch(server.url_for("/c"))
+        again = f.fetch(server.url_for("/c"), last_modified=first.last_modified)
+    assert again.status == 304 and again.body == b""
+    assert again.last_modified == "Tue, 03 Jun 2025 10:00:00 GMT"   # kept from the caller when not re-sent
+
+
+# --- redirects -----------------------------------------------------------------------------------------------
+
+
+def test_redirect_chain_301_302(server):
+    server.expect_request("/old").respond_with_data("", status=301, headers={"Location": "/older"})
+    server.expect_request("/older").respond_with_data("", status=302, headers={"Location": server.url_for("/new")})
+    server.expect_request("/new").respond_with_data(HTML, content_type="text/html")
+    with fetcher() as f:
+        r = f.fetch(server.url_for("/old"))
+    assert r.url == server.url_for("/old") and r.final_url == server.url_for("/new") and r.body == HTML
+
+
+def test_redirect_loop_is_reported(server):
+    server.expect_request("/a").respond_with_data("", status=302, headers={"Location": "/b"})
+    server.expect_request("/b").respond_with_data("", status=302, headers={"Location": "/a"})
+    with fetcher() as f:
+        err = fails(f, server.url_for("/a"), "redirect loop", "/b")
+    assert err.message.endswith("/b -> " + server.url_for("/a") + ")")
+
+
+def test_too_many_redirects(server):
+    for i in range(8):
+        server.expect_request(f"/r{i}").respond_with_data("", status=307, headers={"Location": f"/r{i + 1}"})
+    with fetcher() as f:
+        fails(f, server.url_for("/r0"), "more than 5 redirects")
+
+
+def test_redirect_to_other_scheme_refused(server):
+    server.expect_request("/ftp").respond_with_data("", status=302, headers={"Location": "ftp://example.org/x"})
+    with fetcher() as f:
+        fails(f, server.url_for("/ftp"), "ftp", "only http and https")
+
+
+# --- error statuses, retries, Retry-After --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("status", "words"), [(404, ["404 Not Found"]), (410, ["410 Gone", "removed"]),
+                                                (403, ["403"]), (400, ["400 Bad Request"])])
+def test_client_errors_carry_status(server, status, words):
+    server.expect_request("/x").respond_with_data("nope", status=status)
+    sleeps = Sleeps()
+    with fetcher(sleeps) as f:
+        fails(f, server.url_for("/x"), *words, status=status)
+    assert sleeps == []   # not retried
+
+
+def test_500_retried_with_backoff_then_reported(server):
+    server.expect_request("/e").respond_with_data("oops", status=500)
+    sleeps = Sleeps()
+    with fetcher(sleeps, retries=3, backoff_base=1.0) as f:
+        fails(f, server.url_for("/e"), "500 Internal Server Error", "after 4 tries", "will retry next run",
+              status=500)
+    assert len(sleeps) == 3
+    for n, s in enumerate(sleeps):       # equal jitter: between half and all of base * 2**n
+        assert 2 ** n / 2 <= s <= 2 ** n
+    assert [req.path for req, _ in server.log].count("/e") == 4
+
+
+def test_502_then_success(server):
+    answers = iter([Response("", status=502), Response(HTML, content_type="text/html")])
+    server.expect_request("/flaky").respond_with_handler(lambda req: next(answers))
+    sleeps = Sleeps()
+    with fetcher(sleeps) as f:
+        assert f.fetch(server.url_for("/flaky")).status == 200
+    assert len(sleeps) == 1
+
+
+def test_503_with_retry_after_seconds(server):
+    server.expect_request("/busy").respond_with_data("", status=503, headers={"Retry-After": "7"})
+    sleeps = Sleeps()
+    with fetcher(sleeps, retries=2) as f:
+        fails(f, server.url_for("/busy"), "503 Service Unavailable", "after 3 tries", status=503)
+    assert sleeps == [7.0, 7.0]
+
+
+def test_429_with_retry_after_date(server):
+    when = email.utils.formatdate(time.time() + 30, usegmt=True)
+    server.expect_request("/slow").respond_with_data("", status=429, headers={"Retry-After": when})
+    sleeps = Sleeps()
+    with fetcher(sleeps, retries=1) as f:
+        fails(f, server.url_for("/slow"), "429 Too Many Requests", status=429)
+    assert len(sleeps) == 1 and 25 <= sleeps[0] <= 31
+
+
+def test_retry_after_longer_than_cap_gives_up_now(server):
+    server.expect_request("/later").respond_with_data("", status=429, headers={"Retry-After": "3600"})
+    sleeps = Sleeps()
+    with fetcher(sleeps, max_retry_wait=120) as f:
+        fails(f, server.url_for("/later"), "3600 s", "120 s", "will retry next run", status=429)
+    assert sleeps == []
+    assert [req.path for req, _ in server.log] == ["/robots.txt", "/later"]
+
+
+def test_parse_retry_after():
+    now = 1_700_000_000.0
+    assert parse_retry_after("120") == 120
+    assert parse_retry_after(email.utils.formatdate(now + 90, usegmt=True), now=now) == pytest.approx(90)
+    assert parse_retry_after(email.utils.formatdate(now - 90, usegmt=True), now=now) == 0
+    assert parse_retry_after("soon") is None and parse_retry_after(None) is None
+
+
+def test_connection_refused_is_retried_and_reported():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()                     # nothing listens there now
+    sleeps = Sleeps()
+    with fetcher(sleeps, retries=1) as f:
+        fails(f, f"http://127.0.0.1:{port}/", "connection refused", "after 2 tries")
+    assert len(sleeps) == 1
+
+
+# --- timeouts, deadline, size caps ---------------------------------------------------------------------------
+
+
+def test_server_that_hangs_hits_read_timeout(raw):
+    def hang(conn, stop):
+        request = read_request(conn)
+        if not robots_404(conn, request):
+            stop.wait(5)
+    srv = raw(hang)
+    start = time.monotonic()
+    with fetcher(read_timeout=0.3, retries=1) as f:
+        fails(f, srv.url("/page"), "did not answer within 0.3 s", "after 2 tries")
+    assert time.monotonic() - start < 3
+
+
+def drip(headers_first: bool):
+    def handler(conn, stop):
+        request = read_request(conn)
+        if robots_404(conn, request):
+            return
+        if headers_first:
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n")
+            payload = b"<html>" + b"x" * 99994
+        else:
+            payload = b"HTTP/1.1 200 OK\r\nX-Slow: " + b"y" * 50000 + b"\r\n\r\n"
+        for byte in payload:        # one byte every 0.1 s: each read is quick, the whole is never done
+            if stop.wait(0.1):
+                return
+            conn.sendall(bytes([byte]))
+    return handler
+
+
+@pytest.mark.parametrize("headers_first", [True, False], ids=["dripping-body", "dripping-headers"])
+def test_dripping_server_is_cut_off_by_deadline(raw, headers_first):
+    srv = raw(drip(headers_first))
+    sleeps = Sleeps()
+    start = time.monotonic()
+    with fetcher(sleeps, read_timeout=0.5, deadline=1.0) as f:
+        fails(f, srv.url("/drip"), "longer than the 1 s deadline")
+    elapsed = time.monotonic() - start
+    assert 0.9 <= elapsed < 2.5
+    assert sleeps == []           # a deadline is not retried
+
+
+def stream_big(size: int, with_length: bool):
+    chunk = b"<p>" + b"a" * (64 * 1024 - 3)
+
+    def handler(conn, stop):
+        request = read_request(conn)
+        if robots_404(conn, request):
+            return
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n"
+        if with_length:
+            head += b"Content-Length: %d\r\n" % size
+        conn.sendall(head + b"\r\n")
+        sent = 0
+        while sent < size and not stop.is_set():
+            conn.sendall(chunk)
+            sent += len(chunk)
+    return handler
+
+
+@pytest.mark.parametrize("with_length", [True, False], ids=["content-length", "streamed"])
+def test_50mb_body_is_cut_at_cap(raw, with_length):
+    srv = raw(stream_big(50 * 1024 * 1024, with_length))
+    start = time.monotonic()
+    with fetcher(max_bytes=10 * 1024 * 1024) as f:
+        fails(f, srv.url("/big"), "larger than 10 MB", status=200)
+    assert time.monotonic() - start < 5
+
+
+def gzip_bomb(megabytes: int) -> bytes:
+    """A valid gzip stream of ``megabytes`` MB of zeros, built from one repeated self-contained deflate block."""
+    zeros = bytes(1024 * 1024)
+    comp = zlib.compressobj(9, zlib.DEFLATED, -15)
+    head = comp.compress(b"<html><body>") + comp.flush(zlib.Z_FULL_FLUSH)
+    block = comp.compress(zeros) + comp.flush(zlib.Z_FULL_FLUSH)   # no back-references across the flush
+    tail = comp.flush(zlib.Z_FINISH)
+    crc = zlib.crc32(b"<html><body>")
+    for _ in range(megabytes):
+        crc = zlib.crc32(zeros, crc)
+    size = 12 + megabytes * len(zeros)
+    return (b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff" + head + block * megabytes + tail
+            + struct.pack("<II", crc, size & 0xFFFFFFFF))
+
+
+def test_gzip_bomb_builder_is_valid():
+    assert gzip.decompress(gzip_bomb(3)) == b"<html><body>" + bytes(3 * 1024 * 1024)
+
+
+def test_gzip_bomb_is_stopped_without_inflating_it(server):
+    bomb = gzip_bomb(200)       # ~200 KB on the wire, 200 MB inflated
+    assert len(bomb) < 400_000
+    server.expect_request("/bomb").respond_with_data(
+        bomb, content_type="text/html", headers={"Content-Encoding": "gzip"})
+    with fetcher(max_bytes=2 * 1024 * 1024) as f:
+        tracemalloc.start()
+        try:
+            fails(f, server.url_for("/bomb"), "larger than 2 MB", "decompression", status=200)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert peak < 12 * 1024 * 1024, peak
+
+
+def test_gzip_page_is_decompressed(server):
+    server.expect_request("/gz").respond_with_data(
+        gzip.compress(HTML), content_type="text/html", headers={"Content-Encoding": "gzip"})
+    with fetcher() as f:
+        assert f.fetch(server.url_for("/gz")).body == HTML
+
+
+# --- content types and charsets ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ctype", ["image/png", "application/pdf", "application/rss+xml"])
+def test_non_html_is_refused_with_its_type(server, ctype):
+    server.expect_request("/file").respond_with_data(b"\x89PNG....", content_type=ctype)
+    with fetcher() as f:
+        fails(f, server.url_for("/file"), ctype, "not an HTML page", status=200)
+
+
+def untyped(body: bytes) -> Response:
+    resp = Response(body)
+    del resp.headers["Content-Type"]
+    return resp
+
+
+def test_xhtml_accepted_and_missing_type_sniffed(server):
+    server.expect_request("/x").respond_with_data(HTML, content_type="application/xhtml+xml")
+    server.expect_request("/none").respond_with_handler(lambda req: untyped(HTML))
+    server.expect_request("/bin").respond_with_handler(lambda req: untyped(b"\x00\x01binary"))
+    with fetcher() as f:
+        assert f.fetch(server.url_for("/x")).content_type == "application/xhtml+xml"
+        assert f.fetch(server.url_for("/none")).content_type == "text/html"
+        fails(f, server.url_for("/bin"), "unknown type", status=200)
+
+
+def test_lying_charset_decodes_right_with_feeds_decode(server):
+    text = "<html><body><p>Café – “quoted” naïve</p></body></html>"
+    server.expect_request("/lie").respond_with_data(text.encode("cp1252"), content_type="text/html; charset=utf-8")
+    with fetcher() as f:
+        r = f.fetch(server.url_for("/lie"))
+    assert r.charset == "utf-8"
+    assert decode(r.body, r.charset, html=True).text == text
+
+
+def test_parse_content_type():
+    assert parse_content_type('text/HTML; charset="UTF-8"') == ("text/html", "UTF-8")
+    assert parse_content_type("text/html") == ("text/html", None)
+    assert parse_content_type(None) == ("", None)
+
+
+# --- robots.txt ----------------------------------------------------------------------------------------------
+
+
+def test_robots_disallow_is_respected_and_can_be_overridden(server):
+    server.expect_request("/robots.txt").respond_with_data(
+        "User-agent: *\nDisallow: /private\n\nUser-agent: otherbot\nDisallow: /\n", content_type="text/plain")
+    server.expect_request("/private/x").respond_with_data(HTML, content_type="text/html")
+    server.expect_request("/public").respond_with_data(HTML, content_type="text/html")
+    with fetcher() as f:
+        assert f.fetch(server.url_for("/public")).status == 200
+        fails(f, server.url_for("/private/x"), "robots.txt", "disallows")
+        assert f.fetch(server.url_for("/private/x"), respect_robots=False).status == 200
+    with fetcher(respect_robots=False) as f:
+        assert f.fetch(server.url_for("/private/x")).status == 200
+    robots_hits = [req for req, _ in server.log if req.path == "/robots.txt"]
+    assert len(robots_hits) == 1     # cached per host
+
+
+def test_robots_rules_for_our_token(server):
+    server.expect_request("/robots.txt").respond_with_data("User-agent: seedfeed\nDisallow: /\n")
+    server.expect_request("/a").respond_with_data(HTML, content_type="text/html")
+    with fetcher() as f:
+        fails(f, server.url_for("/a"), "disallows")
+
+
+def test_robots_5xx_means_disallow_all_robots_4xx_means_allow_all(server):
+    server.expect_request("/robots.txt").respond_with_data("", status=503)
+    server.expect_request("/a").respond_with_data(HTML, content_type="text/html")
+    with fetcher() as f:
+        fails(f, server.url_for("/a"), "robots.txt", "503", "RFC 9309")
+    reset(server)
+    server.expect_request("/robots.txt").respond_with_data("", status=403)
+    server.expect_request("/a").respond_with_data(HTML, content_type="text/html")
+    with fetcher() as f:
+        assert f.fetch(server.url_for("/a")).status == 200
+
+
+def test_robots_crawl_delay_slows_the_host(server):
+    server.expect_request("/robots.txt").respond_with_data("User-agent: *\nCrawl-delay: 4\n")
+    server.expect_request("/a").respond_with_data(HTML, content_type="text/html")
+    clock = FakeClock()
+    with Fetcher(policy(per_host_delay=0), sleep=clock.sleep, clock=clock) as f:
+        f.fetch(server.url_for("/a"))
+        f.fetch(server.url_for("/a"))
+    assert clock.sleeps and clock.sleeps[-1] == pytest.approx(4)
+
+
+# --- per-host politeness and concurrency ---------------------------------------------------------------------
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.sleeps.append(seconds)
+            self.now += seconds
+
+
+def test_per_host_delay_is_honoured(server):
+    server.expect_request("/p").respond_with_data(HTML, content_type="text/html")
+    clock = FakeClock()
+    with Fetcher(policy(per_host_delay=3.0), sleep=clock.sleep, clock=clock) as f:
+        for _ in range(4):
+            f.fetch(server.url_for("/p"))
+    # robots.txt at t=0, then the four pages each 3 s after the previous request start
+    assert clock.sleeps == [pytest.approx(3.0)] * 4
+    assert clock.now == pytest.approx(1012.0)
+
+
+def slow_page(delay: float):
+    def handler(conn, stop):
+        request = read_request(conn)
+        if robots_404(conn, request):
+            return
+        stop.wait(delay)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s"
+                     % (len(HTML), HTML))
+    return handler
+
+
+def test_fetch_many_limits_per_host_and_runs_hosts_in_parallel(raw):
+    srv = raw(slow_page(0.25))
+    jobs = [FetchJob(srv.url(f"/a{i}", host)) for i in range(6) for host in ("127.0.0.1", "localhost")]
+    start = time.monotonic()
+    with fetcher(per_host_concurrency=2, max_workers=8) as f:
+        results = f.fetch_many(jobs)
+    elapsed = time.monotonic() - start
+    assert [r.url for r in results] == [j.url for j in jobs]          # same order as the jobs
+    assert all(r.status == 200 for r in results)
+    assert srv.peak <= 4                                                 # 2 per host, two "hosts"
+    assert srv.peak >= 3                                                 # ... and the hosts overlapped
+    assert elapsed < 6 * 0.25 + 1.0                                      # not one after another
+
+
+def test_fetch_many_returns_errors_in_place(server):
+    server.expect_request("/ok").respond_with_data(HTML, content_type="text/html")
+    server.expect_request("/gone").respond_with_data("", status=410)
+    with fetcher() as f:
+        results = f.fetch_many([FetchJob(server.url_for("/ok")), FetchJob(server.url_for("/gone")),
+                                FetchJob("ftp://example.org/")])
+    assert results[0].status == 200
+    assert isinstance(results[1], FetchError) and results[1].status == 410
+    assert isinstance(results[2], FetchError) and "only http and https" in results[2].message
+
+
+# --- SSRF guard ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", ["http://10.0.0.1/admin", "http://169.254.169.254/latest/meta-data/",
+                                    "http://[::ffff:10.0.0.1]/", "http://100.64.0.1/", "http://192.168.1.1/",
+                                    "http://[fd00::1]/", "http://0.0.0.0/", "http://167772161/",
+                                    "http://0x0a000001/"])
+def test_redirect_to_private_address_refused_before_connecting(server, target):
+    server.expect_request("/go").respond_with_data("", status=302, headers={"Location": target})
+    with fetcher() as f:   # loopback allowed, everything else private refused; Recording socket watches
+        err = fails(f, server.url_for("/go"), "redirected to", "refused", "SSRF")
+    assert "allow_private" in err.hint
+
+
+def test_private_url_refused_by_default():
+    with Fetcher(FetchPolicy(), sleep=Sleeps()) as f:
+        fails(f, "http://127.0.0.1:9/", "loopback", "SSRF")
+        fails(f, "http://169.254.169.254/", "metadata")
+        fails(f, "http://[::1]:9/", "loopback")
+
+
+def test_hostname_resolving_to_private_address_refused(server):
+    def resolver(host, port, *args):
+        table = {"internal.example": ["10.1.2.3"], "mixed.example": ["127.0.0.1", "192.168.0.9"],
+                 "127.0.0.1": ["127.0.0.1"]}
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port)) for ip in table[host]]
+    server.expect_request("/go").respond_with_data(
+        "", status=302, headers={"Location": "http://internal.example/"})
+    with Fetcher(policy(), sleep=Sleeps(), resolver=resolver) as f:
+        fails(f, server.url_for("/go"), "internal.example resolves to 10.1.2.3", "private", "SSRF")
+        fails(f, f"http://mixed.example:{server.port}/", "resolves to 192.168.0.9")
+
+
+def test_connection_is_pinned_to_checked_address_with_original_host_header(server):
+    calls = []
+
+    def resolver(host, port, *args):
+        calls.append(host)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+    server.expect_request("/pin", headers={"Host": f"pinned.example:{server.port}"}).respond_with_data(
+        HTML, content_type="text/html")
+    with Fetcher(policy(respect_robots=False), sleep=Sleeps(), resolver=resolver) as f:
+        r = f.fetch(f"http://pinned.example:{server.port}/pin")
+        f.fetch(f"http://pinned.example:{server.port}/pin")
+    assert r.status == 200
+    assert set(calls) == {"pinned.example"}   # looked up by the guard only; urllib3 never resolved it again
+
+
+def test_allow_private_turns_guard_off(server):
+    server.expect_request("/a").respond_with_data(HTML, content_type="text/html")
+    with Fetcher(FetchPolicy(allow_private=True, per_host_delay=0), sleep=Sleeps()) as f:
+        assert f.fetch(server.url_for("/a")).status == 200
+
+
+def test_address_problem_table():
+    def problem(ip: str) -> str | None:
+        return address_problem(ipaddress.ip_address(ip))
+    for ip in ["127.0.0.1", "10.9.8.7", "172.16.0.1", "192.168.0.1", "169.254.169.254", "100.64.0.1", "0.0.0.0",
+               "224.0.0.1", "240.0.0.1", "255.255.255.255", "::1", "::", "fe80::1", "fc00::1", "ff02::1",
+               "::ffff:127.0.0.1", "::ffff:169.254.169.254", "64:ff9b::a9fe:a9fe", "2002:c0a8:0101::1"]:
+        assert problem(ip), ip
+    for ip in ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "::ffff:8.8.8.8", "93.184.215.14"]:
+        assert problem(ip) is None, ip
+    assert "metadata" in problem("169.254.169.254")
+    assert address_problem(ipaddress.ip_address("127.0.0.1"), [ipaddress.ip_network("127.0.0.0/8")]) is None
+
+
+def test_check_url_schemes_and_odd_numeric_hosts():
+    guard = Guard.build()
+    for url in ["file:///etc/passwd", "gopher://x/", "http:///nohost", "http://0x7f.1/", "http://127.1/"]:
+        with pytest.raises(BlockedAddressError):
+            check_url(url, guard)
+    check_url("https://example.org/a", guard)
+
+
+# --- HTTPS: pinned IP, but SNI and certificate checked against the host name ---------------------------------
+
+
+def _make_cert(tmp_path, hostname: str):
+    crypto = pytest.importorskip("cryptography")
+    del crypto
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostname)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(hostname)]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def test_https_pinned_to_checked_ip_verifies_certificate_for_hostname(tmp_path):
+    cert, key = _make_cert(tmp_path, "secure.example")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    sni: list[str | None] = []
+    context.sni_callback = lambda sock, name, ctx: sni.append(name)
+    srv = HTTPServer(host="127.0.0.1", ssl_context=context)
+    srv.no_handler_status_code = 404
+    srv.start()
+    try:
+        srv.expect_request("/s").respond_with_data(HTML, content_type="text/html")
+
+        def resolver(host, port, *args):
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+        with Fetcher(policy(), sleep=Sleeps(), resolver=resolver) as f:
+            f.session.verify = str(cert)
+            assert f.fetch(f"https://secure.example:{srv.port}/s").body == HTML
+            # same server, other name: the certificate does not match, so it is refused
+            fails(f, f"https://other.example:{srv.port}/s", "certificate", respect_robots=False)
+        assert "secure.example" in sni
+    finally:
+        srv.stop()
