@@ -591,6 +591,7 @@ class _StdlibHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "seedfeed"
     timeout = 30  # idle keep-alive seconds
+    disable_nagle_algorithm = True  # headers and body go out in separate writes
     app: FeedApp
 
     def _handle(self) -> None:
