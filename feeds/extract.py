@@ -147,7 +147,7 @@ def extract_markdown(raw: RawDoc, text: str, default_tz: tzinfo = UTC) -> Docume
         setext = re.search(r"^(\S.*)\n(=+|-+)[ \t]*$", body_md, re.M)
         if heading or setext:
             first = min((m for m in (heading, setext) if m), key=lambda m: m.start())
-            title = plain_text(tokens_md.renderInline(first.group(1)))
+            title = plain_text(html_to_text(tokens_md.renderInline(first.group(1))))
             provenance["title"] = "first heading"
             body_md = body_md[: first.start()] + body_md[first.end():]  # the title is not repeated in the body
     body_html = sanitize_html(tokens_md.render(body_md), _as_text(meta.get("link")) or "")

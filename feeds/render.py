@@ -7,6 +7,7 @@ from datetime import datetime
 
 from feeds import __version__
 from feeds.models import Item
+from feeds.sanitize import absolutize
 
 RSS_FILE = "rss.xml"
 ATOM_FILE = "atom.xml"
@@ -40,3 +41,12 @@ def page_path(item: Item) -> str:
 def item_link(item: Item, meta: FeedMeta) -> str:
     """The item's own address when it has one (a web page, front matter ``link``), else its page."""
     return item.doc.link or meta.url(page_path(item))
+
+
+def body_html(item: Item, meta: FeedMeta) -> str:
+    """The item's sanitized body with every URL absolute.
+
+    Seed documents have no address until they are published, so relative links in their bodies are resolved
+    here, against the item's link: a new ``base_url`` changes the links without changing the content hash.
+    """
+    return absolutize(item.doc.body_html, item_link(item, meta))

@@ -9,7 +9,7 @@ from datetime import UTC
 from html import escape
 
 from feeds.models import Item
-from feeds.render import ATOM_FILE, JSON_FILE, RSS_FILE, FeedMeta
+from feeds.render import ATOM_FILE, JSON_FILE, RSS_FILE, FeedMeta, body_html
 
 _STYLE = (
     "body{max-width:42rem;margin:2rem auto;padding:0 1rem;font:1.05rem/1.6 system-ui,sans-serif;color:#222}"
@@ -49,7 +49,7 @@ def render_page(item: Item, meta: FeedMeta) -> bytes:
         f"<h1>{escape(doc.title or '(untitled)')}</h1>",
         f'<p><time datetime="{published.isoformat()}">{published:%Y-%m-%d}</time>{byline}{updated}</p>',
         "</header>",
-        doc.body_html,
+        body_html(item, meta),
         f'<ul class="tags">{tags}</ul>' if tags else "",
         "</article>",
         f'<footer><p>From <a href="{escape(meta.site_url)}">{escape(meta.title)}</a> · '

@@ -19,7 +19,7 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from feeds.models import Item
-from feeds.render import ATOM_FILE, GENERATOR, RSS_FILE, FeedMeta, item_link
+from feeds.render import ATOM_FILE, GENERATOR, RSS_FILE, FeedMeta, body_html, item_link
 from feeds.sanitize import strip_xml_illegal as x
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -30,8 +30,9 @@ def _generator(meta: FeedMeta, items: Sequence[Item], self_file: str, self_type:
     fg.load_extension("dc", atom=False, rss=True)
     fg.load_extension("media", atom=True, rss=True)
     fg.id(meta.id)
-    fg.title(x(meta.title))
-    fg.description(x(meta.description) or x(meta.title))
+    title = x(meta.title).strip() or "(untitled feed)"  # RSS requires a non-empty title and description
+    fg.title(title)
+    fg.description(x(meta.description).strip() or title)
     if meta.language:
         fg.language(meta.language)
     if meta.author:
@@ -56,7 +57,7 @@ def _generator(meta: FeedMeta, items: Sequence[Item], self_file: str, self_type:
         if doc.summary:
             fe.description(x(doc.summary), isSummary=True)  # RSS <description>, Atom <summary>
         if doc.body_html:
-            fe.content(x(doc.body_html), type="html")  # after description(), which would overwrite it
+            fe.content(x(body_html(item, meta)), type="html")  # after description(), which would overwrite it
         if doc.author:
             fe.author({"name": x(doc.author)})
             fe.dc.dc_creator(x(doc.author))

@@ -106,7 +106,15 @@ def html_to_text(fragment: str) -> str:
 
 
 def plain_text(text: str) -> str:
-    """A one-line plain-text field (title, author): tags removed, whitespace collapsed, XML-legal."""
-    if "<" in text and ">" in text:
-        text = html.unescape(_TAG.sub("", text))
+    """A one-line plain-text field (title, author): whitespace collapsed, XML-legal.
+
+    Text stays text: "Q&A: <template> tags" keeps its angle brackets (renderers escape them).
+    """
     return strip_xml_illegal(" ".join(text.split()))
+
+
+def absolutize(fragment: str, base_url: str) -> str:
+    """Resolve the relative URLs left in sanitized HTML against ``base_url`` (the item's address)."""
+    if not fragment or not base_url:
+        return fragment
+    return _cleaner(base_url).clean(fragment)
