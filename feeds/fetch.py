@@ -31,7 +31,9 @@ from __future__ import annotations
 import contextlib
 import email.message
 import email.utils
+import heapq
 import http.client
+import itertools
 import logging
 import random
 import socket
@@ -172,6 +174,44 @@ class _Response:
     skipped_type: str | None = None      # set when the body was not read because of its content type
 
 
+class _DeadlineThread:
+    """One daemon thread for the whole process that fires expired watchdogs (cheaper than a Timer each)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, _Watchdog]] = []
+        self._counter = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def add(self, when: float, watchdog: _Watchdog) -> None:
+        with self._cond:
+            heapq.heappush(self._heap, (when, next(self._counter), watchdog))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="seedfeed-deadlines", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while True:
+                    while self._heap and self._heap[0][2].done:
+                        heapq.heappop(self._heap)
+                    if not self._heap:
+                        self._cond.wait()
+                        continue
+                    when, _n, watchdog = self._heap[0]
+                    delay = when - time.monotonic()
+                    if delay <= 0:
+                        heapq.heappop(self._heap)
+                        break
+                    self._cond.wait(delay)
+            watchdog.expire()
+
+
+_DEADLINES = _DeadlineThread()
+
+
 class _Watchdog:
     """Shuts down the socket of the current exchange when its deadline passes."""
 
@@ -179,20 +219,18 @@ class _Watchdog:
 
     def __init__(self, seconds: float) -> None:
         self.expired = False
+        self.done = False
         self._conn = None
-        self._done = False
-        self._timer = threading.Timer(max(seconds, 0.0), self._expire)
-        self._timer.daemon = True
-        self._timer.start()
+        _DEADLINES.add(time.monotonic() + max(seconds, 0.0), self)
 
     def register(self, conn) -> None:  # type: ignore[no-untyped-def]
         with self._lock:
             self._conn = conn
             conn._seedfeed_owner = self  # a pooled connection belongs to whoever sent on it last
 
-    def _expire(self) -> None:
+    def expire(self) -> None:
         with self._lock:
-            if self._done:
+            if self.done:
                 return
             self.expired = True
             conn = self._conn
@@ -205,8 +243,7 @@ class _Watchdog:
 
     def finish(self) -> None:
         with self._lock:
-            self._done = True
-        self._timer.cancel()
+            self.done = True
 
 
 class _HostGate:
