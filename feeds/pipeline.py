@@ -202,7 +202,7 @@ def _render(store: Store, feed: FeedConfig, folder: Path, meta: FeedMeta, change
     for item in pages:
         if item.doc.link:  # has its own address; no page needed
             continue
-        written += write_if_changed(folder / page_path(item), render_page(item, meta), fsync=False)
+        written += write_if_changed(folder / page_path(item), render_page(item, meta), fsync=False, new_in_place=True)
     for entry in changes.removed:
         written += remove(folder / ITEMS_DIR / f"{entry.slug}.html")
     fsync_dir(folder / ITEMS_DIR)

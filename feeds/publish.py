@@ -19,13 +19,26 @@ from pathlib import Path
 from feeds.errors import LockedError, OutputError
 
 
-def write_if_changed(path: Path, data: bytes, *, fsync: bool = True) -> bool:
-    """Atomically replace ``path`` with ``data`` unless it already holds exactly these bytes."""
+def write_if_changed(path: Path, data: bytes, *, fsync: bool = True, new_in_place: bool = False) -> bool:
+    """Atomically replace ``path`` with ``data`` unless it already holds exactly these bytes.
+
+    ``new_in_place``: a file that does not exist yet is written straight to its name (one file created instead
+    of two). Only for files nothing links to until later in the run (item pages, written before the feeds).
+    """
     try:
         if path.stat().st_size == len(data) and path.read_bytes() == data:
             return False
     except FileNotFoundError:
-        pass
+        if new_in_place:
+            try:
+                with open(path, "xb") as handle:
+                    handle.write(data)
+                return True
+            except FileNotFoundError:
+                pass  # folder missing: the general path below creates it
+            except OSError as exc:
+                raise OutputError(f"{path}: cannot write ({exc.strerror})",
+                                  "check free disk space and the output folder's permissions") from None
     except OSError as exc:
         raise OutputError(f"{path}: cannot read ({exc.strerror})", "check the output folder's permissions") from None
     try:

@@ -113,8 +113,11 @@ def plain_text(text: str) -> str:
     return strip_xml_illegal(" ".join(text.split()))
 
 
+_RELATIVE_URL = re.compile(r"""\b(?:href|src|srcset|cite)=["']?(?![a-zA-Z][a-zA-Z0-9+.-]*:)""")
+
+
 def absolutize(fragment: str, base_url: str) -> str:
     """Resolve the relative URLs left in sanitized HTML against ``base_url`` (the item's address)."""
-    if not fragment or not base_url:
+    if not fragment or not base_url or not _RELATIVE_URL.search(fragment):
         return fragment
     return _cleaner(base_url).clean(fragment)
