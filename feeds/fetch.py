@@ -37,6 +37,7 @@ import itertools
 import logging
 import random
 import socket
+import ssl
 import threading
 import time
 from collections import deque
@@ -45,6 +46,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC
 from http import HTTPStatus
+from typing import TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -62,6 +64,7 @@ HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 507, 509, 520, 521, 522, 523, 524, 525, 526, 529})
 _CHUNK = 64 * 1024
+E = TypeVar("E", bound=BaseException)
 _MAX_CRAWL_DELAY = 60.0
 
 
@@ -153,6 +156,21 @@ def parse_content_type(value: str | None) -> tuple[str, str | None]:
 def _looks_like_html(body: bytes) -> bool:
     head = body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<!--")) or b"<html" in head
+
+
+def _cause(e: BaseException, kind: type[E]) -> E | None:
+    """The exception of type ``kind`` behind a requests/urllib3 exception (they nest several deep)."""
+    seen: set[int] = set()
+    todo: list[object] = [e]
+    while todo:
+        x = todo.pop()
+        if not isinstance(x, BaseException) or id(x) in seen:
+            continue
+        seen.add(id(x))
+        if isinstance(x, kind):
+            return x
+        todo += [getattr(x, "reason", None), x.__cause__, x.__context__, *x.args]
+    return None
 
 
 class _Transient(Exception):
@@ -378,9 +396,12 @@ class Fetcher:
     def _fetch(self, url: str, etag: str | None, last_modified: str | None, robots: bool) -> FetchResult:
         url = url.strip()
         try:
+            urlsplit(url).port   # noqa: B018 - raises ValueError for a bad port
             check_url(url, self.guard)
         except BlockedAddressError as e:
             raise self._blocked(url, url, e) from None
+        except ValueError as e:
+            raise FetchError(f"{url}: not a valid URL ({e})", "check the URL") from None
         headers = {}
         if etag:
             headers["If-None-Match"] = etag
@@ -424,13 +445,17 @@ class Fetcher:
         via = "" if hop == url else f"redirected to {hop}, but "
         message = f"{url}: {via}{e.host} {e.reason}; refused"
         if "scheme" in e.reason or "host name" in e.reason or "proxy" in e.reason:
-            return FetchError(message, "use an http:// or https:// URL")
-        return FetchError(message + " (SSRF guard)",
-                          "if this source is on your own network, set allow_private: true for it")
+            err = FetchError(message, "use an http:// or https:// URL")
+        else:
+            err = FetchError(message + " (SSRF guard)",
+                             "if this source is on your own network, set allow_private: true for it")
+        err.blocked = e   # type: ignore[attr-defined]  # lets a robots.txt refusal surface as the page's
+        return err
 
     def _with_retries(self, url: str, attempt: Callable[[], _Response], retries: int | None = None) -> _Response:
         retries = self.policy.retries if retries is None else retries
         tries = 0
+        waited = 0.0
         while True:
             tries += 1
             try:
@@ -442,16 +467,18 @@ class Fetcher:
                         f"{url}: {t.reason} and asked to wait {_seconds(t.retry_after)} (Retry-After), more than "
                         f"the {_seconds(self.policy.max_retry_wait)} limit; will retry next run",
                         "nothing to do; the site is busy", t.status) from None
-                if tries > retries:
-                    raise FetchError(f"{url}: {t.reason} after {tries} {plural}; will retry next run",
-                                     "nothing to do if it is temporary; check the URL if it keeps failing",
-                                     t.status) from None
                 if t.retry_after is not None:
                     wait = t.retry_after
                 else:
                     wait = self.policy.backoff_base * 2 ** (tries - 1)
                     wait = wait / 2 + self._rng.uniform(0, wait / 2)   # "equal jitter"
-                self._sleep(min(wait, self.policy.max_retry_wait))
+                # bounded: at most `retries` more tries, and at most max_retry_wait seconds asleep in total
+                if tries > retries or waited + wait > self.policy.max_retry_wait:
+                    raise FetchError(f"{url}: {t.reason} after {tries} {plural}; will retry next run",
+                                     "nothing to do if it is temporary; check the URL if it keeps failing",
+                                     t.status) from None
+                waited += wait
+                self._sleep(wait)
 
     def _exchange(self, url: str, headers: dict[str, str], max_bytes: int, accept: frozenset[str] | None,
                   robots: bool, *, truncate: bool = False) -> _Response:
@@ -471,7 +498,13 @@ class Fetcher:
                         except BlockedAddressError as e:
                             raise self._blocked(url, current, e) from None
                     if robots:
-                        verdict = self.robots.check(current)
+                        try:
+                            verdict = self.robots.check(current)
+                        except FetchError as e:
+                            blocked = getattr(e, "blocked", None)
+                            if blocked is not None:    # robots.txt is on a refused address: so is the page
+                                raise self._blocked(url, current, blocked) from None
+                            raise
                         if verdict.crawl_delay:
                             gate = self._gate(current)
                             gate.delay = max(gate.delay, min(verdict.crawl_delay, _MAX_CRAWL_DELAY))
@@ -517,9 +550,21 @@ class Fetcher:
                                         timeout=timeout)
             except BlockedAddressError as e:
                 raise self._blocked(url, current, e) from None
+            except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
+                    requests.exceptions.MissingSchema, urllib3.exceptions.LocationParseError) as e:
+                raise FetchError(f"{where}: not a valid URL ({e})", "check the URL") from None
             except requests.RequestException as e:
                 if watchdog.expired:
                     raise deadline_error() from None
+                dns = _cause(e, socket.gaierror)
+                if dns is not None and dns.errno != socket.EAI_AGAIN:
+                    host = urlsplit(current).hostname
+                    raise FetchError(f"{where}: host name {host} could not be found (DNS: {dns.strerror})",
+                                     "check the URL for typos; the site may be gone") from None
+                cert = _cause(e, ssl.SSLCertVerificationError)
+                if cert is not None:
+                    raise FetchError(f"{where}: the site's TLS certificate is not valid ({cert.verify_message})",
+                                     "the site's HTTPS is misconfigured; try again when it is fixed") from None
                 raise self._transient(e, policy) from None
             except (OSError, http.client.HTTPException, urllib3.exceptions.HTTPError) as e:
                 if watchdog.expired:

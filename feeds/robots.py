@@ -94,6 +94,8 @@ class RobotsCache:
         try:
             status, body = self._fetch(robots_url)
         except FetchError as e:
+            if getattr(e, "blocked", None) is not None:
+                raise   # the SSRF guard refused the site: that is the page's error, not a robots.txt verdict
             why = e.message.removeprefix(robots_url).removeprefix(": ").replace("; will retry next run", "")
             return _Entry(None, "disallow", f"{robots_url} could not be read ({why}); RFC 9309 says to "
                                             "treat the whole site as disallowed until it can be read",

@@ -323,6 +323,14 @@ def test_retry_after_longer_than_cap_gives_up_now(server):
     assert [req.path for req, _ in server.log] == ["/robots.txt", "/later"]
 
 
+def test_total_retry_wait_is_bounded(server):
+    server.expect_request("/busy").respond_with_data("", status=503, headers={"Retry-After": "70"})
+    sleeps = Sleeps()
+    with fetcher(sleeps, retries=5, max_retry_wait=120) as f:
+        fails(f, server.url_for("/busy"), "503", "after 2 tries", status=503)
+    assert sleeps == [70.0]      # a second 70 s wait would pass the 120 s budget
+
+
 def test_parse_retry_after():
     now = 1_700_000_000.0
     assert parse_retry_after("120") == 120
@@ -340,6 +348,30 @@ def test_connection_refused_is_retried_and_reported():
     with fetcher(sleeps, retries=1) as f:
         fails(f, f"http://127.0.0.1:{port}/", "connection refused", "after 2 tries")
     assert len(sleeps) == 1
+
+
+def test_unknown_host_is_not_retried():
+    def resolver(host, port, *args):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    sleeps = Sleeps()
+    with Fetcher(policy(), sleep=sleeps, resolver=resolver) as f:
+        fails(f, "http://no-such-host.invalid/a", "no-such-host.invalid could not be found", "DNS")
+    assert sleeps == []
+
+
+def test_temporary_dns_failure_is_retried():
+    def resolver(host, port, *args):
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+    sleeps = Sleeps()
+    with Fetcher(policy(retries=1), sleep=sleeps, resolver=resolver) as f:
+        fails(f, "http://flaky-dns.example/a", "after 2 tries", respect_robots=False)
+    assert len(sleeps) == 1
+
+
+@pytest.mark.parametrize("bad", ["http://example.com:99999/", "http://exa mple.com/"])
+def test_invalid_urls(bad):
+    with fetcher() as f:
+        fails(f, bad, "not a valid URL")
 
 
 # --- timeouts, deadline, size caps ---------------------------------------------------------------------------
@@ -637,7 +669,8 @@ def test_hostname_resolving_to_private_address_refused(server):
     server.expect_request("/go").respond_with_data(
         "", status=302, headers={"Location": "http://internal.example/"})
     with Fetcher(policy(), sleep=Sleeps(), resolver=resolver) as f:
-        fails(f, server.url_for("/go"), "internal.example resolves to 10.1.2.3", "private", "SSRF")
+        err = fails(f, server.url_for("/go"), "internal.example resolves to 10.1.2.3", "private", "SSRF")
+        assert "robots" not in err.message
         fails(f, f"http://mixed.example:{server.port}/", "resolves to 192.168.0.9")
 
 
@@ -730,7 +763,8 @@ def test_https_pinned_to_checked_ip_verifies_certificate_for_hostname(tmp_path):
             f.session.verify = str(cert)
             assert f.fetch(f"https://secure.example:{srv.port}/s").body == HTML
             # same server, other name: the certificate does not match, so it is refused
-            fails(f, f"https://other.example:{srv.port}/s", "certificate", respect_robots=False)
+            fails(f, f"https://other.example:{srv.port}/s", "certificate is not valid", "other.example",
+                  respect_robots=False)
         assert "secure.example" in sni
     finally:
         srv.stop()
