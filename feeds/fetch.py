@@ -554,7 +554,7 @@ class Fetcher:
                     requests.exceptions.MissingSchema, urllib3.exceptions.LocationParseError) as e:
                 raise FetchError(f"{where}: not a valid URL ({e})", "check the URL") from None
             except requests.RequestException as e:
-                if watchdog.expired:
+                if watchdog.expired or remaining() <= 0:
                     raise deadline_error() from None
                 dns = _cause(e, socket.gaierror)
                 if dns is not None and dns.errno != socket.EAI_AGAIN:
@@ -567,7 +567,7 @@ class Fetcher:
                                      "the site's HTTPS is misconfigured; try again when it is fixed") from None
                 raise self._transient(e, policy) from None
             except (OSError, http.client.HTTPException, urllib3.exceptions.HTTPError) as e:
-                if watchdog.expired:
+                if watchdog.expired or remaining() <= 0:
                     raise deadline_error() from None
                 raise _Transient(f"connection failed ({type(e).__name__})") from None
             try:
@@ -624,7 +624,7 @@ class Fetcher:
                              resp.status_code) from None
         except (urllib3.exceptions.HTTPError, requests.RequestException, OSError,
                 http.client.HTTPException) as e:
-            if watchdog.expired:
+            if watchdog.expired or time.monotonic() >= deadline:
                 raise deadline_error() from None
             if isinstance(e, urllib3.exceptions.ReadTimeoutError | TimeoutError):
                 raise _Transient(f"server stopped sending the page for {_seconds(self.policy.read_timeout)}",

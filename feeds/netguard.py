@@ -209,10 +209,17 @@ def watch_connections(callback: Callable[[HTTPConnection], None]) -> Iterator[No
         _local.observer = previous
 
 
+def _observe(conn: HTTPConnection) -> None:
+    observer = getattr(_local, "observer", None)
+    if observer is not None:
+        observer(conn)
+
+
 class _GuardedMixin:
     guard: Guard   # set on the per-adapter subclass
 
     def _new_conn(self) -> socket.socket:
+        _observe(self)   # HTTPS connects (and handshakes) before request() is called
         host = self._dns_host  # type: ignore[attr-defined]
         try:
             infos = self.guard.resolve(host, self.port)  # type: ignore[attr-defined]
@@ -244,9 +251,7 @@ class _GuardedMixin:
         raise NewConnectionError(self, f"Failed to establish a new connection: {err}")  # type: ignore[arg-type]
 
     def request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        observer = getattr(_local, "observer", None)
-        if observer is not None:
-            observer(self)
+        _observe(self)
         return super().request(*args, **kwargs)  # type: ignore[misc]
 
 

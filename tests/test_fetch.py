@@ -418,6 +418,17 @@ def test_dripping_server_is_cut_off_by_deadline(raw, headers_first):
     assert sleeps == []           # a deadline is not retried
 
 
+def test_stalled_tls_handshake_is_cut_off_by_deadline(raw):
+    def silent(conn, stop):
+        conn.recv(4096)          # the ClientHello; no ServerHello ever comes
+        stop.wait(5)
+    srv = raw(silent)
+    start = time.monotonic()
+    with fetcher(connect_timeout=5, read_timeout=5, deadline=0.8) as f:
+        fails(f, f"https://127.0.0.1:{srv.port}/", "deadline", respect_robots=False)
+    assert time.monotonic() - start < 2
+
+
 def stream_big(size: int, with_length: bool):
     chunk = b"<p>" + b"a" * (64 * 1024 - 3)
 
