@@ -700,6 +700,49 @@ def test_connection_is_pinned_to_checked_address_with_original_host_header(serve
     assert set(calls) == {"pinned.example"}   # looked up by the guard only; urllib3 never resolved it again
 
 
+def test_dns_rebinding_cannot_slip_past_the_check(server):
+    answers = iter(["127.0.0.1", "10.0.0.1", "127.0.0.1", "10.0.0.1"])
+
+    def rebinding(host, port, *args):   # a hostile DNS server alternating public-looking and private answers
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port))]
+    server.expect_request("/r").respond_with_data(HTML, content_type="text/html")
+    with Fetcher(policy(respect_robots=False, retries=0), sleep=Sleeps(), resolver=rebinding) as f:
+        assert f.fetch(f"http://rebind.example:{server.port}/r").status == 200   # checked 127.0.0.1, used it
+    with Fetcher(policy(respect_robots=False, retries=0), sleep=Sleeps(), resolver=rebinding) as f:
+        fails(f, f"http://rebind.example:{server.port}/r", "resolves to 10.0.0.1", "SSRF")   # new connection
+    # the recording socket (autouse fixture) proves no connect() ever went to 10.0.0.1
+
+
+def test_robots_cache_ttls_and_statuses():
+    from feeds.robots import RobotsCache
+
+    clock = FakeClock()
+    answers = {"https://a.example/robots.txt": [(503, b""), (200, b"User-agent: *\nDisallow: /x\n")],
+               "https://b.example/robots.txt": [(429, b"")],
+               "https://c.example/robots.txt": [(404, b"")]}
+    calls = []
+
+    def fetch(url):
+        calls.append(url)
+        return answers[url].pop(0)
+    cache = RobotsCache(DEFAULT_USER_AGENT, fetch, clock=clock, error_ttl=600)
+    assert cache.agent == "seedfeed"
+    first = cache.check("https://a.example/post")
+    assert not first.allowed and "503" in first.reason and "RFC 9309" in first.reason
+    assert not cache.check("https://a.example/other").allowed          # cached: no second fetch
+    clock.sleep(601)                                                      # the disallow-all expires
+    assert cache.check("https://a.example/post").allowed
+    assert not cache.check("https://a.example/x/1").allowed
+    assert not cache.check("https://b.example/").allowed                 # 429 counts as unreachable
+    assert cache.check("https://c.example/anything").allowed             # 404: no rules
+    assert calls.count("https://a.example/robots.txt") == 2
+
+    def unreachable(url):
+        raise FetchError(f"{url}: connection refused after 2 tries; will retry next run", "", None)
+    verdict = RobotsCache(DEFAULT_USER_AGENT, unreachable).check("https://d.example/p")
+    assert not verdict.allowed and "connection refused" in verdict.reason
+
+
 def test_allow_private_turns_guard_off(server):
     server.expect_request("/a").respond_with_data(HTML, content_type="text/html")
     with Fetcher(FetchPolicy(allow_private=True, per_host_delay=0), sleep=Sleeps()) as f:
