@@ -5,10 +5,11 @@ With a CSS selector the answer is exact: the links in (or being) the matching el
 Without one, every same-site link is scored, and links scoring :data:`THRESHOLD` or more are returned:
 
 * excluded outright: links inside ``nav``/``aside``/``form`` (or ARIA navigation/complementary/search),
-  inside a page-level ``header``/``footer`` (a header *inside* an ``<article>`` is where titles live),
-  inside elements whose class/id says navigation, menu, sidebar, footer, breadcrumb, pagination, share,
-  comments or cookie banner; links to other sites; the page itself and the site root; tag, category,
-  author, pagination, login, feed, search and similar pages; files (images, PDFs, feeds, scripts ...);
+  inside a page-level ``header``/``footer`` or an element whose class/id says header/footer/masthead (a
+  header *inside* an ``<article>`` is where titles live, so those are kept), inside elements whose class/id
+  says navigation, menu, sidebar, breadcrumb, pagination, share, comments, related, widget or cookie;
+  links to other sites; the page itself and the site root; tag, category, author, pagination, login, feed,
+  search and similar pages; files (images, PDFs, feeds, scripts ...);
 * points for: being inside ``<article>`` (+2) or ``<main>`` (+1); being in or wrapping a heading (+3);
   ``rel="bookmark"`` (+3); a date in the path (``/2024/05/``, ``2024-05-12``) (+3); a slug-like last path
   segment (``my-post-title`` +2, ``two-words`` +1); a long numeric id (+1); a path at least two segments
@@ -37,10 +38,11 @@ _EXCLUDED_TAGS = frozenset({"nav", "aside", "form", "menu"})
 _PAGE_CHROME = frozenset({"header", "footer"})
 _EXCLUDED_ROLES = frozenset({"navigation", "complementary", "search", "banner", "contentinfo", "menu", "menubar"})
 _EXCLUDED_TOKENS = frozenset({
-    "nav", "navbar", "navigation", "menu", "submenu", "sidebar", "footer", "breadcrumb", "breadcrumbs",
+    "nav", "navbar", "navigation", "menu", "submenu", "sidebar", "breadcrumb", "breadcrumbs",
     "pagination", "pager", "share", "sharing", "social", "comments", "comment", "cookie", "cookies", "skip",
-    "related", "widget", "masthead", "topbar", "subscribe", "newsletter", "tags", "tagcloud", "categories",
+    "related", "widget", "subscribe", "newsletter", "tags", "tagcloud", "categories",
 })
+_CHROME_TOKENS = frozenset({"header", "footer", "masthead", "topbar", "banner"})   # fine inside an <article>
 _NEUTRAL_CONTAINERS = frozenset({"html", "body", "main", "article"})
 _EXCLUDED_SEGMENTS = frozenset({
     "tag", "tags", "category", "categories", "author", "authors", "page", "login", "logout", "signin",
@@ -120,7 +122,7 @@ def _excluded_by_context(a: Tag) -> bool:
             return True
         classes = parent.get("class") or []
         tokens = {t for value in [*classes, parent.get("id") or ""] for t in _TOKEN_SPLIT.split(value.lower())}
-        if tokens & _EXCLUDED_TOKENS:
+        if tokens & _EXCLUDED_TOKENS or (tokens & _CHROME_TOKENS and article_at < i):
             return True
     return False
 

@@ -109,3 +109,39 @@ def test_bs4_is_imported_lazily():
     code = "import sys, feeds.listing; print('bs4' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+GHOST = """<html><body><div id="header" class="site-header"><a href="/2024/01/01/pinned-post-in-header/">Pinned</a></div>
+<div class="site-content"><div class="post-feed">
+  <article class="post-card">
+    <a class="post-card-image-link" href="/why-static-sites-still-win/"><img src="/content/images/a.webp"></a>
+    <div class="post-card-content">
+      <a class="post-card-content-link" href="/why-static-sites-still-win/">
+        <header class="post-card-header"><h2 class="post-card-title">Why static sites still win</h2></header>
+      </a>
+      <footer class="post-card-meta"><a href="/author/jo/">Jo</a> <a href="/why-static-sites-still-win/#comments">3</a></footer>
+    </div>
+  </article>
+  <article class="post-card">
+    <div class="post-card-content"><a class="post-card-content-link" href="/a-second-essay/">
+      <header><h2>A second essay</h2></header></a></div>
+  </article>
+</div></div>
+<div class="site-footer"><a href="/2020/05/05/old-but-linked-from-footer/">Old post</a></div>
+</body></html>"""
+
+HUGO = """<html><body><main><h1>Posts</h1><ul>
+  <li><a href="/posts/hello-world/">Hello World</a> <time>2024-05-01</time></li>
+  <li><a href="/posts/notes-on-rust-lifetimes/">Notes on Rust lifetimes</a></li>
+  <li><a href="/tags/rust/">rust</a></li>
+</ul><a href="/posts/page/2/">Older posts</a></main></body></html>"""
+
+
+def test_ghost_style_cards():
+    assert find_article_links(GHOST, "https://example.com/") == [
+        "https://example.com/why-static-sites-still-win/", "https://example.com/a-second-essay/"]
+
+
+def test_hugo_style_list():
+    assert find_article_links(HUGO, "https://example.com/posts/") == [
+        "https://example.com/posts/hello-world/", "https://example.com/posts/notes-on-rust-lifetimes/"]
