@@ -36,6 +36,8 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="a page that links to articles; each new article is published (repeatable)")
     p.add_argument("--allow-private", action="store_true", default=None,
                    help="allow URLs on loopback/private networks (intranet pages)")
+    p.add_argument("--refresh", action="store_true",
+                   help="fetch every URL source now, even if its schedule says it is not due yet")
     p.add_argument("--wait", metavar="SECONDS", type=float, default=10.0,
                    help="how long to wait for another run's lock (default 10)")
     _verbosity(p)
@@ -139,9 +141,10 @@ def cmd_build(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from feeds.pipeline import run_once
+    from scheduler.schedules import due_check
 
     config = load_config(args)
-    report = run_once(config, datetime.now(UTC), lock_wait=args.wait)
+    report = run_once(config, datetime.now(UTC), lock_wait=args.wait, due=None if args.refresh else due_check(config))
     report_problems(report, args)
     log = logging.getLogger("seedfeed")
     if report.changed or report.skipped or report.source_errors or args.verbose:

@@ -321,8 +321,8 @@ def _apply_feed_overrides(feed: FeedConfig, o: Overrides, cwd: Path, n_feeds: in
     if (o.urls or o.listings or o.title) and n_feeds > 1:
         raise ConfigError("--url, --listing and --title need a config with a single feed",
                           "add the URL to one [[feeds]] table in the config instead")
-    if o.urls or o.listings:
-        # --url alone publishes just the URLs, unless there is a ./seeds to publish too
-        if not o.seeds and feed.seeds == ((cwd / "seeds").resolve(),) and not (cwd / "seeds").is_dir():
-            changes["seeds"] = ()
+    # --url alone publishes just the URLs, unless there is a ./seeds to publish too
+    default_seeds = feed.seeds == ((cwd / "seeds").resolve(),)
+    if (o.urls or o.listings) and not o.seeds and default_seeds and not (cwd / "seeds").is_dir():
+        changes["seeds"] = ()
     return replace(feed, **changes) if changes else feed

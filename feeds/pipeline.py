@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from feeds import __version__
 from feeds.config import Config, FeedConfig
@@ -27,6 +28,10 @@ from feeds.publish import fsync_dir, remove, run_lock, write_if_changed
 from feeds.render import ATOM_FILE, ITEMS_DIR, JSON_FILE, RSS_FILE, FeedMeta, page_path
 from feeds.sources import SeedFile, Skip, scan
 from feeds.store import Entry, Store
+from feeds.web import DueCheck, Harvest, harvest, settle
+
+if TYPE_CHECKING:
+    from feeds.fetch import Fetcher
 
 log = logging.getLogger(__name__)
 RENDER_VERSION = "1"
@@ -77,18 +82,54 @@ class Report:
         return "seedfeed: " + ", ".join(parts)
 
 
-def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0) -> Report:
-    """Bring every feed's output up to date with its sources."""
+def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0, due: DueCheck | None = None,
+             fetcher: Fetcher | None = None) -> Report:
+    """Bring every feed's output up to date with its sources.
+
+    ``due`` says which URL sources to fetch this run (``None``: all of them); seed folders are always looked
+    at. ``fetcher`` lets a long-running caller keep one (and its robots.txt cache) across runs.
+    """
     report = Report()
+    harvests = _harvest_web(config, now, due, fetcher)
     with run_lock(config.state, lock_wait), Store(config.state) as store:
         try:
             for feed in config.feeds:
-                report.feeds.append(_build_feed(config, feed, store, now, report))
+                report.feeds.append(_build_feed(config, feed, store, now, report, harvests.get(feed.name)))
         except BaseException:
             store.rollback()
             raise
         store.commit()
     return report
+
+
+def make_fetcher(config: Config) -> Fetcher:
+    from feeds.fetch import Fetcher, FetchPolicy
+
+    return Fetcher(FetchPolicy(user_agent=config.user_agent, allow_private=config.allow_private,
+                               max_bytes=config.max_bytes))
+
+
+def _harvest_web(config: Config, now: datetime, due: DueCheck | None, fetcher: Fetcher | None) -> dict[str, Harvest]:
+    """Fetch what is due, before taking the lock: network time never blocks other runs."""
+    if not any(feed.pages or feed.listings for feed in config.feeds):
+        return {}
+    made: list[Fetcher] = []
+
+    def get_fetcher() -> Fetcher:
+        if fetcher is not None:
+            return fetcher
+        if not made:
+            made.append(make_fetcher(config))
+        return made[0]
+
+    reader = Store.peek(config.state)
+    try:
+        return {feed.name: harvest(config, feed, reader, get_fetcher, now, due) for feed in config.feeds}
+    finally:
+        if reader is not None:
+            reader.close()
+        for f in made:
+            f.close()
 
 
 def feed_folder(config: Config, feed: FeedConfig) -> Path:
@@ -158,11 +199,18 @@ def _fingerprint(config: Config, feed: FeedConfig, ttl: int | None) -> str:
     return hashlib.sha256(json.dumps(data).encode()).hexdigest()[:32]
 
 
-def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, report: Report) -> FeedReport:
+def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, report: Report,
+                web_harvest: Harvest | None) -> FeedReport:
     folder = feed_folder(config, feed)
     result = FeedReport(feed.name or "(default)", folder)
     entries = store.entries(feed.name)
     observed, present = _collect_files(config, feed, entries, report)
+    web_observed, web_present = settle(store, feed, web_harvest or Harvest())
+    observed += web_observed
+    present |= web_present
+    if web_harvest:
+        report.source_errors += web_harvest.errors
+        report.warnings += web_harvest.warnings
     changes = merge(feed.name, entries, observed, present, now)
     _apply(store, feed.name, changes, now)
     result.new, result.updated, result.moved, result.removed = (

@@ -38,7 +38,7 @@ MIGRATIONS: tuple[str, ...] = (
         etag TEXT, last_modified TEXT, last_status INTEGER,
         last_run TEXT, last_success TEXT, last_error TEXT, failing_since TEXT,
         not_found_count INTEGER NOT NULL DEFAULT 0,
-        parent TEXT,
+        parent TEXT, location TEXT,
         PRIMARY KEY (feed, url)
     );
     """,
@@ -75,6 +75,8 @@ class SourceState:
     last_error: str | None = None
     failing_since: datetime | None = None
     not_found_count: int = 0
+    parent: str | None = None       # for articles: the listing that linked to them
+    location: str | None = None     # the address to fetch (``url`` is its normalised key)
 
 
 def _ts(value: datetime) -> str:
@@ -104,8 +106,12 @@ def doc_from_json(text: str) -> Document:
 
 
 class Store:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
         self.path = path
+        if readonly:
+            # Reading while another process writes is fine in WAL mode; no lock, no migration.
+            self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, timeout=30)
+            return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
@@ -129,6 +135,20 @@ class Store:
                     self.db.execute(statement)
             self.db.execute(f"PRAGMA user_version = {number + 1}")
             self.db.execute("COMMIT")
+
+    @classmethod
+    def peek(cls, path: Path) -> Store | None:
+        """A read-only view of the state, or ``None`` if there is none (yet) at the current schema version."""
+        if not path.is_file():
+            return None
+        try:
+            store = cls(path, readonly=True)
+            if store.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                store.close()
+                return None
+            return store
+        except sqlite3.Error:
+            return None
 
     # ------------------------------------------------------------------------------------- transaction
     def commit(self) -> None:
@@ -217,21 +237,23 @@ class Store:
     def source(self, feed: str, url: str, kind: str) -> SourceState:
         row = self.db.execute(
             "SELECT etag, last_modified, last_status, last_run, last_success, last_error, failing_since,"
-            " not_found_count FROM sources WHERE feed = ? AND url = ?", (feed, url)).fetchone()
+            " not_found_count, parent, location FROM sources WHERE feed = ? AND url = ?", (feed, url)).fetchone()
         if not row:
             return SourceState(feed, url, kind)
-        return SourceState(feed, url, kind, row[0], row[1], row[2], _dt(row[3]), _dt(row[4]), row[5], _dt(row[6]), row[7])
+        return SourceState(feed, url, kind, row[0], row[1], row[2], _dt(row[3]), _dt(row[4]), row[5], _dt(row[6]),
+                           row[7], row[8], row[9])
 
     def sources(self) -> list[SourceState]:
         rows = self.db.execute(
             "SELECT feed, url, kind, etag, last_modified, last_status, last_run, last_success, last_error,"
-            " failing_since, not_found_count FROM sources ORDER BY feed, url")
-        return [SourceState(r[0], r[1], r[2], r[3], r[4], r[5], _dt(r[6]), _dt(r[7]), r[8], _dt(r[9]), r[10]) for r in rows]
+            " failing_since, not_found_count, parent, location FROM sources ORDER BY feed, url")
+        return [SourceState(r[0], r[1], r[2], r[3], r[4], r[5], _dt(r[6]), _dt(r[7]), r[8], _dt(r[9]), r[10], r[11], r[12])
+                for r in rows]
 
     def put_source(self, s: SourceState) -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO sources (feed, url, kind, etag, last_modified, last_status, last_run, last_success,"
-            " last_error, failing_since, not_found_count) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            " last_error, failing_since, not_found_count, parent, location) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (s.feed, s.url, s.kind, s.etag, s.last_modified, s.last_status,
              _ts(s.last_run) if s.last_run else None, _ts(s.last_success) if s.last_success else None,
-             s.last_error, _ts(s.failing_since) if s.failing_since else None, s.not_found_count))
+             s.last_error, _ts(s.failing_since) if s.failing_since else None, s.not_found_count, s.parent, s.location))

@@ -1,0 +1,83 @@
+"""When each URL source runs: ``every = "30m"`` or ``cron = "*/10 7-22 * * *"``, else the configured default.
+
+Time is a parameter everywhere here, so schedules are tested with plain calls.
+"""
+
+from __future__ import annotations
+
+import functools
+import zlib
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from feeds.config import Config, WebSource, parse_interval
+
+if TYPE_CHECKING:
+    from apscheduler.triggers.base import BaseTrigger
+
+JITTER_FRACTION = 0.05      # of the interval, at most MAX_JITTER: sources sharing a schedule don't fire together
+MAX_JITTER = 60.0
+
+
+def interval_seconds(source: WebSource, config: Config) -> int | None:
+    """The fixed period of a source, or ``None`` for a cron schedule."""
+    if source.cron:
+        return None
+    return parse_interval(source.every or config.default_every, f"schedule of {source.url}")
+
+
+def jitter_seconds(source: WebSource, config: Config) -> float:
+    """A small, stable offset per source (the same on every restart)."""
+    period = interval_seconds(source, config) or 600
+    spread = min(MAX_JITTER, period * JITTER_FRACTION)
+    return (zlib.crc32(source.url.encode()) % 1000) / 1000 * spread
+
+
+@functools.lru_cache(maxsize=256)
+def _cron(expr: str, tz: str) -> BaseTrigger:
+    from apscheduler.triggers.cron import CronTrigger
+
+    return CronTrigger.from_crontab(expr, timezone=tz)
+
+
+def trigger(source: WebSource, config: Config) -> BaseTrigger:
+    """The APScheduler trigger for a source (without jitter; the daemon adds it)."""
+    if source.cron:
+        return _cron(source.cron, source.timezone)
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    return IntervalTrigger(seconds=interval_seconds(source, config), timezone="UTC")
+
+
+def next_run(source: WebSource, config: Config, last_run: datetime | None, now: datetime) -> datetime:
+    """When the source should next run, given when it last ran. Never-run sources are due now."""
+    if last_run is None:
+        return now
+    if source.cron:
+        nxt = _cron(source.cron, source.timezone).get_next_fire_time(None, last_run + timedelta(seconds=1))
+        return nxt if nxt is not None else now + timedelta(days=365)
+    return last_run + timedelta(seconds=interval_seconds(source, config) or 0)
+
+
+def is_due(source: WebSource, config: Config, last_run: datetime | None, now: datetime) -> bool:
+    return next_run(source, config, last_run, now) <= now
+
+
+def due_check(config: Config) -> Callable[[WebSource, datetime | None, datetime], bool]:
+    """The pipeline's ``due`` callback for a one-shot run: each source runs when its schedule says."""
+    return lambda source, last_run, now: is_due(source, config, last_run, now)
+
+
+def shortest_period(sources: list[WebSource], config: Config, now: datetime) -> int | None:
+    """Seconds between the most frequent source's runs (cron: the gap between its next two fire times)."""
+    periods = []
+    for source in sources:
+        seconds = interval_seconds(source, config)
+        if seconds is None:
+            t = _cron(source.cron or "", source.timezone)
+            first = t.get_next_fire_time(None, now)
+            second = t.get_next_fire_time(first, first + timedelta(seconds=1)) if first else None
+            seconds = int((second - first).total_seconds()) if first and second else 86400
+        periods.append(seconds)
+    return min(periods) if periods else None
