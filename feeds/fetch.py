@@ -203,6 +203,9 @@ class _DeadlineThread:
 
     def add(self, when: float, watchdog: _Watchdog) -> None:
         with self._cond:
+            if len(self._heap) > 4096:   # finished exchanges are dropped lazily; compact now and then
+                self._heap = [entry for entry in self._heap if not entry[2].done]
+                heapq.heapify(self._heap)
             heapq.heappush(self._heap, (when, next(self._counter), watchdog))
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="seedfeed-deadlines", daemon=True)
@@ -450,6 +453,7 @@ class Fetcher:
             err = FetchError(message + " (SSRF guard)",
                              "if this source is on your own network, set allow_private: true for it")
         err.blocked = e   # type: ignore[attr-defined]  # lets a robots.txt refusal surface as the page's
+        err.blocked_hop = hop   # type: ignore[attr-defined]
         return err
 
     def _with_retries(self, url: str, attempt: Callable[[], _Response], retries: int | None = None) -> _Response:
@@ -519,12 +523,16 @@ class Fetcher:
                     nxt = result
                     if nxt in chain:
                         loop = " -> ".join([*chain[chain.index(nxt):], nxt])
-                        raise FetchError(f"{url}: redirect loop ({loop})", "the site is misconfigured; "
+                        err = FetchError(f"{url}: redirect loop ({loop})", "the site is misconfigured; "
                                          "check the URL in a browser")
+                        err.redirects = True   # type: ignore[attr-defined]
+                        raise err
                     chain.append(nxt)
                     current = nxt
-            raise FetchError(f"{url}: more than {policy.max_redirects} redirects ({' -> '.join(chain)})",
+            err = FetchError(f"{url}: more than {policy.max_redirects} redirects ({' -> '.join(chain)})",
                              "use the final address of the page as the source URL")
+            err.redirects = True   # type: ignore[attr-defined]
+            raise err
         finally:
             watchdog.finish()
 
@@ -676,10 +684,14 @@ class Fetcher:
                                                                             None, False, truncate=True),
                                       retries=1)
         except FetchError as e:
+            if getattr(e, "redirects", False):
+                return 404, b""   # RFC 9309: more than five redirects MAY be treated as unavailable
+            if getattr(e, "blocked", None) is not None and getattr(e, "blocked_hop", robots_url) != robots_url:
+                # robots.txt redirected into a refused network: no rules we may read, so disallow the site
+                # (RobotsCache does that for a plain FetchError) rather than blaming the page's own address
+                raise FetchError(e.message, e.hint) from None
             if e.status is not None:
                 return e.status, b""
-            if "redirect" in e.message:
-                return 404, b""   # RFC 9309: more than five redirects MAY be treated as unavailable
             raise
         return resp.status, resp.body
 

@@ -575,6 +575,21 @@ def test_robots_5xx_means_disallow_all_robots_4xx_means_allow_all(server):
         assert f.fetch(server.url_for("/a")).status == 200
 
 
+def test_robots_redirect_loop_means_no_rules(server):
+    server.expect_request("/robots.txt").respond_with_data("", status=301, headers={"Location": "/robots.txt"})
+    server.expect_request("/a").respond_with_data(HTML, content_type="text/html")
+    with fetcher() as f:
+        assert f.fetch(server.url_for("/a")).status == 200
+
+
+def test_robots_redirect_into_private_network_disallows_site(server):
+    server.expect_request("/robots.txt").respond_with_data(
+        "", status=302, headers={"Location": "http://10.0.0.1/robots.txt"})
+    server.expect_request("/a").respond_with_data(HTML, content_type="text/html")
+    with fetcher() as f:
+        fails(f, server.url_for("/a"), "robots.txt could not be read", "10.0.0.1", "RFC 9309")
+
+
 def test_robots_crawl_delay_slows_the_host(server):
     server.expect_request("/robots.txt").respond_with_data("User-agent: *\nCrawl-delay: 4\n")
     server.expect_request("/a").respond_with_data(HTML, content_type="text/html")
