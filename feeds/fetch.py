@@ -6,15 +6,18 @@ One :class:`Fetcher` owns one ``requests.Session``. Every request:
   on every redirect hop, and the socket connects to exactly the address that was checked;
 * is conditional when the caller has validators (``If-None-Match`` / ``If-Modified-Since``); a 304 comes back
   as a :class:`FetchResult` with ``status == 304`` and an empty body;
-* has a connect timeout, a read timeout (per socket read) and a total *deadline* for the whole exchange
-  (redirects, headers and body). A watchdog shuts the socket down when the deadline passes, so a server that
-  drips one byte a second -- in the headers or in the body -- is cut off;
+* has a connect timeout, a read timeout (per socket read) and a total *deadline* for each try (connect, TLS
+  handshake, every redirect hop, headers and body). A watchdog thread shuts the socket down when the deadline
+  passes, so a server that drips one byte a second -- in the headers or in the body -- is cut off. A try cut
+  off by the deadline is not retried;
 * reads at most ``max_bytes`` of *decompressed* body (streamed in 64 KiB chunks, so a gzip bomb is stopped
   after ``max_bytes``, not after it has filled memory). Larger pages are an error, not silently truncated;
 * follows at most ``max_redirects`` redirects itself, so each hop is checked; a loop is reported as a loop;
 * is retried with exponential backoff and jitter on connection errors, timeouts, 5xx and 429, honouring
-  ``Retry-After`` (seconds or HTTP date). A ``Retry-After`` longer than ``max_retry_wait`` is not waited
-  for: the fetch fails now and the next run tries again;
+  ``Retry-After`` (seconds or HTTP date): at most ``retries`` more tries and at most ``max_retry_wait``
+  seconds asleep in total. A ``Retry-After`` longer than that is not waited for: the fetch fails now and the
+  next run tries again. A host name that does not exist, an invalid TLS certificate and 4xx answers are not
+  retried;
 * waits its turn per host: at most ``per_host_concurrency`` requests in flight to one host and at least
   ``per_host_delay`` seconds between request starts (raised to the site's ``Crawl-delay``, capped at 60 s);
 * respects robots.txt unless told not to (see :mod:`feeds.robots` for the RFC 9309 policy).
