@@ -7,7 +7,8 @@ Generates a 50-item feed folder (rss.xml, atom.xml, feed.json, items/*.html; ~2 
 then for each candidate starts a fresh subprocess that runs the server *in a background thread* (the
 way the daemon embeds it), runs wrk against 127.0.0.1 and stops the server again, timing stop() and
 checking that the port is free.  nginx (temporary nginx.conf, `etag on`, one worker) serves the same
-folder in the same run.  Scenarios:
+folder in the same run.  Candidates: stdlib (ThreadingHTTPServer), waitress, cheroot, uvicorn-h11 (pure
+Python), uvicorn (uvloop + httptools), granian (embedded, experimental), nginx.  Scenarios:
 
 * GET      -- plain ``GET /atom.xml`` (identity body)
 * 304      -- conditional GET, a wrk Lua script sends ``If-None-Match`` with the server's own ETag
@@ -44,9 +45,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scheduler import serve  # noqa: E402
 from scheduler.serve import FeedApp, FeedServer, make_app  # noqa: E402
 
-CANDIDATES = ["stdlib", "waitress", "cheroot", "uvicorn", "granian", "nginx"]
+CANDIDATES = ["stdlib", "waitress", "cheroot", "uvicorn-h11", "uvicorn", "granian", "nginx"]
 SCENARIOS = ["GET", "304", "GET gzip"]
 WORDS = (
     "feed", "reader", "publish", "seed", "schedule", "atom", "entry", "summary", "content", "update",
@@ -132,73 +134,66 @@ def generate_site(folder: Path, items: int = 50, body_size: int = 2048) -> dict[
 # ----------------------------------------------------------------------- ASGI candidates (in thread)
 
 
-def make_asgi_app(app: FeedApp):
-    """ASGI face of the same core, for the uvicorn and granian candidates."""
+class CherootBackend(serve._Backend):
+    """cheroot: public prepare()/serve()/stop() API, thread pool with a selector for keep-alive."""
 
-    async def asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        headers: dict[str, str] = {}
-        for key, value in scope["headers"]:
-            name = key.decode("latin-1").lower()
-            text = value.decode("latin-1")
-            headers[name] = f"{headers[name]}, {text}" if name in headers else text
-        resp = app.respond(scope["method"], scope["path"], lambda name: headers.get(name.lower()))
-        try:
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": resp.status,
-                    "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in resp.headers],
-                }
-            )
-            if resp.stream is not None and scope["method"] != "HEAD":
-                for chunk in resp.stream:
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                await send({"type": "http.response.body", "body": b""})
-            else:
-                await send({"type": "http.response.body", "body": resp.body})
-        finally:
-            resp.close()
+    def __init__(self, app: FeedApp, host: str, port: int, threads: int = 8) -> None:
+        from cheroot import wsgi
 
-    return asgi
+        self.server = wsgi.Server((host, port), app, numthreads=threads, server_name="seedfeed")
+        self.server.timeout = 30
+
+    def bind(self) -> None:
+        self.server.prepare()
+        self.port = self.server.bind_addr[1]
+
+    def run(self) -> None:
+        self.server.serve()
+
+    def shutdown(self, timeout: float) -> None:
+        self.server.shutdown_timeout = timeout
+        self.server.stop()
 
 
-class UvicornThread:
-    def __init__(self, app: FeedApp, host: str, port: int, variant: str = "") -> None:
-        import uvicorn
+class WaitressBackend(serve._Backend):
+    """waitress: asyncore loop + task threads.  It has no public stop(); closing every dispatcher
+    from inside its loop (via the trigger) makes run() return."""
 
-        # "uvicorn" = auto (uvloop + httptools when installed), "uvicorn:h11" = pure-Python asyncio + h11
-        pure = variant == "h11"
-        config = uvicorn.Config(
-            make_asgi_app(app),
-            host=host,
-            port=port,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            loop="asyncio" if pure else "auto",
-            http="h11" if pure else "auto",
+    def __init__(self, app: FeedApp, host: str, port: int, threads: int = 8) -> None:
+        self.app, self.host, self.requested_port, self.threads = app, host, port, threads
+
+    def bind(self) -> None:
+        from waitress.server import create_server
+
+        self.server = create_server(
+            self.app, host=self.host, port=self.requested_port, threads=self.threads, ident="seedfeed"
         )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.port = self.server.getsockname()[1]
 
-    def start(self) -> None:
-        self.thread.start()
-        while not self.server.started:
-            if not self.thread.is_alive():
-                raise RuntimeError("uvicorn failed to start")
-            time.sleep(0.01)
+    def run(self) -> None:
+        self.server.run()
 
-    def stop(self, timeout: float = 5) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout)
+    def shutdown(self, timeout: float) -> None:
+        server = self.server
+
+        def close_everything() -> None:  # runs inside the asyncore loop thread
+            for dispatcher in list(server._map.values()):
+                if dispatcher is not server.trigger:
+                    dispatcher.close()
+            server.trigger.close()  # map now empty: the loop returns
+
+        server.trigger.pull_trigger(close_everything)
+        server.task_dispatcher.shutdown(timeout=timeout)
+
+
+class UvicornH11Backend(serve.UvicornBackend):
+    """uvicorn without its C speed-ups: asyncio loop + pure-Python h11."""
+
+    loop = "asyncio"
+    http = "h11"
+
+
+serve.BACKENDS.update({"cheroot": CherootBackend, "waitress": WaitressBackend, "uvicorn-h11": UvicornH11Backend})
 
 
 class GranianThread:
@@ -208,7 +203,7 @@ class GranianThread:
         from granian.constants import Interfaces
         from granian.server.embed import Server
 
-        self.server = Server(make_asgi_app(app), address=host, port=port, interface=Interfaces.ASGINL)
+        self.server = Server(app.asgi, address=host, port=port, interface=Interfaces.ASGINL)
         self.loop = asyncio.new_event_loop()
         self.host, self.port = host, port
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -229,10 +224,8 @@ class GranianThread:
 def run_candidate(name: str, folder: Path, port: int) -> None:
     """Child process: serve ``folder`` with ``name`` in a thread until stdin closes, then stop."""
     name, _, threads = name.partition(":")  # e.g. "cheroot:16" = 16 worker threads
-    if name in ("stdlib", "waitress", "cheroot"):
+    if name in serve.BACKENDS:
         server: Any = FeedServer(folder, "127.0.0.1", port, backend=name, threads=int(threads or 8))
-    elif name == "uvicorn":
-        server = UvicornThread(make_app(folder), "127.0.0.1", port, threads)
     elif name == "granian":
         server = GranianThread(make_app(folder), "127.0.0.1", port)
     else:

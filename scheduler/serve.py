@@ -8,13 +8,15 @@ Layers (so the caching logic is testable without any server):
   ``If-None-Match`` / ``If-Modified-Since`` (RFC 9110 section 13.2.2 precedence), negotiates gzip and
   keeps pre-compressed responses in memory keyed by (inode, mtime_ns, size).
 * ``FeedApp.__call__`` is the WSGI face of that core; :func:`make_app` builds one.
-* :class:`FeedServer` runs the WSGI app under cheroot (chosen by measurement, see docs/serving.md and
-  bench/serve.py) in a background thread or in the foreground, and stops it cleanly.  If cheroot is not
+* ``FeedApp.asgi`` is its ASGI face.
+* :class:`FeedServer` runs the core under uvicorn (chosen by measurement, see docs/serving.md and
+  bench/serve.py) in a background thread or in the foreground, and stops it cleanly.  If uvicorn is not
   installed it falls back to the stdlib ``ThreadingHTTPServer`` driving the same core.
 """
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import gzip
 import hashlib
@@ -23,6 +25,7 @@ import logging
 import math
 import mimetypes
 import os
+import socket
 import stat
 import threading
 import time
@@ -466,6 +469,46 @@ class FeedApp:
         return [resp.body] if resp.body and method != "HEAD" else []
 
 
+    # ------------------------------------------------------------------- ASGI
+
+    async def asgi(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        """ASGI face of the same core (``app.asgi`` is the ASGI application; used with uvicorn).
+
+        Cache hits are answered without blocking; a miss (first request after a file changed) reads
+        and gzips the file on the event loop -- a few ms for a feed.  Large files stream from a thread.
+        """
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        headers: dict[str, str] = {}
+        for raw_name, raw_value in scope["headers"]:
+            name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        method = scope["method"]
+        resp = self.respond(method, scope["path"], lambda name: headers.get(name.lower()))
+        try:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": resp.status,
+                    "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in resp.headers],
+                }
+            )
+            if resp.stream is not None and method != "HEAD":
+                while (chunk := await asyncio.to_thread(next, resp.stream, b"")) != b"":
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": resp.body if method != "HEAD" else b""})
+        finally:
+            resp.close()
+
+
 _WSGI_KEYS: dict[str, str] = {}
 
 
@@ -511,6 +554,8 @@ def parse_listen(spec: str) -> tuple[str, int]:
     elif spec.count(":") == 1:
         host_part, port_text = spec.split(":")
         host = host_part or host
+        if not port_text:
+            raise ValueError(f"missing port in {spec!r}")
     elif ":" in spec:
         raise ValueError(f"IPv6 addresses must be bracketed, e.g. [::1]:8000, got {spec!r}")
     elif spec:
@@ -536,55 +581,74 @@ class _Backend:
     def run(self) -> None:
         raise NotImplementedError
 
+    def ready(self) -> bool:
+        """True once requests are being served (``bind()`` already queues connections)."""
+        return True
+
     def shutdown(self, timeout: float) -> None:
         raise NotImplementedError
 
-
-class CherootBackend(_Backend):
-    def __init__(self, app: FeedApp, host: str, port: int, threads: int = 8) -> None:
-        from cheroot import wsgi
-
-        self.server = wsgi.Server((host, port), app, numthreads=threads, server_name="seedfeed")
-        self.server.timeout = 30  # idle keep-alive seconds
-
-    def bind(self) -> None:
-        self.server.prepare()
-        self.port = self.server.bind_addr[1]
-
-    def run(self) -> None:
-        self.server.serve()
-
-    def shutdown(self, timeout: float) -> None:
-        self.server.shutdown_timeout = timeout
-        self.server.stop()
+    def force(self) -> None:
+        """Called if ``run()`` has not returned within the stop timeout."""
 
 
-class WaitressBackend(_Backend):
-    def __init__(self, app: FeedApp, host: str, port: int, threads: int = 8) -> None:
-        self.app, self.host, self.requested_port, self.threads = app, host, port, threads
+class UvicornBackend(_Backend):
+    """uvicorn (uvloop + httptools when installed) on a socket we bind ourselves, so a busy port
+    fails in ``start()`` and ``port=0`` is known at once.  Off the main thread uvicorn installs no
+    signal handlers; ``should_exit`` makes its loop close listeners and connections and return."""
 
-    def bind(self) -> None:
-        from waitress.server import create_server
+    loop = "auto"
+    http = "auto"
 
-        self.server = create_server(
-            self.app, host=self.host, port=self.requested_port, threads=self.threads, ident="seedfeed"
+    def __init__(self, app: FeedApp, host: str, port: int, threads: int = 0) -> None:
+        import uvicorn
+
+        self.app, self.host, self.requested_port = app, host, port
+        self.config = uvicorn.Config(
+            app.asgi,
+            interface="asgi3",  # a bound coroutine method; uvicorn's guess would say ASGI2
+            loop=self.loop,
+            http=self.http,
+            lifespan="off",
+            log_config=None,  # leave the daemon's logging configuration alone
+            log_level="warning",
+            access_log=False,
+            server_header=False,
+            headers=[("server", "seedfeed")],
+            ws="none",
         )
-        self.port = self.server.getsockname()[1]
+        self.server = uvicorn.Server(self.config)
+        self.sock: socket.socket | None = None
+
+    def bind(self) -> None:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self.requested_port))
+            sock.listen(1024)
+        except BaseException:
+            sock.close()
+            raise
+        self.sock = sock
+        self.port = sock.getsockname()[1]
 
     def run(self) -> None:
-        self.server.run()
+        assert self.sock is not None
+        try:
+            self.server.run(sockets=[self.sock])
+        finally:
+            self.sock.close()
+
+    def ready(self) -> bool:
+        return bool(self.server.started)
 
     def shutdown(self, timeout: float) -> None:
-        server = self.server
+        self.config.timeout_graceful_shutdown = max(0.1, timeout - 0.5)  # type: ignore[assignment]
+        self.server.should_exit = True
 
-        def close_everything() -> None:  # runs inside the asyncore loop thread
-            for dispatcher in list(server._map.values()):
-                if dispatcher is not server.trigger:
-                    dispatcher.close()
-            server.trigger.close()  # map now empty: the loop returns
-
-        server.trigger.pull_trigger(close_everything)
-        server.task_dispatcher.shutdown(timeout=timeout)
+    def force(self) -> None:
+        self.server.force_exit = True
 
 
 class _StdlibHandler(BaseHTTPRequestHandler):
@@ -638,8 +702,6 @@ class StdlibBackend(_Backend):
         handler = type("Handler", (_StdlibHandler,), {"app": app})
         server_cls = _ThreadingServer
         if ":" in host:
-            import socket
-
             server_cls = type("Server6", (_ThreadingServer,), {"address_family": socket.AF_INET6})
         self.server = server_cls((host, port), handler, bind_and_activate=False)
 
@@ -660,21 +722,21 @@ class StdlibBackend(_Backend):
         self.server.server_close()
 
 
+#: Server libraries FeedServer can drive (bench/serve.py registers more candidates for measuring).
 BACKENDS: dict[str, type[_Backend]] = {
-    "cheroot": CherootBackend,
-    "waitress": WaitressBackend,
+    "uvicorn": UvicornBackend,
     "stdlib": StdlibBackend,
 }
-DEFAULT_BACKEND = "cheroot"
+DEFAULT_BACKEND = "uvicorn"
 
 
 def _pick_backend(name: str | None) -> type[_Backend]:
     if name is not None:
         return BACKENDS[name]
     try:
-        import cheroot.wsgi  # noqa: F401
-    except ImportError:  # pragma: no cover - cheroot is a declared dependency
-        log.warning("cheroot is not installed; serving with the stdlib ThreadingHTTPServer")
+        import uvicorn  # noqa: F401
+    except ImportError:  # pragma: no cover - uvicorn is a declared dependency
+        log.warning("uvicorn is not installed; serving with the stdlib ThreadingHTTPServer")
         return StdlibBackend
     return BACKENDS[DEFAULT_BACKEND]
 
@@ -720,12 +782,16 @@ class FeedServer:
             self._done.clear()
             self._thread = threading.Thread(target=self._run, args=(backend,), name="seedfeed-serve", daemon=True)
             self._thread.start()
+            while not backend.ready():
+                if self._done.wait(0.005):
+                    self._backend = self._thread = None
+                    raise RuntimeError(f"HTTP server on {self.url} failed to start")
         log.info("serving %s on %s", self.app.root, self.url)
 
     def _run(self, backend: _Backend) -> None:
         try:
             backend.run()
-        except Exception:
+        except BaseException:  # incl. SystemExit, which uvicorn raises when start-up fails
             log.exception("HTTP server crashed")
         finally:
             self._done.set()
@@ -754,6 +820,9 @@ class FeedServer:
             backend.shutdown(timeout)
         finally:
             thread.join(max(0.0, deadline - time.monotonic()))
+            if thread.is_alive():
+                backend.force()
+                thread.join(1.0)
             if thread.is_alive():
                 log.warning("HTTP server thread did not stop within %.1fs", timeout)
             self._done.set()

@@ -1,0 +1,580 @@
+"""`seedfeed serve`: real FeedServer on an ephemeral port over a temporary output folder."""
+
+from __future__ import annotations
+
+import email.utils
+import gzip
+import http.client
+import io
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+from wsgiref.validate import validator
+
+import pytest
+import requests
+
+from scheduler import serve
+from scheduler.serve import FeedServer, accepts_gzip, etag_matches, make_app, parse_listen
+
+RSS = '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>' + (
+    "<item><title>x</title><description>" + "lorem ipsum " * 100 + "</description></item>"
+) * 5 + "</channel></rss>"
+ATOM = '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">' + (
+    "<entry><title>é</title><content>" + "dolor sit amet " * 100 + "</content></entry>"
+) * 5 + "</feed>"
+FEED_JSON = '{"version": "https://jsonfeed.org/version/1.1", "title": "t", "items": []}'
+PAGE = "<!doctype html><title>item</title><p>" + "body " * 200 + "</p>"
+SECRET = "TOP-SECRET-OUTSIDE-OUTPUT"
+PAST = 1_700_000_000  # 2023-11-14, a fixed content-change time
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    out = tmp_path / "output"
+    (out / "items").mkdir(parents=True)
+    (out / "blog" / "items").mkdir(parents=True)
+    (out / "rss.xml").write_text(RSS, encoding="utf-8")
+    (out / "atom.xml").write_text(ATOM, encoding="utf-8")
+    (out / "feed.json").write_text(FEED_JSON, encoding="utf-8")
+    (out / "items" / "first.html").write_text(PAGE, encoding="utf-8")
+    (out / "blog" / "rss.xml").write_text(RSS, encoding="utf-8")
+    (out / "style.css").write_text("body { color: #333 }", encoding="utf-8")
+    (out / ".atom.xml.tmp").write_text("half-written", encoding="utf-8")
+    (tmp_path / "secret.txt").write_text(SECRET, encoding="utf-8")
+    for path in out.rglob("*"):
+        os.utime(path, (PAST, PAST))
+    return out
+
+
+@pytest.fixture
+def server(site: Path):
+    srv = FeedServer(site, port=0)
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def url(srv: FeedServer, path: str) -> str:
+    return f"http://127.0.0.1:{srv.port}{path}"
+
+
+def get(srv: FeedServer, path: str, method: str = "GET", **headers: str) -> http.client.HTTPResponse:
+    """One request via http.client (no automatic Accept-Encoding); the body is read into ``.data``."""
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+    try:
+        conn.request(method, path, headers={k.replace("_", "-"): v for k, v in headers.items()})
+        resp = conn.getresponse()
+        resp.data = resp.read()  # type: ignore[attr-defined]
+        return resp
+    finally:
+        conn.close()
+
+
+def raw(port: int, target: bytes, method: bytes = b"GET") -> tuple[int, bytes]:
+    """Send a request line byte for byte (requests/http.client would normalise or refuse it)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(method + b" " + target + b" HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    return (int(data.split(b" ", 2)[1]) if data else 0), data  # 0: connection closed, no answer
+
+
+def lm(resp: http.client.HTTPResponse) -> float:
+    value = resp.getheader("Last-Modified")
+    assert value is not None
+    return email.utils.parsedate_to_datetime(value).timestamp()
+
+
+# ------------------------------------------------------------------------------------------ 200
+
+
+@pytest.mark.parametrize(
+    ("path", "ctype", "max_age", "body"),
+    [
+        ("/rss.xml", "application/rss+xml; charset=utf-8", 300, RSS),
+        ("/atom.xml", "application/atom+xml; charset=utf-8", 300, ATOM),
+        ("/feed.json", "application/feed+json", 300, FEED_JSON),
+        ("/items/first.html", "text/html; charset=utf-8", 3600, PAGE),
+        ("/blog/rss.xml", "application/rss+xml; charset=utf-8", 300, RSS),
+        ("/style.css", "text/css; charset=utf-8", 3600, "body { color: #333 }"),
+    ],
+    ids=["rss", "atom", "json-feed", "item-page", "subfeed-rss", "css"],
+)
+def test_get_serves_file_with_caching_headers(server, path, ctype, max_age, body):
+    resp = get(server, path)
+    assert resp.status == 200
+    assert resp.data == body.encode()
+    assert resp.getheader("Content-Type") == ctype
+    assert resp.getheader("Content-Length") == str(len(body.encode()))
+    assert resp.getheader("X-Content-Type-Options") == "nosniff"
+    assert resp.getheader("Cache-Control") == f"max-age={max_age}"
+    assert resp.getheader("Vary") == "Accept-Encoding"
+    assert resp.getheader("Content-Encoding") is None
+    etag = resp.getheader("ETag")
+    assert etag and etag.startswith('"') and etag.endswith('"') and not etag.startswith("W/")
+    assert lm(resp) == PAST  # the file's mtime, i.e. when its content last changed
+
+
+def test_requests_client_round_trip(server):
+    first = requests.get(url(server, "/atom.xml"), timeout=10)
+    assert first.status_code == 200 and first.text == ATOM
+    assert first.headers["Content-Encoding"] == "gzip"  # requests asks for gzip by default
+    again = requests.get(url(server, "/atom.xml"), headers={"If-None-Match": first.headers["ETag"]}, timeout=10)
+    assert again.status_code == 304 and again.content == b""
+
+
+def test_query_string_is_ignored(server):
+    assert get(server, "/atom.xml?nocache=123").data == ATOM.encode()
+
+
+def test_max_age_callback_receives_relative_path(site):
+    seen: list[str] = []
+
+    def max_age(rel: str) -> int:
+        seen.append(rel)
+        return 900 if rel.startswith("blog/") else 60
+
+    with FeedServer(site, port=0, max_age=max_age) as srv:
+        assert get(srv, "/blog/rss.xml").getheader("Cache-Control") == "max-age=900"
+        assert get(srv, "/atom.xml").getheader("Cache-Control") == "max-age=60"
+        assert get(srv, "/atom.xml", If_None_Match="*").getheader("Cache-Control") == "max-age=60"
+    assert seen[:2] == ["blog/rss.xml", "atom.xml"]
+
+
+def test_head_has_headers_but_no_body(server):
+    full = get(server, "/atom.xml")
+    head = get(server, "/atom.xml", method="HEAD")
+    assert head.status == 200 and head.data == b""
+    for name in ("ETag", "Last-Modified", "Content-Type", "Content-Length", "Cache-Control", "Vary"):
+        assert head.getheader(name) == full.getheader(name), name
+    head_gz = get(server, "/atom.xml", method="HEAD", Accept_Encoding="gzip")
+    assert head_gz.getheader("Content-Encoding") == "gzip" and head_gz.data == b""
+
+
+# ------------------------------------------------------------------------------ conditional GET
+
+
+def test_if_none_match_gives_304_without_body(server):
+    first = get(server, "/atom.xml")
+    etag = first.getheader("ETag")
+    for value in (etag, f'"nope", {etag}', f"W/{etag}", "*"):
+        resp = get(server, "/atom.xml", If_None_Match=value)
+        assert resp.status == 304, value
+        assert resp.data == b""
+        assert resp.getheader("ETag") == etag
+        assert resp.getheader("Last-Modified") == first.getheader("Last-Modified")
+        assert resp.getheader("Cache-Control") == "max-age=300"
+        assert resp.getheader("Vary") == "Accept-Encoding"
+        assert resp.getheader("Content-Encoding") is None
+    assert get(server, "/atom.xml", If_None_Match='"something-else"').status == 200
+
+
+def test_if_modified_since(server, site):
+    first = get(server, "/rss.xml")
+    last_modified = first.getheader("Last-Modified")
+    resp = get(server, "/rss.xml", If_Modified_Since=last_modified)
+    assert resp.status == 304 and resp.data == b""
+    assert resp.getheader("ETag") == first.getheader("ETag")
+    later = email.utils.formatdate(PAST + 3600, usegmt=True)
+    assert get(server, "/rss.xml", If_Modified_Since=later).status == 304
+    earlier = email.utils.formatdate(PAST - 1, usegmt=True)
+    assert get(server, "/rss.xml", If_Modified_Since=earlier).status == 200
+    assert get(server, "/rss.xml", If_Modified_Since="not a date").status == 200
+
+    # the content really changes after the client's copy: 200 with the new body
+    (site / "rss.xml").write_text(RSS.replace("lorem", "LOREM"), encoding="utf-8")
+    os.utime(site / "rss.xml", (PAST + 60, PAST + 60))
+    changed = get(server, "/rss.xml", If_Modified_Since=last_modified)
+    assert changed.status == 200 and b"LOREM" in changed.data
+    assert lm(changed) == PAST + 60
+
+
+def test_if_none_match_takes_precedence_over_if_modified_since(server):
+    first = get(server, "/atom.xml")
+    etag, last_modified = first.getheader("ETag"), first.getheader("Last-Modified")
+    stale_ims = email.utils.formatdate(PAST - 86400, usegmt=True)
+    # matching ETag + an If-Modified-Since that alone would give 200 -> 304
+    assert get(server, "/atom.xml", If_None_Match=etag, If_Modified_Since=stale_ims).status == 304
+    # non-matching ETag + an If-Modified-Since that alone would give 304 -> 200
+    resp = get(server, "/atom.xml", If_None_Match='"old"', If_Modified_Since=last_modified)
+    assert resp.status == 200 and resp.data == ATOM.encode()
+
+
+def test_content_change_gives_new_etag(server, site):
+    old = get(server, "/atom.xml").getheader("ETag")
+    tmp = site / ".atom.xml.new"
+    tmp.write_text(ATOM + "<!-- v2 -->", encoding="utf-8")
+    os.replace(tmp, site / "atom.xml")  # the writer's temp + rename
+    resp = get(server, "/atom.xml", If_None_Match=old)
+    assert resp.status == 200 and resp.data.endswith(b"<!-- v2 -->")
+    assert resp.getheader("ETag") != old
+    assert get(server, "/atom.xml", If_None_Match=resp.getheader("ETag")).status == 304
+
+
+def test_same_bytes_same_etag_across_servers(site):
+    with FeedServer(site, port=0) as one, FeedServer(site, port=0) as two:
+        assert get(one, "/rss.xml").getheader("ETag") == get(two, "/rss.xml").getheader("ETag")
+        gz = {"Accept_Encoding": "gzip"}
+        assert get(one, "/rss.xml", **gz).getheader("ETag") == get(two, "/rss.xml", **gz).getheader("ETag")
+
+
+def test_last_modified_never_in_the_future(server, site):
+    future = time.time() + 10 * 365 * 86400
+    os.utime(site / "feed.json", (future, future))
+    resp = get(server, "/feed.json")
+    assert resp.status == 200
+    assert lm(resp) <= time.time()
+    date = resp.getheader("Date")
+    assert date is None or lm(resp) <= email.utils.parsedate_to_datetime(date).timestamp()
+
+
+def test_last_modified_clamped_to_injected_now(site):
+    future = PAST + 1000
+    os.utime(site / "feed.json", (future, future))
+    app = make_app(site, now=lambda: PAST + 10)
+    status, headers, _ = call_wsgi(app, "/feed.json")
+    assert status.startswith("200")
+    assert headers["Last-Modified"] == email.utils.formatdate(PAST + 10, usegmt=True)
+    # ...and a client holding that date gets a 304 rather than a loop of 200s
+    status, _, body = call_wsgi(app, "/feed.json", HTTP_IF_MODIFIED_SINCE=headers["Last-Modified"])
+    assert status.startswith("304") and body == b""
+
+
+# ------------------------------------------------------------------------------------------ gzip
+
+
+def test_gzip_negotiated_with_its_own_etag(server):
+    plain = get(server, "/atom.xml")
+    packed = get(server, "/atom.xml", Accept_Encoding="br;q=1.0, gzip;q=0.8, *;q=0.1")
+    assert packed.status == 200
+    assert packed.getheader("Content-Encoding") == "gzip"
+    assert packed.getheader("Vary") == "Accept-Encoding"
+    assert gzip.decompress(packed.data) == ATOM.encode()
+    assert packed.getheader("Content-Length") == str(len(packed.data))
+    assert packed.getheader("ETag") != plain.getheader("ETag")
+    assert packed.getheader("ETag").endswith('-gz"')
+    assert packed.getheader("Last-Modified") == plain.getheader("Last-Modified")
+    # each variant revalidates against its own ETag
+    gz_etag = packed.getheader("ETag")
+    assert get(server, "/atom.xml", Accept_Encoding="gzip", If_None_Match=gz_etag).status == 304
+    assert get(server, "/atom.xml", If_None_Match=gz_etag).status == 200
+    assert get(server, "/atom.xml", Accept_Encoding="gzip", If_None_Match=plain.getheader("ETag")).status == 200
+
+
+@pytest.mark.parametrize("accept", ["gzip;q=0", "gzip; q=0.000", "identity", "*;q=0", "gzip;q=0, *", "br", ""])
+def test_gzip_refused_or_not_offered(server, accept):
+    resp = get(server, "/atom.xml", Accept_Encoding=accept)
+    assert resp.status == 200 and resp.data == ATOM.encode()
+    assert resp.getheader("Content-Encoding") is None
+    assert resp.getheader("Vary") == "Accept-Encoding"
+
+
+def test_tiny_or_binary_files_are_not_gzipped(server, site):
+    (site / "pixel.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(2000))
+    resp = get(server, "/pixel.png", Accept_Encoding="gzip")
+    assert resp.getheader("Content-Type") == "image/png"
+    assert resp.getheader("Content-Encoding") is None and resp.getheader("Vary") is None
+    tiny = get(server, "/feed.json", Accept_Encoding="gzip")  # below the gzip threshold
+    assert tiny.getheader("Content-Encoding") is None and tiny.getheader("Vary") == "Accept-Encoding"
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("gzip", True),
+        ("GZIP", True),
+        ("x-gzip", True),
+        ("deflate, gzip;q=0.5", True),
+        ("*", True),
+        ("*;q=0.3", True),
+        ("gzip;q=0", False),
+        ("gzip;q=0.0, *;q=1", False),
+        ("*;q=0", False),
+        ("br, deflate", False),
+        ("gzip;q=bogus", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_accepts_gzip(header, expected):
+    assert accepts_gzip(header) is expected
+
+
+def test_etag_matches_weak_comparison():
+    assert etag_matches('"a"', '"a"')
+    assert etag_matches('W/"a"', '"a"')
+    assert etag_matches('"x", W/"a"', '"a"')
+    assert etag_matches('"x,y", "a"', '"a"')
+    assert etag_matches("*", '"a"')
+    assert not etag_matches('"a-gz"', '"a"')
+    assert not etag_matches('"x,a"', '"a"')
+    assert not etag_matches("", '"a"')
+
+
+# ------------------------------------------------------------------------------------ confinement
+
+
+TRAVERSALS = [
+    b"/../secret.txt",
+    b"/../../../../../../etc/passwd",
+    b"/items/../../secret.txt",
+    b"/%2e%2e/secret.txt",
+    b"/%2E%2E/secret.txt",
+    b"/%2e%2e%2fsecret.txt",
+    b"/items%2f..%2f..%2fsecret.txt",
+    b"/..%5csecret.txt",
+    b"/items\\..\\..\\secret.txt",
+    b"/%252e%252e/secret.txt",
+    b"//etc/passwd",
+    b"/%2fetc%2fpasswd",
+    b"/rss.xml%00.html",
+    b"/%c0%ae%c0%ae/secret.txt",
+    b"http://localhost/../secret.txt",
+]
+
+
+@pytest.mark.parametrize("target", TRAVERSALS, ids=[t.decode() for t in TRAVERSALS])
+def test_path_traversal_refused(server, target):
+    status, data = raw(server.port, target)
+    assert status in (400, 404), data[:200]
+    assert SECRET.encode() not in data and b"root:" not in data
+
+
+def test_nul_byte_in_request_line_refused(server):
+    status, data = raw(server.port, b"/rss.xml\x00")
+    assert status in (0, 400, 404)
+
+
+def test_symlink_out_of_folder_refused(server, site):
+    (site / "leak.txt").symlink_to(site.parent / "secret.txt")
+    (site / "outside").symlink_to(site.parent, target_is_directory=True)
+    (site / "alias.xml").symlink_to(site / "rss.xml")  # inside the folder: fine
+    for path in ("/leak.txt", "/outside/secret.txt"):
+        resp = get(server, path)
+        assert resp.status == 404 and SECRET.encode() not in resp.data
+    assert get(server, "/alias.xml").data == RSS.encode()
+
+
+def test_no_directory_listing(server, site):
+    for path in ("/", "/items/", "/items", "/blog/"):
+        resp = get(server, path)
+        assert resp.status == 404, path
+        assert b"first.html" not in resp.data
+    (site / "index.html").write_text("<h1>home</h1>", encoding="utf-8")
+    (site / "blog" / "index.html").write_text("<h1>blog</h1>", encoding="utf-8")
+    assert get(server, "/").data == b"<h1>home</h1>"
+    assert get(server, "/blog/").data == b"<h1>blog</h1>"
+    redirect = get(server, "/blog")
+    assert redirect.status == 301 and redirect.getheader("Location") == "/blog/"
+
+
+def test_hidden_and_temp_files_not_served(server):
+    assert get(server, "/.atom.xml.tmp").status == 404
+    assert get(server, "/missing.xml").status == 404
+
+
+# ------------------------------------------------------------------------------ methods, healthz
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"])
+def test_other_methods_405(server, method):
+    resp = get(server, "/atom.xml", method=method)
+    assert resp.status == 405
+    assert set(resp.getheader("Allow").replace(" ", "").split(",")) == {"GET", "HEAD"}
+
+
+def test_healthz(site):
+    state = {"ok": True}
+
+    def health() -> tuple[bool, str]:
+        if state["ok"] is None:
+            raise RuntimeError("probe broke")
+        return state["ok"], "last run 12s ago" if state["ok"] else "scheduler stalled"
+
+    with FeedServer(site, port=0, health=health) as srv:
+        ok = requests.get(url(srv, "/healthz"), timeout=10)
+        assert ok.status_code == 200 and ok.json() == {"ok": True, "detail": "last run 12s ago"}
+        assert ok.headers["Cache-Control"] == "no-store"
+        state["ok"] = False
+        bad = requests.get(url(srv, "/healthz"), timeout=10)
+        assert bad.status_code == 503 and bad.json()["detail"] == "scheduler stalled"
+        state["ok"] = None
+        assert requests.get(url(srv, "/healthz"), timeout=10).status_code == 503
+        assert get(srv, "/healthz", method="HEAD").status == 503
+
+
+def test_healthz_default_always_healthy(server):
+    assert requests.get(url(server, "/healthz"), timeout=10).status_code == 200
+
+
+# -------------------------------------------------------------------------------- cache and stream
+
+
+def test_hot_polls_reuse_cached_response(site, monkeypatch):
+    app = make_app(site)
+    call_wsgi(app, "/atom.xml")
+    entry = app._cache[os.path.realpath(site / "atom.xml")]
+    reads: list[str] = []
+    real_open = os.open
+    monkeypatch.setattr(serve.os, "open", lambda p, *a, **k: reads.append(p) or real_open(p, *a, **k))
+    for _ in range(3):
+        status, headers, body = call_wsgi(app, "/atom.xml", HTTP_ACCEPT_ENCODING="gzip")
+        assert status.startswith("200") and gzip.decompress(body) == ATOM.encode()
+    assert reads == []
+    assert app._cache[os.path.realpath(site / "atom.xml")] is entry
+
+
+def test_large_files_are_streamed(site, monkeypatch):
+    monkeypatch.setattr(serve, "MAX_CACHED_FILE", 1024)
+    big = os.urandom(300_000)
+    (site / "big.bin").write_bytes(big)
+    with FeedServer(site, port=0) as srv:
+        resp = get(srv, "/big.bin")
+        assert resp.status == 200 and resp.data == big
+        etag = resp.getheader("ETag")
+        assert get(srv, "/big.bin", If_None_Match=etag).status == 304
+        assert get(srv, "/big.bin").getheader("ETag") == etag
+        assert get(srv, "/big.bin", method="HEAD").getheader("Content-Length") == str(len(big))
+
+
+# ------------------------------------------------------------------------------------ lifecycle
+
+
+def test_stop_returns_and_frees_the_port(site):
+    srv = FeedServer(site, port=0)
+    srv.start()
+    port = srv.port
+    assert port != 0
+    keepalive = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    keepalive.request("GET", "/rss.xml")
+    keepalive.getresponse().read()  # an idle keep-alive connection must not block stop()
+    srv.stop()
+    keepalive.close()
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+        sock.listen()
+    srv.stop()  # idempotent
+
+
+def test_serve_forever_returns_after_stop(site):
+    srv = FeedServer(site, port=0)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    for _ in range(500):
+        if srv.port:
+            break
+        time.sleep(0.01)
+    for _ in range(500):
+        try:
+            if get(srv, "/rss.xml").status == 200:
+                break
+        except OSError:
+            time.sleep(0.01)
+    srv.stop()
+    thread.join(10)
+    assert not thread.is_alive()
+
+
+def test_binds_loopback_by_default(site):
+    with FeedServer(site, port=0) as srv:
+        assert srv.host == "127.0.0.1"
+        assert srv.url == f"http://127.0.0.1:{srv.port}"
+
+
+@pytest.mark.parametrize("backend", sorted(serve.BACKENDS))
+def test_every_backend_behaves_the_same(site, backend):
+    with FeedServer(site, port=0, backend=backend) as srv:
+        first = get(srv, "/atom.xml")
+        assert first.status == 200 and first.data == ATOM.encode()
+        assert get(srv, "/atom.xml", If_None_Match=first.getheader("ETag")).status == 304
+        assert get(srv, "/atom.xml", method="HEAD").data == b""
+        assert get(srv, "/atom.xml", method="DELETE").status == 405
+        for target in TRAVERSALS[:8]:
+            status, data = raw(srv.port, target)
+            assert status in (400, 404) and SECRET.encode() not in data
+        port = srv.port
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+def test_wsgi_app_is_pep3333_compliant(site):
+    app = validator(make_app(site))
+    status, headers, body = call_wsgi(app, "/atom.xml", HTTP_ACCEPT_ENCODING="gzip")
+    assert status == "200 OK" and gzip.decompress(body) == ATOM.encode()
+    etag = headers["ETag"]
+    assert call_wsgi(app, "/atom.xml", HTTP_IF_NONE_MATCH=etag)[0] == "200 OK"  # gzip ETag, identity asked
+    assert call_wsgi(app, "/atom.xml", HTTP_IF_NONE_MATCH=etag, HTTP_ACCEPT_ENCODING="gzip")[0] == "304 Not Modified"
+    assert call_wsgi(app, "/atom.xml", method="HEAD")[2] == b""
+    assert call_wsgi(app, "/nope")[0] == "404 Not Found"
+    assert call_wsgi(app, "/items/first.html")[2] == PAGE.encode()
+    # PATH_INFO holds the raw bytes as latin-1: b"/\xc3(" is not UTF-8
+    assert call_wsgi(app, "/", PATH_INFO="/\xc3(")[0] == "400 Bad Request"
+
+
+# ----------------------------------------------------------------------------------- parse_listen
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("127.0.0.1:8080", ("127.0.0.1", 8080)),
+        ("0.0.0.0:80", ("0.0.0.0", 80)),
+        ("localhost:9000", ("localhost", 9000)),
+        (":8081", ("127.0.0.1", 8081)),
+        ("8082", ("127.0.0.1", 8082)),
+        ("[::1]:8000", ("::1", 8000)),
+        ("[::]:0", ("::", 0)),
+        ("[::1]", ("::1", 8000)),
+        ("example.internal", ("example.internal", 8000)),
+    ],
+)
+def test_parse_listen(spec, expected):
+    assert parse_listen(spec) == expected
+
+
+@pytest.mark.parametrize("spec", ["::1:8000", "host:port", "host:70000", "[::1", "[::1]8000", ":", "[]:80"])
+def test_parse_listen_rejects(spec):
+    with pytest.raises(ValueError):
+        parse_listen(spec)
+
+
+# ---------------------------------------------------------------------------------------- helpers
+
+
+def call_wsgi(app, path: str, method: str = "GET", **environ: str) -> tuple[str, dict[str, str], bytes]:
+    captured: dict[str, object] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info=None) -> None:
+        captured["status"], captured["headers"] = status, dict(headers)
+
+    env = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path.encode().decode("latin-1"),
+        "SERVER_NAME": "test",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "SCRIPT_NAME": "",
+        "QUERY_STRING": "",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(),
+        "wsgi.errors": io.StringIO(),
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+        **environ,
+    }
+    result = app(env, start_response)
+    try:
+        body = b"".join(result)
+    finally:
+        if hasattr(result, "close"):
+            result.close()
+    return captured["status"], captured["headers"], body  # type: ignore[return-value]
