@@ -57,6 +57,8 @@ CACHE_BUDGET = 64 * 1024 * 1024
 #: Below this size gzip is not worth a Content-Encoding header.
 MIN_GZIP_SIZE = 256
 CHUNK = 256 * 1024
+#: Seconds a ``max_age(path)`` answer is reused.
+MAX_AGE_TTL = 10.0
 
 FEED_TYPES = {
     "rss.xml": "application/rss+xml; charset=utf-8",
@@ -216,6 +218,7 @@ class _Entry:
     compressible: bool
     etag: str
     body: bytes | None  # None: too large to cache, stream it from disk
+    loaded_at: float  # self.now() when this version was first read: its content is at least this old
     gz_etag: str | None = None
     gz_body: bytes | None = None
     last_modified: str = field(default="")
@@ -253,6 +256,7 @@ class FeedApp:
         self._cache: OrderedDict[str, _Entry] = OrderedDict()
         self._cache_bytes = 0
         self._lock = threading.Lock()
+        self._max_age_memo: dict[str, tuple[int, float]] = {}
 
     # ------------------------------------------------------------------ paths
 
@@ -305,7 +309,7 @@ class FeedApp:
             return self._plain(404, "not found")
 
         fd: int | None = None
-        entry = self._cache.get(real)
+        entry = self._cache.get(rel)
         key = (st.st_ino, st.st_mtime_ns, st.st_size)
         if entry is None or entry.key != key or entry.body is None:
             try:
@@ -326,16 +330,12 @@ class FeedApp:
         etag = entry.gz_etag if gz else entry.etag
         assert etag is not None
         now = self.now()
-        if entry.mtime <= now:
-            last_modified_ts, last_modified = int(entry.mtime), entry.last_modified
-        else:  # written by a clock that runs ahead: never claim a future time
-            last_modified_ts = int(now)
-            last_modified = http_date(last_modified_ts)
-        try:
-            max_age = max(0, int(self.max_age(rel)))
-        except Exception:  # a broken callback must not take the server down
-            log.exception("max_age(%r) failed", rel)
-            max_age = default_max_age(rel)
+        # a file stamped by a clock that runs ahead: never claim a future time
+        last_modified = entry.last_modified if entry.mtime <= now else http_date(int(now))
+        # For If-Modified-Since: this version has not changed since we first read it, so it is at least
+        # as old as min(mtime, loaded_at) -- a client echoing a clamped Last-Modified gets its 304.
+        modified_ts = int(min(entry.mtime, entry.loaded_at))
+        max_age = self._max_age(rel)
         headers = [
             ("ETag", etag),
             ("Last-Modified", last_modified),
@@ -351,7 +351,7 @@ class FeedApp:
         else:
             ims = header("If-Modified-Since")
             since = parse_http_date(ims) if ims else None
-            not_modified = since is not None and last_modified_ts <= since
+            not_modified = since is not None and modified_ts <= since
         if not_modified:
             if fd is not None:
                 os.close(fd)
@@ -379,7 +379,7 @@ class FeedApp:
             if not stat.S_ISREG(st.st_mode):
                 raise OSError("not a regular file")
             key = (st.st_ino, st.st_mtime_ns, st.st_size)
-            old = self._cache.get(real)
+            old = self._cache.get(rel)
             if old is not None and old.key == key and old.body is None:
                 return old, fd
             ctype = content_type_for(rel.rsplit("/", 1)[-1])
@@ -390,7 +390,7 @@ class FeedApp:
                     chunks.append(chunk)
                 body = b"".join(chunks)
                 digest = hashlib.sha256(body).hexdigest()[:24]
-                entry = _Entry(key, st.st_mtime, ctype, compressible, f'"{digest}"', body)
+                entry = _Entry(key, st.st_mtime, ctype, compressible, f'"{digest}"', body, self.now())
                 if compressible and len(body) >= MIN_GZIP_SIZE:
                     packed = gzip.compress(body, compresslevel=6, mtime=0)
                     if len(packed) < len(body):
@@ -402,25 +402,43 @@ class FeedApp:
                 while chunk := os.read(fd, CHUNK):
                     hasher.update(chunk)
                 os.lseek(fd, 0, os.SEEK_SET)
-                entry = _Entry(key, st.st_mtime, ctype, compressible, f'"{hasher.hexdigest()[:24]}"', None)
+                etag = f'"{hasher.hexdigest()[:24]}"'
+                entry = _Entry(key, st.st_mtime, ctype, compressible, etag, None, self.now())
             entry.last_modified = http_date(int(st.st_mtime))
         except BaseException:
             if fd >= 0:
                 os.close(fd)
             raise
-        self._store(real, entry)
+        self._store(rel, entry)
         return entry, (None if fd < 0 else fd)
 
-    def _store(self, real: str, entry: _Entry) -> None:
+    def _store(self, rel: str, entry: _Entry) -> None:
         with self._lock:
-            old = self._cache.pop(real, None)
+            old = self._cache.pop(rel, None)
             if old is not None:
                 self._cache_bytes -= old.cost
-            self._cache[real] = entry
+            self._cache[rel] = entry
             self._cache_bytes += entry.cost
             while self._cache_bytes > CACHE_BUDGET and len(self._cache) > 1:
                 _, evicted = self._cache.popitem(last=False)
                 self._cache_bytes -= evicted.cost
+
+    def _max_age(self, rel: str) -> int:
+        """``max_age(rel)``, asked at most once per path every MAX_AGE_TTL seconds (hot polls stay cheap
+        even if the callback walks schedules)."""
+        tick = time.monotonic()
+        memo = self._max_age_memo.get(rel)
+        if memo is not None and memo[1] > tick:
+            return memo[0]
+        try:
+            value = max(0, int(self.max_age(rel)))
+        except Exception:  # a broken callback must not take the server down
+            log.exception("max_age(%r) failed", rel)
+            value = default_max_age(rel)
+        if len(self._max_age_memo) > 10_000:
+            self._max_age_memo.clear()
+        self._max_age_memo[rel] = (value, tick + MAX_AGE_TTL)
+        return value
 
     def _health(self, method: str) -> Response:
         if method not in ("GET", "HEAD"):

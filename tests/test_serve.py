@@ -230,6 +230,9 @@ def test_last_modified_never_in_the_future(server, site):
     assert lm(resp) <= time.time()
     date = resp.getheader("Date")
     assert date is None or lm(resp) <= email.utils.parsedate_to_datetime(date).timestamp()
+    # a client echoing that (clamped) date gets a 304 even though the clock has moved on
+    again = get(server, "/feed.json", If_Modified_Since=resp.getheader("Last-Modified"))
+    assert again.status == 304
 
 
 def test_last_modified_clamped_to_injected_now(site):
@@ -356,7 +359,10 @@ def test_symlink_out_of_folder_refused(server, site):
     for path in ("/leak.txt", "/outside/secret.txt"):
         resp = get(server, path)
         assert resp.status == 404 and SECRET.encode() not in resp.data
-    assert get(server, "/alias.xml").data == RSS.encode()
+    alias = get(server, "/alias.xml")
+    assert alias.data == RSS.encode()
+    assert alias.getheader("Content-Type") == "application/xml; charset=utf-8"  # typed by its own name
+    assert get(server, "/rss.xml").getheader("Content-Type") == "application/rss+xml; charset=utf-8"
 
 
 def test_no_directory_listing(server, site):
@@ -417,7 +423,7 @@ def test_healthz_default_always_healthy(server):
 def test_hot_polls_reuse_cached_response(site, monkeypatch):
     app = make_app(site)
     call_wsgi(app, "/atom.xml")
-    entry = app._cache[os.path.realpath(site / "atom.xml")]
+    entry = app._cache["atom.xml"]
     reads: list[str] = []
     real_open = os.open
     monkeypatch.setattr(serve.os, "open", lambda p, *a, **k: reads.append(p) or real_open(p, *a, **k))
@@ -425,7 +431,7 @@ def test_hot_polls_reuse_cached_response(site, monkeypatch):
         status, headers, body = call_wsgi(app, "/atom.xml", HTTP_ACCEPT_ENCODING="gzip")
         assert status.startswith("200") and gzip.decompress(body) == ATOM.encode()
     assert reads == []
-    assert app._cache[os.path.realpath(site / "atom.xml")] is entry
+    assert app._cache["atom.xml"] is entry
 
 
 def test_large_files_are_streamed(site, monkeypatch):
