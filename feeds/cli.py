@@ -84,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(daemon)
     daemon.add_argument("--serve", metavar="HOST:PORT", help="also serve output/ (e.g. 127.0.0.1:8000)")
     daemon.add_argument("--log-format", choices=("text", "json"), default="text", help="log line format")
+    daemon.add_argument("--poll", action="store_true",
+                        help="poll seed folders instead of using file events (network filesystems)")
     daemon.set_defaults(func=cmd_daemon)
 
     status = sub.add_parser("status", help="show each feed and source: last success, last error, next run")
@@ -146,6 +148,12 @@ def cmd_build(args: argparse.Namespace) -> int:
     config = load_config(args)
     report = run_once(config, datetime.now(UTC), lock_wait=args.wait, due=None if args.refresh else due_check(config))
     report_problems(report, args)
+    for feed in config.feeds:
+        written = any(r.name == (feed.name or "(default)") and r.files_written for r in report.feeds)
+        if feed.hub and written:
+            from feeds.websub import ping, topics
+
+            ping(feed.hub, topics(config, feed), config.user_agent)
     log = logging.getLogger("seedfeed")
     if report.changed or report.skipped or report.source_errors or args.verbose:
         (log.warning if (report.skipped or report.source_errors) and args.quiet else log.info)(report.summary())

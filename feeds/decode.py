@@ -28,6 +28,9 @@ _SINGLE_BYTE_LATIN = {"cp1250", "cp1252", "cp1254", "cp1257", "latin_1", "iso885
                       "cp850", "cp437", "iso8859_9", "iso8859_13", "iso8859_16"}
 
 
+_FEW = 16  # non-ASCII bytes below which detection is a coin toss
+
+
 @dataclass(frozen=True)
 class Decoded:
     text: str
@@ -85,12 +88,13 @@ def decode(data: bytes, declared: str | None = None, *, html: bool = False) -> D
             return Decoded(text, encoding)
     from charset_normalizer import from_bytes  # imported lazily: rarely needed, slow to import
 
-    best = from_bytes(data[:200_000]).best()
-    if best is None:
-        raise ValueError("cannot tell the text encoding; save the file as UTF-8")
-    encoding = best.encoding
-    if encoding in _SINGLE_BYTE_LATIN and _try(data, "cp1252") is not None:
-        # Short texts cannot tell the Latin code pages apart; windows-1252 is by far the most common.
+    non_ascii = sum(1 for byte in data[:200_000] if byte > 0x7F)
+    best = from_bytes(data[:200_000]).best() if non_ascii >= _FEW else None
+    if best is None and non_ascii >= _FEW:
+        raise ValueError("cannot tell the text encoding; it should be UTF-8")
+    encoding = best.encoding if best is not None else "cp1252"
+    if (encoding in _SINGLE_BYTE_LATIN or non_ascii < _FEW) and _try(data, "cp1252") is not None:
+        # A handful of non-ASCII bytes cannot tell code pages apart; windows-1252 is by far the most common.
         encoding = "cp1252"
     text = data.decode(encoding, errors="replace")
-    return Decoded(text, encoding, warning=f"not valid UTF-8; guessed {encoding}, save it as UTF-8 to be sure")
+    return Decoded(text, encoding, warning=f"not valid UTF-8; read as {encoding} (a guess)")

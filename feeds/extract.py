@@ -34,7 +34,7 @@ def extract(raw: RawDoc, *, default_tz: tzinfo = UTC) -> tuple[Document, list[st
         decoded = decode(raw.data, raw.charset, html=raw.kind == "html")
     except ValueError as exc:
         raise DocumentError(f"{raw.origin}: {exc}", "seedfeed reads UTF-8 text, Markdown and HTML") from None
-    warnings = [f"{raw.origin}: {decoded.warning}"] if decoded.warning else []
+    warnings = [f"{raw.origin}: {decoded.warning}; save it as UTF-8 to be sure"] if decoded.warning else []
     text = decoded.text
     if raw.kind == "txt":
         doc = extract_text(raw, text)

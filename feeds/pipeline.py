@@ -13,10 +13,11 @@ import hashlib
 import json
 import logging
 import uuid
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from feeds import __version__
 from feeds.config import Config, FeedConfig
@@ -83,15 +84,16 @@ class Report:
 
 
 def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0, due: DueCheck | None = None,
-             fetcher: Fetcher | None = None) -> Report:
+             fetcher: Fetcher | None = None, write_guard: AbstractContextManager[Any] | None = None) -> Report:
     """Bring every feed's output up to date with its sources.
 
     ``due`` says which URL sources to fetch this run (``None``: all of them); seed folders are always looked
     at. ``fetcher`` lets a long-running caller keep one (and its robots.txt cache) across runs.
+    ``write_guard`` is held while state and output are written (the daemon uses it to stop between writes).
     """
     report = Report()
     harvests = _harvest_web(config, now, due, fetcher)
-    with run_lock(config.state, lock_wait), Store(config.state) as store:
+    with run_lock(config.state, lock_wait), write_guard or nullcontext(), Store(config.state) as store:
         try:
             for feed in config.feeds:
                 report.feeds.append(_build_feed(config, feed, store, now, report, harvests.get(feed.name)))
@@ -199,6 +201,18 @@ def _fingerprint(config: Config, feed: FeedConfig, ttl: int | None) -> str:
     return hashlib.sha256(json.dumps(data).encode()).hexdigest()[:32]
 
 
+def _ttl_minutes(config: Config, feed: FeedConfig, now: datetime) -> int | None:
+    """How often the feed can change, for RSS <ttl> and the update hints: its most frequent URL source.
+
+    Feeds made only of seed files have no schedule (they change when a file does), so they get no hint."""
+    if not (feed.pages or feed.listings):
+        return None
+    from scheduler.schedules import shortest_period
+
+    period = shortest_period(list(feed.pages + feed.listings), config, now)
+    return max(1, period // 60) if period else None
+
+
 def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, report: Report,
                 web_harvest: Harvest | None) -> FeedReport:
     folder = feed_folder(config, feed)
@@ -217,7 +231,7 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
         len(changes.new), len(changes.updated), len(changes.moved), len(changes.removed))
 
     feed_id, old_fingerprint, changed_at = store.feed_state(feed.name)
-    ttl = None
+    ttl = _ttl_minutes(config, feed, now)
     fingerprint = _fingerprint(config, feed, ttl)
     if feed_id is None:
         feed_id = f"urn:uuid:{uuid.uuid5(_FEED_ID_NAMESPACE, f'{feed.name}/{now.isoformat()}')}"

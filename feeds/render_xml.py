@@ -23,6 +23,7 @@ from feeds.render import ATOM_FILE, GENERATOR, RSS_FILE, FeedMeta, body_html, it
 from feeds.sanitize import strip_xml_illegal as x
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
+SY_NS = "http://purl.org/rss/1.0/modules/syndication/"
 
 
 def _generator(meta: FeedMeta, items: Sequence[Item], self_file: str, self_type: str) -> FeedGenerator:
@@ -68,24 +69,59 @@ def _generator(meta: FeedMeta, items: Sequence[Item], self_file: str, self_type:
     return fg
 
 
+def update_hint(ttl_minutes: int) -> tuple[str, int]:
+    """RSS Syndication module ``(updatePeriod, updateFrequency)`` for a feed that changes every ``ttl_minutes``."""
+    for period, minutes in (("hourly", 60), ("daily", 1440), ("weekly", 10080), ("monthly", 43200)):
+        if ttl_minutes <= minutes:
+            return period, max(1, minutes // max(1, ttl_minutes))
+    return "yearly", 1
+
+
+def _hints(parent: etree._Element, meta: FeedMeta, before: etree._Element | None) -> None:
+    """Add sy:updatePeriod / sy:updateFrequency (feedgen's syndication extension misspells them)."""
+    if not meta.ttl_minutes:
+        return
+    period, frequency = update_hint(meta.ttl_minutes)
+    elements = [etree.Element(f"{{{SY_NS}}}updatePeriod", nsmap={"sy": SY_NS}),
+                etree.Element(f"{{{SY_NS}}}updateFrequency", nsmap={"sy": SY_NS})]
+    elements[0].text, elements[1].text = period, str(frequency)
+    for element in elements:
+        if before is not None:
+            before.addprevious(element)
+        else:
+            parent.append(element)
+
+
+def _reserialize(root: etree._Element) -> bytes:
+    etree.cleanup_namespaces(root, top_nsmap={"sy": SY_NS} if root.find(f".//{{{SY_NS}}}updatePeriod") is not None else None)
+    etree.indent(root, space="  ")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
 def render_atom(meta: FeedMeta, items: Sequence[Item]) -> bytes:
     fg = _generator(meta, items, ATOM_FILE, "application/atom+xml")
-    return fg.atom_str(pretty=True, encoding="UTF-8")
+    data: bytes = fg.atom_str(pretty=True, encoding="UTF-8")
+    if not meta.ttl_minutes:
+        return data
+    root = etree.fromstring(data)
+    _hints(root, meta, root.find(f"{{{ATOM_NS}}}entry"))
+    return _reserialize(root)
 
 
 def render_rss(meta: FeedMeta, items: Sequence[Item]) -> bytes:
     fg = _generator(meta, items, RSS_FILE, "application/rss+xml")
     data: bytes = fg.rss_str(pretty=True, encoding="UTF-8")
-    if not meta.hub:
+    if not meta.hub and not meta.ttl_minutes:
         return data
     root = etree.fromstring(data)
     channel = root.find("channel")
     assert channel is not None
-    self_link = channel.find(f"{{{ATOM_NS}}}link")
-    hub = etree.Element(f"{{{ATOM_NS}}}link", href=meta.hub, rel="hub")
-    if self_link is not None:
-        self_link.addnext(hub)
-    else:
-        channel.insert(0, hub)
-    etree.indent(root, space="  ")
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    if meta.hub:
+        self_link = channel.find(f"{{{ATOM_NS}}}link")
+        hub = etree.Element(f"{{{ATOM_NS}}}link", href=meta.hub, rel="hub")
+        if self_link is not None:
+            self_link.addnext(hub)
+        else:
+            channel.insert(0, hub)
+    _hints(channel, meta, channel.find("item"))
+    return _reserialize(root)

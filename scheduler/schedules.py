@@ -64,7 +64,10 @@ def is_due(source: WebSource, config: Config, last_run: datetime | None, now: da
     return next_run(source, config, last_run, now) <= now
 
 
-def due_check(config: Config) -> Callable[[WebSource, datetime | None, datetime], bool]:
+DueCheck = Callable[[WebSource, datetime | None, datetime], bool]
+
+
+def due_check(config: Config) -> DueCheck:
     """The pipeline's ``due`` callback for a one-shot run: each source runs when its schedule says."""
     return lambda source, last_run, now: is_due(source, config, last_run, now)
 
