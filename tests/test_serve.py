@@ -7,7 +7,10 @@ import gzip
 import http.client
 import io
 import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -486,6 +489,33 @@ def test_serve_forever_returns_after_stop(site):
     srv.stop()
     thread.join(10)
     assert not thread.is_alive()
+
+
+def test_standalone_serve_forever_stops_on_ctrl_c(site):
+    script = (
+        "import sys\nfrom pathlib import Path\nfrom scheduler.serve import FeedServer\n"
+        "srv = FeedServer(Path(sys.argv[1]), port=0)\nsrv.start()\nprint(srv.port, flush=True)\n"
+        "srv.serve_forever()\nprint('stopped', flush=True)\n"
+    )
+    repo = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(repo), os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, str(site)], stdout=subprocess.PIPE, text=True, cwd=repo, env=env
+    )
+    try:
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline())
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", "/rss.xml")
+        assert conn.getresponse().read() == RSS.encode()
+        conn.close()
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert "stopped" in out and proc.returncode == 0
 
 
 def test_binds_loopback_by_default(site):
