@@ -49,3 +49,7 @@ class OutputError(SeedfeedError):
 
 class LockedError(SeedfeedError):
     pass
+
+
+class Cancelled(Exception):
+    """The caller asked a run to stop (the daemon is shutting down); everything it did is rolled back."""

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from feeds import __version__
 from feeds.config import Config, FeedConfig
-from feeds.errors import DocumentError
+from feeds.errors import Cancelled, DocumentError
 from feeds.extract import extract
 from feeds.merge import Changes, Observed, merge
 from feeds.models import RawDoc
@@ -59,6 +59,11 @@ class Report:
     ignored: list[Skip] = field(default_factory=list)    # deliberately ignored: listed at -v
     warnings: list[str] = field(default_factory=list)
     source_errors: list[str] = field(default_factory=list)
+    cancel: Callable[[], bool] = field(default=lambda: False, repr=False)
+
+    def check_cancel(self) -> None:
+        if self.cancel():
+            raise Cancelled()
 
     @property
     def changed(self) -> bool:
@@ -84,14 +89,16 @@ class Report:
 
 
 def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0, due: DueCheck | None = None,
-             fetcher: Fetcher | None = None, write_guard: AbstractContextManager[Any] | None = None) -> Report:
+             fetcher: Fetcher | None = None, write_guard: AbstractContextManager[Any] | None = None,
+             cancel: Callable[[], bool] | None = None) -> Report:
     """Bring every feed's output up to date with its sources.
 
     ``due`` says which URL sources to fetch this run (``None``: all of them); seed folders are always looked
     at. ``fetcher`` lets a long-running caller keep one (and its robots.txt cache) across runs.
     ``write_guard`` is held while state and output are written (the daemon uses it to stop between writes).
+    ``cancel`` is polled between documents; when it says so the run stops and rolls back (:class:`Cancelled`).
     """
-    report = Report()
+    report = Report(cancel=cancel or (lambda: False))
     harvests = _harvest_web(config, now, due, fetcher)
     with run_lock(config.state, lock_wait), write_guard or nullcontext(), Store(config.state) as store:
         try:
@@ -149,6 +156,7 @@ def _collect_files(config: Config, feed: FeedConfig, entries: list[Entry], repor
     multi = len(feed.seeds) > 1
     for folder in feed.seeds:
         for found in scan(folder):
+            report.check_cancel()
             if isinstance(found, Skip):
                 (report.ignored if found.ignored else report.skipped).append(found)
                 continue
@@ -247,13 +255,15 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
             id=feed_id, title=feed.title, description=feed.description,
             site_url=feed.link or config.feed_base_url(feed), base_url=config.feed_base_url(feed),
             updated=updated, language=feed.language, author=feed.author, hub=feed.hub, ttl_minutes=ttl)
-        result.files_written = _render(store, feed, folder, meta, changes, full=settings_changed or outputs_missing)
+        result.files_written = _render(store, feed, folder, meta, changes, report,
+                                       full=settings_changed or outputs_missing)
         result.rendered = True
     store.set_feed_state(feed.name, feed_id, fingerprint, changed_at, now)
     return result
 
 
-def _render(store: Store, feed: FeedConfig, folder: Path, meta: FeedMeta, changes: Changes, *, full: bool) -> int:
+def _render(store: Store, feed: FeedConfig, folder: Path, meta: FeedMeta, changes: Changes, report: Report, *,
+            full: bool) -> int:
     from feeds.render_json import render_json
     from feeds.render_page import render_page
     from feeds.render_xml import render_atom, render_rss
@@ -262,6 +272,7 @@ def _render(store: Store, feed: FeedConfig, folder: Path, meta: FeedMeta, change
     items = store.newest(feed.name, feed.max_items)
     pages = store.live_items(feed.name) if full else store.items_by_id(feed.name, [i.id for i in changes.written])
     for item in pages:
+        report.check_cancel()
         if item.doc.link:  # has its own address; no page needed
             continue
         written += write_if_changed(folder / page_path(item), render_page(item, meta), fsync=False, new_in_place=True)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from feeds.config import Config, FeedConfig, WebSource
-from feeds.errors import SeedfeedError
+from feeds.errors import Cancelled, SeedfeedError
 from feeds.pipeline import Report, run_once
 from feeds.web import source_key
 from scheduler import schedules
@@ -83,7 +83,10 @@ class Daemon:
         started = time.monotonic()
         try:
             report = run_once(self.config, now, lock_wait=LOCK_WAIT, due=due, fetcher=self._fetcher(),
-                              write_guard=self.write_guard)
+                              write_guard=self.write_guard, cancel=self.stop_event.is_set)
+        except Cancelled:
+            log.info("run (%s) cancelled: stopping", reason)
+            return None
         except SeedfeedError as exc:
             log.error("run (%s) failed: %s%s", reason, exc.message, f" ({exc.hint})" if exc.hint else "",
                       extra={"event": "run-failed"})
@@ -254,22 +257,29 @@ class Daemon:
         signal.signal(signal.SIGHUP, lambda *_: self.reload_event.set())
         self.start_server()
         self.watch()  # before the first run, so nothing dropped during it is missed
-        self.run("start", schedules.due_check(self.config))
-        self.schedule_sources()
-        self.scheduler.start()
-        log.info("daemon running (pid %d); watching %d seed folders", os.getpid(),
-                 sum(len(f.seeds) for f in self.config.feeds), extra={"event": "started"})
+        threading.Thread(target=self._start_runs, name="first-build", daemon=True).start()
         while not self.stop_event.is_set():
             if self.reload_event.wait(timeout=0.5):
                 self.reload_event.clear()
                 self.reload()
         return self.shutdown()
 
+    def _start_runs(self) -> None:
+        """The first build, then the schedules (in a thread: the main thread keeps answering signals)."""
+        self.run("start", schedules.due_check(self.config))
+        if self.stop_event.is_set():
+            return
+        self.schedule_sources()
+        self.scheduler.start()
+        log.info("daemon running (pid %d); watching %d seed folders", os.getpid(),
+                 sum(len(f.seeds) for f in self.config.feeds), extra={"event": "started"})
+
     def shutdown(self) -> int:
         log.info("stopping", extra={"event": "stopping"})
         if self.watcher is not None:
             self.watcher.stop()
-        self.scheduler.shutdown(wait=False)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
         if self.server is not None:
             self.server.stop(timeout=2)
         # Wait for a write in progress; afterwards no run may start writing, so exiting is safe even while
