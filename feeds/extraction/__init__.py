@@ -10,7 +10,7 @@ This package imports lxml and trafilatura: import it lazily from the CLI.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, timezone, tzinfo
 from urllib.parse import urljoin
 
 from feeds.sanitize import plain_text
@@ -65,7 +65,7 @@ def _image(pm, url: str | None) -> tuple[str | None, str]:
     return None, "none"
 
 
-def extract_page(html: str, url: str | None = None, *, default_tz: tzinfo = timezone.utc) -> PageData:
+def extract_page(html: str, url: str | None = None, *, default_tz: tzinfo = UTC) -> PageData:
     """Extract the fields of one web page (``url`` is its address, used for relative links and site names)."""
     from .author import extract_author
     from .body import extract_body, resolve_lazy_images

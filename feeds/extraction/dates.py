@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 from .meta import PageMeta
 
@@ -44,7 +44,7 @@ def _build(y, mo, d, hh, mi, ss, tz, default_tz: tzinfo) -> datetime | None:
         return None
     if tz:
         if tz == "Z":
-            tzi: tzinfo = timezone.utc
+            tzi: tzinfo = UTC
         else:
             sign = -1 if tz[0] == "-" else 1
             digits = tz[1:].replace(":", "")

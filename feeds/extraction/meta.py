@@ -39,8 +39,24 @@ def parse_html(html: str) -> lxml.html.HtmlElement | None:
     return root
 
 
+_INVISIBLE = {"script", "style", "noscript", "template", "svg"}
+
+
 def text_of(el) -> str:
-    return " ".join("".join(el.itertext()).split())
+    """Visible text of ``el`` (script and style content left out), whitespace collapsed."""
+    parts: list[str] = []
+    _visible(el, parts)
+    return " ".join("".join(parts).split())
+
+
+def _visible(el, parts: list[str]) -> None:
+    if isinstance(el.tag, str) and el.tag not in _INVISIBLE:
+        if el.text:
+            parts.append(el.text)
+        for child in el:
+            _visible(child, parts)
+            if child.tail:
+                parts.append(child.tail)
 
 
 def _types(obj: dict) -> set[str]:

@@ -84,40 +84,59 @@ def strip_site(text: str, sites: list[tuple[str, ...]]) -> str:
     return text[start:end].strip(" -|–—:·•")
 
 
+_ARTICLE_LD = {"article", "newsarticle", "blogposting", "reportagenewsarticle", "techarticle", "analysisnewsarticle",
+               "opinionnewsarticle", "discussionforumposting", "socialmediaposting", "scholarlyarticle",
+               "liveblogposting"}
+_ARCHIVES = re.compile(r"\s+(archives?|archiv)$", re.I)
+
+
+def looks_like_article(pm: PageMeta) -> bool:
+    """Open Graph type article, a JSON-LD article/posting or an article:published_time."""
+    if (pm.meta("og:type") or "").lower() == "article" or pm.meta("article:published_time"):
+        return True
+    return any(o.types & _ARTICLE_LD for o in pm.jsonld)
+
+
 def extract_title(pm: PageMeta, url: str | None) -> tuple[str, str]:
-    """(title, rule)."""
+    """(title, rule).
+
+    The <h1> wins when another source agrees with it (a part of the <title>, og:title or the JSON-LD
+    headline without the site name), and on article pages; otherwise a <title> part that og:title repeats,
+    an <h1> found inside the <title>, the first <title> part that is not the site name.
+    """
     sites = site_names(pm, url)
-    cands: list[tuple[str, str]] = []
+    title = _ARCHIVES.sub("", pm.title_tag or "")
+    parts = [_ARCHIVES.sub("", p) for p in split_parts(title)]
+    nonsite = [p for p in parts if not _is_site(norm(p), sites)] or parts
+    h1s = [h for h in pm.h1 if norm(h) and not _is_site(norm(h), sites)]
+    h1 = h1s[0] if h1s else None
+    og = pm.meta("og:title") or pm.meta("twitter:title") or ""
+    og_clean = _ARCHIVES.sub("", strip_site(og, sites)) if og else ""
+    headline = None
     for obj in pm.articles():
-        value = ld_text(obj.data.get("headline")) or ld_text(obj.data.get("name"))
-        if value:
-            cands.append(("json-ld headline", value))
+        headline = ld_text(obj.data.get("headline"))
+        if headline:
             break
-    for key in ("og:title", "twitter:title"):
-        value = pm.meta(key)
+    stripped = norm(strip_site(title, sites))
+    others = {"<title>": stripped, "og:title": norm(og_clean), "json-ld headline": norm(headline)}
+    part_norms = [norm(p) for p in parts]
+    for h in h1s[:3]:
+        nh = norm(h)
+        agree = [k for k, v in others.items() if v and v == nh]
+        if not agree and nh in part_norms:
+            agree = ["a <title> part"]
+        if agree:
+            return h, f"h1 (agrees with {', '.join(agree)})"
+    if h1 and len(norm(h1)) <= 30 and looks_like_article(pm):
+        return h1, "h1 (article page)"
+    if og_clean and norm(og_clean) in part_norms:
+        return og_clean, "og:title (agrees with a <title> part)"
+    if h1 and len(norm(h1)) >= 2 and " ".join(norm(h1)) in " ".join(norm(title)):
+        return h1, "h1 (inside <title>)"
+    if nonsite and norm(nonsite[0]):
+        rule = "<title> (site name stripped)" if len(parts) > 1 else "<title>"
+        return nonsite[0], rule
+    for value, rule in ((h1, "h1"), (og_clean, "og:title"), (headline, "json-ld headline")):
         if value:
-            cands.append((key, value))
-    if pm.h1:
-        cands.append(("h1", pm.h1[0]))
-    if pm.title_tag:
-        cands.append(("<title>", pm.title_tag))
-    if not cands:
-        return "", "none"
-    cleaned = [(rule, strip_site(value, sites)) for rule, value in cands]
-    normed = [norm(v) for _, v in cleaned]
-    # 1. the <title> (site name stripped) when another source agrees with it
-    by_rule = {rule: (value, n) for (rule, value), n in zip(cleaned, normed, strict=True)}
-    if "<title>" in by_rule:
-        tv, tn = by_rule["<title>"]
-        agree = [r for r, (_, n) in by_rule.items() if r != "<title>" and n == tn]
-        if agree:
-            return tv, f"<title> (site name stripped, agrees with {', '.join(agree)})"
-    # 2. two other sources agreeing
-    for i, (rule, value) in enumerate(cleaned):
-        agree = [cleaned[j][0] for j in range(len(cleaned)) if j != i and normed[j] == normed[i] and normed[i]]
-        if agree:
-            return value, f"{rule} (agrees with {', '.join(agree)})"
-    # 3. the <title> without the site name, else the first candidate
-    if "<title>" in by_rule and by_rule["<title>"][1]:
-        return by_rule["<title>"][0], "<title> (site name stripped)"
-    return cleaned[0][1], cleaned[0][0]
+            return value, rule
+    return "", "none"
