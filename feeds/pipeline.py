@@ -28,7 +28,7 @@ from feeds.models import RawDoc
 from feeds.publish import fsync_dir, remove, run_lock, write_if_changed
 from feeds.render import ATOM_FILE, ITEMS_DIR, JSON_FILE, RSS_FILE, FeedMeta, page_path
 from feeds.sources import SeedFile, Skip, scan
-from feeds.store import Entry, Store
+from feeds.store import Store
 from feeds.web import DueCheck, Harvest, harvest, settle
 
 if TYPE_CHECKING:
@@ -147,10 +147,9 @@ def feed_folder(config: Config, feed: FeedConfig) -> Path:
 
 # ------------------------------------------------------------------------------------------------ stages
 
-def _collect_files(config: Config, feed: FeedConfig, entries: list[Entry], report: Report
+def _collect_files(config: Config, feed: FeedConfig, known: dict[str, tuple[int, int]], report: Report
                    ) -> tuple[list[Observed], set[str]]:
-    """Walk the seed folders; read and extract only new or changed files."""
-    live = {e.key: e for e in entries if not e.removed}
+    """Walk the seed folders; read and extract only new or changed files (``known``: key -> size, mtime)."""
     observed: list[Observed] = []
     present: set[str] = set()
     multi = len(feed.seeds) > 1
@@ -162,8 +161,7 @@ def _collect_files(config: Config, feed: FeedConfig, entries: list[Entry], repor
                 continue
             key = f"{folder.name}/{found.key}" if multi else found.key
             present.add(key)
-            old = live.get(key)
-            if old is not None and old.size == found.size and old.mtime_ns == found.mtime_ns:
+            if known.get(key) == (found.size, found.mtime_ns):
                 continue
             doc = _read_file(config, found, key, report)
             if doc is not None:
@@ -172,13 +170,14 @@ def _collect_files(config: Config, feed: FeedConfig, entries: list[Entry], repor
 
 
 def _read_file(config: Config, found: SeedFile, key: str, report: Report) -> Observed | None:
-    origin = str(found.path)
+    origin = found.path
     if found.size > config.max_bytes:
         report.skipped.append(Skip(origin, f"too large ({found.size:,} bytes, the cap is {config.max_bytes:,}); "
                                            "raise max_bytes in seedfeed.toml to publish it"))
         return None
     try:
-        data = found.path.read_bytes()
+        with open(found.path, "rb") as handle:
+            data = handle.read()
     except OSError as exc:
         report.skipped.append(Skip(origin, f"cannot read ({exc.strerror}); check its permissions"))
         return None
@@ -225,15 +224,18 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
                 web_harvest: Harvest | None) -> FeedReport:
     folder = feed_folder(config, feed)
     result = FeedReport(feed.name or "(default)", folder)
-    entries = store.entries(feed.name)
-    observed, present = _collect_files(config, feed, entries, report)
+    known = store.stats(feed.name)
+    observed, present = _collect_files(config, feed, known, report)
     web_observed, web_present = settle(store, feed, web_harvest or Harvest())
     observed += web_observed
     present |= web_present
     if web_harvest:
         report.source_errors += web_harvest.errors
         report.warnings += web_harvest.warnings
-    changes = merge(feed.name, entries, observed, present, now)
+    if observed or not present.issuperset(known):
+        changes = merge(feed.name, store.entries(feed.name), observed, present, now)
+    else:
+        changes = Changes()  # nothing new, changed or gone: the common case, decided without loading entries
     _apply(store, feed.name, changes, now)
     result.new, result.updated, result.moved, result.removed = (
         len(changes.new), len(changes.updated), len(changes.moved), len(changes.removed))

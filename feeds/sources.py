@@ -21,7 +21,7 @@ _TEMP_SUFFIXES = (".swp", ".swo", ".swx", ".tmp", ".temp", ".part", ".partial", 
 @dataclass(frozen=True)
 class SeedFile:
     key: str            # path relative to its seed folder, "/"-separated; the document's key in its feed
-    path: Path
+    path: str           # a plain string: the walk is the hot path of a no-change run, pathlib is slow there
     kind: str
     size: int
     mtime_ns: int
@@ -37,6 +37,9 @@ class Skip:
 def ignore_reason(name: str) -> str | None:
     """Why a file name is not a document, or ``None`` if it may be one."""
     lower = name.lower()
+    ext = lower[lower.rfind("."):] if "." in lower else ""
+    if ext in KINDS and not name.startswith((".", "#")):
+        return None  # the common case, decided fast
     if name.startswith("."):
         return "hidden file" if not name.startswith(".#") else "editor lock file"
     if name.endswith("~") or (name.startswith("#") and name.endswith("#")):
@@ -45,9 +48,7 @@ def ignore_reason(name: str) -> str | None:
         return "temporary or partial file"
     if name in ("Thumbs.db", "desktop.ini"):
         return "system file"
-    if os.path.splitext(lower)[1] not in KINDS:
-        return "unknown extension (seedfeed reads .txt, .md, .markdown, .html, .htm)"
-    return None
+    return "unknown extension (seedfeed reads .txt, .md, .markdown, .html, .htm)"
 
 
 def scan(folder: Path) -> Iterator[SeedFile | Skip]:
@@ -55,48 +56,51 @@ def scan(folder: Path) -> Iterator[SeedFile | Skip]:
     if not folder.is_dir():
         yield Skip(str(folder), "seed folder does not exist; create it or fix the path")
         return
-    seen_dirs: set[tuple[int, int]] = set()
-    yield from _walk(folder, folder, seen_dirs)
+    root = str(folder)
+    yield from _walk(root, root, set())
 
 
-def _walk(root: Path, folder: Path, seen_dirs: set[tuple[int, int]]) -> Iterator[SeedFile | Skip]:
+def _walk(root: str, folder: str, seen_dirs: set[tuple[int, int]]) -> Iterator[SeedFile | Skip]:
     try:
-        st = folder.stat()
+        st = os.stat(folder)
     except OSError as exc:
-        yield Skip(str(folder), f"cannot read folder ({exc.strerror})")
+        yield Skip(folder, f"cannot read folder ({exc.strerror})")
         return
     ident = (st.st_dev, st.st_ino)
     if ident in seen_dirs:
-        yield Skip(str(folder), "symlink loop; remove the link that points back up")
+        yield Skip(folder, "symlink loop; remove the link that points back up")
         return
     seen_dirs.add(ident)
     try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
     except OSError as exc:
-        yield Skip(str(folder), f"cannot list folder ({exc.strerror}); check its permissions")
+        yield Skip(folder, f"cannot list folder ({exc.strerror}); check its permissions")
         return
+    prefix = len(root) + 1
     for entry in entries:
-        path = Path(entry.path)
+        path = entry.path
         if entry.name.startswith(".") and entry.is_dir(follow_symlinks=False):
-            yield Skip(str(path), "hidden folder", ignored=True)
+            yield Skip(path, "hidden folder", ignored=True)
             continue
         try:
             st = entry.stat()  # follows symlinks
         except FileNotFoundError:
-            yield Skip(str(path), "broken symlink; fix or remove it")
+            yield Skip(path, "broken symlink; fix or remove it")
             continue
         except OSError as exc:
-            yield Skip(str(path), f"cannot read ({exc.strerror})")
+            yield Skip(path, f"cannot read ({exc.strerror})")
             continue
         if stat.S_ISDIR(st.st_mode):
             yield from _walk(root, path, seen_dirs)
             continue
         reason = ignore_reason(entry.name)
         if reason:
-            yield Skip(str(path), reason, ignored=True)
+            yield Skip(path, reason, ignored=True)
             continue
         if not stat.S_ISREG(st.st_mode):
-            yield Skip(str(path), "not a regular file")
+            yield Skip(path, "not a regular file")
             continue
-        key = path.relative_to(root).as_posix()
-        yield SeedFile(key, path, KINDS[os.path.splitext(entry.name.lower())[1]], st.st_size, st.st_mtime_ns)
+        key = path[prefix:].replace(os.sep, "/")
+        lower = entry.name.lower()
+        yield SeedFile(key, path, KINDS[lower[lower.rfind("."):]], st.st_size, st.st_mtime_ns)

@@ -54,12 +54,24 @@ class Entry:
     key: str
     slug: str
     content_hash: str
-    published: datetime
-    updated: datetime
-    first_seen: datetime
+    published_iso: str       # kept as text: parsing 10,000 dates costs more than a no-change run may spend
+    updated_iso: str
+    first_seen_iso: str
     size: int
     mtime_ns: int
     removed: bool
+
+    @property
+    def published(self) -> datetime:
+        return datetime.fromisoformat(self.published_iso)
+
+    @property
+    def updated(self) -> datetime:
+        return datetime.fromisoformat(self.updated_iso)
+
+    @property
+    def first_seen(self) -> datetime:
+        return datetime.fromisoformat(self.first_seen_iso)
 
 
 @dataclass(frozen=True)
@@ -175,8 +187,12 @@ class Store:
 
     def entries(self, feed: str) -> list[Entry]:
         rows = self.db.execute(f"SELECT {self._ENTRY_COLUMNS} FROM items WHERE feed = ?", (feed,))
-        return [Entry(r[0], r[1], r[2], r[3], datetime.fromisoformat(r[4]), datetime.fromisoformat(r[5]),
-                      datetime.fromisoformat(r[6]), r[7], r[8], r[9] is not None) for r in rows]
+        return [Entry(*r[:9], r[9] is not None) for r in rows]
+
+    def stats(self, feed: str) -> dict[str, tuple[int, int]]:
+        """key -> (size, mtime_ns) of the live items: all a run needs to see that nothing changed."""
+        rows = self.db.execute("SELECT key, size, mtime_ns FROM items WHERE feed = ? AND removed_at IS NULL", (feed,))
+        return {key: (size, mtime_ns) for key, size, mtime_ns in rows}
 
     def _items(self, where: str, params: Iterable[Any]) -> list[Item]:
         rows = self.db.execute(
