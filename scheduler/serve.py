@@ -305,7 +305,7 @@ class FeedApp:
                 location = "/" + "/".join(urllib.parse.quote(s) for s in rel.split("/")) + "/"
                 return self._plain(301, "moved", [("Location", location)])
             rel, real = (f"{rel}/index.html" if rel else "index.html"), index
-        elif not stat.S_ISREG(st.st_mode):
+        elif not stat.S_ISREG(st.st_mode) or path.endswith("/"):  # "/atom.xml/" is not a file
             return self._plain(404, "not found")
 
         fd: int | None = None

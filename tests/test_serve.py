@@ -384,6 +384,7 @@ def test_no_directory_listing(server, site):
 def test_hidden_and_temp_files_not_served(server):
     assert get(server, "/.atom.xml.tmp").status == 404
     assert get(server, "/missing.xml").status == 404
+    assert get(server, "/atom.xml/").status == 404
 
 
 # ------------------------------------------------------------------------------ methods, healthz
