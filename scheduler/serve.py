@@ -195,6 +195,10 @@ def etag_matches(if_none_match: str, etag: str) -> bool:
     return False
 
 
+class NeedsRead(Exception):
+    """Raised by ``FeedApp.respond(..., may_read=False)`` when the answer needs file I/O."""
+
+
 @dataclass(slots=True)
 class Response:
     status: int
@@ -278,9 +282,11 @@ class FeedApp:
 
     # -------------------------------------------------------------- responses
 
-    def respond(self, method: str, path: str, header: HeaderGetter) -> Response:
+    def respond(self, method: str, path: str, header: HeaderGetter, *, may_read: bool = True) -> Response:
         """Answer one request. ``path`` is the percent-decoded URL path (no query string);
-        ``header(name)`` returns a request header value or None."""
+        ``header(name)`` returns a request header value or None.  With ``may_read=False`` a request
+        that would have to read a file (cache miss, large file) raises :class:`NeedsRead` instead, so
+        an event loop can redo it in a worker thread; everything else costs at most a few ``stat``s."""
         if path == HEALTH_PATH:
             return self._health(method)
         if method not in ("GET", "HEAD"):
@@ -312,6 +318,8 @@ class FeedApp:
         entry = self._cache.get(rel)
         key = (st.st_ino, st.st_mtime_ns, st.st_size)
         if entry is None or entry.key != key or entry.body is None:
+            if not may_read:
+                raise NeedsRead(rel)
             try:
                 entry, fd = self._load(real, rel)
             except OSError:
@@ -492,8 +500,8 @@ class FeedApp:
     async def asgi(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
         """ASGI face of the same core (``app.asgi`` is the ASGI application; used with uvicorn).
 
-        Cache hits are answered without blocking; a miss (first request after a file changed) reads
-        and gzips the file on the event loop -- a few ms for a feed.  Large files stream from a thread.
+        Cache hits are answered on the event loop (one ``stat``); a miss (first request after a file
+        changed: read, hash, gzip) and large-file streaming run in a worker thread.
         """
         if scope["type"] == "lifespan":
             while True:
@@ -509,8 +517,15 @@ class FeedApp:
         for raw_name, raw_value in scope["headers"]:
             name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
             headers[name] = f"{headers[name]}, {value}" if name in headers else value
-        method = scope["method"]
-        resp = self.respond(method, scope["path"], lambda name: headers.get(name.lower()))
+        method, path = scope["method"], scope["path"]
+
+        def header(name: str) -> str | None:
+            return headers.get(name.lower())
+
+        try:
+            resp = self.respond(method, path, header, may_read=False)
+        except NeedsRead:
+            resp = await asyncio.to_thread(self.respond, method, path, header)
         try:
             await send(
                 {

@@ -519,6 +519,34 @@ def test_standalone_serve_forever_stops_on_ctrl_c(site):
     assert "stopped" in out and proc.returncode == 0
 
 
+def test_ipv6_loopback(site):
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6")
+    try:
+        srv = FeedServer(site, "::1", 0)
+        srv.start()
+    except OSError:
+        pytest.skip("::1 not available")
+    try:
+        conn = http.client.HTTPConnection("::1", srv.port, timeout=10)
+        conn.request("GET", "/rss.xml")
+        assert conn.getresponse().read() == RSS.encode()
+        conn.close()
+        assert srv.url == f"http://[::1]:{srv.port}"
+    finally:
+        srv.stop()
+
+
+def test_event_loop_never_reads_files(site):
+    """The ASGI face reads files (cache misses) only in a worker thread, never on the loop."""
+    app = make_app(site)
+    with pytest.raises(serve.NeedsRead):
+        app.respond("GET", "/atom.xml", lambda name: None, may_read=False)
+    assert app.respond("GET", "/atom.xml", lambda name: None).status == 200
+    assert app.respond("GET", "/atom.xml", lambda name: None, may_read=False).status == 200  # hit
+    assert app.respond("GET", "/missing", lambda name: None, may_read=False).status == 404
+
+
 def test_binds_loopback_by_default(site):
     with FeedServer(site, port=0) as srv:
         assert srv.host == "127.0.0.1"
