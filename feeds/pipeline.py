@@ -272,12 +272,22 @@ def _render(store: Store, feed: FeedConfig, folder: Path, meta: FeedMeta, change
 
     written = 0
     items = store.newest(feed.name, feed.max_items)
-    pages = store.live_items(feed.name) if full else store.items_by_id(feed.name, [i.id for i in changes.written])
-    for item in pages:
+    # Item pages exist for every item a feed has ever shown (readers keep those links), written when the item
+    # first enters the newest max_items, and rewritten when it changes. Documents that were never in the
+    # window (say, the 9,950 oldest of a first build) get theirs if they ever enter it.
+    paged = store.paged_ids(feed.name)
+    if full:
+        pages = {i.id: i for i in store.paged_items(feed.name)}
+    else:
+        changed = {i.id for i in changes.written} & paged
+        pages = {i.id: i for i in store.items_by_id(feed.name, changed)}
+    pages.update({i.id: i for i in items if i.id not in paged or i.id in pages or full})
+    for item in pages.values():
         report.check_cancel()
         if item.doc.link:  # has its own address; no page needed
             continue
         written += write_if_changed(folder / page_path(item), render_page(item, meta), fsync=False, new_in_place=True)
+    store.mark_paged(feed.name, [i for i in pages if i not in paged])
     for entry in changes.removed:
         written += remove(folder / ITEMS_DIR / f"{entry.slug}.html")
     fsync_dir(folder / ITEMS_DIR)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +25,7 @@ MIGRATIONS: tuple[str, ...] = (
         feed TEXT NOT NULL, id TEXT NOT NULL, key TEXT NOT NULL, slug TEXT NOT NULL,
         content_hash TEXT NOT NULL, published TEXT NOT NULL, updated TEXT NOT NULL, first_seen TEXT NOT NULL,
         size INTEGER NOT NULL DEFAULT -1, mtime_ns INTEGER NOT NULL DEFAULT -1,
-        doc TEXT NOT NULL, removed_at TEXT,
+        doc TEXT NOT NULL, removed_at TEXT, has_page INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (feed, id)
     );
     CREATE INDEX items_by_key ON items (feed, key);
@@ -204,8 +204,16 @@ class Store:
         """The live items, newest first (ties broken by id so the order is always the same)."""
         return self._items("feed = ? AND removed_at IS NULL ORDER BY published DESC, id LIMIT ?", (feed, limit))
 
-    def live_items(self, feed: str) -> Iterator[Item]:
-        yield from self._items("feed = ? AND removed_at IS NULL ORDER BY published DESC, id", (feed,))
+    def paged_items(self, feed: str) -> list[Item]:
+        """Live items that have an item page."""
+        return self._items("feed = ? AND removed_at IS NULL AND has_page = 1 ORDER BY published DESC, id", (feed,))
+
+    def paged_ids(self, feed: str) -> set[str]:
+        rows = self.db.execute("SELECT id FROM items WHERE feed = ? AND removed_at IS NULL AND has_page = 1", (feed,))
+        return {r[0] for r in rows}
+
+    def mark_paged(self, feed: str, ids: Iterable[str]) -> None:
+        self.db.executemany("UPDATE items SET has_page = 1 WHERE feed = ? AND id = ?", [(feed, i) for i in ids])
 
     def items_by_id(self, feed: str, ids: Iterable[str]) -> list[Item]:
         ids = list(ids)
@@ -224,8 +232,11 @@ class Store:
 
     def put(self, feed: str, item: Item, *, first_seen: datetime, size: int, mtime_ns: int) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO items (feed, id, key, slug, content_hash, published, updated, first_seen, size,"
-            " mtime_ns, doc, removed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,NULL)",
+            "INSERT INTO items (feed, id, key, slug, content_hash, published, updated, first_seen, size, mtime_ns, doc,"
+            " removed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,NULL) ON CONFLICT (feed, id) DO UPDATE SET key = excluded.key,"
+            " slug = excluded.slug, content_hash = excluded.content_hash, published = excluded.published,"
+            " updated = excluded.updated, size = excluded.size, mtime_ns = excluded.mtime_ns, doc = excluded.doc,"
+            " removed_at = NULL",
             (feed, item.id, item.doc.key, item.slug, item.content_hash, _ts(item.published), _ts(item.updated),
              _ts(first_seen), size, mtime_ns, doc_to_json(item.doc)))
 

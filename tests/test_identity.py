@@ -116,7 +116,17 @@ def test_newest_first_and_max_items(site):
         write(site / "seeds" / f"d{i}.txt", f"Doc {i}\n\nbody {i}", mtime=T0 + timedelta(days=i))
     build(site, max_items=5)
     assert [e.title for e in entries(site)] == [f"Doc {i}" for i in (6, 5, 4, 3, 2)]
-    assert len(list((site / "output" / "items").iterdir())) == 7  # every item keeps its page
+    pages = lambda: sorted(p.name for p in (site / "output" / "items").iterdir())  # noqa: E731
+    assert pages() == [f"d{i}.html" for i in (2, 3, 4, 5, 6)]  # pages for what the feed shows
+    for i in (7, 8):
+        write(site / "seeds" / f"d{i}.txt", f"Doc {i}\n\nbody {i}", mtime=T0 + timedelta(days=i))
+    build(site, FIXED_NOW + timedelta(hours=1), max_items=5)
+    assert [e.title for e in entries(site)] == [f"Doc {i}" for i in (8, 7, 6, 5, 4)]
+    # items that scrolled out of the feed keep their pages: readers still hold those links
+    assert pages() == [f"d{i}.html" for i in (2, 3, 4, 5, 6, 7, 8)]
+    write(site / "seeds" / "d2.txt", "Doc 2 edited\n\nbody", mtime=T0 + timedelta(days=20))
+    build(site, FIXED_NOW + timedelta(hours=2), max_items=5)
+    assert "Doc 2 edited" in (site / "output" / "items" / "d2.html").read_text()
 
 
 def test_same_state_renders_same_bytes_even_after_output_is_deleted(site):
