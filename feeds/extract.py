@@ -19,6 +19,7 @@ from feeds.models import Document, RawDoc
 from feeds.sanitize import html_to_text, plain_text, sanitize_html, strip_xml_illegal
 
 SUMMARY_LIMIT = 400  # characters; longer first paragraphs are cut at a sentence boundary
+_FIRST_PARAGRAPH = re.compile(r"<p[ >].*?</p>", re.S)
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s")
 
 
@@ -163,7 +164,8 @@ def extract_markdown(raw: RawDoc, text: str, default_tz: tzinfo = UTC) -> Docume
     if summary:
         provenance["summary"] = "front matter summary"
     else:
-        first_para = html_to_text(body_html).split("\n\n", 1)[0] if body_html else ""
+        para = _FIRST_PARAGRAPH.search(body_html)
+        first_para = html_to_text(para.group(0) if para else body_html).split("\n\n", 1)[0]
         summary = summarize(first_para)
         provenance["summary"] = "first paragraph"
     tags = meta.get("tags") or meta.get("categories") or []
