@@ -275,10 +275,21 @@ class FeedApp:
         segments = [s for s in path.split("/") if s]
         if any(s.startswith(".") for s in segments):
             return None
-        real = os.path.realpath(os.path.join(self.root, *segments))
-        if real != self.root and not real.startswith(self.root + os.sep):
-            return None
-        return "/".join(segments), real
+        # Fast path: lstat each component below the (already real) root; only if one of them is a
+        # symlink pay for a full realpath() and check where it lands.
+        current = self.root
+        for segment in segments:
+            current = os.path.join(current, segment)
+            try:
+                mode = os.lstat(current).st_mode
+            except (OSError, ValueError):
+                break  # does not exist (404 later) or unusable
+            if stat.S_ISLNK(mode):
+                current = os.path.realpath(os.path.join(self.root, *segments))
+                if current != self.root and not current.startswith(self.root + os.sep):
+                    return None
+                break
+        return "/".join(segments), current
 
     # -------------------------------------------------------------- responses
 

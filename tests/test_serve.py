@@ -359,6 +359,11 @@ def test_symlink_out_of_folder_refused(server, site):
     (site / "leak.txt").symlink_to(site.parent / "secret.txt")
     (site / "outside").symlink_to(site.parent, target_is_directory=True)
     (site / "alias.xml").symlink_to(site / "rss.xml")  # inside the folder: fine
+    (site / "mirror").symlink_to(site / "blog", target_is_directory=True)  # likewise
+    (site / "blog" / "up").symlink_to("../..", target_is_directory=True)  # climbs out of output/
+    assert get(server, "/mirror/rss.xml").data == RSS.encode()
+    assert get(server, "/blog/up/secret.txt").status == 404
+    assert get(server, "/mirror/up/secret.txt").status == 404
     for path in ("/leak.txt", "/outside/secret.txt"):
         resp = get(server, path)
         assert resp.status == 404 and SECRET.encode() not in resp.data
