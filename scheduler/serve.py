@@ -264,8 +264,9 @@ class FeedApp:
 
     # ------------------------------------------------------------------ paths
 
-    def resolve(self, path: str) -> tuple[str, str] | None:
-        """(relative path, real file system path) for a decoded URL path, or None if it is refused.
+    def resolve(self, path: str) -> tuple[str, str, os.stat_result | None] | None:
+        """(relative path, real file system path, its stat if already known) for a decoded URL path,
+        or None if it is refused.
 
         Refused: NUL bytes, backslashes, ``.``/``..`` or dot-file segments (also hides atomic-write
         temp files), anything whose real path (after symlinks) is outside the output folder.
@@ -278,18 +279,21 @@ class FeedApp:
         # Fast path: lstat each component below the (already real) root; only if one of them is a
         # symlink pay for a full realpath() and check where it lands.
         current = self.root
+        st: os.stat_result | None = None
         for segment in segments:
-            current = os.path.join(current, segment)
+            current = f"{current}/{segment}"
             try:
-                mode = os.lstat(current).st_mode
+                st = os.lstat(current)
             except (OSError, ValueError):
+                st = None
                 break  # does not exist (404 later) or unusable
-            if stat.S_ISLNK(mode):
+            if stat.S_ISLNK(st.st_mode):
+                st = None
                 current = os.path.realpath(os.path.join(self.root, *segments))
                 if current != self.root and not current.startswith(self.root + os.sep):
                     return None
                 break
-        return "/".join(segments), current
+        return "/".join(segments), current, st
 
     # -------------------------------------------------------------- responses
 
@@ -305,9 +309,9 @@ class FeedApp:
         resolved = self.resolve(path)
         if resolved is None:
             return self._plain(404, "not found")
-        rel, real = resolved
+        rel, real, known = resolved
         try:
-            st = os.stat(real)
+            st = known if known is not None else os.stat(real)  # known: lstat of a non-symlink
         except (OSError, ValueError):
             return self._plain(404, "not found")
         if stat.S_ISDIR(st.st_mode):
@@ -366,7 +370,7 @@ class FeedApp:
 
         if_none_match = header("If-None-Match")
         if if_none_match is not None:
-            not_modified = etag_matches(if_none_match, etag)
+            not_modified = if_none_match == etag or etag_matches(if_none_match, etag)
         else:
             ims = header("If-Modified-Since")
             since = parse_http_date(ims) if ims else None
