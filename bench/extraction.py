@@ -289,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=0, help="first N scored pages of each set")
     ap.add_argument("--type", help="only wcxb pages of this page type")
     ap.add_argument("--ids", help="comma-separated page ids")
+    ap.add_argument("--scored", choices=["date", "author"], help="only wcxb pages with truth for this field")
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--dump", help="write one JSON per page (extraction, truth, scores) into this folder")
     ap.add_argument("--show-misses", choices=["title", "date", "author", "body"])
@@ -301,6 +302,9 @@ def main(argv: list[str] | None = None) -> int:
         chosen = load_set(name)
         if args.type:
             chosen = [p for p in chosen if p["type"] == args.type]
+        if args.scored:
+            key = {"date": "date", "author": "author"}[args.scored]
+            chosen = [p for p in chosen if p.get(key) and (key != "date" or len(p[key]) == 10)]
         if args.ids:
             wanted = set(args.ids.split(","))
             chosen = [p for p in chosen if p["id"] in wanted]

@@ -1,65 +1,110 @@
-"""Author: JSON-LD author names, meta tags, rel=author links, itemprop=author and byline elements; names of
-organisations and the site are left out."""
+"""Author: JSON-LD author names (``@id`` references resolved), meta tags, labelled bylines ("Written by"),
+trafilatura's author XPaths, itemprop/rel=author and byline elements, then the analytics data layer.
+
+Organisation names are kept: when a page names a company as its author, that is what readers see (measured on
+wcxb-dev: leaving them out lost 0.09 of article author matches).
+"""
 
 from __future__ import annotations
 
 import re
 
 from .meta import PageMeta, ld_text, text_of
-from .title import norm, site_names
 
-_ORG_TYPES = {"organization", "newsmediaorganization", "corporation", "website", "brand", "localbusiness",
-              "educationalorganization", "govermentorganization", "governmentorganization", "ngo"}
 _BY = re.compile(r"^\s*(?:(?:written|posted|published|reviewed|words|text|story|report(?:ed)?|photos?)\s+)?"
                  r"(?:by|from|von|par|por|di|door|av|af)\s*:?\s+", re.I)
-_BAD = re.compile(r"https?://|www\.|@|\b(admin|administrator|staff|editor(ial)? team|team|guest|anonymous|"
-                  r"unknown|user|webmaster|redac(tion|ción))\b", re.I)
-_DATEISH = re.compile(r"\b(\d{1,2}[:/.]\d{1,2}|\d{4}|jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|"
-                      r"aug(ust)?|sep(tember)?|oct(ober)?|nov(ember)?|dec(ember)?|updated|published|min read)\b",
-                      re.I)
+_AUTHOR_WORD = re.compile(r"^\s*(?:about\s+the\s+)?(?:author|authors|autor|auteur|written by|posted by)\b\s*:?\s*",
+                          re.I)
+_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
+          r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+_CUT = re.compile(r"\s*(?:[|•·]|\s-\s|\b(?:last\s+)?(?:updated|published|posted|modified|reviewed)\b|"
+                  rf"\b{_MONTH}\.?\s+\d|\d{{1,2}}[/.]\d{{1,2}}[/.]\d{{2,4}}|\d{{4}}-\d\d-\d\d|"
+                  r"\d+\s+min(?:ute)?s?\s+read).*$", re.I)
+_ONLY_DATE = re.compile(rf"^(?:{_MONTH}|\d+|on|by|and|the|author|admin|[\W_])(?:\s+|$)", re.I)
+_BAD = re.compile(r"https?://|www\.|\S@\S|\b(post time|posted|date|comments?|replies|reply|views)\b|^(admin|administrator|anonymous|unknown|user|webmaster|guest|"
+                  r"author|authors|by|share|follow|home|menu|search|login|sign in|read more|view all)$", re.I)
+_LABEL = re.compile(r"^\s*(?:written\s+by|author(?:s|\(s\))?|posted\s+by|by|words\s+by|auteur|autor)\s*:?\s*$", re.I)
+_DATALAYER = re.compile(r"[\"'](?:pagePostAuthor|author|authors|authorName|author_name|articleAuthor)[\"']\s*:"
+                        r"\s*[\"']([^\"'\\{}<>]{3,60})[\"']")
 
 
 def clean_name(text: str | None) -> str | None:
+    """``text`` without "By"/"Author:" prefixes and trailing dates; None when it is not a plausible name."""
     if not text:
         return None
     text = " ".join(text.split())
-    text = _BY.sub("", text).strip(" ,;:|-–—·•")
+    text = _AUTHOR_WORD.sub("", text)
+    text = _BY.sub("", text)
+    text = _CUT.sub("", text).strip(" ,;:|-–—·•")
     if not text or len(text) > 100 or not re.search(r"[^\W\d_]", text):
         return None
-    if text.startswith(("http://", "https://", "/")):
+    if text.startswith(("http://", "https://", "/")) or _BAD.search(text):
+        return None
+    if _ONLY_DATE.fullmatch(text) or re.fullmatch(_MONTH, text, re.I):
         return None
     return text
 
 
-def _ld_authors(pm: PageMeta, sites) -> list[str]:
-    for obj in pm.articles():
+def _ld_name(item, by_id: dict[str, dict]) -> str | None:
+    if isinstance(item, dict):
+        if set(item) <= {"@id", "@type"} and item.get("@id") in by_id:
+            item = by_id[item["@id"]]
+        name = ld_text(item.get("name"))
+        if not name and item.get("givenName"):
+            name = f"{ld_text(item.get('givenName'))} {ld_text(item.get('familyName')) or ''}".strip()
+        return clean_name(name)
+    return clean_name(ld_text(item))
+
+
+_ORG_TYPES = {"organization", "newsmediaorganization", "corporation", "website", "brand", "localbusiness",
+              "educationalorganization", "governmentorganization", "ngo", "onlinebusiness", "medicalorganization"}
+
+
+def _ld_authors(pm: PageMeta) -> tuple[list[str], bool]:
+    """(names, whether they are all organisations)."""
+    by_id = {o.data["@id"]: o.data for o in pm.jsonld if isinstance(o.data.get("@id"), str)}
+    for obj in pm.articles() + pm.ld({"webpage"}):
         value = obj.data.get("author") or obj.data.get("creator")
         if not value:
             continue
         items = value if isinstance(value, list) else [value]
-        names = []
+        names, orgs = [], 0
         for item in items:
+            name = _ld_name(item, by_id)
+            if not name:
+                continue
+            names.append(name)
             if isinstance(item, dict):
-                types = {t.lower() for t in ([item.get("@type")] if isinstance(item.get("@type"), str)
-                                             else item.get("@type") or []) if isinstance(t, str)}
-                if types & _ORG_TYPES:
-                    continue
-                name = ld_text(item.get("name"))
-                if not name and item.get("givenName"):
-                    name = f"{ld_text(item.get('givenName'))} {ld_text(item.get('familyName')) or ''}"
-            else:
-                name = ld_text(item)
-            name = clean_name(name)
-            if name and not _is_site(name, sites):
-                names.append(name)
+                data = by_id.get(item.get("@id"), item) if set(item) <= {"@id", "@type"} else item
+                types = data.get("@type")
+                types = {types.lower()} if isinstance(types, str) else {t.lower() for t in types or ()
+                                                                          if isinstance(t, str)}
+                orgs += bool(types & _ORG_TYPES)
         if names:
-            return list(dict.fromkeys(names))
-    return []
+            return list(dict.fromkeys(names)), orgs == len(names)
+    return [], False
 
 
-def _is_site(name: str, sites) -> bool:
-    n = norm(name)
-    return any(n == s or "".join(n) == "".join(s) for s in sites)
+def _labelled(root) -> str | None:
+    """A name right after a label element: <p>Written by</p><p>Jane Doe</p>, <h3>Author</h3><p>Jane</p>."""
+    for el in root.xpath('//body//*[not(*) and string-length(normalize-space(text())) < 14]'
+                         '[contains(translate(text(), "ABWTRUHOSY", "abwtruhosy"), "by") or '
+                         'contains(translate(text(), "ABWTRUHOSY", "abwtruhosy"), "author")]')[:20]:
+        if not _LABEL.match(el.text or ""):
+            continue
+        nxt = el.getnext()
+        candidates = []
+        if nxt is not None:
+            candidates.append(text_of(nxt))
+        elif el.tail and el.tail.strip():
+            candidates.append(el.tail)
+        elif el.getparent() is not None and el.getparent().getnext() is not None:
+            candidates.append(text_of(el.getparent().getnext()))
+        for value in candidates:
+            name = clean_name(value)
+            if name and len(name) <= 60 and len(name.split()) <= 8:
+                return name
+    return None
 
 
 def _dom_authors(root) -> tuple[list[str], str]:
@@ -68,37 +113,77 @@ def _dom_authors(root) -> tuple[list[str], str]:
         ('//*[@itemprop="author"]', "itemprop author"),
         ('//a[contains(concat(" ", normalize-space(@rel), " "), " author ")]', "rel=author"),
         ('//*[contains(@class, "byline") or contains(@class, "author-name") or contains(@class, "authorName")'
-         ' or contains(@class, "author_name")]', "byline class"),
+         ' or contains(@class, "author_name") or contains(@class, "post-author") or contains(@class, "entry-author")]',
+         "byline class"),
     ):
         names = []
         for el in root.xpath(xpath)[:5]:
-            if el.tag in ("meta", "link"):
-                value = el.get("content")
-            else:
-                value = text_of(el)
+            value = el.get("content") if el.tag in ("meta", "link") else text_of(el)
             name = clean_name(value)
-            if name and len(name) <= 60 and not _DATEISH.search(name):
+            if name and len(name) <= 60:
                 names.append(name)
         if names:
             return list(dict.fromkeys(names))[:3], rule
     return [], ""
 
 
+def _trafilatura_author(root) -> str | None:
+    try:
+        from trafilatura.metadata import extract_author as traf_author
+
+        found = traf_author(root)
+    except Exception:  # noqa: BLE001 - a library failure only loses this rule
+        return None
+    if not found:
+        return None
+    names = [n for n in (clean_name(n) for n in found.split(";")) if n]
+    return ", ".join(dict.fromkeys(names)) or None
+
+
+def _data_layer(root) -> str | None:
+    for script in root.iter("script"):
+        text = script.text or ""
+        if "uthor" not in text or "ld+json" in (script.get("type") or ""):
+            continue
+        m = _DATALAYER.search(text)
+        if m:
+            name = clean_name(m.group(1))
+            if name and not re.search(r"\d{3}|[=;()]", name):
+                return name
+    return None
+
+
 def extract_author(pm: PageMeta, root, url: str | None) -> tuple[str | None, str]:
-    sites = site_names(pm, url)
-    names = _ld_authors(pm, sites)
-    if names:
+    """(author names joined with ", ", rule)."""
+    names, orgs = _ld_authors(pm)
+    if names and not orgs:
         return ", ".join(names), "json-ld author"
+    if names:  # an organisation: a person named on the page wins
+        name = _labelled(root)
+        if name:
+            return name, "labelled byline (json-ld author is an organisation)"
+        people, rule = _dom_authors(root)
+        if people:
+            return ", ".join(people), f"{rule} (json-ld author is an organisation)"
+        return ", ".join(names), "json-ld author (organisation)"
     for key in ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "dcterms.creator",
                 "citation_author", "byl", "twitter:data1"):
         value = pm.meta(key)
         if key == "twitter:data1" and (pm.meta("twitter:label1") or "").lower() not in ("written by", "author"):
             continue
         name = clean_name(value)
-        if name and not _BAD.search(name) and not _is_site(name, sites):
+        if name:
             return name, f"meta {key}"
+    name = _labelled(root)
+    if name:
+        return name, "labelled byline"
+    name = _trafilatura_author(root)
+    if name:
+        return name, "trafilatura author xpaths"
     names, rule = _dom_authors(root)
-    names = [n for n in names if not _is_site(n, sites) and not _BAD.search(n)]
     if names:
         return ", ".join(names), rule
+    name = _data_layer(root)
+    if name:
+        return name, "analytics data layer"
     return None, ""

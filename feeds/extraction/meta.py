@@ -3,6 +3,7 @@ canonical link and language."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from dataclasses import dataclass, field
@@ -26,14 +27,14 @@ PAGE_TYPES = {"webpage", "itempage", "aboutpage", "contactpage", "collectionpage
               "profilepage", "checkoutpage"}
 
 
-def parse_html(html: str) -> lxml.html.HtmlElement | None:
+def parse_html(markup: str) -> lxml.html.HtmlElement | None:
     """An lxml tree of the document (None when there is nothing to parse)."""
-    html = _XML_DECL.sub("", html, count=1)
-    if not html.strip():
+    markup = _XML_DECL.sub("", markup, count=1)
+    if not markup.strip():
         return None
     parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True)
     try:
-        root = lxml.html.document_fromstring(html.encode("utf-8", "replace"), parser=parser)
+        root = lxml.html.document_fromstring(markup.encode("utf-8", "replace"), parser=parser)
     except (etree.ParserError, ValueError):
         return None
     return root
@@ -176,7 +177,7 @@ def collect(root, url: str | None) -> PageMeta:
 def ld_text(value) -> str | None:
     """A plain string out of a JSON-LD value (a string, a {"@value"}, a {"name"} or the first of a list)."""
     if isinstance(value, str):
-        return " ".join(value.split()) or None
+        return " ".join(html.unescape(value).split()) or None
     if isinstance(value, dict):
         return ld_text(value.get("@value") or value.get("name"))
     if isinstance(value, list) and value:
