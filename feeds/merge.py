@@ -13,7 +13,6 @@ Identity rules (what feed readers care about most):
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import unicodedata
 import uuid
@@ -32,10 +31,10 @@ _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 
 def content_hash(doc: Document) -> str:
     """A versioned hash of everything a reader sees; whitespace-only file edits that extract the same don't count."""
-    payload = [doc.title, doc.summary, doc.body_html, doc.author, list(doc.tags), doc.link, doc.image,
-               doc.published.isoformat() if doc.published else None,
-               doc.updated.isoformat() if doc.updated else None, doc.language]
-    digest = hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode("utf-8")).hexdigest()
+    fields = (doc.title, doc.summary, doc.body_html, doc.author or "", "\x1e".join(doc.tags), doc.link or "",
+              doc.image or "", doc.published.isoformat() if doc.published else "",
+              doc.updated.isoformat() if doc.updated else "", doc.language or "")
+    digest = hashlib.sha256("\x1f".join(fields).encode("utf-8", "surrogatepass")).hexdigest()
     return f"{HASH_VERSION}:{digest[:32]}"
 
 

@@ -193,9 +193,7 @@ def _read_file(config: Config, found: SeedFile, key: str, report: Report) -> Obs
 
 
 def _apply(store: Store, feed: str, changes: Changes, now: datetime) -> None:
-    for item in changes.written:
-        size, mtime_ns = changes.stats[item.id]
-        store.put(feed, item, first_seen=changes.first_seen[item.id], size=size, mtime_ns=mtime_ns)
+    store.put(feed, ((item, changes.first_seen[item.id], *changes.stats[item.id]) for item in changes.written))
     for item_id, size, mtime_ns in changes.touched:
         store.touch(feed, item_id, size=size, mtime_ns=mtime_ns)
     for entry in changes.removed:

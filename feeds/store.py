@@ -230,15 +230,16 @@ class Store:
     def count_live(self, feed: str) -> int:
         return self.db.execute("SELECT count(*) FROM items WHERE feed = ? AND removed_at IS NULL", (feed,)).fetchone()[0]
 
-    def put(self, feed: str, item: Item, *, first_seen: datetime, size: int, mtime_ns: int) -> None:
-        self.db.execute(
+    def put(self, feed: str, items: Iterable[tuple[Item, datetime, int, int]]) -> None:
+        """Insert or update items: ``(item, first_seen, size, mtime_ns)`` each."""
+        self.db.executemany(
             "INSERT INTO items (feed, id, key, slug, content_hash, published, updated, first_seen, size, mtime_ns, doc,"
             " removed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,NULL) ON CONFLICT (feed, id) DO UPDATE SET key = excluded.key,"
             " slug = excluded.slug, content_hash = excluded.content_hash, published = excluded.published,"
             " updated = excluded.updated, size = excluded.size, mtime_ns = excluded.mtime_ns, doc = excluded.doc,"
             " removed_at = NULL",
-            (feed, item.id, item.doc.key, item.slug, item.content_hash, _ts(item.published), _ts(item.updated),
-             _ts(first_seen), size, mtime_ns, doc_to_json(item.doc)))
+            [(feed, item.id, item.doc.key, item.slug, item.content_hash, _ts(item.published), _ts(item.updated),
+              _ts(first_seen), size, mtime_ns, doc_to_json(item.doc)) for item, first_seen, size, mtime_ns in items])
 
     def touch(self, feed: str, item_id: str, *, size: int, mtime_ns: int) -> None:
         """Remember a new file stat for content that did not change."""
