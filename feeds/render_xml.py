@@ -36,8 +36,9 @@ def _generator(meta: FeedMeta, items: Sequence[Item], self_file: str, self_type:
     fg.description(x(meta.description).strip() or title)
     if meta.language:
         fg.language(meta.language)
-    if meta.author:
-        fg.author({"name": x(meta.author)})
+    # RFC 4287 4.1.1: a feed without an author is valid only if every entry has one; the feed's own
+    # title stands in when none is configured.
+    fg.author({"name": x(meta.author or "").strip() or title})
     fg.generator(*GENERATOR)
     fg.updated(meta.updated)
     fg.lastBuildDate(meta.updated)

@@ -50,6 +50,7 @@ def test_broken_documents_are_skipped_and_reported_others_published(site):
     write(site / "seeds" / "binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
     write(site / "seeds" / "bad-front.md", "---\ntitle: [unclosed\n---\nbody")
     (site / "seeds" / "dangling.md").symlink_to(site / "nowhere.md")
+    (site / "seeds" / "loop").symlink_to(site / "seeds", target_is_directory=True)
     write(site / "seeds" / "notes.docx", b"PK\x03\x04")
     write(site / "seeds" / ".hidden.txt", "x\n\ny")
     write(site / "seeds" / "draft.txt~", "x\n\ny")
@@ -57,7 +58,7 @@ def test_broken_documents_are_skipped_and_reported_others_published(site):
     assert result.returncode == 0
     assert "Traceback" not in result.stderr
     for name, reason in [("empty.txt", "empty"), ("binary.txt", "binary"), ("bad-front.md", "YAML"),
-                         ("dangling.md", "broken symlink")]:
+                         ("dangling.md", "broken symlink"), ("loop", "symlink loop")]:
         line = next(line for line in result.stderr.splitlines() if name in line)
         assert reason in line, line
     assert "notes.docx" not in result.stderr and "draft.txt~" not in result.stderr  # ignored quietly

@@ -79,6 +79,11 @@ def test_atom_follows_rfc_4287():
     assert parsed.entries[0].content[0].value == "<p>Body 1</p>"
 
 
+def test_atom_feed_without_configured_author_is_still_valid():
+    root = etree.fromstring(render_atom(meta(title="Site"), [item(1)]))
+    assert root.find("{http://www.w3.org/2005/Atom}author").findtext("{http://www.w3.org/2005/Atom}name") == "Site"
+
+
 def test_control_characters_do_not_raise_and_vanish():
     bad = item(1, title="Bell\x07 and \x1b escape", body_html="<p>nul\x00 here</p>")
     for render in (render_rss, render_atom):
