@@ -153,7 +153,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         if feed.hub and written:
             from feeds.websub import ping, topics
 
-            ping(feed.hub, topics(config, feed), config.user_agent)
+            ping(feed.hub, topics(config, feed), config.user_agent, tries=2, backoff=1.0)  # a one-shot run stays short
     log = logging.getLogger("seedfeed")
     if report.changed or report.skipped or report.source_errors or args.verbose:
         (log.warning if (report.skipped or report.source_errors) and args.quiet else log.info)(report.summary())

@@ -201,3 +201,26 @@ def test_serve_and_healthz_from_the_daemon(site, daemons):
 
     lines = [json.loads(line) for line in d.output().splitlines() if line.startswith("{")]
     assert any(line.get("event") == "run" for line in lines)
+
+
+def test_a_restart_does_not_refetch_sources_that_are_not_due(site, daemons, httpserver):
+    hits: list[str] = []
+
+    def page(request):
+        from werkzeug import Response
+
+        hits.append(request.path)
+        return Response("<html><head><title>Hourly</title></head><body><article><h1>Hourly</h1><p>"
+                        + "Enough words to be the body of this article page. " * 5 + "</p></article></body></html>",
+                        content_type="text/html")
+
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    httpserver.expect_request("/hourly").respond_with_handler(page)
+    write(site / "seedfeed.toml", f'allow_private = true\nseeds = []\nevery = "1h"\npages = ["{httpserver.url_for("/hourly")}"]\n')
+    first = daemons(site)
+    assert titles(site) == ["Hourly"] and hits == ["/hourly"]
+    assert first.stop() == 0
+    second = daemons(site)
+    time.sleep(1.0)
+    assert hits == ["/hourly"]  # stored last run: not due for another hour
+    assert second.stop() == 0
