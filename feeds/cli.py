@@ -128,12 +128,8 @@ def load_config(args: argparse.Namespace):  # -> Config (imported lazily)
 
 def report_problems(report, args: argparse.Namespace) -> None:  # noqa: ANN001 - Report, imported lazily
     log = logging.getLogger("seedfeed")
-    for skip in report.skipped:
-        log.warning("skipped %s: %s", skip.origin, skip.reason)
-    for warning in report.warnings:
-        log.warning("warning: %s", warning)
-    for error in report.source_errors:
-        log.warning("error: %s", error)
+    for line in report.problems():
+        log.warning("%s", line)
     if args.verbose:
         for skip in report.ignored:
             log.info("ignored %s: %s", skip.origin, skip.reason)

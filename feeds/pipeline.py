@@ -69,6 +69,12 @@ class Report:
     def changed(self) -> bool:
         return any(f.new or f.updated or f.moved or f.removed or f.files_written for f in self.feeds)
 
+    def problems(self) -> list[str]:
+        """One line per problem a person should see: skipped documents, warnings, failing sources."""
+        return ([f"skipped {skip.origin}: {skip.reason}" for skip in self.skipped]
+                + [f"warning: {message}" for message in self.warnings]
+                + [f"error: {message}" for message in self.source_errors])
+
     def summary(self) -> str:
         written = sum(1 for f in self.feeds if f.files_written)
         parts = [f"{len(self.feeds)} feed{'s' if len(self.feeds) != 1 else ''} ({written} rewritten)",

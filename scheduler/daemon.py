@@ -100,12 +100,8 @@ class Daemon:
         for feed_report in report.feeds:
             health = self.state.feeds.setdefault(feed_report.name, FeedHealth())
             health.last_ok, health.error = now, None
-        for skip in report.skipped:
-            log.warning("skipped %s: %s", skip.origin, skip.reason)
-        for message in report.warnings:
-            log.warning("warning: %s", message)
-        for message in report.source_errors:
-            log.warning("error: %s", message)
+        for line in report.problems():
+            log.warning("%s", line)
         changed = report.changed
         log.info("%s (%s, %.2f s)", report.summary(), reason, time.monotonic() - started,
                  extra={"event": "run", "changed": changed})
