@@ -34,7 +34,8 @@ def run_extract(args: argparse.Namespace) -> int:
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise DocumentError(f"{source}: cannot read ({exc.strerror})", "give a URL or the path of a saved HTML file") from None
+            raise DocumentError(f"{source}: cannot read ({exc.strerror})",
+                                "give a URL or the path of a saved HTML file") from None
         if path.suffix == ".gz":
             import gzip
 
