@@ -14,6 +14,7 @@ import pytest
 
 from tests.conftest import ROOT, write
 
+
 class Daemon:
     def __init__(self, cwd: Path, *args: str) -> None:
         self.log_path = cwd / f"daemon-{time.monotonic_ns()}.log"
@@ -96,7 +97,8 @@ def test_seed_changes_are_published_while_running(site, daemons):
     (site / "seeds" / "sub").mkdir()
     os.rename(site / "seeds" / "first.txt", site / "seeds" / "sub" / "moved.txt")
     write(site / "seeds" / ".second.md.swp", "editor junk")
-    eventually(lambda: (site / "output" / "items" / "first.html").exists() and sorted(titles(site)) == ["First", "Second, edited"])
+    eventually(lambda: (site / "output" / "items" / "first.html").exists()
+               and sorted(titles(site)) == ["First", "Second, edited"])
     after = {e.title: e.id for e in feedparser.parse((site / "output" / "atom.xml").read_bytes()).entries}
     assert after["First"] == ids["First"] and after["Second, edited"] == ids["Second"]
     (site / "seeds" / "second.md").unlink()
@@ -159,7 +161,8 @@ def test_url_source_on_a_short_schedule_is_refetched(site, daemons, httpserver):
 
     httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
     httpserver.expect_request("/page").respond_with_handler(page)
-    write(site / "seedfeed.toml", f'allow_private = true\nseeds = []\n\n[[pages]]\nurl = "{httpserver.url_for("/page")}"\nevery = "2s"\n')
+    url = httpserver.url_for("/page")
+    write(site / "seedfeed.toml", f'allow_private = true\nseeds = []\n\n[[pages]]\nurl = "{url}"\nevery = "2s"\n')
     d = daemons(site)
     assert titles(site) == ["Version 1"]
     version["n"] = 2
@@ -216,7 +219,8 @@ def test_a_restart_does_not_refetch_sources_that_are_not_due(site, daemons, http
 
     httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
     httpserver.expect_request("/hourly").respond_with_handler(page)
-    write(site / "seedfeed.toml", f'allow_private = true\nseeds = []\nevery = "1h"\npages = ["{httpserver.url_for("/hourly")}"]\n')
+    url = httpserver.url_for("/hourly")
+    write(site / "seedfeed.toml", f'allow_private = true\nseeds = []\nevery = "1h"\npages = ["{url}"]\n')
     first = daemons(site)
     assert titles(site) == ["Hourly"] and hits == ["/hourly"]
     assert first.stop() == 0

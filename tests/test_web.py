@@ -10,7 +10,7 @@ from werkzeug import Request, Response
 
 from feeds.config import Overrides, load
 from feeds.pipeline import run_once
-from tests.conftest import FIXED_NOW, run_cli, write
+from tests.conftest import FIXED_NOW, run_cli
 
 ARTICLE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>{title} | Example Site</title>
