@@ -27,7 +27,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-WORDS = ["harbour", "bridge", "council", "budget", "library", "river", "school", "market", "station", "energy", "water", "report", "city", "residents", "plan", "vote", "week", "morning", "project", "design", "transport", "cost", "growth", "season", "data", "study"]
+WORDS = ("harbour bridge council budget library river school market station energy water report city "  # noqa: SIM905
+         "residents plan vote week morning project design transport cost growth season data study").split()
 
 
 def generate(seeds: Path, n: int) -> None:
