@@ -232,14 +232,28 @@ class _Entry:
         return len(self.body or b"") + len(self.gz_body or b"")
 
 
-def _read_stream(fd: int, first: bytes) -> Iterator[bytes]:
-    try:
-        if first:
-            yield first
-        while chunk := os.read(fd, CHUNK):
-            yield chunk
-    finally:
-        os.close(fd)
+class _FileStream:
+    """Chunks of an open file; closes the fd at EOF or on close() (even if never iterated)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def __iter__(self) -> _FileStream:
+        return self
+
+    def __next__(self) -> bytes:
+        if self.fd < 0:
+            raise StopIteration
+        chunk = os.read(self.fd, CHUNK)
+        if not chunk:
+            self.close()
+            raise StopIteration
+        return chunk
+
+    def close(self) -> None:
+        fd, self.fd = self.fd, -1
+        if fd >= 0:
+            os.close(fd)
 
 
 class FeedApp:
@@ -391,7 +405,7 @@ class FeedApp:
                 os.close(fd)
             return Response(200, headers, b"" if method == "HEAD" else body or b"")
         assert fd is not None
-        return Response(200, headers, stream=_read_stream(fd, b""))
+        return Response(200, headers, stream=_FileStream(fd))
 
     def _load(self, real: str, rel: str) -> tuple[_Entry, int | None]:
         """Read and hash a file. Small files go into the cache; for a large one the open fd
@@ -508,7 +522,6 @@ class FeedApp:
                 return []
             return resp.stream
         return [resp.body] if resp.body and method != "HEAD" else []
-
 
     # ------------------------------------------------------------------- ASGI
 
@@ -743,6 +756,14 @@ class _StdlibHandler(BaseHTTPRequestHandler):
 class _ThreadingServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError):  # client went away: not our problem
+            log.debug("connection from %s dropped", client_address)
+        else:
+            log.exception("error while serving %s", client_address)
 
 
 class StdlibBackend(_Backend):

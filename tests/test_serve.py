@@ -456,6 +456,19 @@ def test_large_files_are_streamed(site, monkeypatch):
         assert get(srv, "/big.bin", method="HEAD").getheader("Content-Length") == str(len(big))
 
 
+def test_streamed_file_closed_even_if_never_iterated(site, monkeypatch):
+    monkeypatch.setattr(serve, "MAX_CACHED_FILE", 1024)
+    (site / "big.bin").write_bytes(bytes(10_000))
+    app = make_app(site)
+    env = {"REQUEST_METHOD": "GET", "PATH_INFO": "/big.bin"}
+    opened = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
+    for _ in range(20):
+        result = app(env, lambda status, headers, exc_info=None: None)
+        result.close()  # a WSGI server must call close(); the body was never read
+    if opened is not None:
+        assert len(os.listdir("/proc/self/fd")) <= opened
+
+
 # ------------------------------------------------------------------------------------ lifecycle
 
 
