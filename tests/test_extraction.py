@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -46,7 +46,7 @@ def test_title_separators(title: str) -> None:
 
 
 def test_jsonld_date_naive_takes_default_tz(article: PageData) -> None:
-    assert article.published == datetime(2031, 4, 5, 9, 30, tzinfo=timezone.utc)
+    assert article.published == datetime(2031, 4, 5, 9, 30, tzinfo=UTC)
     assert article.published.tzinfo is not None
     assert article.updated == datetime(2031, 4, 6, 11, 0, tzinfo=timezone(timedelta(hours=2)))
     assert article.provenance["published"].startswith("json-ld")
@@ -73,11 +73,15 @@ def test_author_from_meta(meta_only: PageData) -> None:
     assert meta_only.author == "Ilse Brandtner"
 
 
-def test_author_organisation_excluded() -> None:
-    html = ('<html><head><script type="application/ld+json">{"@type": "Article", "headline": "Kites",'
-            ' "author": {"@type": "Organization", "name": "Kite Weekly"}}</script></head>'
-            "<body><p>Kites fly.</p></body></html>")
-    assert extract_page(html, "https://kites.example.com/k").author is None
+def test_author_person_on_page_beats_organisation() -> None:
+    head = ('<html><head><script type="application/ld+json">{"@type": "Article", "headline": "Kites",'
+            ' "author": {"@type": "Organization", "name": "Kite Weekly"}}</script></head>')
+    page = extract_page(head + "<body><p>Kites fly.</p></body></html>", "https://kites.example.com/k")
+    assert page.author == "Kite Weekly"  # an organisation named as the author is what readers see
+    byline = '<body><div class="byline">By Ada Finch</div><p>Kites fly.</p></body></html>'
+    page = extract_page(head + byline, "https://kites.example.com/k")
+    assert page.author == "Ada Finch"
+    assert "organisation" in page.provenance["author"]
 
 
 def test_author_byline_element() -> None:

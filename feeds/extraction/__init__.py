@@ -10,7 +10,7 @@ This package imports lxml and trafilatura: import it lazily from the CLI.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from urllib.parse import urljoin
 
 from feeds.sanitize import plain_text
@@ -68,10 +68,10 @@ def _image(pm, url: str | None) -> tuple[str | None, str]:
 def extract_page(html: str, url: str | None = None, *, default_tz: tzinfo = UTC) -> PageData:
     """Extract the fields of one web page (``url`` is its address, used for relative links and site names)."""
     from .author import extract_author
-    from .body import extract_body, resolve_lazy_images
+    from .body import extract_body, mark_images, resolve_lazy_images
     from .dates import extract_dates
     from .meta import collect, parse_html
-    from .title import extract_title
+    from .title import extract_title, looks_like_article
 
     root = parse_html(html or "")
     if root is None:
@@ -83,7 +83,10 @@ def extract_page(html: str, url: str | None = None, *, default_tz: tzinfo = UTC)
     title, title_rule = extract_title(pm, url or page_url)
     published, prule, updated, urule = extract_dates(pm, root, html, url, default_tz)
     author, arule = extract_author(pm, root, url or page_url)
-    body_html, body_text, brule = extract_body(root, base)
+    forum = any(o.depth == 0 and o.types & {"discussionforumposting", "qapage"} for o in pm.jsonld)
+    images = mark_images(root)  # the tree is not used after this
+    body_html, body_text, brule = extract_body(root, base, article=looks_like_article(pm) and not forum,
+                                               images=images)
     summary, srule = _summary(pm, body_text)
     image, irule = _image(pm, base)
     provenance = {"title": title_rule, "summary": srule, "body": brule, "url": "link rel=canonical"

@@ -21,7 +21,8 @@ _CUT = re.compile(r"\s*(?:[|•·]|\s-\s|\b(?:last\s+)?(?:updated|published|post
                   rf"\b{_MONTH}\.?\s+\d|\d{{1,2}}[/.]\d{{1,2}}[/.]\d{{2,4}}|\d{{4}}-\d\d-\d\d|"
                   r"\d+\s+min(?:ute)?s?\s+read).*$", re.I)
 _ONLY_DATE = re.compile(rf"^(?:{_MONTH}|\d+|on|by|and|the|author|admin|[\W_])(?:\s+|$)", re.I)
-_BAD = re.compile(r"https?://|www\.|\S@\S|\b(post time|posted|date|comments?|replies|reply|views)\b|^(admin|administrator|anonymous|unknown|user|webmaster|guest|"
+_BAD = re.compile(r"https?://|www\.|\S@\S|\b(post time|posted|date|comments?|replies|reply|views)\b|"
+                  r"^(admin|administrator|anonymous|unknown|user|webmaster|guest|"
                   r"author|authors|by|share|follow|home|menu|search|login|sign in|read more|view all)$", re.I)
 _LABEL = re.compile(r"^\s*(?:written\s+by|author(?:s|\(s\))?|posted\s+by|by|words\s+by|auteur|autor)\s*:?\s*$", re.I)
 _DATALAYER = re.compile(r"[\"'](?:pagePostAuthor|author|authors|authorName|author_name|articleAuthor)[\"']\s*:"
