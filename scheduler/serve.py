@@ -855,7 +855,7 @@ class FeedServer:
                 if self._done.wait(0.005):
                     self._backend = self._thread = None
                     raise RuntimeError(f"HTTP server on {self.url} failed to start")
-        log.info("serving %s on %s", self.app.root, self.url)
+        log.debug("serving %s on %s", self.app.root, self.url)
 
     def _run(self, backend: _Backend) -> None:
         try:
