@@ -70,7 +70,7 @@ def extract_page(html: str, url: str | None = None, *, default_tz: tzinfo = UTC)
     from .author import extract_author
     from .body import extract_body, mark_images, resolve_lazy_images
     from .dates import extract_dates
-    from .meta import collect, parse_html
+    from .meta import collect, looks_like_forum, parse_html
     from .title import extract_title, looks_like_article
 
     root = parse_html(html or "")
@@ -83,10 +83,12 @@ def extract_page(html: str, url: str | None = None, *, default_tz: tzinfo = UTC)
     title, title_rule = extract_title(pm, url or page_url)
     published, prule, updated, urule = extract_dates(pm, root, html, url, default_tz)
     author, arule = extract_author(pm, root, url or page_url)
-    forum = any(o.depth == 0 and o.types & {"discussionforumposting", "qapage"} for o in pm.jsonld)
+    forum = looks_like_forum(pm, root)
     images = mark_images(root)  # the tree is not used after this
+    product = (pm.meta("og:type") or "").lower().startswith("product") or bool(pm.meta("product:price:amount")) \
+        or any(o.depth == 0 and "product" in o.types for o in pm.jsonld)
     body_html, body_text, brule = extract_body(root, base, article=looks_like_article(pm) and not forum,
-                                               images=images)
+                                               product=product, forum=forum, images=images)
     summary, srule = _summary(pm, body_text)
     image, irule = _image(pm, base)
     provenance = {"title": title_rule, "summary": srule, "body": brule, "url": "link rel=canonical"

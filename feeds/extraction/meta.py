@@ -183,3 +183,16 @@ def ld_text(value) -> str | None:
     if isinstance(value, list) and value:
         return ld_text(value[0])
     return None
+
+
+_FORUM_SOFTWARE = re.compile(r"\b(discourse|vbulletin|phpbb|xenforo|invision|mybb|smf|simple machines|nodebb|"
+                             r"flarum|vanilla|discuz|bbpress)\b", re.I)
+
+
+def looks_like_forum(pm: PageMeta, root) -> bool:
+    """A discussion thread: JSON-LD / microdata DiscussionForumPosting or QAPage, or forum software."""
+    if any(o.types & {"discussionforumposting", "qapage"} for o in pm.jsonld):
+        return True
+    if _FORUM_SOFTWARE.search(pm.meta("generator") or ""):
+        return True
+    return bool(root.xpath('//*[contains(@itemtype, "DiscussionForumPosting") or contains(@itemtype, "QAPage")]'))
