@@ -127,6 +127,8 @@ _WORD = re.compile(r"\w+")
 #: product page is replaced by the main region (wcxb-dev sample: listing 0.584 -> 0.651, service 0.730 -> 0.762,
 #: documentation 0.884 -> 0.898 body F1; articles and products unchanged).
 REGION_SHARE = 0.4
+#: ... unless trafilatura's paragraphs average this many words (prose: a short article without markup saying so).
+PROSE_WORDS = 30
 
 
 def extract_body(tree, url: str | None, *, article: bool = False, product: bool = False, forum: bool = False,
@@ -158,7 +160,10 @@ def extract_body(tree, url: str | None, *, article: bool = False, product: bool 
 
         region = sanitize_html(restore_images(region_html(tree), images or []), url or "")
         region_text = html_to_text(region)
-        if len(_WORD.findall(body_text)) < REGION_SHARE * len(_WORD.findall(region_text)):
+        words = len(_WORD.findall(body_text))
+        paragraphs = max(1, sum(1 for p in body_text.split("\n\n") if p.strip()))
+        prose = words / paragraphs >= PROSE_WORDS  # long paragraphs: a short article, keep it
+        if not prose and words < REGION_SHARE * len(_WORD.findall(region_text)):
             share = len(_WORD.findall(body_text)) / max(1, len(_WORD.findall(region_text)))
             return region, region_text, f"main region (trafilatura kept {share:.0%} of it)"
     return body_html, body_text, rule
