@@ -25,7 +25,7 @@ from feeds.config import Config, FeedConfig
 from feeds.errors import Cancelled, DocumentError
 from feeds.extract import extract
 from feeds.merge import Changes, Observed, merge
-from feeds.models import RawDoc
+from feeds.models import Item, RawDoc
 from feeds.publish import fsync_dir, remove, run_lock, write_if_changed
 from feeds.render import ATOM_FILE, ITEMS_DIR, JSON_FILE, RSS_FILE, FeedMeta, page_path
 from feeds.sources import SeedFile, Skip, scan
@@ -256,27 +256,27 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
     outputs_missing = not all((folder / name).is_file() for name in (RSS_FILE, ATOM_FILE, JSON_FILE))
     result.items = store.count_live(feed.name)
     if changes.any or settings_changed or outputs_missing:
-        newest = store.newest_update(feed.name)
-        updated = max(d for d in (newest, changed_at, datetime(1970, 1, 1, tzinfo=UTC)) if d is not None)
+        items = store.newest(feed.name, feed.max_items)
+        # The newest real change to what the feed shows: an item's update, or an item leaving it.
+        updated = max([i.updated for i in items] + [changed_at or datetime(1970, 1, 1, tzinfo=UTC)])
         meta = FeedMeta(
             id=feed_id, title=feed.title, description=feed.description,
             site_url=feed.link or config.feed_base_url(feed), base_url=config.feed_base_url(feed),
             updated=updated, language=feed.language, author=feed.author, hub=feed.hub, ttl_minutes=ttl)
-        result.files_written = _render(store, feed, folder, meta, changes, report,
+        result.files_written = _render(store, feed, folder, meta, items, changes, report,
                                        full=settings_changed or outputs_missing)
         result.rendered = True
     store.set_feed_state(feed.name, feed_id, fingerprint, changed_at, now)
     return result
 
 
-def _render(store: Store, feed: FeedConfig, folder: Path, meta: FeedMeta, changes: Changes, report: Report, *,
-            full: bool) -> int:
+def _render(store: Store, feed: FeedConfig, folder: Path, meta: FeedMeta, items: list[Item], changes: Changes,
+            report: Report, *, full: bool) -> int:
     from feeds.render_json import render_json
     from feeds.render_page import render_page
     from feeds.render_xml import render_atom, render_rss
 
     written = 0
-    items = store.newest(feed.name, feed.max_items)
     # Item pages exist for every item a feed has ever shown (readers keep those links), written when the item
     # first enters the newest max_items, and rewritten when it changes. Documents that were never in the
     # window (say, the 9,950 oldest of a first build) get theirs if they ever enter it.

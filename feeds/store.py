@@ -223,10 +223,6 @@ class Store:
             out += self._items(f"feed = ? AND id IN ({','.join('?' * len(chunk))})", (feed, *chunk))
         return out
 
-    def newest_update(self, feed: str) -> datetime | None:
-        row = self.db.execute("SELECT max(updated) FROM items WHERE feed = ? AND removed_at IS NULL", (feed,)).fetchone()
-        return _dt(row[0])
-
     def count_live(self, feed: str) -> int:
         return self.db.execute("SELECT count(*) FROM items WHERE feed = ? AND removed_at IS NULL", (feed,)).fetchone()[0]
 

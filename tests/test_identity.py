@@ -169,3 +169,13 @@ def test_state_from_a_newer_seedfeed_is_refused(tmp_path):
     db.close()
     with pytest.raises(OutputError, match="newer seedfeed"):
         Store(path)
+
+
+def test_editing_an_item_outside_the_feed_does_not_move_the_feed_date(site):
+    for i in range(3):
+        write(site / "seeds" / f"d{i}.txt", f"Doc {i}\n\nbody", mtime=T0 + timedelta(days=i))
+    build(site, max_items=2)
+    before = feedparser.parse((site / "output" / "atom.xml").read_bytes()).feed.updated
+    write(site / "seeds" / "d0.txt", "Doc 0\n\nedited", mtime=T0 + timedelta(days=30))
+    build(site, FIXED_NOW + timedelta(hours=1), max_items=2)
+    assert feedparser.parse((site / "output" / "atom.xml").read_bytes()).feed.updated == before
