@@ -179,9 +179,12 @@ def extract_body(tree, url: str | None, *, article: bool = False, product: bool 
         words, per_paragraph = _stats(body_text)
         prose = per_paragraph >= PROSE_WORDS
         if not product and words >= RECALL_MIN_WORDS and per_paragraph >= RECALL_PARAGRAPH_WORDS:
-            body_html, body_text = _run(tree, url, images, favor_recall=True)
-            rule = "trafilatura favor_recall (prose page; no comments, tables)"
-            prose = True
+            recall_html, recall_text = _run(tree, url, images, favor_recall=True)
+            # favor_recall sometimes settles on a smaller, different block: then the balanced result stays
+            if _stats(recall_text)[0] >= 0.9 * words:
+                body_html, body_text = recall_html, recall_text
+                rule = "trafilatura favor_recall (prose page; no comments, tables)"
+                prose = True
     if not article and not product and not prose:
         from .region import region_html
 
