@@ -228,3 +228,11 @@ def test_a_restart_does_not_refetch_sources_that_are_not_due(site, daemons, http
     time.sleep(1.0)
     assert hits == ["/hourly"]  # stored last run: not due for another hour
     assert second.stop() == 0
+
+
+def test_polling_fallback_picks_up_changes(site, daemons):
+    write(site / "seeds" / "a.txt", "Polled\n\nbody")
+    d = daemons(site, "--poll")
+    write(site / "seeds" / "b.txt", "Found by polling\n\nbody")
+    eventually(lambda: "Found by polling" in titles(site))
+    assert d.stop() == 0
