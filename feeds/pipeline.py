@@ -195,6 +195,11 @@ def _read_file(config: Config, found: SeedFile, key: str, report: Report) -> Obs
     except DocumentError as exc:
         report.skipped.append(Skip(origin, exc.message.removeprefix(f"{origin}: ") + (f"; {exc.hint}" if exc.hint else "")))
         return None
+    except Exception as exc:  # a parser bug on one odd document must not stop the others being published
+        log.debug("extracting %s failed", origin, exc_info=True)
+        report.skipped.append(Skip(origin, f"could not be extracted ({type(exc).__name__}: {exc}); this is a "
+                                           "seedfeed bug, please report it with the file (-vv shows the traceback)"))
+        return None
     report.warnings.extend(warnings)
     return Observed(doc, mtime, found.size, found.mtime_ns)
 

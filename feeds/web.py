@@ -141,7 +141,13 @@ def _document(source: WebSource, key: str, answer, result: Harvest) -> Document 
         return None
     if decoded.warning:
         result.warnings.append(f"{answer.final_url}: {decoded.warning}")
-    page = extract_page(decoded.text, answer.final_url, default_tz=ZoneInfo(source.timezone))
+    try:
+        page = extract_page(decoded.text, answer.final_url, default_tz=ZoneInfo(source.timezone))
+    except Exception as exc:  # a parser bug on one odd page must not stop the other sources
+        log.debug("extracting %s failed", answer.final_url, exc_info=True)
+        result.errors.append(f"{answer.final_url}: could not be extracted ({type(exc).__name__}: {exc}); this is a "
+                             "seedfeed bug, please report it with the page (seedfeed extract URL -vv)")
+        return None
     if not page.title and not page.body_text:
         result.errors.append(f"{answer.final_url}: no title and no text found; check the URL is an article")
         return None

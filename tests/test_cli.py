@@ -170,3 +170,16 @@ def test_xml_output_is_well_formed_for_lxml(site):
     assert run_cli("build", cwd=site).returncode == 0
     for name in ("rss.xml", "atom.xml"):
         etree.fromstring((site / "output" / name).read_bytes())
+
+
+def test_an_extractor_crash_on_one_document_is_reported_not_a_traceback(site):
+    write(site / "seeds" / "good.txt", "Good\n\nbody")
+    write(site / "seeds" / "odd.html", "<html><body><p>odd</p></body></html>")
+    # Make the HTML extractor fail the way a parser bug would, for this run only.
+    write(site / "sitecustomize.py", "import feeds.extraction as e\n"
+          "def boom(*a, **k):\n    raise RuntimeError('parser exploded')\n"
+          "e.extract_page = boom\n")
+    result = run_cli("build", cwd=site, env={"PYTHONPATH": f"{site}:{ROOT}"})
+    assert result.returncode == 0, result.stderr
+    assert "odd.html" in result.stderr and "parser exploded" in result.stderr and "Traceback" not in result.stderr
+    assert [e.title for e in feedparser.parse((site / "output" / "atom.xml").read_bytes()).entries] == ["Good"]
