@@ -162,3 +162,65 @@ def test_table_cells_do_not_glue() -> None:
     text = extract_page(html, "https://river.example.com/t").body_text
     assert "Alpha3Beta3" not in text
     assert "Alpha3" in text and "Beta3" in text
+
+
+def test_title_h1_on_article_page_and_title_part_elsewhere() -> None:
+    article = ('<html><head><title>Ten Quiet Lakes - Paddle Notes</title><meta property="og:type" content="article">'
+               "</head><body><h1>Ten Quiet Lakes for a First Canoe Trip</h1><p>Water.</p></body></html>")
+    assert extract_page(article, "https://paddle.example.com/lakes").title == "Ten Quiet Lakes for a First Canoe Trip"
+    service = ("<html><head><title>Canoe Rental | Weekend Packages | Paddle Notes</title></head>"
+               "<body><h1>Rent a canoe for the weekend</h1><p>Boats.</p></body></html>")
+    page = extract_page(service, "https://paddle.example.com/rent")
+    assert page.title == "Canoe Rental"
+    assert page.provenance["title"].startswith("<title>")
+
+
+def test_author_labelled_byline_and_jsonld_id_reference() -> None:
+    labelled = ("<html><body><article><h1>Moss</h1><div><p>Written by</p><p>Oona Vale</p></div>"
+                "<p>Moss grows on the north side of most of the stones in the valley.</p></article></body></html>")
+    assert extract_page(labelled, "https://moss.example.com/m").author == "Oona Vale"
+    graph = ('<html><head><script type="application/ld+json">{"@graph": ['
+             '{"@type": "BlogPosting", "headline": "Moss", "author": {"@id": "https://moss.example.com/#ov"}},'
+             '{"@type": "Person", "@id": "https://moss.example.com/#ov", "name": "Oona Vale"}]}</script></head>'
+             "<body><p>Moss.</p></body></html>")
+    assert extract_page(graph, "https://moss.example.com/m").author == "Oona Vale"
+
+
+def test_forum_thread_keeps_replies() -> None:
+    posts = "".join(
+        f'<div class="comment"><span class="user">member{i}</span><p>Reply number {i}: I tried the same'
+        f" sourdough starter with rye flour and it doubled in about {i + 4} hours at room temperature.</p></div>"
+        for i in range(6))
+    html = ('<html><head><script type="application/ld+json">{"@type": "DiscussionForumPosting",'
+            ' "headline": "Rye starter timing"}</script><title>Rye starter timing - Bread Forum</title></head><body>'
+            '<div class="post"><h1>Rye starter timing</h1><p>How long does a rye starter take to double? Mine'
+            " seems slow compared with the wheat one I kept last winter in the same kitchen.</p></div>"
+            f'<div class="comments">{posts}</div></body></html>')
+    page = extract_page(html, "https://bread.example.org/t/rye")
+    assert "thread" in page.provenance["body"]
+    assert "Reply number 5" in page.body_text
+
+
+def test_listing_page_falls_back_on_main_region() -> None:
+    cards = "".join(
+        f'<div class="card"><a href="/course/{i}"><h3>Course {i}: Knots for Sailors</h3></a>'
+        f'<a href="/course/{i}">Six lessons, beginner</a></div>' for i in range(20))
+    html = (f'<html><head><title>Courses - Harbour School</title></head><body><nav><a href="/">Home</a></nav>'
+            f"<main><h1>Courses</h1>{cards}</main><footer>Contact us</footer></body></html>")
+    text = extract_page(html, "https://harbour.example.net/courses").body_text
+    assert "Course 17: Knots for Sailors" in text
+    assert "Contact us" not in text
+
+
+def test_image_tokens_round_trip() -> None:
+    from feeds.extraction.body import mark_images, restore_images
+    from feeds.extraction.meta import parse_html
+
+    root = parse_html('<html><body><p>Before <img src="/a.png" alt="A &amp; B"> after</p>'
+                      '<img src="/pixel.gif" width="1" height="1"></body></html>')
+    images = mark_images(root)
+    assert len(images) == 1 and not root.xpath("//img[@src='/a.png']")
+    text = "".join(root.itertext())
+    assert "Before" in text and "after" in text
+    assert restore_images(text, images).count("<img ") == 1
+    assert 'alt="A &amp; B"' in restore_images(text, images)
