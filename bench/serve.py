@@ -45,7 +45,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scheduler import serve  # noqa: E402
+from scheduler import serve_backends  # noqa: E402
 from scheduler.serve import FeedApp, FeedServer, make_app  # noqa: E402
 
 CANDIDATES = ["stdlib", "waitress", "cheroot", "uvicorn-h11", "uvicorn", "granian", "nginx"]
@@ -134,7 +134,7 @@ def generate_site(folder: Path, items: int = 50, body_size: int = 2048) -> dict[
 # ----------------------------------------------------------------------- ASGI candidates (in thread)
 
 
-class CherootBackend(serve._Backend):
+class CherootBackend(serve_backends._Backend):
     """cheroot: public prepare()/serve()/stop() API, thread pool with a selector for keep-alive."""
 
     def __init__(self, app: FeedApp, host: str, port: int, threads: int = 8) -> None:
@@ -155,7 +155,7 @@ class CherootBackend(serve._Backend):
         self.server.stop()
 
 
-class WaitressBackend(serve._Backend):
+class WaitressBackend(serve_backends._Backend):
     """waitress: asyncore loop + task threads.  It has no public stop(); closing every dispatcher
     from inside its loop (via the trigger) makes run() return."""
 
@@ -186,14 +186,14 @@ class WaitressBackend(serve._Backend):
         server.task_dispatcher.shutdown(timeout=timeout)
 
 
-class UvicornH11Backend(serve.UvicornBackend):
+class UvicornH11Backend(serve_backends.UvicornBackend):
     """uvicorn without its C speed-ups: asyncio loop + pure-Python h11."""
 
     loop = "asyncio"
     http = "h11"
 
 
-serve.BACKENDS.update({"cheroot": CherootBackend, "waitress": WaitressBackend, "uvicorn-h11": UvicornH11Backend})
+serve_backends.BACKENDS.update({"cheroot": CherootBackend, "waitress": WaitressBackend, "uvicorn-h11": UvicornH11Backend})
 
 
 class GranianThread:
@@ -224,7 +224,7 @@ class GranianThread:
 def run_candidate(name: str, folder: Path, port: int) -> None:
     """Child process: serve ``folder`` with ``name`` in a thread until stdin closes, then stop."""
     name, _, threads = name.partition(":")  # e.g. "cheroot:16" = 16 worker threads
-    if name in serve.BACKENDS:
+    if name in serve_backends.BACKENDS:
         server: Any = FeedServer(folder, "127.0.0.1", port, backend=name, threads=int(threads or 8))
     elif name == "granian":
         server = GranianThread(make_app(folder), "127.0.0.1", port)

@@ -19,7 +19,7 @@ from wsgiref.validate import validator
 import pytest
 import requests
 
-from scheduler import serve
+from scheduler import serve, serve_app
 from scheduler.serve import FeedServer, accepts_gzip, etag_matches, make_app, parse_listen
 
 RSS = '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>' + (
@@ -435,7 +435,7 @@ def test_hot_polls_reuse_cached_response(site, monkeypatch):
     entry = app._cache["atom.xml"]
     reads: list[str] = []
     real_open = os.open
-    monkeypatch.setattr(serve.os, "open", lambda p, *a, **k: reads.append(p) or real_open(p, *a, **k))
+    monkeypatch.setattr(serve_app.os, "open", lambda p, *a, **k: reads.append(p) or real_open(p, *a, **k))
     for _ in range(3):
         status, headers, body = call_wsgi(app, "/atom.xml", HTTP_ACCEPT_ENCODING="gzip")
         assert status.startswith("200") and gzip.decompress(body) == ATOM.encode()
@@ -444,7 +444,7 @@ def test_hot_polls_reuse_cached_response(site, monkeypatch):
 
 
 def test_large_files_are_streamed(site, monkeypatch):
-    monkeypatch.setattr(serve, "MAX_CACHED_FILE", 1024)
+    monkeypatch.setattr(serve_app, "MAX_CACHED_FILE", 1024)
     big = os.urandom(300_000)
     (site / "big.bin").write_bytes(big)
     with FeedServer(site, port=0) as srv:
@@ -457,7 +457,7 @@ def test_large_files_are_streamed(site, monkeypatch):
 
 
 def test_streamed_file_closed_even_if_never_iterated(site, monkeypatch):
-    monkeypatch.setattr(serve, "MAX_CACHED_FILE", 1024)
+    monkeypatch.setattr(serve_app, "MAX_CACHED_FILE", 1024)
     (site / "big.bin").write_bytes(bytes(10_000))
     app = make_app(site)
     env = {"REQUEST_METHOD": "GET", "PATH_INFO": "/big.bin"}
