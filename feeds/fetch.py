@@ -27,48 +27,36 @@ to be passed to ``feeds.decode.decode(body, charset, html=True)`` by the caller.
 
 Everything that goes wrong is a :class:`~feeds.errors.FetchError` whose message starts with the URL and says
 what happened in words, with ``status`` set when the server answered.
+
+Modules: this one holds the public records and :class:`Fetcher` (entry points and the retry loop);
+:mod:`feeds.fetch_exchange` one try (redirects, per-hop checks, reading the body); :mod:`feeds.fetch_deadline`
+the deadline watchdog; :mod:`feeds.fetch_http` header parsing, answer classification and the per-host gate.
 """
 
 from __future__ import annotations
 
-import contextlib
-import email.message
-import email.utils
-import heapq
-import http.client
-import itertools
 import logging
 import random
-import socket
-import ssl
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC
-from http import HTTPStatus
-from typing import TypeVar
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import requests
-import urllib3.exceptions
 
 from . import __version__
 from .errors import FetchError
-from .netguard import BlockedAddressError, Guard, GuardedAdapter, check_url, watch_connections
+from .fetch_exchange import _ExchangeMixin
+from .fetch_http import HTML_TYPES, _HostGate, _phrase, _Response, _seconds, _Transient, parse_content_type, parse_retry_after
+from .netguard import BlockedAddressError, Guard, GuardedAdapter, check_url
 from .robots import ROBOTS_MAX_BYTES, RobotsCache
 
 log = logging.getLogger(__name__)
 
 DEFAULT_USER_AGENT = f"seedfeed/{__version__} (+https://github.com/seedfeed/seedfeed)"
-HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 507, 509, 520, 521, 522, 523, 524, 525, 526, 529})
-_CHUNK = 64 * 1024
-E = TypeVar("E", bound=BaseException)
-_MAX_CRAWL_DELAY = 60.0
 
 
 @dataclass(frozen=True)
@@ -110,194 +98,7 @@ class FetchJob:
     respect_robots: bool | None = None
 
 
-# --- helpers -------------------------------------------------------------------------------------------------
-
-
-def _phrase(status: int) -> str:
-    try:
-        return f"{status} {HTTPStatus(status).phrase}"
-    except ValueError:
-        return str(status)
-
-
-def _seconds(value: float) -> str:
-    return f"{value:g} s" if value < 10 else f"{round(value)} s"
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date); None if absent/invalid."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
-def parse_content_type(value: str | None) -> tuple[str, str | None]:
-    """("text/html", "utf-8") from "text/html; charset=UTF-8"; ("", None) when missing."""
-    if not value:
-        return "", None
-    msg = email.message.Message()
-    msg["content-type"] = value
-    mime = value.split(";", 1)[0].strip().lower()
-    charset = msg.get_param("charset")
-    if isinstance(charset, tuple):   # RFC 2231 form
-        charset = charset[2]
-    charset = str(charset).strip().strip("\"'") if charset else None
-    return mime, (charset or None)
-
-
-def _looks_like_html(body: bytes) -> bool:
-    head = body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<!--")) or b"<html" in head
-
-
-def _cause(e: BaseException, kind: type[E]) -> E | None:
-    """The exception of type ``kind`` behind a requests/urllib3 exception (they nest several deep)."""
-    seen: set[int] = set()
-    todo: list[object] = [e]
-    while todo:
-        x = todo.pop()
-        if not isinstance(x, BaseException) or id(x) in seen:
-            continue
-        seen.add(id(x))
-        if isinstance(x, kind):
-            return x
-        todo += [getattr(x, "reason", None), x.__cause__, x.__context__, *x.args]
-    return None
-
-
-class _Transient(Exception):
-    """Worth another try: connection trouble, timeouts, 5xx, 429."""
-
-    def __init__(self, reason: str, status: int | None = None, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.status = status
-        self.retry_after = retry_after
-
-
-@dataclass
-class _Response:
-    status: int
-    final_url: str
-    headers: requests.structures.CaseInsensitiveDict
-    body: bytes = b""
-    skipped_type: str | None = None      # set when the body was not read because of its content type
-
-
-class _DeadlineThread:
-    """One daemon thread for the whole process that fires expired watchdogs (cheaper than a Timer each)."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._heap: list[tuple[float, int, _Watchdog]] = []
-        self._counter = itertools.count()
-        self._thread: threading.Thread | None = None
-
-    def add(self, when: float, watchdog: _Watchdog) -> None:
-        with self._cond:
-            if len(self._heap) > 4096:   # finished exchanges are dropped lazily; compact now and then
-                self._heap = [entry for entry in self._heap if not entry[2].done]
-                heapq.heapify(self._heap)
-            heapq.heappush(self._heap, (when, next(self._counter), watchdog))
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="seedfeed-deadlines", daemon=True)
-                self._thread.start()
-            self._cond.notify()
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while True:
-                    while self._heap and self._heap[0][2].done:
-                        heapq.heappop(self._heap)
-                    if not self._heap:
-                        self._cond.wait()
-                        continue
-                    when, _n, watchdog = self._heap[0]
-                    delay = when - time.monotonic()
-                    if delay <= 0:
-                        heapq.heappop(self._heap)
-                        break
-                    self._cond.wait(delay)
-            watchdog.expire()
-
-
-_DEADLINES = _DeadlineThread()
-
-
-class _Watchdog:
-    """Shuts down the socket of the current exchange when its deadline passes."""
-
-    _lock = threading.Lock()
-
-    def __init__(self, seconds: float) -> None:
-        self.expired = False
-        self.done = False
-        self._conn = None
-        _DEADLINES.add(time.monotonic() + max(seconds, 0.0), self)
-
-    def register(self, conn) -> None:  # type: ignore[no-untyped-def]
-        with self._lock:
-            self._conn = conn
-            conn._seedfeed_owner = self  # a pooled connection belongs to whoever sent on it last
-
-    def expire(self) -> None:
-        with self._lock:
-            if self.done:
-                return
-            self.expired = True
-            conn = self._conn
-            if conn is None or getattr(conn, "_seedfeed_owner", None) is not self:
-                return
-            sock = getattr(conn, "sock", None)
-            if sock is not None:
-                with contextlib.suppress(OSError):
-                    socket.socket.shutdown(sock, socket.SHUT_RDWR)  # wakes a blocked recv in the other thread
-
-    def finish(self) -> None:
-        with self._lock:
-            self.done = True
-
-
-class _HostGate:
-    """Per-host concurrency limit and spacing between request starts."""
-
-    def __init__(self, concurrency: int, delay: float, clock: Callable[[], float],
-                 sleep: Callable[[float], None]) -> None:
-        self._sem = threading.BoundedSemaphore(max(1, concurrency))
-        self._lock = threading.Lock()
-        self._next = float("-inf")
-        self.delay = delay
-        self._clock = clock
-        self._sleep = sleep
-
-    @contextlib.contextmanager
-    def slot(self) -> Iterator[None]:
-        with self._sem:
-            with self._lock:
-                now = self._clock()
-                start = max(now, self._next)
-                self._next = start + self.delay
-            if start > now:
-                self._sleep(start - now)
-            yield
-
-
-# --- the fetcher ---------------------------------------------------------------------------------------------
-
-
-class Fetcher:
+class Fetcher(_ExchangeMixin):
     """Fetches HTML pages. Thread-safe; use one per run (``with Fetcher(policy) as f: ...``)."""
 
     def __init__(self, policy: FetchPolicy | None = None, *, sleep: Callable[[float], None] = time.sleep,
@@ -447,18 +248,6 @@ class Fetcher:
             reason = f"server answered {_phrase(status)} without a usable Location"
         return FetchError(f"{where}: {reason}", hint, status)
 
-    def _blocked(self, url: str, hop: str, e: BlockedAddressError) -> FetchError:
-        via = "" if hop == url else f"redirected to {hop}, but "
-        message = f"{url}: {via}{e.host} {e.reason}; refused"
-        if "scheme" in e.reason or "host name" in e.reason or "proxy" in e.reason:
-            err = FetchError(message, "use an http:// or https:// URL")
-        else:
-            err = FetchError(message + " (SSRF guard)",
-                             "if this source is on your own network, set allow_private: true for it")
-        err.blocked = e   # type: ignore[attr-defined]  # lets a robots.txt refusal surface as the page's
-        err.blocked_hop = hop   # type: ignore[attr-defined]
-        return err
-
     def _with_retries(self, url: str, attempt: Callable[[], _Response], retries: int | None = None) -> _Response:
         retries = self.policy.retries if retries is None else retries
         tries = 0
@@ -486,196 +275,6 @@ class Fetcher:
                                      t.status) from None
                 waited += wait
                 self._sleep(wait)
-
-    def _exchange(self, url: str, headers: dict[str, str], max_bytes: int, accept: frozenset[str] | None,
-                  robots: bool, *, truncate: bool = False) -> _Response:
-        """One try: follow redirects (checking each hop), read the final body. Raises _Transient/FetchError."""
-        policy = self.policy
-        started = time.monotonic()
-        deadline = started + policy.deadline
-        watchdog = _Watchdog(policy.deadline)
-        chain = [url]
-        current = url
-        try:
-            with watch_connections(watchdog.register):
-                for _hop in range(policy.max_redirects + 1):
-                    if current != url:
-                        try:
-                            check_url(current, self.guard)
-                        except BlockedAddressError as e:
-                            raise self._blocked(url, current, e) from None
-                    if robots:
-                        try:
-                            verdict = self.robots.check(current)
-                        except FetchError as e:
-                            blocked = getattr(e, "blocked", None)
-                            if blocked is not None:    # robots.txt is on a refused address: so is the page
-                                raise self._blocked(url, current, blocked) from None
-                            raise
-                        if verdict.crawl_delay:
-                            gate = self._gate(current)
-                            gate.delay = max(gate.delay, min(verdict.crawl_delay, _MAX_CRAWL_DELAY))
-                        if not verdict.allowed:
-                            raise FetchError(f"{url}: {verdict.reason}; not fetched",
-                                             "respect the site's wishes, or set respect_robots: false for this "
-                                             "source if you have the owner's permission")
-                    result = self._one_request(url, current, headers, deadline, max_bytes, accept, watchdog,
-                                               truncate)
-                    if isinstance(result, _Response):
-                        return result
-                    nxt = result
-                    if nxt in chain:
-                        loop = " -> ".join([*chain[chain.index(nxt):], nxt])
-                        err = FetchError(f"{url}: redirect loop ({loop})", "the site is misconfigured; "
-                                         "check the URL in a browser")
-                        err.redirects = True   # type: ignore[attr-defined]
-                        raise err
-                    chain.append(nxt)
-                    current = nxt
-            err = FetchError(f"{url}: more than {policy.max_redirects} redirects ({' -> '.join(chain)})",
-                             "use the final address of the page as the source URL")
-            err.redirects = True   # type: ignore[attr-defined]
-            raise err
-        finally:
-            watchdog.finish()
-
-    def _one_request(self, url: str, current: str, headers: dict[str, str], deadline: float, max_bytes: int,
-                     accept: frozenset[str] | None, watchdog: _Watchdog, truncate: bool) -> _Response | str:
-        """Send one request. Returns the final response, or the next URL when it is a redirect."""
-        policy = self.policy
-        where = url if current == url else f"{url} (redirected to {current})"
-
-        def remaining() -> float:
-            return deadline - time.monotonic()
-
-        def deadline_error() -> FetchError:
-            return FetchError(f"{where}: took longer than the {_seconds(policy.deadline)} deadline; stopped",
-                              "the server is very slow; raise the deadline if this page is worth waiting for")
-
-        with self._gate(current).slot():
-            if remaining() <= 0:
-                raise deadline_error()
-            timeout = (min(policy.connect_timeout, remaining()), min(policy.read_timeout, remaining()))
-            try:
-                resp = self.session.get(current, headers=headers, stream=True, allow_redirects=False,
-                                        timeout=timeout)
-            except BlockedAddressError as e:
-                raise self._blocked(url, current, e) from None
-            except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
-                    requests.exceptions.MissingSchema, urllib3.exceptions.LocationParseError) as e:
-                raise FetchError(f"{where}: not a valid URL ({e})", "check the URL") from None
-            except requests.RequestException as e:
-                if watchdog.expired or remaining() <= 0:
-                    raise deadline_error() from None
-                dns = _cause(e, socket.gaierror)
-                if dns is not None and dns.errno != socket.EAI_AGAIN:
-                    host = urlsplit(current).hostname
-                    raise FetchError(f"{where}: host name {host} could not be found (DNS: {dns.strerror})",
-                                     "check the URL for typos; the site may be gone") from None
-                cert = _cause(e, ssl.SSLCertVerificationError)
-                if cert is not None:
-                    raise FetchError(f"{where}: the site's TLS certificate is not valid ({cert.verify_message})",
-                                     "the site's HTTPS is misconfigured; try again when it is fixed") from None
-                raise self._transient(e, policy) from None
-            except (OSError, http.client.HTTPException, urllib3.exceptions.HTTPError) as e:
-                if watchdog.expired or remaining() <= 0:
-                    raise deadline_error() from None
-                raise _Transient(f"connection failed ({type(e).__name__})") from None
-            try:
-                status = resp.status_code
-                if status in _REDIRECTS:
-                    location = resp.headers.get("Location")
-                    if location:
-                        self._discard(resp)
-                        return urljoin(current, location.strip())
-                if status in _RETRY_STATUSES:
-                    raise _Transient(f"server answered {_phrase(status)}", status,
-                                     parse_retry_after(resp.headers.get("Retry-After")))
-                if status not in (200, 203):
-                    self._discard(resp)
-                    return _Response(status, current, resp.headers)
-                mime, _charset = parse_content_type(resp.headers.get("Content-Type"))
-                if accept is not None and mime and mime not in accept:
-                    return _Response(status, current, resp.headers, skipped_type=mime)
-                length = resp.headers.get("Content-Length", "")
-                if (length.isdigit() and int(length) > max_bytes and not truncate
-                        and not resp.headers.get("Content-Encoding", "").strip()):
-                    raise self._too_large(where, max_bytes, status)
-                body = self._read_body(resp, where, max_bytes, deadline, watchdog, deadline_error, truncate)
-                if accept is not None and not mime and not _looks_like_html(body):
-                    return _Response(status, current, resp.headers, skipped_type="")
-                return _Response(status, current, resp.headers, body)
-            finally:
-                resp.close()
-
-    def _read_body(self, resp: requests.Response, where: str, max_bytes: int, deadline: float,
-                   watchdog: _Watchdog, deadline_error: Callable[[], FetchError], truncate: bool) -> bytes:
-        chunks: list[bytes] = []
-        total = 0
-        try:
-            while True:
-                if time.monotonic() > deadline:
-                    raise deadline_error()
-                # decode_content=True: count *decompressed* bytes; urllib3 inflates at most _CHUNK per read
-                data = resp.raw.read(_CHUNK, decode_content=True)
-                if not data:
-                    break
-                total += len(data)
-                if total > max_bytes:
-                    if truncate:
-                        chunks.append(data[: len(data) - (total - max_bytes)])
-                        break
-                    raise self._too_large(where, max_bytes, resp.status_code)
-                chunks.append(data)
-        except FetchError:
-            raise
-        except urllib3.exceptions.DecodeError:
-            raise FetchError(f"{where}: the compressed response is corrupt",
-                             "the server sent a broken gzip/deflate body; try again later",
-                             resp.status_code) from None
-        except (urllib3.exceptions.HTTPError, requests.RequestException, OSError,
-                http.client.HTTPException) as e:
-            if watchdog.expired or time.monotonic() >= deadline:
-                raise deadline_error() from None
-            if isinstance(e, urllib3.exceptions.ReadTimeoutError | TimeoutError):
-                raise _Transient(f"server stopped sending the page for {_seconds(self.policy.read_timeout)}",
-                                 resp.status_code) from None
-            raise _Transient(f"connection broke while reading the page ({type(e).__name__})",
-                             resp.status_code) from None
-        if watchdog.expired:
-            raise deadline_error()
-        return b"".join(chunks)
-
-    @staticmethod
-    def _discard(resp: requests.Response) -> None:
-        """Read away a small unwanted body so the connection can be reused (304s, redirects, 404s)."""
-        length = resp.headers.get("Content-Length", "")
-        if resp.status_code == 304 or resp.status_code == 204 or (length.isdigit() and int(length) <= _CHUNK):
-            with contextlib.suppress(Exception):
-                resp.raw.drain_conn()
-
-    @staticmethod
-    def _too_large(where: str, max_bytes: int, status: int) -> FetchError:
-        size = f"{max_bytes / 1024 / 1024:g} MB" if max_bytes >= 1024 * 1024 else f"{max_bytes} bytes"
-        return FetchError(f"{where}: page is larger than {size} (after decompression); not read",
-                          "raise max_bytes if this page really is that large", status)
-
-    @staticmethod
-    def _transient(e: requests.RequestException, policy: FetchPolicy) -> _Transient:
-        if isinstance(e, requests.ConnectTimeout):
-            return _Transient(f"could not connect within {_seconds(policy.connect_timeout)}")
-        if isinstance(e, requests.ReadTimeout):
-            return _Transient(f"server did not answer within {_seconds(policy.read_timeout)}")
-        text = str(e)
-        if "NameResolutionError" in text or "Name or service not known" in text or "getaddrinfo" in text:
-            return _Transient("host name could not be resolved (DNS)")
-        if "Connection refused" in text:
-            return _Transient("connection refused")
-        if isinstance(e, requests.exceptions.SSLError):
-            return _Transient("TLS/certificate error (the site's HTTPS certificate could not be verified)")
-        if isinstance(e, requests.ConnectionError):
-            return _Transient("connection failed (reset or closed by the server)")
-        return _Transient(f"request failed ({type(e).__name__})")
 
     def _fetch_robots(self, robots_url: str) -> tuple[int, bytes]:
         try:

@@ -1,0 +1,92 @@
+"""The deadline watchdog of :mod:`feeds.fetch`: a total time limit for each try, whatever the server does.
+
+Socket timeouts bound each read, not the whole exchange: a server that drips one byte a second never trips them.
+So every try gets a :class:`_Watchdog` with the policy's ``deadline``.  It learns the connection each request is
+sent on (via :func:`feeds.netguard.watch_connections`), and when the deadline passes it shuts that socket down,
+which wakes the blocked read in the fetching thread.  One daemon thread for the whole process fires the expired
+watchdogs from a heap, rather than a ``threading.Timer`` (a thread) per request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import itertools
+import socket
+import threading
+import time
+
+
+class _DeadlineThread:
+    """One daemon thread for the whole process that fires expired watchdogs (cheaper than a Timer each)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, _Watchdog]] = []
+        self._counter = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def add(self, when: float, watchdog: _Watchdog) -> None:
+        with self._cond:
+            if len(self._heap) > 4096:   # finished exchanges are dropped lazily; compact now and then
+                self._heap = [entry for entry in self._heap if not entry[2].done]
+                heapq.heapify(self._heap)
+            heapq.heappush(self._heap, (when, next(self._counter), watchdog))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="seedfeed-deadlines", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while True:
+                    while self._heap and self._heap[0][2].done:
+                        heapq.heappop(self._heap)
+                    if not self._heap:
+                        self._cond.wait()
+                        continue
+                    when, _n, watchdog = self._heap[0]
+                    delay = when - time.monotonic()
+                    if delay <= 0:
+                        heapq.heappop(self._heap)
+                        break
+                    self._cond.wait(delay)
+            watchdog.expire()
+
+
+_DEADLINES = _DeadlineThread()
+
+
+class _Watchdog:
+    """Shuts down the socket of the current exchange when its deadline passes."""
+
+    _lock = threading.Lock()
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self.done = False
+        self._conn = None
+        _DEADLINES.add(time.monotonic() + max(seconds, 0.0), self)
+
+    def register(self, conn) -> None:  # type: ignore[no-untyped-def]
+        with self._lock:
+            self._conn = conn
+            conn._seedfeed_owner = self  # a pooled connection belongs to whoever sent on it last
+
+    def expire(self) -> None:
+        with self._lock:
+            if self.done:
+                return
+            self.expired = True
+            conn = self._conn
+            if conn is None or getattr(conn, "_seedfeed_owner", None) is not self:
+                return
+            sock = getattr(conn, "sock", None)
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    socket.socket.shutdown(sock, socket.SHUT_RDWR)  # wakes a blocked recv in the other thread
+
+    def finish(self) -> None:
+        with self._lock:
+            self.done = True
