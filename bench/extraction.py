@@ -286,7 +286,7 @@ def show_misses(results: list[dict], pages: dict[str, dict], field: str, count: 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--set", choices=["scrapinghub", "wcxb", "both"], default="both")
-    ap.add_argument("--limit", type=int, default=0, help="first N scored pages of each set")
+    ap.add_argument("--limit", type=int, default=0, help="N scored pages of each set, spread evenly over it")
     ap.add_argument("--type", help="only wcxb pages of this page type")
     ap.add_argument("--ids", help="comma-separated page ids")
     ap.add_argument("--scored", choices=["date", "author"], help="only wcxb pages with truth for this field")
