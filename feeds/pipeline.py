@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 from feeds import __version__
 from feeds.config import Config, FeedConfig
-from feeds.errors import Cancelled, DocumentError
-from feeds.extract import extract
+from feeds.errors import Cancelled
 from feeds.merge import Changes, Observed, merge
-from feeds.models import Item, RawDoc
+from feeds.models import Item
 from feeds.publish import fsync_dir, remove, run_lock, write_if_changed
+from feeds.read_seeds import Job, read_all
 from feeds.render import ATOM_FILE, ITEMS_DIR, JSON_FILE, RSS_FILE, FeedMeta, page_path
-from feeds.sources import SeedFile, Skip, scan
+from feeds.sources import Skip, scan
 from feeds.store import Store
 from feeds.web import DueCheck, Harvest, harvest, settle
 
@@ -157,7 +157,7 @@ def feed_folder(config: Config, feed: FeedConfig) -> Path:
 def _collect_files(config: Config, feed: FeedConfig, known: dict[str, tuple[int, int]], report: Report
                    ) -> tuple[list[Observed], set[str]]:
     """Walk the seed folders; read and extract only new or changed files (``known``: key -> size, mtime)."""
-    observed: list[Observed] = []
+    jobs: list[Job] = []
     present: set[str] = set()
     multi = len(feed.seeds) > 1
     for folder in feed.seeds:
@@ -168,40 +168,17 @@ def _collect_files(config: Config, feed: FeedConfig, known: dict[str, tuple[int,
                 continue
             key = f"{folder.name}/{found.key}" if multi else found.key
             present.add(key)
-            if known.get(key) == (found.size, found.mtime_ns):
-                continue
-            doc = _read_file(config, found, key, report)
-            if doc is not None:
-                observed.append(doc)
+            if known.get(key) != (found.size, found.mtime_ns):
+                jobs.append(Job(found, key, config.max_bytes))
+    observed: list[Observed] = []
+    for read in read_all(jobs, report.cancel):
+        if read.skip is not None:
+            report.skipped.append(read.skip)
+        if read.observed is not None:
+            observed.append(read.observed)
+        report.warnings.extend(read.warnings)
+    report.check_cancel()
     return observed, present
-
-
-def _read_file(config: Config, found: SeedFile, key: str, report: Report) -> Observed | None:
-    origin = found.path
-    if found.size > config.max_bytes:
-        report.skipped.append(Skip(origin, f"too large ({found.size:,} bytes, the cap is {config.max_bytes:,}); "
-                                           "raise max_bytes in seedfeed.toml to publish it"))
-        return None
-    try:
-        with open(found.path, "rb") as handle:
-            data = handle.read()
-    except OSError as exc:
-        report.skipped.append(Skip(origin, f"cannot read ({exc.strerror}); check its permissions"))
-        return None
-    mtime = datetime.fromtimestamp(found.mtime_ns / 1e9, UTC)
-    raw = RawDoc(key=key, origin=origin, kind=found.kind, data=data, mtime=mtime)
-    try:
-        doc, warnings = extract(raw)
-    except DocumentError as exc:
-        report.skipped.append(Skip(origin, exc.message.removeprefix(f"{origin}: ") + (f"; {exc.hint}" if exc.hint else "")))
-        return None
-    except Exception as exc:  # a parser bug on one odd document must not stop the others being published
-        log.debug("extracting %s failed", origin, exc_info=True)
-        report.skipped.append(Skip(origin, f"could not be extracted ({type(exc).__name__}: {exc}); this is a "
-                                           "seedfeed bug, please report it with the file (-vv shows the traceback)"))
-        return None
-    report.warnings.extend(warnings)
-    return Observed(doc, mtime, found.size, found.mtime_ns)
 
 
 def _apply(store: Store, feed: str, changes: Changes, now: datetime) -> None:
