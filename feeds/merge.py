@@ -93,12 +93,13 @@ class Changes:
 
 
 def merge(feed: str, entries: Iterable[Entry], observed: Iterable[Observed], present: set[str],
-          now: datetime) -> Changes:
+          now: datetime, used_slugs: set[str] | None = None) -> Changes:
     """Compare the stored entries with this run's observations.
 
     ``observed`` holds the documents that were read (new or changed files); ``present`` holds every key the
     sources still have, read or not — including documents that failed to extract this time, which keep
-    their published version.
+    their published version. ``entries`` may be limited to the live entries whose keys were observed or
+    are gone, plus every tombstone; ``used_slugs`` then holds every slug in use.
     """
     entries = list(entries)
     live = {e.key: e for e in entries if not e.removed}
@@ -109,7 +110,7 @@ def merge(feed: str, entries: Iterable[Entry], observed: Iterable[Observed], pre
     for e in live.values():
         if e.key not in present:
             gone_by_hash.setdefault(e.content_hash, e)
-    used_slugs = {e.slug for e in entries}
+    used_slugs = set(used_slugs) if used_slugs is not None else {e.slug for e in entries}
     changes = Changes()
     claimed: set[str] = set()
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from feeds import __version__
 from feeds.config import Config, FeedConfig
 from feeds.errors import Cancelled
-from feeds.merge import Changes, Observed, merge
+from feeds.merge import Changes, Observed, merge, mint_id
 from feeds.models import Item
 from feeds.publish import fsync_dir, remove, run_lock, write_if_changed
 from feeds.read_seeds import Job, read_all
@@ -220,7 +220,12 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
         report.source_errors += web_harvest.errors
         report.warnings += web_harvest.warnings
     if observed or not present.issuperset(known):
-        changes = merge(feed.name, store.entries(feed.name), observed, present, now)
+        # Load only what merge needs: the entries of changed or vanished keys, tombstones, explicit ids.
+        keys = {o.doc.key for o in observed} | (known.keys() - present)
+        explicit = [mint_id(feed.name, "", now, o.doc.explicit_id) for o in observed if o.doc.explicit_id]
+        new_keys = any(o.doc.key not in known for o in observed)
+        changes = merge(feed.name, store.entries(feed.name, keys, explicit), observed, present, now,
+                        used_slugs=store.slugs(feed.name) if new_keys else set())
     else:
         changes = Changes()  # nothing new, changed or gone: the common case, decided without loading entries
     _apply(store, feed.name, changes, now)

@@ -185,9 +185,25 @@ class Store:
     # ------------------------------------------------------------------------------------------- items
     _ENTRY_COLUMNS = "id, key, slug, content_hash, published, updated, first_seen, size, mtime_ns, removed_at"
 
-    def entries(self, feed: str) -> list[Entry]:
-        rows = self.db.execute(f"SELECT {self._ENTRY_COLUMNS} FROM items WHERE feed = ?", (feed,))
-        return [Entry(*r[:9], r[9] is not None) for r in rows]
+    def entries(self, feed: str, keys: Iterable[str] | None = None, ids: Iterable[str] = ()) -> list[Entry]:
+        """Stored entries: all of them, or (``keys`` given) the live ones with those keys or ``ids``, and
+        every tombstone -- what :func:`feeds.merge.merge` needs for a run that changed a few documents."""
+        if keys is None:
+            rows = list(self.db.execute(f"SELECT {self._ENTRY_COLUMNS} FROM items WHERE feed = ?", (feed,)))
+        else:
+            rows = list(self.db.execute(
+                f"SELECT {self._ENTRY_COLUMNS} FROM items WHERE feed = ? AND removed_at IS NOT NULL", (feed,)))
+            for column, values in (("key", list(keys)), ("id", list(ids))):
+                for start in range(0, len(values), 500):
+                    chunk = values[start:start + 500]
+                    rows += self.db.execute(
+                        f"SELECT {self._ENTRY_COLUMNS} FROM items WHERE feed = ? AND removed_at IS NULL"
+                        f" AND {column} IN ({','.join('?' * len(chunk))})", (feed, *chunk))
+        unique = {r[0]: r for r in rows}
+        return [Entry(*r[:9], r[9] is not None) for r in unique.values()]
+
+    def slugs(self, feed: str) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT slug FROM items WHERE feed = ?", (feed,))}
 
     def stats(self, feed: str) -> dict[str, tuple[int, int]]:
         """key -> (size, mtime_ns) of the live items: all a run needs to see that nothing changed."""
