@@ -283,6 +283,35 @@ def show_misses(results: list[dict], pages: dict[str, dict], field: str, count: 
             break
 
 
+def timing_sample(pages: list[dict], n: int) -> None:
+    """CPU ms/page of extract_page beside trafilatura's bare_extraction on the same pages, in one process,
+    alternating, so the ratio holds whatever else the machine is doing (the README's figures were measured
+    on another day)."""
+    import statistics
+
+    import trafilatura
+
+    from feeds.extraction import extract_page
+
+    sample = pages[:: max(1, len(pages) // n)][:n]
+    ours, theirs = [], []
+    for page in sample:
+        with gzip.open(page["path"], "rt", encoding="utf-8", errors="replace") as fh:
+            html = fh.read()
+        t0 = time.process_time()
+        extract_page(html, page["url"])
+        ours.append((time.process_time() - t0) * 1000)
+        t0 = time.process_time()
+        trafilatura.bare_extraction(html, url=page["url"], with_metadata=True, include_comments=False)
+        theirs.append((time.process_time() - t0) * 1000)
+    print(f"\n## CPU ms/page in the same process, {len(sample)} pages (wcxb-dev and scrapinghub, spread)\n")
+    print("| extractor | mean | median |\n| --- | --- | --- |")
+    print(f"| seedfeed extract_page | {statistics.mean(ours):.0f} | {statistics.median(ours):.0f} |")
+    print(f"| trafilatura bare_extraction (metadata, no comments) | {statistics.mean(theirs):.0f} | "
+          f"{statistics.median(theirs):.0f} |")
+    print(f"\nratio (mean): {statistics.mean(ours) / statistics.mean(theirs):.1f}x")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--set", choices=["scrapinghub", "wcxb", "both"], default="both")
@@ -294,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dump", help="write one JSON per page (extraction, truth, scores) into this folder")
     ap.add_argument("--show-misses", choices=["title", "date", "author", "body"])
     ap.add_argument("--misses", type=int, default=40, help="how many misses to show")
+    ap.add_argument("--timing-sample", type=int, default=0, metavar="N",
+                    help="only time extract_page beside trafilatura on N pages, in one process")
     args = ap.parse_args(argv)
 
     names = ["scrapinghub", "wcxb"] if args.set == "both" else [args.set]
@@ -313,6 +344,9 @@ def main(argv: list[str] | None = None) -> int:
             chosen = chosen[::step][: args.limit]
         pages.extend(chosen)
 
+    if args.timing_sample:
+        timing_sample(pages, args.timing_sample)
+        return 0
     wall = time.time()
     if args.jobs > 1:
         with multiprocessing.Pool(args.jobs) as pool:
