@@ -81,6 +81,15 @@ def eventually(check, timeout: float = 15) -> None:
     assert check()
 
 
+def article(title: str):
+    """A small article page, as a werkzeug response."""
+    from werkzeug import Response
+
+    return Response(f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1><p>"
+                    + "Enough words to be the body of this article page. " * 5 + "</p></article></body></html>",
+                    content_type="text/html")
+
+
 def no_temp_files(folder: Path) -> bool:
     return not [p for p in folder.rglob("*") if p.name.endswith(".tmp")]
 
@@ -152,12 +161,7 @@ def test_url_source_on_a_short_schedule_is_refetched(site, daemons, httpserver):
     version = {"n": 1}
 
     def page(_request):
-        from werkzeug import Response
-
-        n = version["n"]
-        return Response(f"<html><head><title>Version {n}</title></head><body><article><h1>Version {n}</h1><p>"
-                        + "Enough words to be the body of this article page. " * 5 + "</p></article></body></html>",
-                        content_type="text/html")
+        return article(f"Version {version['n']}")
 
     httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
     httpserver.expect_request("/page").respond_with_handler(page)
@@ -210,12 +214,8 @@ def test_a_restart_does_not_refetch_sources_that_are_not_due(site, daemons, http
     hits: list[str] = []
 
     def page(request):
-        from werkzeug import Response
-
         hits.append(request.path)
-        return Response("<html><head><title>Hourly</title></head><body><article><h1>Hourly</h1><p>"
-                        + "Enough words to be the body of this article page. " * 5 + "</p></article></body></html>",
-                        content_type="text/html")
+        return article("Hourly")
 
     httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
     httpserver.expect_request("/hourly").respond_with_handler(page)
