@@ -17,7 +17,7 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -168,6 +168,3 @@ def _unique(base: str, used: set[str]) -> str:
     used.add(slug)
     return slug
 
-
-def with_doc(item: Item, doc: Document) -> Item:
-    return replace(item, doc=doc)

@@ -267,6 +267,10 @@ class Store:
         row = self.db.execute("SELECT feed_id, fingerprint, changed_at FROM feeds WHERE name = ?", (feed,)).fetchone()
         return (row[0], row[1], _dt(row[2])) if row else (None, None, None)
 
+    def built_at(self, feed: str) -> datetime | None:
+        row = self.db.execute("SELECT built_at FROM feeds WHERE name = ?", (feed,)).fetchone()
+        return _dt(row[0]) if row else None
+
     def set_feed_state(self, feed: str, feed_id: str, fingerprint: str, changed_at: datetime | None,
                        built_at: datetime) -> None:
         self.db.execute(
@@ -274,15 +278,6 @@ class Store:
             (feed, feed_id, fingerprint, _ts(changed_at) if changed_at else None, _ts(built_at)))
 
     # ----------------------------------------------------------------------------------------- sources
-    def source(self, feed: str, url: str, kind: str) -> SourceState:
-        row = self.db.execute(
-            "SELECT etag, last_modified, last_status, last_run, last_success, last_error, failing_since,"
-            " not_found_count, parent, location FROM sources WHERE feed = ? AND url = ?", (feed, url)).fetchone()
-        if not row:
-            return SourceState(feed, url, kind)
-        return SourceState(feed, url, kind, row[0], row[1], row[2], _dt(row[3]), _dt(row[4]), row[5], _dt(row[6]),
-                           row[7], row[8], row[9])
-
     def sources(self) -> list[SourceState]:
         rows = self.db.execute(
             "SELECT feed, url, kind, etag, last_modified, last_status, last_run, last_success, last_error,"

@@ -43,9 +43,9 @@ def collect(config: Config, now: datetime, max_periods: int = 3) -> tuple[list[d
         for feed in config.feeds:
             name = feed.name or "(default)"
             items = store.count_live(feed.name) if store else 0
-            built = store.db.execute("SELECT built_at FROM feeds WHERE name = ?", (feed.name,)).fetchone() if store else None
+            built = store.built_at(feed.name) if store else None
             rows.append({"feed": name, "kind": "seeds", "source": ", ".join(str(s) for s in feed.seeds) or "-",
-                         "schedule": "on change", "last_success": built[0] if built and built[0] else None,
+                         "schedule": "on change", "last_success": built.isoformat() if built else None,
                          "last_error": None, "next_run": None, "items": items, "http_status": None})
             for source in feed.pages + feed.listings:
                 state = stored.get((feed.name, source_key(source.url)))
