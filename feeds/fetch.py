@@ -150,8 +150,11 @@ class Fetcher(_ExchangeMixin):
             raise FetchError(f"{url}: unexpected error ({type(e).__name__}: {e})",
                              "this is a bug in seedfeed; please report it") from e
 
-    def fetch_many(self, jobs: Sequence[FetchJob]) -> list[FetchResult | FetchError]:
-        """Fetch all jobs; results in job order. Different hosts run in parallel, each host within its limits."""
+    def fetch_many(self, jobs: Sequence[FetchJob], on_done: Callable[[], None] | None = None
+                   ) -> list[FetchResult | FetchError]:
+        """Fetch all jobs; results in job order. Different hosts run in parallel, each host within its limits.
+
+        ``on_done`` is called (from a worker thread) after each job, for a progress bar."""
         results: list[FetchResult | FetchError | None] = [None] * len(jobs)
         by_host: dict[str, deque[int]] = {}
         for i, job in enumerate(jobs):
@@ -169,6 +172,8 @@ class Fetcher(_ExchangeMixin):
                                             respect_robots=job.respect_robots)
                 except FetchError as e:
                     results[i] = e
+                if on_done is not None:
+                    on_done()
 
         # per_host_concurrency drainers per host, submitted round-robin so no host waits behind another
         tasks: list[deque[int]] = []

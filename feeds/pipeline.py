@@ -25,7 +25,8 @@ from feeds.config import Config, FeedConfig
 from feeds.errors import Cancelled
 from feeds.merge import Changes, Observed, merge, mint_id
 from feeds.models import Item
-from feeds.publish import fsync_dir, remove, run_lock, write_if_changed
+from feeds.progress import LONG_DOCUMENTS, ProgressFactory, no_progress
+from feeds.publish import fsync_dir, kept_folder, remove, run_lock, write_if_changed
 from feeds.read_seeds import Job, read_all
 from feeds.render import ATOM_FILE, ITEMS_DIR, JSON_FILE, RSS_FILE, FeedMeta, page_path
 from feeds.sources import Skip, scan
@@ -51,6 +52,8 @@ class FeedReport:
     items: int = 0
     files_written: int = 0
     rendered: bool = False
+    changes: Changes | None = field(default=None, repr=False)   # what changed (item titles, for --dry-run)
+    removed_titles: list[str] = field(default_factory=list)     # dry runs only: titles of the items leaving
 
 
 @dataclass
@@ -61,6 +64,8 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     source_errors: list[str] = field(default_factory=list)
     cancel: Callable[[], bool] = field(default=lambda: False, repr=False)
+    dry_run: bool = False   # nothing is written: not state, not feeds, not pages (later stages must check it)
+    progress: ProgressFactory = field(default=no_progress, repr=False)
 
     def check_cancel(self) -> None:
         if self.cancel():
@@ -97,24 +102,33 @@ class Report:
 
 def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0, due: DueCheck | None = None,
              fetcher: Fetcher | None = None, write_guard: AbstractContextManager[Any] | None = None,
-             cancel: Callable[[], bool] | None = None) -> Report:
+             cancel: Callable[[], bool] | None = None, dry_run: bool = False,
+             progress: ProgressFactory | None = None) -> Report:
     """Bring every feed's output up to date with its sources.
 
     ``due`` says which URL sources to fetch this run (``None``: all of them); seed folders are always looked
     at. ``fetcher`` lets a long-running caller keep one (and its robots.txt cache) across runs.
     ``write_guard`` is held while state and output are written (the daemon uses it to stop between writes).
     ``cancel`` is polled between documents; when it says so the run stops and rolls back (:class:`Cancelled`).
+    ``dry_run``: do everything up to deciding what changed, on an in-memory copy of the state, and write
+    nothing at all (URLs are still fetched, read-only); the report says what a real run would change.
+    ``progress`` draws a bar for long loops (see :mod:`feeds.progress`).
     """
-    report = Report(cancel=cancel or (lambda: False))
-    harvests = _harvest_web(config, now, due, fetcher)
-    with run_lock(config.state, lock_wait), write_guard or nullcontext(), Store(config.state) as store:
+    report = Report(cancel=cancel or (lambda: False), dry_run=dry_run, progress=progress or no_progress)
+    harvests = _harvest_web(config, now, due, fetcher, report.progress)
+    # A dry run takes no lock (the lock file would be written) and works on a snapshot of the state.
+    lock = nullcontext() if dry_run else run_lock(config.state, lock_wait)
+    with lock, write_guard or nullcontext(), (Store.scratch(config.state) if dry_run else Store(config.state)) as store:
         try:
             for feed in config.feeds:
                 report.feeds.append(_build_feed(config, feed, store, now, report, harvests.get(feed.name)))
         except BaseException:
             store.rollback()
             raise
-        store.commit()
+        if dry_run:
+            store.rollback()
+        else:
+            store.commit()
     return report
 
 
@@ -125,7 +139,8 @@ def make_fetcher(config: Config) -> Fetcher:
                                max_bytes=config.max_bytes))
 
 
-def _harvest_web(config: Config, now: datetime, due: DueCheck | None, fetcher: Fetcher | None) -> dict[str, Harvest]:
+def _harvest_web(config: Config, now: datetime, due: DueCheck | None, fetcher: Fetcher | None,
+                 progress: ProgressFactory = no_progress) -> dict[str, Harvest]:
     """Fetch what is due, before taking the lock: network time never blocks other runs."""
     if not any(feed.pages or feed.listings for feed in config.feeds):
         return {}
@@ -140,7 +155,7 @@ def _harvest_web(config: Config, now: datetime, due: DueCheck | None, fetcher: F
 
     reader = Store.peek(config.state)
     try:
-        return {feed.name: harvest(config, feed, reader, get_fetcher, now, due) for feed in config.feeds}
+        return {feed.name: harvest(config, feed, reader, get_fetcher, now, due, progress) for feed in config.feeds}
     finally:
         if reader is not None:
             reader.close()
@@ -150,6 +165,11 @@ def _harvest_web(config: Config, now: datetime, due: DueCheck | None, fetcher: F
 
 def feed_folder(config: Config, feed: FeedConfig) -> Path:
     return config.output / feed.name if feed.name else config.output
+
+
+def previous_folder(config: Config, feed: FeedConfig) -> Path:
+    """Where the feed files a build replaced are kept (for ``seedfeed check``): beside the state, never in output/."""
+    return kept_folder(config.state, feed.name)
 
 
 # ------------------------------------------------------------------------------------------------ stages
@@ -171,12 +191,17 @@ def _collect_files(config: Config, feed: FeedConfig, known: dict[str, tuple[int,
             if known.get(key) != (found.size, found.mtime_ns):
                 jobs.append(Job(found, key, config.max_bytes))
     observed: list[Observed] = []
-    for read in read_all(jobs, report.cancel):
-        if read.skip is not None:
-            report.skipped.append(read.skip)
-        if read.observed is not None:
-            observed.append(read.observed)
-        report.warnings.extend(read.warnings)
+    tracker = report.progress("reading documents", len(jobs), LONG_DOCUMENTS)
+    try:
+        for read in read_all(jobs, report.cancel):
+            tracker.advance()
+            if read.skip is not None:
+                report.skipped.append(read.skip)
+            if read.observed is not None:
+                observed.append(read.observed)
+            report.warnings.extend(read.warnings)
+    finally:
+        tracker.close()
     report.check_cancel()
     return observed, present
 
@@ -231,6 +256,9 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
     _apply(store, feed.name, changes, now)
     result.new, result.updated, result.moved, result.removed = (
         len(changes.new), len(changes.updated), len(changes.moved), len(changes.removed))
+    result.changes = changes
+    if report.dry_run and changes.removed:
+        result.removed_titles = [i.doc.title for i in store.items_by_id(feed.name, [e.id for e in changes.removed])]
 
     feed_id, old_fingerprint, changed_at = store.feed_state(feed.name)
     ttl = _ttl_minutes(config, feed, now)
@@ -242,7 +270,9 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
     settings_changed = fingerprint != old_fingerprint
     outputs_missing = not all((folder / name).is_file() for name in (RSS_FILE, ATOM_FILE, JSON_FILE))
     result.items = store.count_live(feed.name)
-    if changes.any or settings_changed or outputs_missing:
+    if report.dry_run:
+        result.rendered = changes.any or settings_changed or outputs_missing   # would render; writes nothing
+    elif changes.any or settings_changed or outputs_missing:
         items = store.newest(feed.name, feed.max_items)
         # The newest real change to what the feed shows: an item's update, or an item leaving it.
         updated = max([i.updated for i in items] + [changed_at or datetime(1970, 1, 1, tzinfo=UTC)])
@@ -283,8 +313,10 @@ def _render(store: Store, feed: FeedConfig, folder: Path, meta: FeedMeta, items:
     for entry in changes.removed:
         written += remove(folder / ITEMS_DIR / f"{entry.slug}.html")
     fsync_dir(folder / ITEMS_DIR)
-    written += write_if_changed(folder / RSS_FILE, render_rss(meta, items))
-    written += write_if_changed(folder / ATOM_FILE, render_atom(meta, items))
-    written += write_if_changed(folder / JSON_FILE, render_json(meta, items))
+    # The replaced feed files are kept beside the state, so `seedfeed check` can compare ids across a build.
+    kept = kept_folder(store.path, feed.name)
+    written += write_if_changed(folder / RSS_FILE, render_rss(meta, items), previous=kept / RSS_FILE)
+    written += write_if_changed(folder / ATOM_FILE, render_atom(meta, items), previous=kept / ATOM_FILE)
+    written += write_if_changed(folder / JSON_FILE, render_json(meta, items), previous=kept / JSON_FILE)
     fsync_dir(folder)
     return written

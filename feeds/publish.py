@@ -3,6 +3,9 @@
 A file is written to a temp file in the same folder, fsynced, then renamed over the old one, so a reader
 (or a crash) never sees half a feed. A file whose bytes would not change is not touched at all: its mtime
 stays the time its content last changed, which is what HTTP ``Last-Modified`` should say.
+
+When a feed file is replaced, its old bytes can be kept (``previous=``) outside output/, so ``seedfeed check``
+can compare what readers had with what they get now (ids that vanished, items re-broadcast under new ids).
 """
 
 from __future__ import annotations
@@ -19,15 +22,26 @@ from pathlib import Path
 from feeds.errors import LockedError, OutputError
 
 
-def write_if_changed(path: Path, data: bytes, *, fsync: bool = True, new_in_place: bool = False) -> bool:
+def kept_folder(state_file: Path, feed_name: str) -> Path:
+    """Where the replaced versions of one feed's files are kept: ``<state folder>/previous/<feed or _default>/``.
+
+    ``_default`` cannot clash with a feed name (names start with a letter or digit)."""
+    return state_file.parent / "previous" / (feed_name or "_default")
+
+
+def write_if_changed(path: Path, data: bytes, *, fsync: bool = True, new_in_place: bool = False,
+                     previous: Path | None = None) -> bool:
     """Atomically replace ``path`` with ``data`` unless it already holds exactly these bytes.
 
     ``new_in_place``: a file that does not exist yet is written straight to its name (one file created instead
     of two). Only for files nothing links to until later in the run (item pages, written before the feeds).
+    ``previous``: before replacing an existing file, keep its old bytes there (atomically too).
     """
     try:
         if path.stat().st_size == len(data) and path.read_bytes() == data:
             return False
+        if previous is not None:
+            write_if_changed(previous, path.read_bytes())
     except FileNotFoundError:
         if new_in_place:
             try:

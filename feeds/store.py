@@ -162,6 +162,31 @@ class Store:
         except sqlite3.Error:
             return None
 
+    @classmethod
+    def scratch(cls, path: Path) -> Store:
+        """An in-memory copy of the state at ``path`` (empty if there is none), for ``build --dry-run``.
+
+        A dry run changes the copy as a real run would, so it can say what would change; nothing it does can
+        reach the disk, not even the WAL or an mtime, and it needs no write access to the state folder."""
+        store = cls.__new__(cls)
+        store.path = path
+        store.db = sqlite3.connect(":memory:", isolation_level=None)
+        if path.is_file():
+            # A read-write connection, used only to read: being the last to close, it removes the -wal/-shm
+            # files it made (a read-only one leaves them behind). Older schemas are upgraded in the copy only.
+            try:
+                source = sqlite3.connect(path, timeout=30)
+                try:
+                    source.backup(store.db)
+                finally:
+                    source.close()
+            except sqlite3.Error as exc:
+                raise OutputError(f"{path}: cannot read the state file ({exc})",
+                                  "check it is a seedfeed state file, or point --state at another") from None
+        store._upgrade()
+        store.db.execute("BEGIN IMMEDIATE")
+        return store
+
     # ------------------------------------------------------------------------------------- transaction
     def commit(self) -> None:
         self.db.execute("COMMIT")

@@ -23,6 +23,7 @@ from feeds.decode import decode
 from feeds.errors import FetchError
 from feeds.merge import Observed
 from feeds.models import Document
+from feeds.progress import LONG_URLS, ProgressFactory, no_progress
 from feeds.store import SourceState, Store
 from feeds.urls import normalize_url
 
@@ -70,10 +71,11 @@ def web_keys(feed: FeedConfig, store: Store) -> set[str]:
 
 
 def harvest(config: Config, feed: FeedConfig, store: Store | None, fetcher: Callable[[], Any], now: datetime,
-            due: DueCheck | None = None) -> Harvest:
+            due: DueCheck | None = None, progress: ProgressFactory = no_progress) -> Harvest:
     """Fetch what is due for one feed. ``store`` is read only here (``None``: nothing stored yet).
 
-    ``fetcher`` is called to get the :class:`~feeds.fetch.Fetcher`, only when something is due."""
+    ``fetcher`` is called to get the :class:`~feeds.fetch.Fetcher`, only when something is due.
+    ``progress`` draws a bar while many URLs are fetched."""
     result = Harvest()
     known = {s.url: s for s in store.sources() if s.feed == feed.name} if store else {}
     sources = feed.pages + feed.listings
@@ -89,7 +91,8 @@ def harvest(config: Config, feed: FeedConfig, store: Store | None, fetcher: Call
     from feeds.fetch import FetchJob
 
     fetcher = fetcher()
-    answers = fetcher.fetch_many([FetchJob(s.url, st.etag, st.last_modified, s.robots) for s, st in runs])
+    answers = _fetch_all(fetcher, [FetchJob(s.url, st.etag, st.last_modified, s.robots) for s, st in runs],
+                         progress, "fetching pages")
     articles: list[tuple[WebSource, SourceState]] = []
     for (source, state), answer in zip(runs, answers, strict=True):
         outcome = _outcome(source, state, answer, now, result)
@@ -97,11 +100,19 @@ def harvest(config: Config, feed: FeedConfig, store: Store | None, fetcher: Call
         if source.kind == "listing" and outcome.observed is None and outcome.error is None and answer.status == 200:
             articles += _articles(source, state, answer, known, now, due, result)
     if articles:
-        answers = fetcher.fetch_many([FetchJob(st.location or st.url, st.etag, st.last_modified, src.robots)
-                                      for src, st in articles])
+        answers = _fetch_all(fetcher, [FetchJob(st.location or st.url, st.etag, st.last_modified, src.robots)
+                                       for src, st in articles], progress, "fetching articles")
         for (source, state), answer in zip(articles, answers, strict=True):
             result.outcomes.append(_outcome(source, state, answer, now, result, article=True))
     return result
+
+
+def _fetch_all(fetcher: Any, jobs: list[Any], progress: ProgressFactory, label: str) -> list[Any]:
+    tracker = progress(label, len(jobs), LONG_URLS)
+    try:
+        return fetcher.fetch_many(jobs, on_done=tracker.advance)
+    finally:
+        tracker.close()
 
 
 def _outcome(source: WebSource, state: SourceState, answer, now: datetime, result: Harvest,  # noqa: ANN001
