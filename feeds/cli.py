@@ -1,8 +1,8 @@
 """The ``seedfeed`` command. Heavy modules are imported inside the commands, so ``--help`` stays fast.
 
 Exit status: 0 feeds published (documents that could not be read are skipped and reported, and still exit 0);
-1 configuration or input error; 2 command-line usage error; 3 output or state could not be written;
-4 another run holds the lock.
+1 configuration or input error (for ``check`` and ``status``: also a problem found); 2 command-line usage
+error; 3 output or state could not be written; 4 another run holds the lock.
 """
 
 from __future__ import annotations
@@ -14,13 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from feeds import __version__
+from feeds.cli_help import EPILOG, EXAMPLES
 
 EXIT_OK, EXIT_CONFIG, EXIT_USAGE, EXIT_OUTPUT, EXIT_LOCKED = 0, 1, 2, 3, 4
-
-EPILOG = """\
-exit status: 0 published (skipped documents are reported on stderr and still exit 0),
-1 configuration error, 2 usage error, 3 output or state not writable, 4 another run holds the lock.
-"""
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -52,19 +48,23 @@ def _verbosity(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="seedfeed", description="Publish documents from folders and web pages as RSS 2.0, Atom 1.0 and JSON Feed.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=EXAMPLES["seedfeed"] + "\n" + EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"seedfeed {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    build = sub.add_parser("build", help="regenerate every feed once and exit (safe from cron)", epilog=EPILOG,
+    build = sub.add_parser("build", help="regenerate every feed once and exit (safe from cron)",
+                           epilog=EXAMPLES["build"] + "\n" + EPILOG,
                            description="Regenerate every feed once and exit. Quiet unless something changed or "
                                        "went wrong; a run with nothing to do only looks at file sizes and times.",
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     _common(build)
+    build.add_argument("--dry-run", action="store_true",
+                       help="print what would change in each feed (new, updated, removed items); write nothing")
     build.set_defaults(func=cmd_build)
 
     extract = sub.add_parser("extract", help="print, as JSON, what seedfeed extracts from one page",
-                             description="Print everything extracted from one web page (a URL or a saved HTML file).")
+                             description="Print everything extracted from one web page (a URL or a saved HTML file).",
+                             epilog=EXAMPLES["extract"], formatter_class=argparse.RawDescriptionHelpFormatter)
     extract.add_argument("source", metavar="SOURCE", help="a URL, or a saved HTML file")
     extract.add_argument("--url", metavar="URL", help="the address a saved file came from (for absolute links)")
     extract.add_argument("--allow-private", action="store_true", help="allow a URL on a loopback/private network")
@@ -72,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     _verbosity(extract)
     extract.set_defaults(func=cmd_extract)
 
-    serve = sub.add_parser("serve", help="serve output/ over HTTP with caching (ETag, Last-Modified, gzip)")
+    serve = sub.add_parser("serve", help="serve output/ over HTTP with caching (ETag, Last-Modified, gzip)",
+                           epilog=EXAMPLES["serve"], formatter_class=argparse.RawDescriptionHelpFormatter)
     serve.add_argument("--config", metavar="FILE", help="seedfeed.toml to use")
     serve.add_argument("--output", metavar="DIR", help="folder to serve (default ./output)")
     serve.add_argument("--listen", metavar="HOST:PORT", default="127.0.0.1:8000", help="default 127.0.0.1:8000")
@@ -80,7 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     daemon = sub.add_parser("daemon", help="keep feeds current: watch seed folders, poll URLs on schedules",
-                            epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+                            epilog=EXAMPLES["daemon"] + "\n" + EPILOG,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
     _common(daemon)
     daemon.add_argument("--serve", metavar="HOST:PORT", help="also serve output/ (e.g. 127.0.0.1:8000)")
     daemon.add_argument("--log-format", choices=("text", "json"), default="text", help="log line format")
@@ -88,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="poll seed folders instead of using file events (network filesystems)")
     daemon.set_defaults(func=cmd_daemon)
 
-    status = sub.add_parser("status", help="show each feed and source: last success, last error, next run")
+    status = sub.add_parser("status", help="show each feed and source: last success, last error, next run",
+                            epilog=EXAMPLES["status"], formatter_class=argparse.RawDescriptionHelpFormatter)
     status.add_argument("--config", metavar="FILE", help="seedfeed.toml to use")
     status.add_argument("--seeds", metavar="DIR", action="append", help="seed folder (to find the default state)")
     status.add_argument("--state", metavar="PATH", help="state file or folder")
@@ -97,6 +100,29 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="print JSON instead of a table")
     _verbosity(status)
     status.set_defaults(func=cmd_status)
+
+    check = sub.add_parser(
+        "check", help="lint the published feeds and compare them with the previous build (gates a deploy)",
+        description="Lint every feed's rss.xml, atom.xml and feed.json (well-formed, required elements, unique ids, "
+                    "dates with a time zone, absolute URLs, legal characters, self links), and compare each with "
+                    "the version the last build replaced: new, updated and removed ids, and a loud error when "
+                    "ids were re-minted for the same items (a mass re-broadcast).",
+        epilog=EXAMPLES["check"], formatter_class=argparse.RawDescriptionHelpFormatter)
+    check.add_argument("--config", metavar="FILE", help="seedfeed.toml to use (without one: every feed in --output)")
+    check.add_argument("--output", metavar="DIR", help="output folder to check (default ./output)")
+    check.add_argument("--state", metavar="PATH", help="state file or folder (its previous/ holds the last versions)")
+    check.add_argument("--base-url", metavar="URL", help="address output/ is served at, for the self links")
+    check.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+    _verbosity(check)
+    check.set_defaults(func=cmd_check)
+
+    init = sub.add_parser("init", help="write a commented seedfeed.toml (every option at its default) and seeds/",
+                          description="Write a commented seedfeed.toml with one feed and every option at its "
+                                      "default, and a seeds/ folder beside it if there is none. Never overwrites.",
+                          epilog=EXAMPLES["init"], formatter_class=argparse.RawDescriptionHelpFormatter)
+    init.add_argument("--config", metavar="FILE", help="where to write it (default ./seedfeed.toml)")
+    _verbosity(init)
+    init.set_defaults(func=cmd_init)
     return parser
 
 
@@ -139,11 +165,16 @@ def cmd_build(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from feeds.pipeline import run_once
+    from feeds.progress import factory
     from scheduler.schedules import due_check
 
     config = load_config(args)
-    report = run_once(config, datetime.now(UTC), lock_wait=args.wait, due=None if args.refresh else due_check(config))
+    report = run_once(config, datetime.now(UTC), lock_wait=args.wait, due=None if args.refresh else due_check(config),
+                      dry_run=args.dry_run, progress=factory(args.quiet))
     report_problems(report, args)
+    if args.dry_run:
+        print_dry_run(report)
+        return EXIT_OK
     for feed in config.feeds:
         written = any(r.name == (feed.name or "(default)") and r.files_written for r in report.feeds)
         if feed.hub and written:
@@ -154,6 +185,22 @@ def cmd_build(args: argparse.Namespace) -> int:
     if report.changed or report.skipped or report.source_errors or args.verbose:
         (log.warning if (report.skipped or report.source_errors) and args.quiet else log.info)(report.summary())
     return EXIT_OK
+
+
+def print_dry_run(report) -> None:  # noqa: ANN001 - Report, imported lazily
+    """Per feed, the items a real build would add, change and remove (by title), on stdout."""
+    for feed in report.feeds:
+        changes = feed.changes
+        print(f"{feed.name}: {feed.new} new, {feed.updated} updated, {feed.removed} removed"
+              + (f", {feed.moved} moved" if feed.moved else "")
+              + ("" if feed.rendered else " (feed files unchanged)"))
+        if changes is not None:
+            for label, titles in (("new", [i.doc.title for i in changes.new]),
+                                  ("updated", [i.doc.title for i in changes.updated]),
+                                  ("removed", feed.removed_titles), ("moved", [i.doc.title for i in changes.moved])):
+                for title in titles:
+                    print(f"  {label + ':':9}{title or '(untitled)'}")
+    print("dry run: nothing was written")
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
@@ -178,6 +225,18 @@ def cmd_status(args: argparse.Namespace) -> int:
     from scheduler.status import run_status
 
     return run_status(args)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from feeds.check import run_check
+
+    return run_check(args)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from feeds.init_command import run_init
+
+    return run_init(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
