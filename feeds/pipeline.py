@@ -167,11 +167,6 @@ def feed_folder(config: Config, feed: FeedConfig) -> Path:
     return config.output / feed.name if feed.name else config.output
 
 
-def previous_folder(config: Config, feed: FeedConfig) -> Path:
-    """Where the feed files a build replaced are kept (for ``seedfeed check``): beside the state, never in output/."""
-    return kept_folder(config.state, feed.name)
-
-
 # ------------------------------------------------------------------------------------------------ stages
 
 def _collect_files(config: Config, feed: FeedConfig, known: dict[str, tuple[int, int]], report: Report
