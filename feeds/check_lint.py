@@ -142,8 +142,8 @@ def _rss(data: bytes, out: Linted, self_url: str) -> Linted:
         _html_urls(out, _text(item, "description"), "<description>", name)
         _html_urls(out, _text(item, CONTENT_ENCODED), "<content:encoded>", name)
         # RSS has no per-item "updated": the item's bytes stand for its version.
-        out.items.append(Seen(name, hashlib.sha256(etree.tostring(item)).hexdigest(), _text(item, "link"),
-                              _text(item, "title")))
+        version = hashlib.sha256(etree.tostring(item, with_tail=False)).hexdigest()
+        out.items.append(Seen(name, version, _text(item, "link"), _text(item, "title")))
     _unique(out, [s.id for s in out.items])
     return out
 

@@ -112,6 +112,12 @@ def test_date_and_url_rules():
         ["#fn1", "a.png"]
 
 
+def test_an_rss_item_whose_neighbours_changed_is_not_updated():
+    (alone,) = lint("rss", RSS_OK.encode(), "rss.xml", SELF + "rss.xml").items
+    pushed = RSS_OK.replace("</item>", '</item><item><title>N</title><guid isPermaLink="false">urn:n</guid></item>')
+    assert alone in lint("rss", pushed.encode(), "rss.xml", SELF + "rss.xml").items
+
+
 def test_comparison_counts_and_rebroadcast_threshold():
     before = [Seen(f"old{i}", "v1", f"https://e.org/{i}", f"T{i}") for i in range(10)]
     after = [Seen("old0", "v2", "https://e.org/0", "T0")] + before[1:9] + [Seen("new", "v1", "https://e.org/new", "N")]
