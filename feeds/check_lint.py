@@ -94,7 +94,8 @@ def _self_link(out: Linted, found: str | None, self_url: str, site: str | None) 
     if found is None:
         out.warn(f"has no self link; add one pointing at {self_url}")
     elif found != self_url:
-        out.error(f"self link {found!r} is not where the feed is served ({self_url})")
+        out.error(f"self link {found!r} is not where the feed is served ({self_url}); rebuild with the right "
+                  "base_url, or give check the same --config/--base-url as build")
     if site is not None and site in (self_url, found):
         out.error(f"site link {site!r} is the feed's own URL; it should be the web page the feed is about")
 
