@@ -28,6 +28,7 @@ from feeds.models import Item
 from feeds.publish import fsync_dir, remove, run_lock, write_if_changed
 from feeds.read_seeds import Job, read_all
 from feeds.render import ATOM_FILE, ITEMS_DIR, JSON_FILE, PAGE_FILE, RSS_FILE, FeedMeta, page_path
+from feeds.site import write_site
 from feeds.sources import Skip, scan
 from feeds.store import Store
 from feeds.web import DueCheck, Harvest, harvest, settle
@@ -111,6 +112,7 @@ def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0, due: Due
         try:
             for feed in config.feeds:
                 report.feeds.append(_build_feed(config, feed, store, now, report, harvests.get(feed.name)))
+            write_site(config, store, now, rendered=any(f.rendered for f in report.feeds))
         except BaseException:
             store.rollback()
             raise
