@@ -45,14 +45,14 @@ def render_overview(title: str, base_url: str, feeds: Sequence[FeedSummary]) -> 
     cards = []
     for feed in feeds:
         page = esc(feed.folder + PAGE_FILE)
-        status = count_text(feed.count) + (f" · updated {date(feed.updated)}" if feed.updated else "")
+        status = f'<p class="meta">{count_text(feed.count)} · updated {date(feed.updated)}</p>' if feed.updated else ""
         latest = item_list(feed.latest, feed.folder, summaries=False) if feed.latest else \
             '<p class="empty">No items yet.</p>'
         formats = " · ".join(f'<a href="{esc(feed.folder + name)}">{label}</a>' for label, name, _ in FORMATS)
         cards.append(
             f'<li><h2 dir="auto"><a href="{page}">{esc(feed.title)}</a></h2>'
             + (f'<p dir="auto">{esc(feed.description)}</p>' if feed.description else "")
-            + f'<p class="meta">{status}</p>{latest}'
+            + f'{status}{latest}'
             + f'<p class="formats"><a href="{page}">All items →</a> · Subscribe: {formats}</p></li>')
     n = len(feeds)
     body = [
