@@ -6,6 +6,7 @@ and every relative link is followed to a file on disk: the pages must work from 
 
 from __future__ import annotations
 
+import http.client
 import json
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -182,3 +183,23 @@ def test_missing_site_files_come_back_on_the_next_run(multi: Path):
         (out / name).unlink()
     build(multi)
     assert all((out / name).is_file() for name in ("index.html", "feeds.opml", "news/index.html"))
+
+
+def test_served_with_proper_types_and_page_lifetimes(multi: Path):
+    """Feeds keep their own types; pages are HTML that caches as briefly as their feed; OPML has its type."""
+    from scheduler.serve import FeedServer
+
+    expected = {"/": ("text/html; charset=utf-8", 300), "/news/": ("text/html; charset=utf-8", 300),
+                "/news/rss.xml": ("application/rss+xml; charset=utf-8", 300),
+                "/news/atom.xml": ("application/atom+xml; charset=utf-8", 300),
+                "/news/feed.json": ("application/feed+json", 300),
+                "/feeds.opml": ("text/x-opml; charset=utf-8", 3600)}
+    with FeedServer(multi / "output", port=0) as server:
+        for path, (ctype, max_age) in expected.items():
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            resp.read()
+            conn.close()
+            assert (resp.status, resp.getheader("Content-Type"), resp.getheader("Cache-Control")) == (
+                200, ctype, f"max-age={max_age}"), path
