@@ -68,6 +68,7 @@ def test_single_feed_index_is_the_feed_page(site: Path):
     out = site / "output"
     root = page(out / "index.html")
     assert root.findtext(".//h1") == "My Notes"
+    assert root.findtext(".//p[@class='lede']") == "My Notes, published by seedfeed"  # not "seedfeed, ..."
     assert "2 items" in root.text_content()
     titles = [a.text_content() for a in root.xpath("//ol[@class='items']//h3/a")]
     assert titles == ["Second post", "First post"]  # newest first
