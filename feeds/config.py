@@ -205,7 +205,7 @@ def _feed(where: str, table: Mapping[str, Any], base: Path, defaults: Mapping[st
     return FeedConfig(
         name=name,
         title=title,
-        description=text("description", None) or f"{title}, published by seedfeed",
+        description=text("description", None) or default_description(title),
         link=link,
         language=text("language", None),
         author=text("author", None),
@@ -215,6 +215,10 @@ def _feed(where: str, table: Mapping[str, Any], base: Path, defaults: Mapping[st
         max_items=max_items,
         hub=hub,
     )
+
+
+def default_description(title: str) -> str:
+    return f"{title}, published by seedfeed"
 
 
 def find_config(explicit: str | None, cwd: Path) -> Path | None:
@@ -310,6 +314,8 @@ def _apply_feed_overrides(feed: FeedConfig, o: Overrides, cwd: Path, n_feeds: in
         changes["seeds"] = tuple((cwd / s).resolve() for s in o.seeds)
     if o.title and n_feeds == 1:
         changes["title"] = o.title
+        if feed.description == default_description(feed.title):  # not written by anyone: follow the new title
+            changes["description"] = default_description(o.title)
     if o.max_items is not None:
         if o.max_items < 1:
             raise ConfigError("--max-items must be at least 1", "e.g. --max-items 50")

@@ -28,7 +28,8 @@ from feeds.models import Item
 from feeds.progress import LONG_DOCUMENTS, ProgressFactory, no_progress
 from feeds.publish import fsync_dir, kept_folder, remove, run_lock, write_if_changed
 from feeds.read_seeds import Job, read_all
-from feeds.render import ATOM_FILE, ITEMS_DIR, JSON_FILE, RSS_FILE, FeedMeta, page_path
+from feeds.render import ATOM_FILE, ITEMS_DIR, JSON_FILE, PAGE_FILE, RSS_FILE, FeedMeta, page_path
+from feeds.site import write_site
 from feeds.sources import Skip, scan
 from feeds.store import Store
 from feeds.web import DueCheck, Harvest, harvest, settle
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from feeds.fetch import Fetcher
 
 log = logging.getLogger(__name__)
-RENDER_VERSION = "1"
+RENDER_VERSION = "2"  # 2: feed pages (index.html)
 _FEED_ID_NAMESPACE = uuid.UUID("0b6f4a47-61e5-4bd4-9c38-4b44cb3a1f0e")
 
 
@@ -122,6 +123,8 @@ def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0, due: Due
         try:
             for feed in config.feeds:
                 report.feeds.append(_build_feed(config, feed, store, now, report, harvests.get(feed.name)))
+            if not dry_run:
+                write_site(config, store, now, rendered=any(f.rendered for f in report.feeds))
         except BaseException:
             store.rollback()
             raise
@@ -263,7 +266,7 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
     if changes.removed or changed_at is None:
         changed_at = now if (changes.removed or not store.count_live(feed.name)) else changed_at
     settings_changed = fingerprint != old_fingerprint
-    outputs_missing = not all((folder / name).is_file() for name in (RSS_FILE, ATOM_FILE, JSON_FILE))
+    outputs_missing = not all((folder / name).is_file() for name in (RSS_FILE, ATOM_FILE, JSON_FILE, PAGE_FILE))
     result.items = store.count_live(feed.name)
     if report.dry_run:
         result.rendered = changes.any or settings_changed or outputs_missing   # would render; writes nothing
@@ -284,6 +287,7 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
 
 def _render(store: Store, feed: FeedConfig, folder: Path, meta: FeedMeta, items: list[Item], changes: Changes,
             report: Report, *, full: bool) -> int:
+    from feeds.render_feed_page import render_feed_page
     from feeds.render_json import render_json
     from feeds.render_page import render_page
     from feeds.render_xml import render_atom, render_rss
@@ -313,5 +317,7 @@ def _render(store: Store, feed: FeedConfig, folder: Path, meta: FeedMeta, items:
     written += write_if_changed(folder / RSS_FILE, render_rss(meta, items), previous=kept / RSS_FILE)
     written += write_if_changed(folder / ATOM_FILE, render_atom(meta, items), previous=kept / ATOM_FILE)
     written += write_if_changed(folder / JSON_FILE, render_json(meta, items), previous=kept / JSON_FILE)
+    written += write_if_changed(folder / PAGE_FILE, render_feed_page(
+        meta, items, store.count_live(feed.name), overview="../index.html" if feed.name else None))
     fsync_dir(folder)
     return written

@@ -13,6 +13,7 @@ RSS_FILE = "rss.xml"
 ATOM_FILE = "atom.xml"
 JSON_FILE = "feed.json"
 ITEMS_DIR = "items"
+PAGE_FILE = "index.html"   # the feed's page for people, in its output folder
 GENERATOR = ("seedfeed", __version__, "https://github.com/seedfeed/seedfeed")
 
 

@@ -1,61 +1,39 @@
 """One small, readable HTML page per item, for documents that have no web address of their own.
 
-The body is already sanitized; every other field is escaped here.
+The body is already sanitized; every other field is escaped here. The page links back to its feed's page
+(``../index.html``, relative so it works from ``file://``) and carries the feed's autodiscovery tags.
 """
 
 from __future__ import annotations
 
 from datetime import UTC
-from html import escape
 
 from feeds.models import Item
-from feeds.render import ATOM_FILE, JSON_FILE, RSS_FILE, FeedMeta, body_html
-
-_STYLE = (
-    "body{max-width:42rem;margin:2rem auto;padding:0 1rem;font:1.05rem/1.6 system-ui,sans-serif;color:#222}"
-    "header p,footer{color:#666;font-size:.9rem}img{max-width:100%;height:auto}pre{overflow:auto}"
-    "a{color:#0645ad}@media(prefers-color-scheme:dark){body{background:#111;color:#ddd}a{color:#8ab4f8}}"
-)
+from feeds.render import PAGE_FILE, FeedMeta, body_html
+from feeds.render_html import FORMATS, alternates, date, document, esc, footer
 
 
 def render_page(item: Item, meta: FeedMeta) -> bytes:
     doc = item.doc
-    lang = doc.language or meta.language
-    published = item.published.astimezone(UTC)
-    byline = f" · {escape(doc.author)}" if doc.author else ""
-    updated = ""
-    if item.updated > item.published:
-        u = item.updated.astimezone(UTC)
-        updated = f' · updated <time datetime="{u.isoformat()}">{u:%Y-%m-%d}</time>'
-    tags = "".join(f"<li>{escape(t)}</li>" for t in doc.tags)
-    parts = [
-        "<!DOCTYPE html>",
-        f'<html lang="{escape(lang)}">' if lang else "<html>",
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{escape(doc.title or '(untitled)')} · {escape(meta.title)}</title>",
-        f'<meta name="description" content="{escape(doc.summary)}">' if doc.summary else "",
-        f'<link rel="alternate" type="application/atom+xml" title="{escape(meta.title)}" href="{escape(meta.url(ATOM_FILE))}">',
-        f'<link rel="alternate" type="application/rss+xml" title="{escape(meta.title)}" href="{escape(meta.url(RSS_FILE))}">',
-        f'<link rel="alternate" type="application/feed+json" title="{escape(meta.title)}" href="{escape(meta.url(JSON_FILE))}">',
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src * data:; "
-        "style-src 'unsafe-inline'\">",
-        f"<style>{_STYLE}</style>",
-        "</head>",
-        "<body>",
-        "<article>",
+    title = doc.title or "(untitled)"
+    byline = f' · <span dir="auto">{esc(doc.author)}</span>' if doc.author else ""
+    updated = f" · updated {date(item.updated)}" if item.updated > item.published else ""
+    tags = "".join(f'<li dir="auto">{esc(t)}</li>' for t in doc.tags)
+    home = f"../{PAGE_FILE}"
+    formats = " · ".join(f'<a href="../{name}">{label}</a>' for label, name, _ in FORMATS)
+    body = [
+        f'<nav class="top"><a href="{home}" dir="auto">← {esc(meta.title)}</a></nav>',
+        "<main>",
+        '<article dir="auto">',
         "<header>",
-        f"<h1>{escape(doc.title or '(untitled)')}</h1>",
-        f'<p><time datetime="{published.isoformat()}">{published:%Y-%m-%d}</time>{byline}{updated}</p>',
+        f"<h1>{esc(title)}</h1>",
+        f'<p class="meta">{date(item.published.astimezone(UTC))}{byline}{updated}</p>',
         "</header>",
         body_html(item, meta),
         f'<ul class="tags">{tags}</ul>' if tags else "",
         "</article>",
-        f'<footer><p>From <a href="{escape(meta.site_url)}">{escape(meta.title)}</a> · '
-        f'<a href="{escape(meta.url(ATOM_FILE))}">Atom</a> · <a href="{escape(meta.url(RSS_FILE))}">RSS</a> · '
-        f'<a href="{escape(meta.url(JSON_FILE))}">JSON Feed</a></p></footer>',
-        "</body>",
-        "</html>",
+        "</main>",
+        footer(f'From <a href="{home}" dir="auto">{esc(meta.title)}</a> · Subscribe: {formats}. '),
     ]
-    return ("\n".join(p for p in parts if p) + "\n").encode("utf-8")
+    return document(title=f"{title} · {meta.title}", description=doc.summary, lang=doc.language or meta.language,
+                    links=alternates(meta.title, meta.base_url), body=body)

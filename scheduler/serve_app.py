@@ -61,8 +61,11 @@ MAX_AGE_TTL = 10.0
 
 
 def default_max_age(rel_path: str) -> int:
-    """Seconds a cache may reuse ``rel_path``: feeds change on the schedule, item pages rarely."""
-    return FEED_MAX_AGE if rel_path.rsplit("/", 1)[-1] in FEED_TYPES else PAGE_MAX_AGE
+    """Seconds a cache may reuse ``rel_path``: feeds change on the schedule, item pages rarely.
+
+    A folder's ``index.html`` is a feed's page (or the overview of all feeds): it changes with its feed."""
+    name = rel_path.rsplit("/", 1)[-1]
+    return FEED_MAX_AGE if name in FEED_TYPES or name == "index.html" else PAGE_MAX_AGE
 
 
 def _always_healthy() -> tuple[bool, str]:
