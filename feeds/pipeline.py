@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -116,6 +117,16 @@ def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0, due: Due
             raise
         store.commit()
     return report
+
+
+def clock() -> datetime:
+    """The ``now`` of a run: the wall clock, or ``SOURCE_DATE_EPOCH`` (seconds since 1970) when it is set.
+
+    Pinning the clock makes a build reproducible: the same seeds and state give byte-for-byte the same output
+    (first-seen times, hence ids, and a first build's feed id all come from ``now``).
+    """
+    pinned = os.environ.get("SOURCE_DATE_EPOCH")  # the reproducible-builds.org convention
+    return datetime.fromtimestamp(int(pinned), UTC) if pinned else datetime.now(UTC)
 
 
 def make_fetcher(config: Config) -> Fetcher:
