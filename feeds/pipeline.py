@@ -5,6 +5,11 @@
 A run reads only documents whose file changed since the last run (size or mtime differ), and renders and
 writes only when something changed (or the feed's settings did, or its files are missing), so a run with
 nothing to do costs a folder walk and one SQLite query per feed.
+
+Crash safety: a feed's state is committed (with a *render pending* mark) before any of its files is written,
+and the mark is cleared once they all are. A run killed at any point therefore never publishes an id the
+state does not keep, and the next run renders a feed whose mark is still set again in full (repairing a
+half-written item page, removing pages of removed items and stale temp files).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from feeds.config import Config, FeedConfig
 from feeds.errors import Cancelled
 from feeds.merge import Changes, Observed, merge, mint_id
 from feeds.models import Item
-from feeds.publish import fsync_dir, remove, run_lock, write_if_changed
+from feeds.publish import TEMP_SUFFIX, fsync_dir, remove, run_lock, write_if_changed
 from feeds.read_seeds import Job, read_all
 from feeds.render import ATOM_FILE, ITEMS_DIR, JSON_FILE, RSS_FILE, FeedMeta, page_path
 from feeds.sources import Skip, scan
@@ -243,7 +248,7 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
     result.new, result.updated, result.moved, result.removed = (
         len(changes.new), len(changes.updated), len(changes.moved), len(changes.removed))
 
-    feed_id, old_fingerprint, changed_at = store.feed_state(feed.name)
+    feed_id, old_fingerprint, changed_at, pending = store.feed_state(feed.name)
     ttl = _ttl_minutes(config, feed, now)
     fingerprint = _fingerprint(config, feed, ttl)
     if feed_id is None:
@@ -253,28 +258,33 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
     settings_changed = fingerprint != old_fingerprint
     outputs_missing = not all((folder / name).is_file() for name in (RSS_FILE, ATOM_FILE, JSON_FILE))
     result.items = store.count_live(feed.name)
-    if changes.any or settings_changed or outputs_missing:
-        items = store.newest(feed.name, feed.max_items)
-        # The newest real change to what the feed shows: an item's update, or an item leaving it.
-        updated = max([i.updated for i in items] + [changed_at or datetime(1970, 1, 1, tzinfo=UTC)])
-        meta = FeedMeta(
-            id=feed_id, title=feed.title, description=feed.description,
-            site_url=feed.link or config.feed_base_url(feed), base_url=config.feed_base_url(feed),
-            updated=updated, language=feed.language, author=feed.author, hub=feed.hub, ttl_minutes=ttl)
-        result.files_written = _render(store, feed, folder, meta, items, changes, report,
-                                       full=settings_changed or outputs_missing)
-        result.rendered = True
-    store.set_feed_state(feed.name, feed_id, fingerprint, changed_at, now)
+    if not (changes.any or settings_changed or outputs_missing or pending):
+        store.set_feed_state(feed.name, feed_id, fingerprint, changed_at, now)
+        return result
+    if pending:
+        log.info("%s: the previous run stopped while writing; rendering the feed again in full", folder)
+    full = settings_changed or outputs_missing or pending
+    items = store.newest(feed.name, feed.max_items)
+    # The newest real change to what the feed shows: an item's update, or an item leaving it.
+    updated = max([i.updated for i in items] + [changed_at or datetime(1970, 1, 1, tzinfo=UTC)])
+    meta = FeedMeta(
+        id=feed_id, title=feed.title, description=feed.description,
+        site_url=feed.link or config.feed_base_url(feed), base_url=config.feed_base_url(feed),
+        updated=updated, language=feed.language, author=feed.author, hub=feed.hub, ttl_minutes=ttl)
+    pages = _pages(store, feed, items, changes, full=full)
+    # Commit before writing: a run that dies from here on has published nothing the state does not keep
+    # (a re-minted id would re-broadcast items readers already have), and the mark makes the next run finish.
+    store.set_feed_state(feed.name, feed_id, fingerprint, changed_at, now, render_pending=True)
+    store.commit()
+    result.files_written = _write(store, feed, folder, meta, items, pages, changes, report, recover=pending)
+    result.rendered = True
+    store.rendered(feed.name)
+    store.commit()
     return result
 
 
-def _render(store: Store, feed: FeedConfig, folder: Path, meta: FeedMeta, items: list[Item], changes: Changes,
-            report: Report, *, full: bool) -> int:
-    from feeds.render_json import render_json
-    from feeds.render_page import render_page
-    from feeds.render_xml import render_atom, render_rss
-
-    written = 0
+def _pages(store: Store, feed: FeedConfig, items: list[Item], changes: Changes, *, full: bool) -> list[Item]:
+    """The item pages to write this run, marked in the state as having a page."""
     # Item pages exist for every item a feed has ever shown (readers keep those links), written when the item
     # first enters the newest max_items, and rewritten when it changes. Documents that were never in the
     # window (say, the 9,950 oldest of a first build) get theirs if they ever enter it.
@@ -285,17 +295,43 @@ def _render(store: Store, feed: FeedConfig, folder: Path, meta: FeedMeta, items:
         changed = {i.id for i in changes.written} & paged
         pages = {i.id: i for i in store.items_by_id(feed.name, changed)}
     pages.update({i.id: i for i in items if i.id not in paged or i.id in pages or full})
-    for item in pages.values():
+    store.mark_paged(feed.name, [i for i in pages if i not in paged])
+    return list(pages.values())
+
+
+def _write(store: Store, feed: FeedConfig, folder: Path, meta: FeedMeta, items: list[Item], pages: list[Item],
+           changes: Changes, report: Report, *, recover: bool) -> int:
+    """Write the item pages, then the feeds; ``recover``: also undo what an interrupted run may have left."""
+    from feeds.render_json import render_json
+    from feeds.render_page import render_page
+    from feeds.render_xml import render_atom, render_rss
+
+    written = 0
+    if recover:
+        _remove_stale_temp_files(folder)
+        _remove_stale_temp_files(folder / ITEMS_DIR)
+    for item in pages:
         report.check_cancel()
         if item.doc.link:  # has its own address; no page needed
             continue
         written += write_if_changed(folder / page_path(item), render_page(item, meta), fsync=False, new_in_place=True)
-    store.mark_paged(feed.name, [i for i in pages if i not in paged])
-    for entry in changes.removed:
-        written += remove(folder / ITEMS_DIR / f"{entry.slug}.html")
+    gone = store.removed_slugs(feed.name) if recover else [entry.slug for entry in changes.removed]
+    for slug in gone:
+        written += remove(folder / ITEMS_DIR / f"{slug}.html")
     fsync_dir(folder / ITEMS_DIR)
     written += write_if_changed(folder / RSS_FILE, render_rss(meta, items))
     written += write_if_changed(folder / ATOM_FILE, render_atom(meta, items))
     written += write_if_changed(folder / JSON_FILE, render_json(meta, items))
     fsync_dir(folder)
     return written
+
+
+def _remove_stale_temp_files(folder: Path) -> None:
+    """Temp files of :func:`write_if_changed` left by a run that was killed (they are only made under the lock)."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if name.startswith(".") and name.endswith(TEMP_SUFFIX):
+            remove(folder / name)
