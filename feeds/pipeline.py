@@ -315,14 +315,15 @@ def _write(store: Store, feed: FeedConfig, folder: Path, meta: FeedMeta, items: 
         if item.doc.link:  # has its own address; no page needed
             continue
         written += write_if_changed(folder / page_path(item), render_page(item, meta), fsync=False, new_in_place=True)
-    gone = store.removed_slugs(feed.name) if recover else [entry.slug for entry in changes.removed]
-    for slug in gone:
-        written += remove(folder / ITEMS_DIR / f"{slug}.html")
     fsync_dir(folder / ITEMS_DIR)
     written += write_if_changed(folder / RSS_FILE, render_rss(meta, items))
     written += write_if_changed(folder / ATOM_FILE, render_atom(meta, items))
     written += write_if_changed(folder / JSON_FILE, render_json(meta, items))
     fsync_dir(folder)
+    # Pages of removed items go last: until the feeds above are replaced, the published ones still link there.
+    gone = store.removed_slugs(feed.name) if recover else [entry.slug for entry in changes.removed]
+    for slug in gone:
+        written += remove(folder / ITEMS_DIR / f"{slug}.html")
     return written
 
 
