@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import os
+import sqlite3
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -35,7 +36,7 @@ from feeds.publish import TEMP_SUFFIX, fsync_dir, remove, run_lock, write_if_cha
 from feeds.read_seeds import Job, read_all
 from feeds.render import ATOM_FILE, ITEMS_DIR, JSON_FILE, RSS_FILE, FeedMeta, page_path
 from feeds.sources import Skip, scan
-from feeds.store import Store
+from feeds.store import Store, state_error
 from feeds.web import DueCheck, Harvest, harvest, settle
 
 if TYPE_CHECKING:
@@ -113,14 +114,18 @@ def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0, due: Due
     """
     report = Report(cancel=cancel or (lambda: False))
     harvests = _harvest_web(config, now, due, fetcher)
-    with run_lock(config.state, lock_wait), write_guard or nullcontext(), Store(config.state) as store:
+    with run_lock(config.state, lock_wait), write_guard or nullcontext():
         try:
-            for feed in config.feeds:
-                report.feeds.append(_build_feed(config, feed, store, now, report, harvests.get(feed.name)))
-        except BaseException:
-            store.rollback()
-            raise
-        store.commit()
+            with Store(config.state) as store:
+                try:
+                    for feed in config.feeds:
+                        report.feeds.append(_build_feed(config, feed, store, now, report, harvests.get(feed.name)))
+                except BaseException:
+                    store.rollback()
+                    raise
+                store.commit()
+        except sqlite3.OperationalError as exc:  # disk full, read-only, I/O error: not a bug, say what to do
+            raise state_error(config.state, exc) from None
     return report
 
 

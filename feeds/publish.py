@@ -69,7 +69,17 @@ def write_if_changed(path: Path, data: bytes, *, fsync: bool = True, new_in_plac
 
 
 def _write_error(path: Path, exc: OSError) -> OutputError:
-    return OutputError(f"{path}: cannot write ({exc.strerror})", "check free disk space and permissions")
+    """``path: cannot write (No space left on device)`` with a hint that fits the cause."""
+    folder = path.parent
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        hint = f"free space on the disk holding {folder}, then run again (files already published are unchanged)"
+    elif exc.errno == errno.EROFS:
+        hint = f"{folder} is on a read-only filesystem; remount it read-write or choose another folder with --output"
+    elif exc.errno in (errno.EACCES, errno.EPERM):
+        hint = f"make {folder} writable by this user, or choose another folder with --output"
+    else:
+        hint = "check free disk space and the output folder's permissions"
+    return OutputError(f"{path}: cannot write ({exc.strerror})", hint)
 
 
 def fsync_dir(folder: Path) -> None:

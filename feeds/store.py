@@ -313,3 +313,14 @@ class Store:
              _ts(s.last_run) if s.last_run else None, _ts(s.last_success) if s.last_success else None,
              s.last_error, _ts(s.failing_since) if s.failing_since else None, s.not_found_count, s.parent, s.location))
 
+
+def state_error(path: Path, exc: sqlite3.Error) -> OutputError:
+    """An SQLite failure while writing the state (disk full, read-only, I/O error) as an error a person can act on."""
+    text = str(exc)
+    if "full" in text:
+        hint = f"free space on the disk holding {path.parent}, then run again (published files are unchanged)"
+    elif "readonly" in text or "read-only" in text or "unable to open" in text:
+        hint = f"make {path.parent} writable by this user, or move the state with --state"
+    else:
+        hint = "check the disk; if the file is damaged, restore it from a backup or move it aside to start afresh"
+    return OutputError(f"{path}: cannot write the state ({text})", hint)

@@ -159,6 +159,15 @@ def check_state(site: Path) -> int:
         db.close()
 
 
+def live_counts(site: Path) -> dict[str, int]:
+    """Live items per feed in the state."""
+    db = sqlite3.connect(f"file:{site / '.seedfeed' / 'state.sqlite'}?mode=ro", uri=True)
+    try:
+        return dict(db.execute("SELECT feed, count(*) FROM items WHERE removed_at IS NULL GROUP BY feed"))
+    finally:
+        db.close()
+
+
 def check_after_interruption(site: Path, old: dict[str, bytes], new: dict[str, bytes]) -> list[str]:
     """Problems with a site after a killed or failed run: each feed file must parse completely and be either
     its previous bytes or the reference's; no temp file may sit where a feed is looked for; the state must
@@ -172,7 +181,7 @@ def check_after_interruption(site: Path, old: dict[str, bytes], new: dict[str, b
             continue
         if data != old.get(name) and data != new.get(name):
             problems.append(f"{name} is neither the previous nor the new version")
-    for name in set(old) - set(feed_files(site)):
+    for name in set(old) - set(output_files(site)):
         problems.append(f"{name} was published before and is gone")
     for name in output_files(site):
         if name.endswith(".tmp") and not name.rsplit("/", 1)[-1].startswith("."):
