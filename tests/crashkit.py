@@ -3,6 +3,7 @@ every interrupted or failed run (feeds whole and old-or-new, state intact, no te
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -181,6 +182,15 @@ def check_after_interruption(site: Path, old: dict[str, bytes], new: dict[str, b
             continue
         if data != old.get(name) and data != new.get(name):
             problems.append(f"{name} is neither the previous nor the new version")
+    out = site / "output"
+    for name, data in feed_files(site).items():
+        if not name.endswith("atom.xml"):
+            continue
+        with contextlib.suppress(etree.XMLSyntaxError):
+            for link in etree.fromstring(data).iterfind("{http://www.w3.org/2005/Atom}entry/{http://www.w3.org/2005/Atom}link"):
+                page = out / link.get("href").removeprefix("https://example.org/")
+                if not page.is_file() or not page.read_bytes().rstrip().endswith(b"</html>"):
+                    problems.append(f"{name} links to {page.relative_to(out)}, which is missing or cut short")
     for name in set(old) - set(output_files(site)):
         problems.append(f"{name} was published before and is gone")
     for name in output_files(site):
