@@ -110,7 +110,8 @@ def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0, due: Due
     ``due`` says which URL sources to fetch this run (``None``: all of them); seed folders are always looked
     at. ``fetcher`` lets a long-running caller keep one (and its robots.txt cache) across runs.
     ``write_guard`` is held while state and output are written (the daemon uses it to stop between writes).
-    ``cancel`` is polled between documents; when it says so the run stops and rolls back (:class:`Cancelled`).
+    ``cancel`` is polled between documents; when it says so the run stops (:class:`Cancelled`) and rolls back what
+    it had not committed (feeds already committed are finished, or re-rendered by the next run).
     """
     report = Report(cancel=cancel or (lambda: False))
     harvests = _harvest_web(config, now, due, fetcher)
