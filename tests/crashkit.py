@@ -149,8 +149,11 @@ def parse_feed(name: str, data: bytes) -> list[str]:
 
 
 def check_state(site: Path) -> int:
-    """``PRAGMA integrity_check`` is ok; returns the number of live items."""
-    db = sqlite3.connect(f"file:{site / '.seedfeed' / 'state.sqlite'}?mode=ro", uri=True)
+    """``PRAGMA integrity_check`` is ok; returns the number of live items.
+
+    Opened read-write, as the next run opens it: after a kill the WAL may need recovering, which a read-only
+    connection refuses ("attempt to write a readonly database")."""
+    db = sqlite3.connect(f"file:{site / '.seedfeed' / 'state.sqlite'}?mode=rw", uri=True)
     try:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'items'").fetchone():
