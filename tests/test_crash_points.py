@@ -159,5 +159,6 @@ def test_a_kill_at_any_write_never_publishes_an_id_the_state_does_not_keep(tmp_p
                 f"killed at step {step}: {feed}/ is not what an uninterrupted build makes "
                 f"(extra: {sorted(set(mine) - set(_folder(refs[epoch], feed)))})")
     assert killed >= 15
-    record("crash safety", f"SIGKILL at each of the {killed} write/commit points of a {scenario} build",
+    kind = "a cold" if scenario == "cold" else "an incremental"
+    record("crash safety", f"SIGKILL at each of the {killed} write/commit points of {kind} build",
            note="pages and temp files cut in half before the kill; next run at a later clock")
