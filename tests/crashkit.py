@@ -151,8 +151,9 @@ def parse_feed(name: str, data: bytes) -> list[str]:
 def check_state(site: Path) -> int:
     """``PRAGMA integrity_check`` is ok; returns the number of live items.
 
-    Opened read-write, as the next run opens it: after a kill the WAL may need recovering, which a read-only
-    connection refuses ("attempt to write a readonly database")."""
+    Opened read-write, as the next run opens it: a kill while the state file is being created (before WAL mode
+    is on) leaves a hot rollback journal, which a read-only connection cannot roll back ("attempt to write a
+    readonly database")."""
     db = sqlite3.connect(f"file:{site / '.seedfeed' / 'state.sqlite'}?mode=rw", uri=True)
     try:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
