@@ -162,14 +162,12 @@ def report_problems(report, args: argparse.Namespace) -> None:  # noqa: ANN001 -
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from datetime import UTC, datetime
-
-    from feeds.pipeline import run_once
+    from feeds.pipeline import clock, run_once
     from feeds.progress import factory
     from scheduler.schedules import due_check
 
     config = load_config(args)
-    report = run_once(config, datetime.now(UTC), lock_wait=args.wait, due=None if args.refresh else due_check(config),
+    report = run_once(config, clock(), lock_wait=args.wait, due=None if args.refresh else due_check(config),
                       dry_run=args.dry_run, progress=factory(args.quiet))
     report_problems(report, args)
     if args.dry_run:

@@ -52,4 +52,5 @@ class LockedError(SeedfeedError):
 
 
 class Cancelled(Exception):
-    """The caller asked a run to stop (the daemon is shutting down); everything it did is rolled back."""
+    """The caller asked a run to stop (the daemon is shutting down); what it had not committed is rolled back
+    (a feed it stopped in the middle of writing is marked render-pending and finished by the next run)."""

@@ -5,6 +5,11 @@
 A run reads only documents whose file changed since the last run (size or mtime differ), and renders and
 writes only when something changed (or the feed's settings did, or its files are missing), so a run with
 nothing to do costs a folder walk and one SQLite query per feed.
+
+Crash safety: a feed's state is committed (with a *render pending* mark) before any of its files is written,
+and the mark is cleared once they all are. A run killed at any point therefore never publishes an id the
+state does not keep, and the next run renders a feed whose mark is still set again in full (repairing a
+half-written item page, removing pages of removed items and stale temp files).
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import sqlite3
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -26,12 +33,12 @@ from feeds.errors import Cancelled
 from feeds.merge import Changes, Observed, merge, mint_id
 from feeds.models import Item
 from feeds.progress import LONG_DOCUMENTS, ProgressFactory, no_progress
-from feeds.publish import fsync_dir, kept_folder, remove, run_lock, write_if_changed
+from feeds.publish import TEMP_SUFFIX, fsync_dir, kept_folder, remove, run_lock, write_if_changed
 from feeds.read_seeds import Job, read_all
 from feeds.render import ATOM_FILE, ITEMS_DIR, JSON_FILE, PAGE_FILE, RSS_FILE, FeedMeta, page_path
 from feeds.site import write_site
 from feeds.sources import Skip, scan
-from feeds.store import Store
+from feeds.store import Store, state_error
 from feeds.web import DueCheck, Harvest, harvest, settle
 
 if TYPE_CHECKING:
@@ -110,7 +117,8 @@ def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0, due: Due
     ``due`` says which URL sources to fetch this run (``None``: all of them); seed folders are always looked
     at. ``fetcher`` lets a long-running caller keep one (and its robots.txt cache) across runs.
     ``write_guard`` is held while state and output are written (the daemon uses it to stop between writes).
-    ``cancel`` is polled between documents; when it says so the run stops and rolls back (:class:`Cancelled`).
+    ``cancel`` is polled between documents; when it says so the run stops (:class:`Cancelled`) and rolls back what
+    it had not committed (feeds already committed are finished, or re-rendered by the next run).
     ``dry_run``: do everything up to deciding what changed, on an in-memory copy of the state, and write
     nothing at all (URLs are still fetched, read-only); the report says what a real run would change.
     ``progress`` draws a bar for long loops (see :mod:`feeds.progress`).
@@ -119,20 +127,39 @@ def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0, due: Due
     harvests = _harvest_web(config, now, due, fetcher, report.progress)
     # A dry run takes no lock (the lock file would be written) and works on a snapshot of the state.
     lock = nullcontext() if dry_run else run_lock(config.state, lock_wait)
-    with lock, write_guard or nullcontext(), (Store.scratch(config.state) if dry_run else Store(config.state)) as store:
+    with lock, write_guard or nullcontext():
         try:
-            for feed in config.feeds:
-                report.feeds.append(_build_feed(config, feed, store, now, report, harvests.get(feed.name)))
-            if not dry_run:
-                write_site(config, store, now, rendered=any(f.rendered for f in report.feeds))
-        except BaseException:
-            store.rollback()
-            raise
-        if dry_run:
-            store.rollback()
-        else:
-            store.commit()
+            with Store.scratch(config.state) if dry_run else Store(config.state) as store:
+                try:
+                    for feed in config.feeds:
+                        report.feeds.append(_build_feed(config, feed, store, now, report, harvests.get(feed.name)))
+                    if not dry_run:
+                        rendered = [f.name for f, r in zip(config.feeds, report.feeds, strict=True) if r.rendered]
+                        write_site(config, store, now, rendered=bool(rendered))
+                        # Marks are cleared only now, so a run killed while writing the site files (overview,
+                        # OPML) leaves its feeds pending and the next run writes them all again.
+                        for name in rendered:
+                            store.rendered(name)
+                except BaseException:
+                    store.rollback()
+                    raise
+                if dry_run:
+                    store.rollback()
+                else:
+                    store.commit()
+        except sqlite3.OperationalError as exc:  # disk full, read-only, I/O error: not a bug, say what to do
+            raise state_error(config.state, exc) from None
     return report
+
+
+def clock() -> datetime:
+    """The ``now`` of a run: the wall clock, or ``SOURCE_DATE_EPOCH`` (seconds since 1970) when it is set.
+
+    Pinning the clock makes a build reproducible: the same seeds and state give byte-for-byte the same output
+    (first-seen times, hence ids, and a first build's feed id all come from ``now``).
+    """
+    pinned = os.environ.get("SOURCE_DATE_EPOCH")  # the reproducible-builds.org convention
+    return datetime.fromtimestamp(int(pinned), UTC) if pinned else datetime.now(UTC)
 
 
 def make_fetcher(config: Config) -> Fetcher:
@@ -258,7 +285,7 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
     if report.dry_run and changes.removed:
         result.removed_titles = [i.doc.title for i in store.items_by_id(feed.name, [e.id for e in changes.removed])]
 
-    feed_id, old_fingerprint, changed_at = store.feed_state(feed.name)
+    feed_id, old_fingerprint, changed_at, pending = store.feed_state(feed.name)
     ttl = _ttl_minutes(config, feed, now)
     fingerprint = _fingerprint(config, feed, ttl)
     if feed_id is None:
@@ -269,30 +296,33 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
     outputs_missing = not all((folder / name).is_file() for name in (RSS_FILE, ATOM_FILE, JSON_FILE, PAGE_FILE))
     result.items = store.count_live(feed.name)
     if report.dry_run:
-        result.rendered = changes.any or settings_changed or outputs_missing   # would render; writes nothing
-    elif changes.any or settings_changed or outputs_missing:
-        items = store.newest(feed.name, feed.max_items)
-        # The newest real change to what the feed shows: an item's update, or an item leaving it.
-        updated = max([i.updated for i in items] + [changed_at or datetime(1970, 1, 1, tzinfo=UTC)])
-        meta = FeedMeta(
-            id=feed_id, title=feed.title, description=feed.description,
-            site_url=feed.link or config.feed_base_url(feed), base_url=config.feed_base_url(feed),
-            updated=updated, language=feed.language, author=feed.author, hub=feed.hub, ttl_minutes=ttl)
-        result.files_written = _render(store, feed, folder, meta, items, changes, report,
-                                       full=settings_changed or outputs_missing)
-        result.rendered = True
-    store.set_feed_state(feed.name, feed_id, fingerprint, changed_at, now)
+        result.rendered = changes.any or settings_changed or outputs_missing or pending   # would render
+        return result
+    if not (changes.any or settings_changed or outputs_missing or pending):
+        store.set_feed_state(feed.name, feed_id, fingerprint, changed_at, now)
+        return result
+    if pending:
+        log.info("%s: the previous run stopped while writing; rendering the feed again in full", folder)
+    full = settings_changed or outputs_missing or pending
+    items = store.newest(feed.name, feed.max_items)
+    # The newest real change to what the feed shows: an item's update, or an item leaving it.
+    updated = max([i.updated for i in items] + [changed_at or datetime(1970, 1, 1, tzinfo=UTC)])
+    meta = FeedMeta(
+        id=feed_id, title=feed.title, description=feed.description,
+        site_url=feed.link or config.feed_base_url(feed), base_url=config.feed_base_url(feed),
+        updated=updated, language=feed.language, author=feed.author, hub=feed.hub, ttl_minutes=ttl)
+    pages = _pages(store, feed, items, changes, full=full)
+    # Commit before writing: a run that dies from here on has published nothing the state does not keep
+    # (a re-minted id would re-broadcast items readers already have), and the mark makes the next run finish.
+    store.set_feed_state(feed.name, feed_id, fingerprint, changed_at, now, render_pending=True)
+    store.commit()
+    result.files_written = _write(store, feed, folder, meta, items, pages, changes, report, recover=pending)
+    result.rendered = True   # the render-pending mark is cleared by run_once, after the site files
     return result
 
 
-def _render(store: Store, feed: FeedConfig, folder: Path, meta: FeedMeta, items: list[Item], changes: Changes,
-            report: Report, *, full: bool) -> int:
-    from feeds.render_feed_page import render_feed_page
-    from feeds.render_json import render_json
-    from feeds.render_page import render_page
-    from feeds.render_xml import render_atom, render_rss
-
-    written = 0
+def _pages(store: Store, feed: FeedConfig, items: list[Item], changes: Changes, *, full: bool) -> list[Item]:
+    """The item pages to write this run, marked in the state as having a page."""
     # Item pages exist for every item a feed has ever shown (readers keep those links), written when the item
     # first enters the newest max_items, and rewritten when it changes. Documents that were never in the
     # window (say, the 9,950 oldest of a first build) get theirs if they ever enter it.
@@ -303,14 +333,27 @@ def _render(store: Store, feed: FeedConfig, folder: Path, meta: FeedMeta, items:
         changed = {i.id for i in changes.written} & paged
         pages = {i.id: i for i in store.items_by_id(feed.name, changed)}
     pages.update({i.id: i for i in items if i.id not in paged or i.id in pages or full})
-    for item in pages.values():
+    store.mark_paged(feed.name, [i for i in pages if i not in paged])
+    return list(pages.values())
+
+
+def _write(store: Store, feed: FeedConfig, folder: Path, meta: FeedMeta, items: list[Item], pages: list[Item],
+           changes: Changes, report: Report, *, recover: bool) -> int:
+    """Write the item pages, then the feeds; ``recover``: also undo what an interrupted run may have left."""
+    from feeds.render_feed_page import render_feed_page
+    from feeds.render_json import render_json
+    from feeds.render_page import render_page
+    from feeds.render_xml import render_atom, render_rss
+
+    written = 0
+    if recover:
+        _remove_stale_temp_files(folder)
+        _remove_stale_temp_files(folder / ITEMS_DIR)
+    for item in pages:
         report.check_cancel()
         if item.doc.link:  # has its own address; no page needed
             continue
         written += write_if_changed(folder / page_path(item), render_page(item, meta), fsync=False, new_in_place=True)
-    store.mark_paged(feed.name, [i for i in pages if i not in paged])
-    for entry in changes.removed:
-        written += remove(folder / ITEMS_DIR / f"{entry.slug}.html")
     fsync_dir(folder / ITEMS_DIR)
     # The replaced feed files are kept beside the state, so `seedfeed check` can compare ids across a build.
     kept = kept_folder(store.path, feed.name)
@@ -320,4 +363,19 @@ def _render(store: Store, feed: FeedConfig, folder: Path, meta: FeedMeta, items:
     written += write_if_changed(folder / PAGE_FILE, render_feed_page(
         meta, items, store.count_live(feed.name), overview="../index.html" if feed.name else None))
     fsync_dir(folder)
+    # Pages of removed items go last: until the feeds above are replaced, the published ones still link there.
+    gone = store.removed_slugs(feed.name) if recover else [entry.slug for entry in changes.removed]
+    for slug in gone:
+        written += remove(folder / ITEMS_DIR / f"{slug}.html")
     return written
+
+
+def _remove_stale_temp_files(folder: Path) -> None:
+    """Temp files of :func:`write_if_changed` left by a run that was killed (they are only made under the lock)."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if name.startswith(".") and name.endswith(TEMP_SUFFIX):
+            remove(folder / name)

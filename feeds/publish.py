@@ -21,6 +21,8 @@ from pathlib import Path
 
 from feeds.errors import LockedError, OutputError
 
+TEMP_SUFFIX = ".tmp"   # temp files are ".<name>.<random>.tmp": hidden, and never served as a feed
+
 
 def kept_folder(state_file: Path, feed_name: str) -> Path:
     """Where the replaced versions of one feed's files are kept: ``<state folder>/previous/<feed or _default>/``.
@@ -34,7 +36,8 @@ def write_if_changed(path: Path, data: bytes, *, fsync: bool = True, new_in_plac
     """Atomically replace ``path`` with ``data`` unless it already holds exactly these bytes.
 
     ``new_in_place``: a file that does not exist yet is written straight to its name (one file created instead
-    of two). Only for files nothing links to until later in the run (item pages, written before the feeds).
+    of two). Only for files nothing links to until later in the run (item pages, written before the feeds),
+    and only while the feed is marked render-pending, so a page cut short by a crash is rewritten next run.
     ``previous``: before replacing an existing file, keep its old bytes there (atomically too).
     """
     try:
@@ -46,21 +49,24 @@ def write_if_changed(path: Path, data: bytes, *, fsync: bool = True, new_in_plac
         if new_in_place:
             try:
                 with open(path, "xb") as handle:
-                    handle.write(data)
+                    try:
+                        handle.write(data)
+                        handle.flush()
+                    except OSError:
+                        os.unlink(path)  # leave no half page behind (the disk may be full)
+                        raise
                 return True
             except FileNotFoundError:
                 pass  # folder missing: the general path below creates it
             except OSError as exc:
-                raise OutputError(f"{path}: cannot write ({exc.strerror})",
-                                  "check free disk space and the output folder's permissions") from None
+                raise _write_error(path, exc) from None
     except OSError as exc:
         raise OutputError(f"{path}: cannot read ({exc.strerror})", "check the output folder's permissions") from None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     except OSError as exc:
-        raise OutputError(f"{path.parent}: cannot write ({exc.strerror})",
-                          "check the output folder exists and is writable, or choose another with --output") from None
+        raise _write_error(path, exc) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -72,8 +78,22 @@ def write_if_changed(path: Path, data: bytes, *, fsync: bool = True, new_in_plac
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        raise OutputError(f"{path}: cannot write ({exc.strerror})", "check free disk space and permissions") from None
+        raise _write_error(path, exc) from None
     return True
+
+
+def _write_error(path: Path, exc: OSError) -> OutputError:
+    """``path: cannot write (No space left on device)`` with a hint that fits the cause."""
+    folder = path.parent
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        hint = f"free space on the disk holding {folder}, then run again (files already published are unchanged)"
+    elif exc.errno == errno.EROFS:
+        hint = f"{folder} is on a read-only filesystem; remount it read-write or choose another folder with --output"
+    elif exc.errno in (errno.EACCES, errno.EPERM):
+        hint = f"make {folder} writable by this user, or choose another folder with --output"
+    else:
+        hint = "check free disk space and the output folder's permissions"
+    return OutputError(f"{path}: cannot write ({exc.strerror})", hint)
 
 
 def fsync_dir(folder: Path) -> None:

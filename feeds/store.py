@@ -1,11 +1,15 @@
 """The state: one SQLite file, kept outside output/, versioned with ``PRAGMA user_version``.
 
-Everything a run changes happens in one transaction: :meth:`Store.commit` at the end of a run, or nothing
-(a run that fails to publish rolls back, so the next run sees the same changes again).
+A run changes the state in one transaction per feed, committed *before* that feed's files are written and
+marked ``render_pending``; the mark is cleared in a second small transaction once the files are in place. So
+every id a feed ever shows is already kept by the state, and a run that finds the mark set (the previous one
+died or failed while writing) renders that feed again in full. A run that fails before that commit changes
+nothing, so the next run sees the same changes again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from collections.abc import Iterable
@@ -41,6 +45,9 @@ MIGRATIONS: tuple[str, ...] = (
         parent TEXT, location TEXT,
         PRIMARY KEY (feed, url)
     );
+    """,
+    """
+    ALTER TABLE feeds ADD COLUMN render_pending INTEGER NOT NULL DEFAULT 0;
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -193,12 +200,14 @@ class Store:
         self.db.execute("BEGIN IMMEDIATE")
 
     def rollback(self) -> None:
-        self.db.execute("ROLLBACK")
+        if self.db.in_transaction:  # SQLite may already have rolled back itself (disk full, I/O error)
+            self.db.execute("ROLLBACK")
         self.db.execute("BEGIN IMMEDIATE")
 
     def close(self) -> None:
-        if self.db.in_transaction:
-            self.db.execute("ROLLBACK")
+        with contextlib.suppress(sqlite3.Error):  # closing after a failure must not hide that failure
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
         self.db.close()
 
     def __enter__(self) -> Store:
@@ -287,20 +296,31 @@ class Store:
         self.db.execute("UPDATE items SET removed_at = ? WHERE feed = ? AND id = ?", (_ts(when), feed, item_id))
 
     # ------------------------------------------------------------------------------------------- feeds
-    def feed_state(self, feed: str) -> tuple[str | None, str | None, datetime | None]:
-        """(feed id, render fingerprint, time of the last removal or first build) of a feed, if built before."""
-        row = self.db.execute("SELECT feed_id, fingerprint, changed_at FROM feeds WHERE name = ?", (feed,)).fetchone()
-        return (row[0], row[1], _dt(row[2])) if row else (None, None, None)
+    def feed_state(self, feed: str) -> tuple[str | None, str | None, datetime | None, bool]:
+        """(feed id, render fingerprint, time of the last removal or first build, render pending) of a feed,
+        if built before. *Render pending*: the state was committed but the feed's files may not match it."""
+        row = self.db.execute("SELECT feed_id, fingerprint, changed_at, render_pending FROM feeds WHERE name = ?",
+                              (feed,)).fetchone()
+        return (row[0], row[1], _dt(row[2]), bool(row[3])) if row else (None, None, None, False)
 
     def built_at(self, feed: str) -> datetime | None:
         row = self.db.execute("SELECT built_at FROM feeds WHERE name = ?", (feed,)).fetchone()
         return _dt(row[0]) if row else None
 
     def set_feed_state(self, feed: str, feed_id: str, fingerprint: str, changed_at: datetime | None,
-                       built_at: datetime) -> None:
+                       built_at: datetime, *, render_pending: bool = False) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO feeds (name, feed_id, fingerprint, changed_at, built_at) VALUES (?,?,?,?,?)",
-            (feed, feed_id, fingerprint, _ts(changed_at) if changed_at else None, _ts(built_at)))
+            "INSERT OR REPLACE INTO feeds (name, feed_id, fingerprint, changed_at, built_at, render_pending)"
+            " VALUES (?,?,?,?,?,?)",
+            (feed, feed_id, fingerprint, _ts(changed_at) if changed_at else None, _ts(built_at), int(render_pending)))
+
+    def rendered(self, feed: str) -> None:
+        """The feed's files now match the state: clear its render-pending mark."""
+        self.db.execute("UPDATE feeds SET render_pending = 0 WHERE name = ?", (feed,))
+
+    def removed_slugs(self, feed: str) -> list[str]:
+        """Slugs of the tombstones (slugs are never reused, so their pages may always go)."""
+        return [r[0] for r in self.db.execute("SELECT slug FROM items WHERE feed = ? AND removed_at IS NOT NULL", (feed,))]
 
     # ----------------------------------------------------------------------------------------- sources
     def sources(self) -> list[SourceState]:
@@ -317,3 +337,15 @@ class Store:
             (s.feed, s.url, s.kind, s.etag, s.last_modified, s.last_status,
              _ts(s.last_run) if s.last_run else None, _ts(s.last_success) if s.last_success else None,
              s.last_error, _ts(s.failing_since) if s.failing_since else None, s.not_found_count, s.parent, s.location))
+
+
+def state_error(path: Path, exc: sqlite3.Error) -> OutputError:
+    """An SQLite failure while writing the state (disk full, read-only, I/O error) as an error a person can act on."""
+    text = str(exc)
+    if "full" in text:
+        hint = f"free space on the disk holding {path.parent}, then run again (published files are unchanged)"
+    elif "readonly" in text or "read-only" in text or "unable to open" in text:
+        hint = f"make {path.parent} writable by this user, or move the state with --state"
+    else:
+        hint = "check the disk; if the file is damaged, restore it from a backup or move it aside to start afresh"
+    return OutputError(f"{path}: cannot write the state ({text})", hint)

@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 
 from feeds.config import Config, FeedConfig, WebSource
 from feeds.errors import Cancelled, SeedfeedError
-from feeds.pipeline import Report, run_once
+from feeds.pipeline import Report, clock, run_once
 from feeds.web import source_key
 from scheduler import schedules
 
@@ -79,7 +79,7 @@ class Daemon:
     # ------------------------------------------------------------------------------------------- runs
     def run(self, reason: str, due: schedules.DueCheck | None) -> Report | None:
         """One pipeline run; never raises."""
-        now = utcnow()
+        now = clock()
         started = time.monotonic()
         try:
             report = run_once(self.config, now, lock_wait=LOCK_WAIT, due=due, fetcher=self._fetcher(),

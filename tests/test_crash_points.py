@@ -1,0 +1,164 @@
+"""A kill at *every* point where a build writes (each item page cut in half, each feed temp file cut in half,
+each file removal, before and after each state commit) never publishes an id the state does not keep.
+
+The regression test for the re-broadcast bug: the state used to be committed only after the feeds were
+replaced, so a build killed in between published ids that the next run minted again under a later clock.
+Here the killed build runs at clock K and the next one at K + 1 h: every id (and the feed id) a reader could
+have fetched after the kill must still be there, with its item page whole, and each feed's folder must end up
+byte-for-byte what an uninterrupted build at K (state committed before the kill) or at K + 1 h (killed
+before it) makes -- so no half page, stale page of a removed item or temp file survives.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import traceback
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from crashkit import (
+    EPOCH_1,
+    EPOCH_2,
+    FEED_FILES,
+    FEEDS,
+    build_in_process,
+    check_after_interruption,
+    copy_site,
+    doc_name,
+    doc_text,
+    feed_files,
+    make_seeds,
+    output_files,
+    parse_feed,
+    set_doc,
+    write_config,
+)
+from reliability import record
+
+
+def _killed_build(site: Path, epoch: int, target: int) -> int:
+    """``seedfeed build`` in a forked child that SIGKILLs itself at step ``target``: each file write (first cut
+    in half, as a kill in the middle of it leaves it), each removal, and before and after each state commit.
+    Returns the child's exit status (-9: killed). Forked, not a new interpreter: 50 steps cost 50 forks."""
+    pid = os.fork()
+    if pid:
+        return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    try:
+        import feeds.pipeline as pipeline
+        from feeds.store import Store
+
+        count = 0
+
+        def step(torn=None):  # noqa: ANN001, ANN202
+            nonlocal count
+            count += 1
+            if count == target:
+                if torn is not None:
+                    torn()
+                os.kill(os.getpid(), signal.SIGKILL)
+
+        real_write, real_remove, real_commit = pipeline.write_if_changed, pipeline.remove, Store.commit
+
+        def write_if_changed(path: Path, data: bytes, **kw: bool) -> bool:
+            def torn() -> None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                in_place = kw.get("new_in_place") and not path.exists()
+                (path if in_place else path.parent / f".{path.name}.killed.tmp").write_bytes(data[: len(data) // 2])
+            step(torn)
+            return real_write(path, data, **kw)
+
+        def remove(path: Path) -> bool:
+            step()
+            return real_remove(path)
+
+        def commit(self: Store) -> None:
+            step()
+            real_commit(self)
+            step()
+
+        pipeline.write_if_changed, pipeline.remove, Store.commit = write_if_changed, remove, commit
+        build_in_process(site, epoch)
+        os._exit(0)
+    except BaseException:  # noqa: BLE001 - a child must never return into pytest
+        traceback.print_exc()
+        os._exit(1)
+
+
+LATER = 3600
+
+
+def _evolve(seeds: Path) -> None:
+    later = datetime(2026, 2, 1, tzinfo=UTC)
+    for feed in FEEDS:
+        folder = seeds / feed
+        set_doc(folder / doc_name(5), doc_text(feed, 5, 2), later)                  # edited, in the window
+        (folder / doc_name(4)).unlink()                                             # removed: its page goes
+        for i in (6, 7):                                                            # new
+            set_doc(folder / doc_name(i), doc_text(feed, i), later + timedelta(minutes=i))
+
+
+def _ids(files: dict[str, bytes]) -> dict[str, set[str]]:
+    """Feed file -> the ids it shows, plus the Atom feed id."""
+    out = {}
+    for name, data in files.items():
+        ids = set(parse_feed(name, data))
+        if name.endswith("atom.xml"):
+            from lxml import etree
+
+            ids.add("feed:" + etree.fromstring(data).findtext("{http://www.w3.org/2005/Atom}id"))
+        out[name] = ids
+    return out
+
+
+def _folder(files: dict[str, bytes], feed: str) -> dict[str, bytes]:
+    return {k: v for k, v in files.items() if k.startswith(f"{feed}/")}
+
+
+@pytest.mark.parametrize("scenario", ["cold", "incremental"])
+def test_a_kill_at_any_write_never_publishes_an_id_the_state_does_not_keep(tmp_path, scenario):
+    seeds = make_seeds(tmp_path / "seeds", 6)
+    start = tmp_path / "start"
+    start.mkdir()
+    write_config(start, seeds, max_items=4)
+    epoch = EPOCH_1
+    if scenario == "incremental":
+        build_in_process(start, EPOCH_1)
+        _evolve(seeds)
+        epoch = EPOCH_2
+    refs = {}
+    for clock in (epoch, epoch + LATER):
+        ref = copy_site(start, tmp_path / f"ref-{clock}")
+        build_in_process(ref, clock)
+        refs[clock] = output_files(ref)
+    new = {k: v for k, v in refs[epoch].items() if k.rsplit("/", 1)[-1] in FEED_FILES}
+    old = feed_files(start)
+    step, done, killed = 0, False, 0
+    while not done:
+        step += 1
+        assert step < 200
+        site = copy_site(start, tmp_path / "work")
+        status = _killed_build(site, epoch, step)
+        if status == 0:
+            done = True
+        else:
+            assert status == -9, f"the build failed at step {step}"
+            killed += 1
+        published = feed_files(site)
+        problems = check_after_interruption(site, old, new)
+        assert not problems, f"killed at step {step}: {problems}"
+        build_in_process(site, epoch + LATER)
+        after = output_files(site)
+        shown_after = _ids(feed_files(site))
+        for name, ids in _ids({k: v for k, v in published.items() if v != old.get(k)}).items():  # newly published
+            assert ids <= shown_after[name], f"killed at step {step}: {name} lost ids a reader may have seen"
+        for feed in FEEDS:
+            mine = _folder(after, feed)
+            assert mine in (_folder(refs[epoch], feed), _folder(refs[epoch + LATER], feed)), (
+                f"killed at step {step}: {feed}/ is not what an uninterrupted build makes "
+                f"(extra: {sorted(set(mine) - set(_folder(refs[epoch], feed)))})")
+    assert killed >= 15
+    kind = "a cold" if scenario == "cold" else "an incremental"
+    record("crash safety", f"SIGKILL at each of the {killed} write/commit points of {kind} build",
+           note="pages and temp files cut in half before the kill; next run at a later clock")
