@@ -33,7 +33,7 @@ from feeds.errors import Cancelled
 from feeds.merge import Changes, Observed, merge, mint_id
 from feeds.models import Item
 from feeds.progress import LONG_DOCUMENTS, ProgressFactory, no_progress
-from feeds.publish import TEMP_SUFFIX, fsync_dir, kept_folder, remove, run_lock, write_if_changed
+from feeds.publish import fsync_dir, kept_folder, remove, remove_stale_temp_files, run_lock, write_if_changed
 from feeds.read_seeds import Job, read_all
 from feeds.render import ATOM_FILE, ITEMS_DIR, JSON_FILE, PAGE_FILE, RSS_FILE, FeedMeta, page_path
 from feeds.site import write_site
@@ -347,8 +347,9 @@ def _write(store: Store, feed: FeedConfig, folder: Path, meta: FeedMeta, items: 
 
     written = 0
     if recover:
-        _remove_stale_temp_files(folder)
-        _remove_stale_temp_files(folder / ITEMS_DIR)
+        remove_stale_temp_files(folder)
+        remove_stale_temp_files(folder / ITEMS_DIR)
+        remove_stale_temp_files(kept_folder(store.path, feed.name))
     for item in pages:
         report.check_cancel()
         if item.doc.link:  # has its own address; no page needed
@@ -368,14 +369,3 @@ def _write(store: Store, feed: FeedConfig, folder: Path, meta: FeedMeta, items: 
     for slug in gone:
         written += remove(folder / ITEMS_DIR / f"{slug}.html")
     return written
-
-
-def _remove_stale_temp_files(folder: Path) -> None:
-    """Temp files of :func:`write_if_changed` left by a run that was killed (they are only made under the lock)."""
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return
-    for name in names:
-        if name.startswith(".") and name.endswith(TEMP_SUFFIX):
-            remove(folder / name)

@@ -146,3 +146,16 @@ def run_lock(state_file: Path, wait: float = 10.0) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing releases the lock
+
+
+def remove_stale_temp_files(folder: Path) -> None:
+    """Delete the temp files of :func:`write_if_changed` a killed run left in ``folder``.
+
+    Only call it under the run lock: temp files are only made under it, so any found then are leftovers."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if name.startswith(".") and name.endswith(TEMP_SUFFIX):
+            remove(folder / name)

@@ -47,6 +47,7 @@ def _killed_build(site: Path, epoch: int, target: int) -> int:
         return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
     try:
         import feeds.pipeline as pipeline
+        import feeds.site as site_files
         from feeds.store import Store
 
         count = 0
@@ -79,6 +80,7 @@ def _killed_build(site: Path, epoch: int, target: int) -> int:
             step()
 
         pipeline.write_if_changed, pipeline.remove, Store.commit = write_if_changed, remove, commit
+        site_files.write_if_changed = write_if_changed   # the overview and OPML, written after every feed
         build_in_process(site, epoch)
         os._exit(0)
     except BaseException:  # noqa: BLE001 - a child must never return into pytest
@@ -113,6 +115,9 @@ def _ids(files: dict[str, bytes]) -> dict[str, set[str]]:
 
 
 def _folder(files: dict[str, bytes], feed: str) -> dict[str, bytes]:
+    """One feed's files; ``feed=""``: the site files at the top of output/ (overview, OPML)."""
+    if not feed:
+        return {k: v for k, v in files.items() if "/" not in k}
     return {k: v for k, v in files.items() if k.startswith(f"{feed}/")}
 
 
@@ -153,7 +158,7 @@ def test_a_kill_at_any_write_never_publishes_an_id_the_state_does_not_keep(tmp_p
         shown_after = _ids(feed_files(site))
         for name, ids in _ids({k: v for k, v in published.items() if v != old.get(k)}).items():  # newly published
             assert ids <= shown_after[name], f"killed at step {step}: {name} lost ids a reader may have seen"
-        for feed in FEEDS:
+        for feed in (*FEEDS, ""):
             mine = _folder(after, feed)
             assert mine in (_folder(refs[epoch], feed), _folder(refs[epoch + LATER], feed)), (
                 f"killed at step {step}: {feed}/ is not what an uninterrupted build makes "
