@@ -62,11 +62,22 @@ def _resolve_srcset(value: str, base: str) -> str:
     return ", ".join(out)
 
 
+_URL_NOISE = re.compile(r"[\x00-\x20\x7f]")   # browsers strip these before reading a URL's scheme
+
+
+def _safe_scheme(value: str) -> bool:
+    """True when ``value`` is relative or uses one of the allowed schemes (as a browser would parse it)."""
+    head = re.split(r"[/?#]", _URL_NOISE.sub("", value), maxsplit=1)[0]
+    return ":" not in head or head.split(":", 1)[0].lower() in _SCHEMES
+
+
 @functools.lru_cache(maxsize=64)
 def _cleaner(base_url: str) -> nh3.Cleaner:
     def attribute_filter(tag: str, attr: str, value: str) -> str | None:
         if attr == "srcset":
             return _resolve_srcset(value, base_url) or None
+        if attr in ("cite", "href", "src") and not _safe_scheme(value):
+            return None  # ammonia checks href and src itself, but not cite: check all three here
         if attr == "class":
             return value if value.startswith("language-") and " " not in value else None
         return value
