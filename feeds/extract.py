@@ -16,7 +16,7 @@ from typing import Any
 from feeds.decode import decode
 from feeds.errors import DocumentError
 from feeds.models import Document, RawDoc
-from feeds.sanitize import html_to_text, plain_text, sanitize_html, strip_xml_illegal
+from feeds.sanitize import html_to_text, http_url, plain_text, sanitize_html, strip_xml_illegal
 
 SUMMARY_LIMIT = 400  # characters; longer first paragraphs are cut at a sentence boundary
 _FIRST_PARAGRAPH = re.compile(r"<p[ >].*?</p>", re.S)
@@ -132,7 +132,11 @@ def _as_datetime(value: Any, field: str, raw: RawDoc, default_tz: tzinfo) -> dat
         raise DocumentError(f"{raw.origin}: front matter {field} is not a date", "use e.g. 2024-05-01")
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=default_tz)
-    return dt.astimezone(UTC)
+    try:
+        return dt.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+14:00 is before year 1 in UTC
+        raise DocumentError(f"{raw.origin}: front matter {field} = {value!s} is out of range",
+                            "use a date between the years 1 and 9999") from None
 
 
 def _as_text(value: Any) -> str | None:
@@ -159,7 +163,7 @@ def extract_markdown(raw: RawDoc, text: str, default_tz: tzinfo = UTC) -> Docume
             title = plain_text(html_to_text(_markdown(first.group(1))))
             provenance["title"] = "first heading"
             body_md = body_md[: first.start()] + body_md[first.end():]  # the title is not repeated in the body
-    body_html = sanitize_html(_markdown(body_md), _as_text(meta.get("link")) or "")
+    body_html = sanitize_html(_markdown(body_md), http_url(_as_text(meta.get("link"))) or "")
     summary = plain_text(_as_text(meta.get("summary") or meta.get("description")) or "")
     if summary:
         provenance["summary"] = "front matter summary"
@@ -174,15 +178,19 @@ def extract_markdown(raw: RawDoc, text: str, default_tz: tzinfo = UTC) -> Docume
     published = _as_datetime(meta.get("date"), "date", raw, default_tz)
     if published:
         provenance["published"] = "front matter date"
-    link = _as_text(meta.get("link"))
+    link = _as_text(meta.get("link")) or None
+    if link is not None and not http_url(link):
+        raise DocumentError(f"{raw.origin}: front matter link = {link.strip()[:100]!r} is not an absolute http(s) URL",
+                            "write it like link: https://example.org/post, or remove it")
+    link = http_url(link)
     explicit_id = _as_text(meta.get("id"))
     return Document(
         key=raw.key, origin=raw.origin, title=title, summary=summary, body_html=body_html,
         published=published, updated=_as_datetime(meta.get("updated"), "updated", raw, default_tz),
         author=plain_text(_as_text(meta.get("author")) or "") or None,
         tags=tuple(dict.fromkeys(plain_text(str(t)) for t in tags if str(t).strip())),
-        link=link.strip() if link else None,
-        image=_as_text(meta.get("image")),
+        link=link,
+        image=http_url(_as_text(meta.get("image")), link or "") if meta.get("image") else None,
         language=_as_text(meta.get("language") or meta.get("lang")),
         explicit_id=explicit_id.strip() if explicit_id else None,
         provenance=MappingProxyType(provenance),

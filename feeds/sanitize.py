@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import html
 import re
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import nh3
 
@@ -71,6 +71,37 @@ def _safe_scheme(value: str) -> bool:
     return ":" not in head or head.split(":", 1)[0].lower() in _SCHEMES
 
 
+def http_url(value: str | None, base: str = "") -> str | None:
+    """``value`` (resolved against ``base``) if it is an absolute http(s) URL with a host, else None.
+
+    For the addresses a feed gives out as links (an item's link, a page's canonical URL, a lead image): these
+    come from untrusted pages and front matter, and a ``javascript:`` link, or one no URL parser accepts,
+    must not reach a feed reader (nor make sanitizing against it fail).
+    """
+    if not value:
+        return None
+    value = re.sub(r"[\t\n\r]", "", value.strip()).replace(" ", "%20")   # as browsers and WHATWG URL do
+    try:
+        url = urljoin(base, value) if base else value
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError when out of range
+    except ValueError:  # "http://[::1", "http://h:99999/"
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname or _URL_NOISE.search(url):
+        return None
+    return url if _base_ok(url) else None
+
+
+@functools.lru_cache(maxsize=256)
+def _base_ok(url: str) -> bool:
+    """Ammonia's URL parser accepts ``url`` as a base (it refuses e.g. an invalid international domain name)."""
+    try:
+        nh3.Cleaner(url_relative=("rewrite_with_base", url))
+    except ValueError:
+        return False
+    return True
+
+
 @functools.lru_cache(maxsize=64)
 def _cleaner(base_url: str) -> nh3.Cleaner:
     def attribute_filter(tag: str, attr: str, value: str) -> str | None:
@@ -82,6 +113,8 @@ def _cleaner(base_url: str) -> nh3.Cleaner:
             return value if value.startswith("language-") and " " not in value else None
         return value
 
+    if base_url and not _base_ok(base_url):
+        return _cleaner("")   # an address no URL parser accepts: leave relative URLs as they are
     return nh3.Cleaner(
         tags=_TAGS,
         clean_content_tags=_DROP_WITH_CONTENT,

@@ -202,12 +202,34 @@ def html_fields(output: Path) -> list[tuple[str, str]]:
     return out
 
 
+def unsafe_links(output: Path) -> list[str]:
+    """Addresses the feeds give readers to open or load (item links, images) that are not http(s)."""
+    urls: list[tuple[str, str]] = []
+    for rss in sorted(output.rglob("rss.xml")):
+        root = etree.fromstring(rss.read_bytes())
+        urls += [(f"{rss.name} link", el.text or "") for el in root.iter("link")]
+        urls += [(f"{rss.name} {_local(el.tag)}", el.get("url") or el.get("href") or "")
+                 for el in root.iter() if isinstance(el.tag, str) and (el.get("url") or el.get("href"))]
+    for atom in sorted(output.rglob("atom.xml")):
+        root = etree.fromstring(atom.read_bytes())
+        urls += [(f"{atom.name} {_local(el.tag)}", el.get("href") or el.get("url") or "")
+                 for el in root.iter() if isinstance(el.tag, str) and (el.get("href") or el.get("url"))]
+    for js in sorted(output.rglob("feed.json")):
+        feed = json.loads(js.read_bytes())
+        urls += [(f"{js.name} {k}", feed[k]) for k in ("home_page_url", "feed_url") if k in feed]
+        for item in feed["items"]:
+            urls += [(f"{js.name} item {k}", item[k]) for k in ("url", "external_url", "image", "banner_image")
+                     if k in item]
+    return [f"{where}: {url!r}" for where, url in urls if _scheme(url) not in ("http", "https")]
+
+
 def executable_in_output(output: Path) -> list[str]:
-    """Every executable thing anywhere in ``output`` (see :func:`executable_problems`)."""
+    """Every executable thing anywhere in ``output`` (see :func:`executable_problems`), and every link a
+    feed gives out that is not http(s)."""
     problems: list[str] = []
     for where, fragment in html_fields(output):
         problems += executable_problems(fragment, where)
-    return problems
+    return problems + unsafe_links(output)
 
 
 def invalid_outputs(output: Path) -> list[str]:

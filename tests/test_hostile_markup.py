@@ -186,3 +186,41 @@ def test_hostile_pages_fetched_from_a_local_server(site: Path, httpserver, only_
         report = run_once(config, FIXED_NOW, fetcher=fetcher)
     assert all("binary" in e for e in report.source_errors), report.source_errors[:5]
     check_and_record(site / "output", ("web",), family, "\n".join(report.problems()))
+
+
+HOSTILE_HEAD = """<!doctype html><html><head><title>Vector {vid} web</title>
+<link rel="canonical" href="{canonical}"><meta property="og:image" content="{canonical}">
+</head><body><article><h1>Vector {vid} web</h1><p>{filler}</p><p>{filler}</p></article></body></html>"""
+BAD_ADDRESSES = ["JavaScript:alert(1)", " javascript:alert(1)", "java\tscript:alert(1)", "data:text/html,x", "http://",
+                 "https://[::1", "https://a b/", "http://h:99999/", "vbscript:x"]
+
+
+def test_hostile_addresses_in_pages_and_front_matter(site: Path, httpserver, only_loopback):
+    """A page's canonical URL and lead image, and front matter link and image, become addresses feed readers
+    open: a javascript: one is dropped, and one no parser accepts no longer stops the run (it used to raise
+    at render time, for every feed) or the document."""
+    from feeds.fetch import Fetcher, FetchPolicy
+
+    httpserver.no_handler_status_code = 404
+    urls = []
+    for i, bad in enumerate(BAD_ADDRESSES):
+        vid = f"a{i:02d}"
+        httpserver.expect_request(f"/{vid}").respond_with_data(
+            HOSTILE_HEAD.format(vid=vid, canonical=html.escape(bad), filler=FILLER), content_type="text/html")
+        urls.append(httpserver.url_for(f"/{vid}"))
+        write(site / "seeds" / f"{vid}.md", f"---\ntitle: t{vid}\nlink: {json.dumps(bad)}\n---\n\nText [rel](x).\n")
+        write(site / "seeds" / f"i{vid}.md", f"---\ntitle: i{vid}\nimage: {json.dumps(bad)}\n---\n\nText.\n")
+    config = load(None, Overrides(urls=urls, max_items=1000), site)
+    with Fetcher(FetchPolicy(allowed_networks=LOOPBACK, per_host_delay=0, retries=0)) as fetcher:
+        report = run_once(config, FIXED_NOW, fetcher=fetcher)
+    assert not report.source_errors
+    skipped = sorted(Path(s.origin).name for s in report.skipped)
+    assert skipped == [f"a{i:02d}.md" for i in range(len(BAD_ADDRESSES))], report.problems()
+    assert all("is not an absolute http(s) URL" in s.reason for s in report.skipped)
+    output = site / "output"
+    assert len(feedparser.parse((output / "atom.xml").read_bytes()).entries) == 2 * len(BAD_ADDRESSES)
+    assert invalid_outputs(output) == []
+    problems = executable_in_output(output)
+    record("hostile markup", "javascript:/unparseable canonical, og:image, front matter link and image",
+           executable_survived=len(problems))
+    assert problems == []

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from urllib.parse import urljoin
 
-from feeds.sanitize import plain_text
+from feeds.sanitize import http_url, plain_text
 
 __all__ = ["PageData", "extract_page", "page_to_json"]
 
@@ -53,15 +52,17 @@ def _image(pm, url: str | None) -> tuple[str | None, str]:
 
     for key in ("og:image:secure_url", "og:image", "og:image:url", "twitter:image", "twitter:image:src"):
         value = pm.meta(key)
-        if value and not value.startswith("data:"):
-            return urljoin(url or "", value), f"meta {key}"
+        image = http_url(value, url or "")
+        if image:
+            return image, f"meta {key}"
     for obj in pm.articles():
         img = obj.data.get("image") or obj.data.get("thumbnailUrl")
         if isinstance(img, list) and img:
             img = img[0]
         value = img.get("url") or img.get("contentUrl") if isinstance(img, dict) else ld_text(img)
-        if isinstance(value, str) and value and not value.startswith("data:"):
-            return urljoin(url or "", value), "json-ld image"
+        image = http_url(value, url or "") if isinstance(value, str) else None
+        if image:
+            return image, "json-ld image"
     return None, "none"
 
 
