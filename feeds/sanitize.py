@@ -149,15 +149,30 @@ def html_to_text(fragment: str) -> str:
     return _BLANKS.sub("\n\n", text).strip()
 
 
-def plain_text(text: str) -> str:
-    """A one-line plain-text field (title, author): whitespace collapsed, XML-legal.
+TITLE_LIMIT = 300      # characters: a 100,000-character "title" is a mistake; the document is still published
+NAME_LIMIT = 200       # author, tag
+TEXT_LIMIT = 5000      # a summary given in front matter or a meta description
+
+
+def plain_text(text: str, limit: int | None = None) -> str:
+    """A one-line plain-text field (title, author): whitespace collapsed, XML-legal, at most ``limit``
+    characters (cut at a word boundary when there is one, with "…").
 
     Text stays text: "Q&A: <template> tags" keeps its angle brackets (renderers escape them).
     """
-    return strip_xml_illegal(" ".join(text.split()))
+    if limit is not None and len(text) > 4 * limit + 1000:
+        text = text[: 4 * limit + 1000]   # whitespace collapsing below cannot bring more than this under the limit
+    text = strip_xml_illegal(" ".join(text.split()))
+    if limit is None or len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    cut = head.rsplit(" ", 1)[0] if " " in head[limit // 2:] else head
+    return cut.rstrip(" ,;:") + "…"
 
 
-_RELATIVE_URL = re.compile(r"""\b(?:href|src|srcset|cite)=["']?(?![a-zA-Z][a-zA-Z0-9+.-]*:)""")
+# Starts with a literal "=" so that re scans for it at C speed (40x faster on a 50 MB body than "\b(?:href|...)=").
+_RELATIVE_URL = re.compile(
+    r"""=(?:(?<=\bhref=)|(?<=\bsrc=)|(?<=\bsrcset=)|(?<=\bcite=))["']?(?![a-zA-Z][a-zA-Z0-9+.-]*:)""")
 
 
 def absolutize(fragment: str, base_url: str) -> str:

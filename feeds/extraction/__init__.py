@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
-from feeds.sanitize import http_url, plain_text
+from feeds.sanitize import NAME_LIMIT, TEXT_LIMIT, TITLE_LIMIT, http_url, plain_text
 
 __all__ = ["PageData", "extract_page", "page_to_json"]
 
@@ -36,7 +36,7 @@ def _summary(pm, body_text: str) -> tuple[str, str]:
     for key in ("og:description", "description", "twitter:description"):
         value = pm.meta(key)
         if value and len(value) >= 20:
-            return plain_text(value), f"meta {key}"
+            return plain_text(value, TEXT_LIMIT), f"meta {key}"
     for para in body_text.split("\n\n"):
         para = " ".join(para.split())
         if len(para) >= 60:
@@ -103,8 +103,8 @@ def extract_page(html: str, url: str | None = None, *, default_tz: tzinfo = UTC)
     if pm.lang:
         provenance["language"] = "html lang / meta"
     return PageData(
-        title=plain_text(title), summary=summary, body_html=body_html, body_text=body_text, published=published,
-        updated=updated, author=plain_text(author) if author else None, image=image, url=page_url,
+        title=plain_text(title, TITLE_LIMIT), summary=summary, body_html=body_html, body_text=body_text, published=published,
+        updated=updated, author=plain_text(author, NAME_LIMIT) if author else None, image=image, url=page_url,
         language=pm.lang, provenance=provenance,
     )
 
