@@ -22,7 +22,7 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from feeds.models import Item
-from feeds.render import ATOM_FILE, GENERATOR, RSS_FILE, FeedMeta, body_html, item_link
+from feeds.render import ATOM_FILE, GENERATOR, RSS_FILE, FeedMeta, feed_body_html, item_link
 from feeds.sanitize import strip_xml_illegal as x
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -63,7 +63,7 @@ def _generator(meta: FeedMeta, items: Sequence[Item], self_file: str, self_type:
             summary = x(doc.summary)
             fe.description(escape(summary, quote=False) if rss else summary, isSummary=True)  # RSS <description>, Atom <summary>
         if doc.body_html:
-            fe.content(x(body_html(item, meta)), type="html")  # after description(), which would overwrite it
+            fe.content(x(feed_body_html(item, meta)), type="html")  # after description(), which would overwrite it
         if doc.author:
             fe.author({"name": x(doc.author)})
             fe.dc.dc_creator(x(doc.author))

@@ -224,3 +224,23 @@ def test_hostile_addresses_in_pages_and_front_matter(site: Path, httpserver, onl
     record("hostile markup", "javascript:/unparseable canonical, og:image, front matter link and image",
            executable_survived=len(problems))
     assert problems == []
+
+
+def test_hostile_vectors_in_a_document_cleaned_in_pieces(site: Path):
+    """Over a megabyte, HTML is sanitized a piece at a time (memory): the pieces' seams must not let markup
+    through. Every vector, repeated past 3 MB, with seams falling at varying places inside them."""
+    block = "\n\n".join(f"<div>{vector}</div>\n<p>{FILLER}</p>" for _vid, _fam, vector in VECTORS if "\x00" not in vector)
+    body, i = [], 0
+    while sum(map(len, body)) < 3_000_000:
+        body.append("x" * (i % 97) + "\n" + block)
+        i += 1
+    write(site / "seeds" / "big.md", "# Big hostile\n\n" + "\n\n".join(body))
+    write(site / "seeds" / "big.html", "<html><head><title>Big hostile</title></head><body><article>"
+                                        + "\n".join(body) + "</article></body></html>")
+    report = run_once(load(None, Overrides(max_items=1000), site), FIXED_NOW)
+    assert not report.skipped, report.problems()
+    output = site / "output"
+    assert invalid_outputs(output) == []
+    problems = executable_in_output(output)
+    record("hostile markup", "all vectors in 3 MB .md and .html (sanitized in pieces)", executable_survived=len(problems))
+    assert problems == []
