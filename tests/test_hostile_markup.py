@@ -244,3 +244,38 @@ def test_hostile_vectors_in_a_document_cleaned_in_pieces(site: Path):
     problems = executable_in_output(output)
     record("hostile markup", "all vectors in 3 MB .md and .html (sanitized in pieces)", executable_survived=len(problems))
     assert problems == []
+
+
+def test_hostile_listing_links_and_articles(site: Path, httpserver, only_loopback):
+    """A listing whose links are XSS vectors and broken URLs: only its http(s) articles are fetched (one bad
+    link does not sink the listing), and the hostile articles it links to publish nothing executable."""
+    from feeds.fetch import Fetcher, FetchPolicy
+
+    httpserver.no_handler_status_code = 404
+    chosen = [v for v in VECTORS if "\x00" not in v[2]][:: max(1, len(VECTORS) // 15)][:15]
+    bad_links = ["javascript:alert(1)", "JaVaScRiPt:alert(1)", "jav&#x09;ascript:alert(1)", "data:text/html,<script>",
+                 "vbscript:msgbox(1)", "http://127.0.0.1:99999/x", "http://[::1/x", "https://[bad/x", "//evil.example/x",
+                 "http://evil.example/post/secret"]
+    items = [f'<li><a href="{html.escape(b)}">A hostile link number {i} to an article</a></li>' for i, b in enumerate(bad_links)]
+    items += [f'<li><a href="/post/{vid}">Article about {vid} with a real title</a></li>' for vid, _f, _v in chosen]
+    httpserver.expect_request("/list").respond_with_data(
+        f"<html><head><title>List</title></head><body><main><ul>{''.join(items)}</ul></main></body></html>",
+        content_type="text/html")
+    for vid, _fam, vector in chosen:
+        httpserver.expect_request(f"/post/{vid}").respond_with_data(html_seed(vid, vector).replace(" html</", " web</"),
+                                                                     content_type="text/html")
+    (site / "seedfeed.toml").write_text(f'max_items = 100\n[[listings]]\nurl = "{httpserver.url_for("/list")}"\n'
+                                        "max_new = 50\n", encoding="utf-8")
+    config = load(site / "seedfeed.toml", Overrides(), site)
+    with Fetcher(FetchPolicy(allowed_networks=LOOPBACK, per_host_delay=0, retries=0)) as fetcher:
+        report = run_once(config, FIXED_NOW, fetcher=fetcher)
+    assert not report.source_errors, report.source_errors
+    fetched = [entry[0].path for entry in httpserver.log]
+    assert sorted(p for p in fetched if p.startswith("/post/")) == sorted(f"/post/{vid}" for vid, _, _ in chosen)
+    output = site / "output"
+    assert published_keys(output) == {f"{vid} web" for vid, _, _ in chosen}
+    assert invalid_outputs(output) == []
+    problems = executable_in_output(output)
+    record("hostile markup", f"listing with {len(bad_links)} hostile links and {len(chosen)} hostile articles",
+           executable_survived=len(problems), items_lost=len(chosen) - len(published_keys(output)))
+    assert problems == []
