@@ -104,7 +104,8 @@ def render(table: dict[str, dict], lines: list[dict], command: str, outcome: str
     out += ["", "Cases with a non-zero count:" if bad else "No case had a non-zero count.", ""]
     for line in bad[:50]:
         counts = ", ".join(f"{c.replace('_', ' ')} {line[c]}" for c in COLUMNS if line.get(c))
-        out.append(f"- {line['category']}: {line['case']} — {counts}")
+        note = f" ({line['note']})" if line.get("note") else ""
+        out.append(f"- {line['category']}: {line['case']} — {counts}{note}")
     out += [
         "",
         "## What the columns mean",

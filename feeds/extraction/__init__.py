@@ -69,7 +69,7 @@ def _image(pm, url: str | None) -> tuple[str | None, str]:
 def extract_page(html: str, url: str | None = None, *, default_tz: tzinfo = UTC) -> PageData:
     """Extract the fields of one web page (``url`` is its address, used for relative links and site names)."""
     from .author import extract_author
-    from .body import extract_body, mark_images, resolve_lazy_images
+    from .body import HUGE_PAGE, extract_body, mark_images, resolve_lazy_images
     from .dates import extract_dates
     from .meta import collect, looks_like_forum, parse_html
     from .title import extract_title, looks_like_article
@@ -89,7 +89,8 @@ def extract_page(html: str, url: str | None = None, *, default_tz: tzinfo = UTC)
     product = (pm.meta("og:type") or "").lower().startswith("product") or bool(pm.meta("product:price:amount")) \
         or any(o.depth == 0 and "product" in o.types for o in pm.jsonld)
     body_html, body_text, brule = extract_body(root, base, article=looks_like_article(pm) and not forum,
-                                               product=product, forum=forum, images=images)
+                                               product=product, forum=forum, images=images,
+                                               huge=len(html) > HUGE_PAGE)
     summary, srule = _summary(pm, body_text)
     image, irule = _image(pm, base)
     provenance = {"title": title_rule, "summary": srule, "body": brule, "url": "link rel=canonical"
