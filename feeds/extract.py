@@ -16,7 +16,16 @@ from typing import Any
 from feeds.decode import decode
 from feeds.errors import DocumentError
 from feeds.models import Document, RawDoc
-from feeds.sanitize import html_to_text, plain_text, sanitize_html, strip_xml_illegal
+from feeds.sanitize import (
+    NAME_LIMIT,
+    TEXT_LIMIT,
+    TITLE_LIMIT,
+    html_to_text,
+    http_url,
+    plain_text,
+    sanitize_html,
+    strip_xml_illegal,
+)
 
 SUMMARY_LIMIT = 400  # characters; longer first paragraphs are cut at a sentence boundary
 _FIRST_PARAGRAPH = re.compile(r"<p[ >].*?</p>", re.S)
@@ -63,7 +72,7 @@ def extract_text(raw: RawDoc, text: str) -> Document:
     lines = strip_xml_illegal(text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
     while lines and not lines[0].strip():
         lines.pop(0)
-    title = plain_text(lines.pop(0)) if lines else ""
+    title = plain_text(lines.pop(0), TITLE_LIMIT) if lines else ""
     paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", "\n".join(lines)) if p.strip()]
     body = "\n".join(f"<p>{htmllib.escape(p, quote=False)}</p>" for p in paragraphs)
     return Document(
@@ -115,6 +124,19 @@ def _front_matter(raw: RawDoc, text: str) -> tuple[dict[str, Any], str]:
     return meta, text[match.end():]
 
 
+# Greedy, with the closing #s removed by _heading_text: "(.+?)[ \t#]*$" took quadratic time on a long heading.
+_ATX_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.+)$", re.M)
+
+
+def _heading_text(text: str) -> str:
+    """An ATX heading's text without its optional closing sequence ("## Title ##" -> "Title")."""
+    text = text.rstrip(" \t")
+    bare = text.rstrip("#")
+    if bare != text and (not bare or bare[-1] in " \t"):
+        text = bare.rstrip(" \t")
+    return text
+
+
 def _as_datetime(value: Any, field: str, raw: RawDoc, default_tz: tzinfo) -> datetime | None:
     if value is None or value == "":
         return None
@@ -132,7 +154,11 @@ def _as_datetime(value: Any, field: str, raw: RawDoc, default_tz: tzinfo) -> dat
         raise DocumentError(f"{raw.origin}: front matter {field} is not a date", "use e.g. 2024-05-01")
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=default_tz)
-    return dt.astimezone(UTC)
+    try:
+        return dt.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+14:00 is before year 1 in UTC
+        raise DocumentError(f"{raw.origin}: front matter {field} = {value!s} is out of range",
+                            "use a date between the years 1 and 9999") from None
 
 
 def _as_text(value: Any) -> str | None:
@@ -148,19 +174,20 @@ def extract_markdown(raw: RawDoc, text: str, default_tz: tzinfo = UTC) -> Docume
     meta, body_md = _front_matter(raw, text.lstrip("\ufeff"))
     meta = {str(k).lower(): v for k, v in meta.items() if str(k).lower() in _FRONT_KEYS}
     provenance = {"body": "markdown (CommonMark)"}
-    title = plain_text(_as_text(meta.get("title")) or "")
+    title = plain_text(_as_text(meta.get("title")) or "", TITLE_LIMIT)
     if title:
         provenance["title"] = "front matter title"
     else:
-        heading = re.search(r"^ {0,3}#{1,6}[ \t]+(.+?)[ \t#]*$", body_md, re.M)
+        heading = _ATX_HEADING.search(body_md)
         setext = re.search(r"^(\S.*)\n(=+|-+)[ \t]*$", body_md, re.M)
         if heading or setext:
             first = min((m for m in (heading, setext) if m), key=lambda m: m.start())
-            title = plain_text(html_to_text(_markdown(first.group(1))))
+            text = _heading_text(first.group(1)) if first is heading else first.group(1)
+            title = plain_text(html_to_text(_markdown(text[:TITLE_LIMIT * 4])), TITLE_LIMIT)
             provenance["title"] = "first heading"
             body_md = body_md[: first.start()] + body_md[first.end():]  # the title is not repeated in the body
-    body_html = sanitize_html(_markdown(body_md), _as_text(meta.get("link")) or "")
-    summary = plain_text(_as_text(meta.get("summary") or meta.get("description")) or "")
+    body_html = sanitize_html(_markdown(body_md), http_url(_as_text(meta.get("link"))) or "")
+    summary = plain_text(_as_text(meta.get("summary") or meta.get("description")) or "", TEXT_LIMIT)
     if summary:
         provenance["summary"] = "front matter summary"
     else:
@@ -174,15 +201,19 @@ def extract_markdown(raw: RawDoc, text: str, default_tz: tzinfo = UTC) -> Docume
     published = _as_datetime(meta.get("date"), "date", raw, default_tz)
     if published:
         provenance["published"] = "front matter date"
-    link = _as_text(meta.get("link"))
+    link = _as_text(meta.get("link")) or None
+    if link is not None and not http_url(link):
+        raise DocumentError(f"{raw.origin}: front matter link = {link.strip()[:100]!r} is not an absolute http(s) URL",
+                            "write it like link: https://example.org/post, or remove it")
+    link = http_url(link)
     explicit_id = _as_text(meta.get("id"))
     return Document(
         key=raw.key, origin=raw.origin, title=title, summary=summary, body_html=body_html,
         published=published, updated=_as_datetime(meta.get("updated"), "updated", raw, default_tz),
-        author=plain_text(_as_text(meta.get("author")) or "") or None,
-        tags=tuple(dict.fromkeys(plain_text(str(t)) for t in tags if str(t).strip())),
-        link=link.strip() if link else None,
-        image=_as_text(meta.get("image")),
+        author=plain_text(_as_text(meta.get("author")) or "", NAME_LIMIT) or None,
+        tags=tuple(dict.fromkeys(plain_text(str(t), NAME_LIMIT) for t in tags if str(t).strip())),
+        link=link,
+        image=http_url(_as_text(meta.get("image")), link or "") if meta.get("image") else None,
         language=_as_text(meta.get("language") or meta.get("lang")),
         explicit_id=explicit_id.strip() if explicit_id else None,
         provenance=MappingProxyType(provenance),

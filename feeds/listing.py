@@ -77,6 +77,7 @@ def _absolute(href: str, base: str) -> str | None:
     try:
         url = urljoin(base, href)
         parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError when out of range; one such link must not sink the listing
     except ValueError:
         return None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from html import escape
 
 from feeds import __version__
 from feeds.models import Item
-from feeds.sanitize import absolutize
+from feeds.sanitize import absolutize, sanitize_html
 
 RSS_FILE = "rss.xml"
 ATOM_FILE = "atom.xml"
 JSON_FILE = "feed.json"
 ITEMS_DIR = "items"
 PAGE_FILE = "index.html"   # the feed's page for people, in its output folder
+# Characters of HTML per item in a feed. libxml2 (and so lxml and most readers built on it) refuses a text node
+# over 10,000,000 characters, and the default max_bytes lets a 10 MiB document through: a longer body is cut
+# in the feeds, with a link to the whole document (its item page keeps everything).
+FEED_BODY_LIMIT = 1_000_000
 GENERATOR = ("seedfeed", __version__, "https://github.com/seedfeed/seedfeed")
 
 
@@ -51,3 +56,14 @@ def body_html(item: Item, meta: FeedMeta) -> str:
     here, against the item's link: a new ``base_url`` changes the links without changing the content hash.
     """
     return absolutize(item.doc.body_html, item_link(item, meta))
+
+
+def feed_body_html(item: Item, meta: FeedMeta) -> str:
+    """:func:`body_html`, cut to :data:`FEED_BODY_LIMIT` characters (at a tag, re-balanced) when longer."""
+    body = body_html(item, meta)
+    if len(body) <= FEED_BODY_LIMIT:
+        return body
+    cut = body[:FEED_BODY_LIMIT]
+    cut = cut[: cut.rfind("<")] if "<" in cut else cut   # never inside a tag
+    link = escape(item_link(item, meta))
+    return sanitize_html(cut) + f'\n<p><a href="{link}">The rest of this document is on its page.</a></p>'

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from feeds.models import Item
-from feeds.render import JSON_FILE, FeedMeta, body_html, item_link
+from feeds.render import JSON_FILE, FeedMeta, feed_body_html, item_link
 
 
 def _date(value: datetime) -> str:
@@ -37,7 +37,7 @@ def _item(item: Item, meta: FeedMeta) -> dict[str, Any]:
     doc = item.doc
     out: dict[str, Any] = {"id": item.id, "url": item_link(item, meta)}
     out["title"] = doc.title
-    out["content_html"] = body_html(item, meta) or "<p></p>"
+    out["content_html"] = feed_body_html(item, meta) or "<p></p>"
     if doc.summary:
         out["summary"] = doc.summary
     if doc.image:

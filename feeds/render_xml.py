@@ -7,6 +7,8 @@ feedgen traps, each guarded by a regression test in tests/test_render.py:
 - content without ``type="html"`` is read as text → always pass the type;
 - control characters raise → every string goes through :func:`strip_xml_illegal`;
 - ``description()`` without ``isSummary=True`` replaces the Atom content → set it first, as a summary.
+The summary is plain text, but readers render RSS ``<description>`` as HTML: there it is HTML-escaped first,
+so a summary reading "<img src=x onerror=...>" is shown, not run (Atom's ``<summary>`` is a text construct).
 feedgen's RSS writer only copies the first ``rel="self"`` link, so the WebSub ``rel="hub"`` link is added
 to the RSS tree afterwards.
 """
@@ -14,19 +16,20 @@ to the RSS tree afterwards.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from html import escape
 
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from feeds.models import Item
-from feeds.render import ATOM_FILE, GENERATOR, RSS_FILE, FeedMeta, body_html, item_link
+from feeds.render import ATOM_FILE, GENERATOR, RSS_FILE, FeedMeta, feed_body_html, item_link
 from feeds.sanitize import strip_xml_illegal as x
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 SY_NS = "http://purl.org/rss/1.0/modules/syndication/"
 
 
-def _generator(meta: FeedMeta, items: Sequence[Item], self_file: str, self_type: str) -> FeedGenerator:
+def _generator(meta: FeedMeta, items: Sequence[Item], self_file: str, self_type: str, *, rss: bool) -> FeedGenerator:
     fg = FeedGenerator()
     fg.load_extension("dc", atom=False, rss=True)
     fg.load_extension("media", atom=True, rss=True)
@@ -57,9 +60,10 @@ def _generator(meta: FeedMeta, items: Sequence[Item], self_file: str, self_type:
         fe.published(item.published)
         fe.updated(item.updated)
         if doc.summary:
-            fe.description(x(doc.summary), isSummary=True)  # RSS <description>, Atom <summary>
+            summary = x(doc.summary)
+            fe.description(escape(summary, quote=False) if rss else summary, isSummary=True)  # RSS <description>, Atom <summary>
         if doc.body_html:
-            fe.content(x(body_html(item, meta)), type="html")  # after description(), which would overwrite it
+            fe.content(x(feed_body_html(item, meta)), type="html")  # after description(), which would overwrite it
         if doc.author:
             fe.author({"name": x(doc.author)})
             fe.dc.dc_creator(x(doc.author))
@@ -100,7 +104,7 @@ def _reserialize(root: etree._Element) -> bytes:
 
 
 def render_atom(meta: FeedMeta, items: Sequence[Item]) -> bytes:
-    fg = _generator(meta, items, ATOM_FILE, "application/atom+xml")
+    fg = _generator(meta, items, ATOM_FILE, "application/atom+xml", rss=False)
     data: bytes = fg.atom_str(pretty=True, encoding="UTF-8")
     if not meta.ttl_minutes:
         return data
@@ -110,7 +114,7 @@ def render_atom(meta: FeedMeta, items: Sequence[Item]) -> bytes:
 
 
 def render_rss(meta: FeedMeta, items: Sequence[Item]) -> bytes:
-    fg = _generator(meta, items, RSS_FILE, "application/rss+xml")
+    fg = _generator(meta, items, RSS_FILE, "application/rss+xml", rss=True)
     data: bytes = fg.rss_str(pretty=True, encoding="UTF-8")
     if not meta.hub and not meta.ttl_minutes:
         return data

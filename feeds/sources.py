@@ -51,6 +51,15 @@ def ignore_reason(name: str) -> str | None:
     return "unknown extension (seedfeed reads .txt, .md, .markdown, .html, .htm)"
 
 
+def _undecodable(name: str) -> bool:
+    """True for a name with bytes that are not UTF-8 (os.scandir gives them as lone surrogates)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def scan(folder: Path) -> Iterator[SeedFile | Skip]:
     """Yield the documents under ``folder`` and the skipped entries, in a stable order."""
     if not folder.is_dir():
@@ -68,12 +77,14 @@ def _walk(root: str, folder: str, seen_dirs: set[tuple[int, int]]) -> Iterator[S
         return
     ident = (st.st_dev, st.st_ino)
     if ident in seen_dirs:
-        yield Skip(folder, "symlink loop; remove the link that points back up")
+        yield Skip(folder, "symlink loop, or a second link to a folder already read; remove the link")
         return
     seen_dirs.add(ident)
     try:
         with os.scandir(folder) as it:
-            entries = sorted(it, key=lambda e: e.name)
+            # Real entries before symlinks: a folder reached both ways is read where it really is, and the link
+            # is the one reported.
+            entries = sorted(it, key=lambda e: (e.is_symlink(), e.name))
     except OSError as exc:
         yield Skip(folder, f"cannot list folder ({exc.strerror}); check its permissions")
         return
@@ -82,6 +93,10 @@ def _walk(root: str, folder: str, seen_dirs: set[tuple[int, int]]) -> Iterator[S
         path = entry.path
         if entry.name.startswith(".") and entry.is_dir(follow_symlinks=False):
             yield Skip(path, "hidden folder", ignored=True)
+            continue
+        if _undecodable(entry.name):
+            # Keys and origins are stored as UTF-8 text; a name with bytes that are not UTF-8 cannot be.
+            yield Skip(path, "name is not valid UTF-8; rename it")
             continue
         try:
             st = entry.stat()  # follows symlinks

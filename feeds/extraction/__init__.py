@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from urllib.parse import urljoin
 
-from feeds.sanitize import plain_text
+from feeds.sanitize import NAME_LIMIT, TEXT_LIMIT, TITLE_LIMIT, http_url, plain_text
 
 __all__ = ["PageData", "extract_page", "page_to_json"]
 
@@ -37,7 +36,7 @@ def _summary(pm, body_text: str) -> tuple[str, str]:
     for key in ("og:description", "description", "twitter:description"):
         value = pm.meta(key)
         if value and len(value) >= 20:
-            return plain_text(value), f"meta {key}"
+            return plain_text(value, TEXT_LIMIT), f"meta {key}"
     for para in body_text.split("\n\n"):
         para = " ".join(para.split())
         if len(para) >= 60:
@@ -53,22 +52,24 @@ def _image(pm, url: str | None) -> tuple[str | None, str]:
 
     for key in ("og:image:secure_url", "og:image", "og:image:url", "twitter:image", "twitter:image:src"):
         value = pm.meta(key)
-        if value and not value.startswith("data:"):
-            return urljoin(url or "", value), f"meta {key}"
+        image = http_url(value, url or "")
+        if image:
+            return image, f"meta {key}"
     for obj in pm.articles():
         img = obj.data.get("image") or obj.data.get("thumbnailUrl")
         if isinstance(img, list) and img:
             img = img[0]
         value = img.get("url") or img.get("contentUrl") if isinstance(img, dict) else ld_text(img)
-        if isinstance(value, str) and value and not value.startswith("data:"):
-            return urljoin(url or "", value), "json-ld image"
+        image = http_url(value, url or "") if isinstance(value, str) else None
+        if image:
+            return image, "json-ld image"
     return None, "none"
 
 
 def extract_page(html: str, url: str | None = None, *, default_tz: tzinfo = UTC) -> PageData:
     """Extract the fields of one web page (``url`` is its address, used for relative links and site names)."""
     from .author import extract_author
-    from .body import extract_body, mark_images, resolve_lazy_images
+    from .body import HUGE_PAGE, extract_body, mark_images, resolve_lazy_images
     from .dates import extract_dates
     from .meta import collect, looks_like_forum, parse_html
     from .title import extract_title, looks_like_article
@@ -88,7 +89,8 @@ def extract_page(html: str, url: str | None = None, *, default_tz: tzinfo = UTC)
     product = (pm.meta("og:type") or "").lower().startswith("product") or bool(pm.meta("product:price:amount")) \
         or any(o.depth == 0 and "product" in o.types for o in pm.jsonld)
     body_html, body_text, brule = extract_body(root, base, article=looks_like_article(pm) and not forum,
-                                               product=product, forum=forum, images=images)
+                                               product=product, forum=forum, images=images,
+                                               huge=len(html) > HUGE_PAGE)
     summary, srule = _summary(pm, body_text)
     image, irule = _image(pm, base)
     provenance = {"title": title_rule, "summary": srule, "body": brule, "url": "link rel=canonical"
@@ -102,8 +104,8 @@ def extract_page(html: str, url: str | None = None, *, default_tz: tzinfo = UTC)
     if pm.lang:
         provenance["language"] = "html lang / meta"
     return PageData(
-        title=plain_text(title), summary=summary, body_html=body_html, body_text=body_text, published=published,
-        updated=updated, author=plain_text(author) if author else None, image=image, url=page_url,
+        title=plain_text(title, TITLE_LIMIT), summary=summary, body_html=body_html, body_text=body_text, published=published,
+        updated=updated, author=plain_text(author, NAME_LIMIT) if author else None, image=image, url=page_url,
         language=pm.lang, provenance=provenance,
     )
 

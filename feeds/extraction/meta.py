@@ -7,10 +7,11 @@ import html
 import json
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
 
 import lxml.html
 from lxml import etree
+
+from feeds.sanitize import http_url
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -158,13 +159,13 @@ def collect(root, url: str | None) -> PageMeta:
     for link in root.iter("link"):
         rel = (link.get("rel") or "").lower().split()
         href = (link.get("href") or "").strip()
-        if "canonical" in rel and href and not href.startswith(("javascript:", "data:")):
-            pm.canonical = urljoin(url or "", href)
+        if "canonical" in rel and href:
+            pm.canonical = http_url(href, url or "")   # not javascript:, nor anything no parser accepts
             break
     if not pm.canonical:
         og = pm.meta("og:url")
-        if og and og.startswith(("http://", "https://", "/")):
-            pm.canonical = urljoin(url or "", og)
+        if og and og.strip().startswith(("http://", "https://", "/")):
+            pm.canonical = http_url(og, url or "")
     lang = root.get("lang") or root.get("xml:lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang")
     if not lang:
         lang = pm.meta("content-language", "og:locale", "language", "dc.language")
