@@ -115,7 +115,10 @@ def kill(proc: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:
 
 
 def reap(proc: subprocess.Popen[bytes]) -> tuple[int, float]:
-    """Wait for ``proc``; returns (exit status, its peak RSS in MB), negative status = killed by that signal."""
+    """Wait for ``proc``; returns (exit status, peak RSS in MB), negative status = killed by that signal.
+
+    The RSS includes pytest's own high-water mark (Linux keeps it across the fork and exec), so it is no
+    measure of the build; tests/peak_rss.py measures a build's own peak."""
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     return proc.returncode, usage.ru_maxrss / 1024

@@ -87,7 +87,7 @@ def test_sigkill_during_build_never_leaves_a_partial_feed_and_the_next_build_mat
     rng = random.Random(f"{scenario}-5")
     work = corpus["base"] / f"work-{scenario}"
     kills = finished = problems = lost = 0
-    worst, worst_rss = seconds, 0.0
+    worst = seconds
     attempts = 0
     while kills < KILLS_PER_SCENARIO:
         attempts += 1
@@ -96,8 +96,7 @@ def test_sigkill_during_build_never_leaves_a_partial_feed_and_the_next_build_mat
         proc = start(cli_argv(site, "build", "-q"), site, cli_env(epoch), site / "build.log")
         time.sleep(rng.uniform(0, 1.1 * seconds))
         kill(proc)
-        status, rss = reap(proc)
-        worst_rss = max(worst_rss, rss)
+        status, _ = reap(proc)
         if status == 0:
             finished += 1
         else:
@@ -116,7 +115,7 @@ def test_sigkill_during_build_never_leaves_a_partial_feed_and_the_next_build_mat
     shutil.rmtree(work)
     kind = "a cold" if scenario == "cold" else "an incremental"
     record("crash safety", f"SIGKILL during {kind} build of 2,000 documents", items_lost=lost,
-           invalid_outputs=problems, seconds=round(worst, 2), peak_rss_mb=round(worst_rss, 1),
+           invalid_outputs=problems, seconds=round(worst, 2),
            note=f"{kills} kills, {finished} runs finished first; each followed by a build equal to the reference")
 
 
@@ -156,7 +155,6 @@ def test_sigkill_of_the_daemon_mid_run_never_leaves_a_partial_feed(corpus, tmp_p
     env = cli_env(EPOCH_1)
     rng = random.Random(7)
     kills = 0
-    worst_rss = 0.0
     latency = None
     for number in range(DAEMON_KILLS + 1):
         log = site / f"daemon-{number}.log"
@@ -178,8 +176,7 @@ def test_sigkill_of_the_daemon_mid_run_never_leaves_a_partial_feed(corpus, tmp_p
         finally:
             if proc.returncode is None:
                 kill(proc)
-                status, rss = reap(proc)
-                worst_rss = max(worst_rss, rss)
+                status, _ = reap(proc)
                 kills += status == -9
         found = check_after_interruption(site, old, feed_files(ref))
         assert not found, f"after killing the daemon at batch {number}: {found}"
@@ -189,6 +186,5 @@ def test_sigkill_of_the_daemon_mid_run_never_leaves_a_partial_feed(corpus, tmp_p
     assert check_state(site) == check_state(ref) == 2 * (PER_FEED + 5 * (DAEMON_KILLS + 1))
     assert kills >= DAEMON_KILLS - 1
     record("crash safety", "SIGKILL of the daemon while it publishes dropped batches",
-           peak_rss_mb=round(worst_rss, 1),
            note=f"{kills} kills at 0..1.1x the {latency:.2f} s a batch takes to publish; the build after them equals "
                 "the reference")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import random
 import resource
+import signal
 import subprocess
 import sys
 import time
@@ -44,26 +45,21 @@ def run_bounded(args: list[str], cwd: Path, cap: int = MEMORY_CAP) -> Run:
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
-    out, err = cwd / ".stdout", cwd / ".stderr"
+    out, err, peak = cwd / ".stdout", cwd / ".stderr", cwd / ".peak-rss"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # Through tests/peak_rss.py: the build's own peak memory, not pytest's (see that file).
+    argv = [sys.executable, str(Path(__file__).with_name("peak_rss.py")), str(peak), sys.executable, "-m", "feeds", *args]
     start = time.monotonic()
     with open(out, "wb") as o, open(err, "wb") as e:
-        proc = subprocess.Popen([sys.executable, "-m", "feeds", *args], cwd=cwd, stdout=o, stderr=e, env=env,
-                                preexec_fn=limit)
-        deadline = start + TIMEOUT
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                proc.kill()
-                pid, status, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.02)
-    proc.returncode = os.waitstatus_to_exitcode(status)
+        proc = subprocess.Popen(argv, cwd=cwd, stdout=o, stderr=e, env=env, preexec_fn=limit, start_new_session=True)
+        try:
+            proc.wait(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
     seconds = time.monotonic() - start
-    return Run(proc.returncode, out.read_text(errors="replace"), err.read_text(errors="replace"), seconds,
-               usage.ru_maxrss / 1024)
+    peak_mb = int(peak.read_text()) / 1024 if peak.is_file() else 0.0
+    return Run(proc.returncode, out.read_text(errors="replace"), err.read_text(errors="replace"), seconds, peak_mb)
 
 
 # ------------------------------------------------------------------------------------------------ cases
