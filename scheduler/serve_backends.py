@@ -65,6 +65,7 @@ class UvicornBackend(_Backend):
             log_level="warning",
             access_log=False,
             server_header=False,
+            date_header=False,  # the gateway sends its own, never older than Last-Modified
             headers=[("server", "seedfeed")],
             ws="none",
         )

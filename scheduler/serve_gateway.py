@@ -8,9 +8,12 @@ protocol plumbing only (PEP 3333 environ decoding, ASGI messages, the event loop
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
+
+from scheduler.serve_http import http_date
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -78,7 +81,8 @@ class _GatewayMixin:
                 {
                     "type": "http.response.start",
                     "status": resp.status,
-                    "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in resp.headers],
+                    "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in resp.headers]
+                    + [(b"date", _date_header())],
                 }
             )
             if resp.stream is not None and method != "HEAD":
@@ -98,3 +102,18 @@ def _wsgi_key(name: str) -> str:
         key = _WSGI_KEYS[name] = "HTTP_" + name.upper().replace("-", "_")
     return key
 
+
+_date_cache: list[int | bytes] = [0, b""]
+
+
+def _date_header() -> bytes:
+    """The ``Date`` of a response, read from the clock as it is sent (once per second is formatted).
+
+    uvicorn's own Date is refreshed by a timer and can lag a second behind the clock; ``Last-Modified``
+    (clamped to the clock when a file claims a future time) would then be later than ``Date``, which RFC 9110
+    section 8.8.2.1 forbids. So the server's Date is off (``date_header=False``) and this one is sent instead.
+    """
+    now = int(time.time())
+    if now != _date_cache[0]:
+        _date_cache[:] = [now, http_date(now).encode("latin-1")]
+    return _date_cache[1]
