@@ -15,6 +15,7 @@ ATOM_FILE = "atom.xml"
 JSON_FILE = "feed.json"
 ITEMS_DIR = "items"
 PAGE_FILE = "index.html"   # the feed's page for people, in its output folder
+OPML_FILE = "feeds.opml"   # every feed, for a reader to import, at the top of output/
 # Characters of HTML per item in a feed. libxml2 (and so lxml and most readers built on it) refuses a text node
 # over 10,000,000 characters, and the default max_bytes lets a 10 MiB document through: a longer body is cut
 # in the feeds, with a link to the whole document (its item page keeps everything).

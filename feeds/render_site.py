@@ -15,10 +15,9 @@ from email.utils import format_datetime
 from lxml import etree
 
 from feeds.models import Item
-from feeds.render import ATOM_FILE, PAGE_FILE
+from feeds.render import ATOM_FILE, OPML_FILE, PAGE_FILE
 from feeds.render_html import FORMATS, ICON, alternates, count_text, date, document, esc, footer, item_list
 
-OPML_FILE = "feeds.opml"
 LATEST = 3  # items the overview shows per feed
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
