@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -43,3 +45,17 @@ def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
     """Every file under ``folder`` with its bytes and mtime."""
     return {str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
             for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def only_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if anything tries to connect anywhere but loopback (tests must never reach the network)."""
+    real = socket.socket
+
+    class Recording(real):  # type: ignore[misc, valid-type]
+        def connect(self, address):  # type: ignore[no-untyped-def]
+            host = address[0] if isinstance(address, tuple) else address
+            assert ipaddress.ip_address(str(host).split("%")[0]).is_loopback, f"connect to {address}!"
+            return super().connect(address)
+
+    monkeypatch.setattr(socket, "socket", Recording)

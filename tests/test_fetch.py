@@ -68,18 +68,7 @@ def server(_shared_server):
     reset(_shared_server)
 
 
-@pytest.fixture(autouse=True)
-def only_loopback(monkeypatch):
-    """Fail any test that tries to connect anywhere but loopback."""
-    real = socket.socket
-
-    class Recording(real):
-        def connect(self, address):  # type: ignore[override]
-            host = address[0] if isinstance(address, tuple) else address
-            assert ipaddress.ip_address(str(host).split("%")[0]).is_loopback, f"connect to {address}!"
-            return super().connect(address)
-
-    monkeypatch.setattr(socket, "socket", Recording)
+pytestmark = pytest.mark.usefixtures("only_loopback")   # conftest: connections outside loopback fail
 
 
 def fetcher(sleep: Callable[[float], None] | None = None, **kw) -> Fetcher:

@@ -14,7 +14,6 @@ from collections import defaultdict
 from pathlib import Path
 
 import feedparser
-import pytest
 from lxml import etree
 
 from feeds.config import Overrides, load
@@ -153,22 +152,6 @@ def test_text_seed_summary_with_markup_is_not_html_in_rss(site: Path):
     atom = feedparser.parse((site / "output" / "atom.xml").read_bytes()).entries[0]
     assert atom.summary == "<img src=x onerror=alert(1)> & <b>bold</b> text"              # Atom text construct
 
-
-@pytest.fixture
-def only_loopback(monkeypatch):
-    """Fail the test if anything tries to connect anywhere but loopback (as tests/test_fetch.py does)."""
-    import ipaddress
-    import socket
-
-    real = socket.socket
-
-    class Recording(real):
-        def connect(self, address):  # type: ignore[override]
-            host = address[0] if isinstance(address, tuple) else address
-            assert ipaddress.ip_address(str(host).split("%")[0]).is_loopback, f"connect to {address}!"
-            return super().connect(address)
-
-    monkeypatch.setattr(socket, "socket", Recording)
 
 
 def test_hostile_pages_fetched_from_a_local_server(site: Path, httpserver, only_loopback):

@@ -8,7 +8,6 @@ the DNS test, which needs the guard's full default to prove the refusal.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import socket
 import struct
@@ -34,18 +33,7 @@ ARTICLE = ("<!doctype html><html><head><title>{title}</title></head><body><artic
            "<p>A second paragraph follows, so that the extractor is sure what the body is.</p></article></body></html>")
 
 
-@pytest.fixture(autouse=True)
-def only_loopback(monkeypatch):
-    """Fail any test that tries to connect anywhere but loopback."""
-    real = socket.socket
-
-    class Recording(real):
-        def connect(self, address):  # type: ignore[override]
-            host = address[0] if isinstance(address, tuple) else address
-            assert ipaddress.ip_address(str(host).split("%")[0]).is_loopback, f"connect to {address}!"
-            return super().connect(address)
-
-    monkeypatch.setattr(socket, "socket", Recording)
+pytestmark = pytest.mark.usefixtures("only_loopback")   # conftest: connections outside loopback fail
 
 
 def loopback_fetcher(**kw) -> Fetcher:
