@@ -1,7 +1,7 @@
 """Benchmark the one-shot pipeline against a minimal feedgen baseline, measured in the same run.
 
 For each N (default 1,000 and 10,000 deterministic seed documents) it measures, as whole commands the way
-cron runs them (a fresh `python -m feeds build` process each time):
+cron runs them (a fresh `python -m seedfeed build` process each time):
   cold       first build: empty state, empty output
   no-change  rebuild with nothing changed
   one-change rebuild after one document was edited
@@ -60,7 +60,7 @@ def timed(cmd: list[str], cwd: Path) -> float:
 
 
 def bench_size(n: int, repeat: int) -> dict[str, float]:
-    build = [sys.executable, "-m", "feeds", "build", "-q"]
+    build = [sys.executable, "-m", "seedfeed", "build", "-q"]
     results: dict[str, list[float]] = {"cold": [], "no-change": [], "one-change": [], "baseline": [],
                                        "baseline-all": []}
     with tempfile.TemporaryDirectory(prefix="seedfeed-bench-") as tmp:
@@ -88,7 +88,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    help_times = [timed([sys.executable, "-m", "feeds", "--help"], ROOT) for _ in range(7)]
+    help_times = [timed([sys.executable, "-m", "seedfeed", "--help"], ROOT) for _ in range(7)]
     bare = [timed([sys.executable, "-c", "pass"], ROOT) for _ in range(7)]
     print(f"seedfeed --help: median {statistics.median(help_times):.3f} s "
           f"(bare python start-up {statistics.median(bare):.3f} s)   target < 0.3 s")

@@ -28,7 +28,7 @@ from build import generate  # noqa: E402
 
 def start_daemon(site: Path) -> subprocess.Popen[bytes]:
     log = (site / "daemon.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "feeds", "daemon", "-q"], cwd=site, stdout=log, stderr=log,
+    proc = subprocess.Popen([sys.executable, "-m", "seedfeed", "daemon", "-q"], cwd=site, stdout=log, stderr=log,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     deadline = time.monotonic() + 600
     while not (site / "output" / "atom.xml").exists():

@@ -154,7 +154,7 @@ def load_set(name: str) -> list[dict]:
 
 
 def run_one(page: dict) -> dict:
-    from feeds.extraction import extract_page, page_to_json
+    from seedfeed.extraction import extract_page, page_to_json
 
     with gzip.open(page["path"], "rt", encoding="utf-8", errors="replace") as fh:
         html = fh.read()
@@ -291,7 +291,7 @@ def timing_sample(pages: list[dict], n: int) -> None:
 
     import trafilatura
 
-    from feeds.extraction import extract_page
+    from seedfeed.extraction import extract_page
 
     sample = pages[:: max(1, len(pages) // n)][:n]
     ours, theirs = [], []

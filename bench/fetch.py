@@ -113,8 +113,8 @@ def heap_mb() -> float:
 
 def run(pages: int, concurrency: int, batch_size: int) -> None:
     sys.path.insert(0, str(ROOT))
-    from feeds.errors import FetchError
-    from feeds.fetch import Fetcher, FetchJob, FetchPolicy
+    from seedfeed.errors import FetchError
+    from seedfeed.fetch import Fetcher, FetchJob, FetchPolicy
 
     available = len(glob.glob(os.path.join(HTML_DIR, "*.html.gz")))
     pages = min(pages, available)

@@ -45,8 +45,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scheduler import serve_backends  # noqa: E402
-from scheduler.serve import FeedApp, FeedServer, make_app  # noqa: E402
+from seedfeed.scheduler import serve_backends  # noqa: E402
+from seedfeed.serve.server import FeedApp, FeedServer, make_app  # noqa: E402
 
 CANDIDATES = ["stdlib", "waitress", "cheroot", "uvicorn-h11", "uvicorn", "granian", "nginx"]
 SCENARIOS = ["GET", "304", "GET gzip"]

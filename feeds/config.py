@@ -6,6 +6,7 @@ directory when there is none). Unknown keys are rejected with the key's name and
 
 from __future__ import annotations
 
+import argparse
 import re
 import tomllib
 from collections.abc import Mapping
@@ -14,8 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from feeds import __version__
-from feeds.errors import ConfigError
+from . import __version__
+from .errors import ConfigError
 
 DEFAULT_CONFIG_NAME = "seedfeed.toml"
 DEFAULT_BASE_URL = "http://localhost:8000/"
@@ -332,3 +333,16 @@ def _apply_feed_overrides(feed: FeedConfig, o: Overrides, cwd: Path, n_feeds: in
     if (o.urls or o.listings) and not o.seeds and default_seeds and not (cwd / "seeds").is_dir():
         changes["seeds"] = ()
     return replace(feed, **changes) if changes else feed
+
+
+def load_config(args: argparse.Namespace) -> Config:
+    """The configuration a command runs with: ``--config`` (or ./seedfeed.toml) plus the options it was given.
+
+    Every command passes its parsed arguments; options a command does not have are simply absent."""
+    cwd = Path.cwd()
+    overrides = Overrides(
+        seeds=getattr(args, "seeds", None), output=getattr(args, "output", None), state=getattr(args, "state", None),
+        base_url=getattr(args, "base_url", None), title=getattr(args, "title", None),
+        max_items=getattr(args, "max_items", None), urls=getattr(args, "url", None) or [],
+        listings=getattr(args, "listing", None) or [], allow_private=getattr(args, "allow_private", None))
+    return load(find_config(getattr(args, "config", None), cwd), overrides, cwd)

@@ -14,6 +14,9 @@ Bugs are not SeedfeedErrors: they propagate.
 
 from __future__ import annotations
 
+# Exit statuses of every command (README, "Commands"): each error class maps to one in the CLI.
+EXIT_OK, EXIT_CONFIG, EXIT_USAGE, EXIT_OUTPUT, EXIT_LOCKED = 0, 1, 2, 3, 4
+
 
 class SeedfeedError(Exception):
     """An error with a message naming the file, key or URL, and a hint saying what to do."""

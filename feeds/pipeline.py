@@ -27,22 +27,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from feeds import __version__
-from feeds.config import Config, FeedConfig
-from feeds.errors import Cancelled
-from feeds.merge import Changes, Observed, merge, mint_id
-from feeds.models import Item
-from feeds.progress import LONG_DOCUMENTS, ProgressFactory, no_progress
-from feeds.publish import fsync_dir, kept_folder, remove, remove_stale_temp_files, run_lock, write_if_changed
-from feeds.read_seeds import Job, read_all
-from feeds.render import ATOM_FILE, ITEMS_DIR, JSON_FILE, PAGE_FILE, RSS_FILE, FeedMeta, page_path
-from feeds.site import write_site
-from feeds.sources import Skip, scan
-from feeds.store import Store, state_error
-from feeds.web import DueCheck, Harvest, harvest, settle
+from . import __version__
+from .config import Config, FeedConfig
+from .errors import Cancelled
+from .models import Item
+from .progress import LONG_DOCUMENTS, ProgressFactory, no_progress
+from .publish import fsync_dir, kept_folder, remove, remove_stale_temp_files, run_lock, write_if_changed
+from .render.base import ATOM_FILE, ITEMS_DIR, JSON_FILE, PAGE_FILE, RSS_FILE, FeedMeta, page_path
+from .site import write_site
+from .sources.seeds import Job, read_all
+from .sources.walk import Skip, scan
+from .sources.web import DueCheck, Harvest, harvest, settle
+from .state.merge import Changes, Observed, merge, mint_id
+from .state.store import Store, state_error
 
 if TYPE_CHECKING:
-    from feeds.fetch import Fetcher
+    from .fetch.fetcher import Fetcher
 
 log = logging.getLogger(__name__)
 RENDER_VERSION = "2"  # 2: feed pages (index.html)
@@ -163,7 +163,7 @@ def clock() -> datetime:
 
 
 def make_fetcher(config: Config) -> Fetcher:
-    from feeds.fetch import Fetcher, FetchPolicy
+    from .fetch.fetcher import Fetcher, FetchPolicy
 
     return Fetcher(FetchPolicy(user_agent=config.user_agent, allow_private=config.allow_private,
                                max_bytes=config.max_bytes))
@@ -251,7 +251,7 @@ def _ttl_minutes(config: Config, feed: FeedConfig, now: datetime) -> int | None:
     Feeds made only of seed files have no schedule (they change when a file does), so they get no hint."""
     if not (feed.pages or feed.listings):
         return None
-    from scheduler.schedules import shortest_period
+    from .schedules import shortest_period
 
     period = shortest_period(list(feed.pages + feed.listings), config, now)
     return max(1, period // 60) if period else None
@@ -340,10 +340,10 @@ def _pages(store: Store, feed: FeedConfig, items: list[Item], changes: Changes, 
 def _write(store: Store, feed: FeedConfig, folder: Path, meta: FeedMeta, items: list[Item], pages: list[Item],
            changes: Changes, report: Report, *, recover: bool) -> int:
     """Write the item pages, then the feeds; ``recover``: also undo what an interrupted run may have left."""
-    from feeds.render_feed_page import render_feed_page
-    from feeds.render_json import render_json
-    from feeds.render_page import render_page
-    from feeds.render_xml import render_atom, render_rss
+    from .render.feed_page import render_feed_page
+    from .render.item_page import render_page
+    from .render.json_feed import render_json
+    from .render.xml_feeds import render_atom, render_rss
 
     written = 0
     if recover:

@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from feeds.errors import LockedError, OutputError
+from .errors import LockedError, OutputError
 
 TEMP_SUFFIX = ".tmp"   # temp files are ".<name>.<random>.tmp": hidden, and never served as a feed
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from feeds.config import Config
-from feeds.publish import remove_stale_temp_files, write_if_changed
-from feeds.render import OPML_FILE, PAGE_FILE
-from feeds.store import Store
+from .config import Config
+from .publish import remove_stale_temp_files, write_if_changed
+from .render.base import OPML_FILE, PAGE_FILE
+from .state.store import Store
 
 
 def site_title(config: Config) -> str:
@@ -29,7 +29,7 @@ def write_site(config: Config, store: Store, now: datetime, *, rendered: bool) -
     paths = [config.output / OPML_FILE] + ([config.output / PAGE_FILE] if overview else [])
     if not rendered and all(path.is_file() for path in paths):
         return 0
-    from feeds.render_site import LATEST, FeedSummary, render_opml, render_overview  # only when writing
+    from .render.site_pages import LATEST, FeedSummary, render_opml, render_overview  # only when writing
 
     remove_stale_temp_files(config.output)   # a run killed while writing these left its temp files here
     summaries = [FeedSummary(folder=f"{feed.name}/" if feed.name else "", title=feed.title,

@@ -11,8 +11,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from feeds.config import Config, FeedConfig
-from feeds.render import ATOM_FILE, JSON_FILE, RSS_FILE
+from .config import Config, FeedConfig
+from .render.base import ATOM_FILE, JSON_FILE, RSS_FILE
 
 log = logging.getLogger(__name__)
 TRIES = 4

@@ -23,11 +23,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from feeds.config import Config, FeedConfig, WebSource
-from feeds.errors import Cancelled, SeedfeedError
-from feeds.pipeline import Report, clock, run_once
-from feeds.web import source_key
-from scheduler import schedules
+from .. import schedules
+from ..config import Config, FeedConfig, WebSource
+from ..errors import Cancelled, SeedfeedError
+from ..pipeline import Report, clock, run_once
+from ..sources.web import source_key
+from . import triggers
 
 log = logging.getLogger("seedfeed.daemon")
 MISFIRE_GRACE = 3600          # seconds: a job up to an hour late still runs
@@ -113,7 +114,7 @@ class Daemon:
         if not any(f.pages or f.listings for f in self.config.feeds):
             return None
         if self.fetcher is None:
-            from feeds.pipeline import make_fetcher
+            from ..pipeline import make_fetcher
 
             self.fetcher = make_fetcher(self.config)
         return self.fetcher
@@ -122,7 +123,7 @@ class Daemon:
         return [f.name or "(default)" for f in self.config.feeds]
 
     def _ping_hubs(self, report: Report) -> None:
-        from feeds.websub import ping_in_background
+        from ..websub import ping_in_background
 
         for feed in self.config.feeds:
             if feed.hub and any(r.name == (feed.name or "(default)") and r.files_written for r in report.feeds):
@@ -159,7 +160,7 @@ class Daemon:
     # ------------------------------------------------------------------------------------- scheduling
     def schedule_sources(self) -> None:
         """(Re)create one job per URL source, first firing when the stored last run says it is due."""
-        from feeds.store import Store
+        from ..state.store import Store
 
         for job in self.scheduler.get_jobs():
             if job.id.startswith(("source:", "retry:")):
@@ -171,8 +172,8 @@ class Daemon:
         now = utcnow()
         for feed in self.config.feeds:
             for source in feed.pages + feed.listings:
-                trigger = schedules.trigger(source, self.config)
-                trigger.jitter = schedules.jitter_seconds(source, self.config)
+                trigger = triggers.trigger(source, self.config)
+                trigger.jitter = triggers.jitter_seconds(source, self.config)
                 first = schedules.next_run(source, self.config, last_runs.get((feed.name, source_key(source.url))), now)
                 if hasattr(trigger, "start_date") and not source.cron:
                     trigger.start_date = max(first, now + timedelta(seconds=1))
@@ -180,7 +181,7 @@ class Daemon:
                                        id=f"source:{feed.name}\0{source.url}", name=source.url, replace_existing=True)
 
     def watch(self) -> None:
-        from scheduler.watch import SeedWatcher
+        from .watch import SeedWatcher
 
         if self.watcher is not None:
             self.watcher.stop()
@@ -204,7 +205,7 @@ class Daemon:
 
     def max_age(self, rel_path: str) -> int:
         """Cache lifetime of a served file: how often its feed can actually change."""
-        from scheduler.serve import default_max_age
+        from ..serve.server import default_max_age
 
         feed = self._feed_for(rel_path)
         if feed is None or not rel_path.endswith((".xml", ".json")):
@@ -222,7 +223,7 @@ class Daemon:
     def start_server(self) -> None:
         if not self.serve_spec:
             return
-        from scheduler.serve import FeedServer, parse_listen
+        from ..serve.server import FeedServer, parse_listen
 
         host, port = parse_listen(self.serve_spec)
         self.server = FeedServer(self.config.output, host, port, max_age=self.max_age, health=self.health)
@@ -287,7 +288,7 @@ class Daemon:
 
 
 def run_daemon(args: argparse.Namespace) -> int:
-    from feeds.cli import load_config
+    from ..config import load_config
 
     config = load_config(args)
     daemon = Daemon(config, lambda: load_config(args), serve=args.serve, poll=getattr(args, "poll", False))

@@ -11,9 +11,9 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from feeds.config import Config
-from feeds.web import source_key
-from scheduler import schedules
+from .. import schedules
+from ..config import Config
+from ..sources.web import source_key
 
 
 def _ago(when: datetime | None, now: datetime) -> str:
@@ -33,7 +33,7 @@ def _span(seconds: int) -> str:
 
 
 def collect(config: Config, now: datetime, max_periods: int = 3) -> tuple[list[dict[str, Any]], list[str]]:
-    from feeds.store import Store
+    from ..state.store import Store
 
     store = Store.peek(config.state)
     stored = {(s.feed, s.url): s for s in store.sources()} if store else {}
@@ -73,7 +73,7 @@ def collect(config: Config, now: datetime, max_periods: int = 3) -> tuple[list[d
 
 
 def run_status(args: argparse.Namespace) -> int:
-    from feeds.cli import load_config
+    from ..config import load_config
 
     config = load_config(args)
     now = datetime.now(UTC)

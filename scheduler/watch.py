@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from feeds.sources import ignore_reason
+from ..sources.walk import ignore_reason
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ FIXED_NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def run_cli(*args: str, cwd: Path, timeout: float = 60, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m feeds ARGS`` as a user would, in ``cwd``."""
+    """Run ``python -m seedfeed ARGS`` as a user would, in ``cwd``."""
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "feeds", *args], cwd=cwd, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "seedfeed", *args], cwd=cwd, capture_output=True, text=True,
                           timeout=timeout, env=full_env, check=False)
 
 

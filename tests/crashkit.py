@@ -79,7 +79,7 @@ def write_config(site: Path, seeds: Path, max_items: int = 50) -> Path:
 
 
 def cli_argv(site: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "feeds", *args, "--config", str(site / "seedfeed.toml")]
+    return [sys.executable, "-m", "seedfeed", *args, "--config", str(site / "seedfeed.toml")]
 
 
 def cli_env(epoch: int | None) -> dict[str, str]:
@@ -97,8 +97,8 @@ def build(site: Path, epoch: int | None, *args: str, timeout: float = 120) -> su
 
 def build_in_process(site: Path, epoch: int) -> None:
     """``seedfeed build`` with the clock pinned at ``epoch``, without a new interpreter (the same code path)."""
-    from feeds.config import Overrides, load
-    from feeds.pipeline import run_once
+    from seedfeed.config import Overrides, load
+    from seedfeed.pipeline import run_once
 
     run_once(load(site / "seedfeed.toml", Overrides(), site), datetime.fromtimestamp(epoch, UTC), lock_wait=30)
 

@@ -76,7 +76,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
           f'[[feeds]]\nname = "notes"\ntitle = "{NOTES}"\nseeds = ["notes"]\n')
     built = run_cli("build", cwd=root)
     assert built.returncode == 0, built.stderr
-    server = subprocess.Popen([sys.executable, "-m", "feeds", "serve", "--listen", f"127.0.0.1:{port}", "-q"],
+    server = subprocess.Popen([sys.executable, "-m", "seedfeed", "serve", "--listen", f"127.0.0.1:{port}", "-q"],
                               cwd=root, env={**os.environ, "PYTHONPATH": str(ROOT)},
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:

@@ -7,9 +7,9 @@ import shutil
 
 import pytest
 
-from feeds.check import Diff, compare, is_rebroadcast
-from feeds.check_lint import Seen, lint
-from feeds.check_rules import relative_urls, rfc822, rfc3339
+from seedfeed.check.command import Diff, compare, is_rebroadcast
+from seedfeed.check.lint import Seen, lint
+from seedfeed.check.rules import relative_urls, rfc822, rfc3339
 from tests.conftest import ROOT, run_cli, write
 
 SELF = "https://example.org/feeds/"

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from feeds.cli import build_parser, main
+from seedfeed.cli.main import build_parser, main
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

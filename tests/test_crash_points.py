@@ -46,9 +46,9 @@ def _killed_build(site: Path, epoch: int, target: int) -> int:
     if pid:
         return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
     try:
-        import feeds.pipeline as pipeline
-        import feeds.site as site_files
-        from feeds.store import Store
+        import seedfeed.pipeline as pipeline
+        import seedfeed.site as site_files
+        from seedfeed.state.store import Store
 
         count = 0
 

@@ -19,7 +19,7 @@ class Daemon:
     def __init__(self, cwd: Path, *args: str) -> None:
         self.log_path = cwd / f"daemon-{time.monotonic_ns()}.log"
         self.log = self.log_path.open("w")
-        self.proc = subprocess.Popen([sys.executable, "-m", "feeds", "daemon", *args], cwd=cwd, stdout=self.log,
+        self.proc = subprocess.Popen([sys.executable, "-m", "seedfeed", "daemon", *args], cwd=cwd, stdout=self.log,
                                      stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT)})
 
     def output(self) -> str:

@@ -29,7 +29,7 @@ def env_with_seedfeed_on_path(tmp: Path) -> dict[str, str]:
     bindir = tmp / "bin"
     bindir.mkdir(exist_ok=True)
     script = bindir / "seedfeed"
-    script.write_text(f"#!/bin/sh\nexec {sys.executable} -m feeds \"$@\"\n")
+    script.write_text(f"#!/bin/sh\nexec {sys.executable} -m seedfeed \"$@\"\n")
     script.chmod(0o755)
     return {**os.environ, "PATH": f"{bindir}:{os.environ['PATH']}", "PYTHONPATH": str(ROOT)}
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-from feeds.config import Overrides, load
-from feeds.pipeline import run_once
+from seedfeed.config import Overrides, load
+from seedfeed.pipeline import run_once
 from tests.conftest import FIXED_NOW, run_cli, snapshot, write
 from tests.test_web import Site, web  # noqa: F401 - the fixture
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from feeds.extraction import PageData, extract_page, page_to_json
+from seedfeed.extraction import PageData, extract_page, page_to_json
 
 DATA = Path(__file__).parent / "data" / "extraction"
 URL = "https://gazette.example.org/2031/04/balcony-tomatoes?utm_source=feed"
@@ -213,8 +213,8 @@ def test_listing_page_falls_back_on_main_region() -> None:
 
 
 def test_image_tokens_round_trip() -> None:
-    from feeds.extraction.body import mark_images, restore_images
-    from feeds.extraction.meta import parse_html
+    from seedfeed.extraction.body import mark_images, restore_images
+    from seedfeed.extraction.meta import parse_html
 
     root = parse_html('<html><body><p>Before <img src="/a.png" alt="A &amp; B"> after</p>'
                       '<img src="/pixel.gif" width="1" height="1"></body></html>')

@@ -23,11 +23,11 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from feeds import __version__
-from feeds.decode import decode
-from feeds.errors import FetchError
-from feeds.fetch import DEFAULT_USER_AGENT, Fetcher, FetchJob, FetchPolicy, parse_content_type, parse_retry_after
-from feeds.netguard import BlockedAddressError, Guard, address_problem, check_url
+from seedfeed import __version__
+from seedfeed.sources.decode import decode
+from seedfeed.errors import FetchError
+from seedfeed.fetch.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchJob, FetchPolicy, parse_content_type, parse_retry_after
+from seedfeed.fetch.netguard import BlockedAddressError, Guard, address_problem, check_url
 
 LOOPBACK = ("127.0.0.0/8", "::1/128")
 HTML = b"<!doctype html><html><head><title>t</title></head><body><p>hello</p></body></html>"
@@ -718,7 +718,7 @@ def test_dns_rebinding_cannot_slip_past_the_check(server):
 
 
 def test_robots_cache_ttls_and_statuses():
-    from feeds.robots import RobotsCache
+    from seedfeed.fetch.robots import RobotsCache
 
     clock = FakeClock()
     answers = {"https://a.example/robots.txt": [(503, b""), (200, b"User-agent: *\nDisallow: /x\n")],

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from feeds.errors import DocumentError
-from feeds.extract import extract, summarize
-from feeds.models import RawDoc
-from feeds.sanitize import sanitize_html
+from seedfeed.errors import DocumentError
+from seedfeed.extraction.document import extract, summarize
+from seedfeed.models import RawDoc
+from seedfeed.extraction.sanitize import sanitize_html
 
 T = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import feedparser
 from lxml import etree
 
-from feeds.config import Overrides, load
-from feeds.pipeline import run_once
+from seedfeed.config import Overrides, load
+from seedfeed.pipeline import run_once
 from tests.conftest import FIXED_NOW, write
 from tests.hostile import (
     ATOM,
@@ -155,7 +155,7 @@ def test_text_seed_summary_with_markup_is_not_html_in_rss(site: Path):
 
 
 def test_hostile_pages_fetched_from_a_local_server(site: Path, httpserver, only_loopback):
-    from feeds.fetch import Fetcher, FetchPolicy
+    from seedfeed.fetch import Fetcher, FetchPolicy
 
     family = {vid: fam for vid, fam, _ in VECTORS}
     httpserver.no_handler_status_code = 404
@@ -182,7 +182,7 @@ def test_hostile_addresses_in_pages_and_front_matter(site: Path, httpserver, onl
     """A page's canonical URL and lead image, and front matter link and image, become addresses feed readers
     open: a javascript: one is dropped, and one no parser accepts no longer stops the run (it used to raise
     at render time, for every feed) or the document."""
-    from feeds.fetch import Fetcher, FetchPolicy
+    from seedfeed.fetch import Fetcher, FetchPolicy
 
     httpserver.no_handler_status_code = 404
     urls = []
@@ -232,7 +232,7 @@ def test_hostile_vectors_in_a_document_cleaned_in_pieces(site: Path):
 def test_hostile_listing_links_and_articles(site: Path, httpserver, only_loopback):
     """A listing whose links are XSS vectors and broken URLs: only its http(s) articles are fetched (one bad
     link does not sink the listing), and the hostile articles it links to publish nothing executable."""
-    from feeds.fetch import Fetcher, FetchPolicy
+    from seedfeed.fetch import Fetcher, FetchPolicy
 
     httpserver.no_handler_status_code = 404
     chosen = [v for v in VECTORS if "\x00" not in v[2]][:: max(1, len(VECTORS) // 15)][:15]

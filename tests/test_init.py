@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from feeds import config as config_module
-from feeds.config import Overrides, load
-from feeds.init_command import template
+from seedfeed import config as config_module
+from seedfeed.config import Overrides, load
+from seedfeed.cli.init import template
 from tests.conftest import run_cli, write
 
 ALL_KEYS = config_module._TOP_KEYS | config_module._FEED_KEYS | config_module._SOURCE_KEYS

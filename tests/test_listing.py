@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from feeds.listing import find_article_links
+from seedfeed.sources.listing import find_article_links
 
 BASE = "https://blog.example.com/posts/"
 
@@ -106,7 +106,7 @@ def test_empty_and_linkless_pages():
 
 
 def test_bs4_is_imported_lazily():
-    code = "import sys, feeds.listing; print('bs4' in sys.modules)"
+    code = "import sys, seedfeed.sources.listing; print('bs4' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

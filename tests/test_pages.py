@@ -16,7 +16,7 @@ import html5lib
 import pytest
 from lxml import etree, html
 
-from feeds.sanitize import TITLE_LIMIT, plain_text
+from seedfeed.extraction.sanitize import TITLE_LIMIT, plain_text
 from tests.conftest import run_cli, snapshot, write
 
 BASE = "https://example.org/feeds/"
@@ -192,7 +192,7 @@ def test_missing_site_files_come_back_on_the_next_run(multi: Path):
 
 def test_served_with_proper_types_and_page_lifetimes(multi: Path):
     """Feeds keep their own types; pages are HTML that caches as briefly as their feed; OPML has its type."""
-    from scheduler.serve import FeedServer
+    from seedfeed.serve.server import FeedServer
 
     expected = {"/": ("text/html; charset=utf-8", 300), "/news/": ("text/html; charset=utf-8", 300),
                 "/news/rss.xml": ("application/rss+xml; charset=utf-8", 300),

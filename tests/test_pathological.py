@@ -41,14 +41,14 @@ class Run:
 
 
 def run_bounded(args: list[str], cwd: Path, cap: int = MEMORY_CAP) -> Run:
-    """``python -m feeds ARGS`` in ``cwd`` with RLIMIT_AS and a timeout; its own wall time and peak RSS."""
+    """``python -m seedfeed ARGS`` in ``cwd`` with RLIMIT_AS and a timeout; its own wall time and peak RSS."""
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
     out, err, peak = cwd / ".stdout", cwd / ".stderr", cwd / ".peak-rss"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     # Through tests/peak_rss.py: the build's own peak memory, not pytest's (see that file).
-    argv = [sys.executable, str(Path(__file__).with_name("peak_rss.py")), str(peak), sys.executable, "-m", "feeds", *args]
+    argv = [sys.executable, str(Path(__file__).with_name("peak_rss.py")), str(peak), sys.executable, "-m", "seedfeed", *args]
     start = time.monotonic()
     with open(out, "wb") as o, open(err, "wb") as e:
         proc = subprocess.Popen(argv, cwd=cwd, stdout=o, stderr=e, env=env, preexec_fn=limit, start_new_session=True)

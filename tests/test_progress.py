@@ -9,9 +9,9 @@ import select
 import subprocess
 import sys
 
-from feeds.config import Overrides, load
-from feeds.pipeline import run_once
-from feeds.progress import LONG_URLS, Bar, NoProgress, factory
+from seedfeed.config import Overrides, load
+from seedfeed.pipeline import run_once
+from seedfeed.progress import LONG_URLS, Bar, NoProgress, factory
 from tests.conftest import FIXED_NOW, ROOT, run_cli, write
 from tests.test_web import fast_fetcher, web  # noqa: F401 - the fixture
 
@@ -25,7 +25,7 @@ def run_on_terminal(*args: str, cwd) -> tuple[int, str]:
     """Run the CLI with stderr on a pseudo-terminal (stdout piped, as ``seedfeed build | tee log`` would)."""
     master, slave = pty.openpty()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "xterm"}
-    proc = subprocess.Popen([sys.executable, "-m", "feeds", *args], cwd=cwd, stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "seedfeed", *args], cwd=cwd, stdout=subprocess.PIPE,
                             stderr=slave, stdin=subprocess.DEVNULL, env=env)
     os.close(slave)
     chunks: list[bytes] = []

@@ -12,14 +12,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from feeds.config import Overrides, load
-from feeds.models import Document, Item
-from feeds.pipeline import run_once
-from feeds.render import FeedMeta
-from feeds.render_json import render_json
-from feeds.render_page import render_page
-from feeds.render_xml import render_atom, render_rss
-from feeds.sanitize import sanitize_html, strip_xml_illegal
+from seedfeed.config import Overrides, load
+from seedfeed.models import Document, Item
+from seedfeed.pipeline import run_once
+from seedfeed.render.base import FeedMeta
+from seedfeed.render.json_feed import render_json
+from seedfeed.render.item_page import render_page
+from seedfeed.render.xml_feeds import render_atom, render_rss
+from seedfeed.extraction.sanitize import sanitize_html, strip_xml_illegal
 from tests.conftest import snapshot, write
 
 T = datetime(2025, 1, 1, tzinfo=UTC)

@@ -9,11 +9,11 @@ from email.utils import parsedate_to_datetime
 import feedparser
 from lxml import etree
 
-from feeds.models import Document, Item
-from feeds.render import FeedMeta
-from feeds.render_json import render_json
-from feeds.render_page import render_page
-from feeds.render_xml import render_atom, render_rss
+from seedfeed.models import Document, Item
+from seedfeed.render.base import FeedMeta
+from seedfeed.render.json_feed import render_json
+from seedfeed.render.item_page import render_page
+from seedfeed.render.xml_feeds import render_atom, render_rss
 
 T = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
 NS = {"atom": "http://www.w3.org/2005/Atom", "content": "http://purl.org/rss/1.0/modules/content/",

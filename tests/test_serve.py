@@ -19,8 +19,8 @@ from wsgiref.validate import validator
 import pytest
 import requests
 
-from scheduler import serve, serve_app
-from scheduler.serve import FeedServer, accepts_gzip, etag_matches, make_app, parse_listen
+from seedfeed.scheduler import serve, serve_app
+from seedfeed.serve.server import FeedServer, accepts_gzip, etag_matches, make_app, parse_listen
 
 RSS = '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>' + (
     "<item><title>x</title><description>" + "lorem ipsum " * 100 + "</description></item>"

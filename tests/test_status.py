@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from feeds.config import Overrides, load
-from feeds.fetch import Fetcher, FetchPolicy
-from feeds.pipeline import run_once
-from scheduler.status import collect
+from seedfeed.config import Overrides, load
+from seedfeed.fetch import Fetcher, FetchPolicy
+from seedfeed.pipeline import run_once
+from seedfeed.scheduler.status import collect
 from tests.conftest import FIXED_NOW, run_cli, write
 
 PAGE = ("<html><head><title>Status page</title></head><body><article><h1>Status page</h1><p>"

@@ -19,10 +19,10 @@ import feedparser
 import pytest
 from werkzeug import Request, Response
 
-from feeds.config import Overrides, load
-from feeds.fetch import Fetcher, FetchPolicy
-from feeds.netguard import Guard, check_url
-from feeds.pipeline import run_once
+from seedfeed.config import Overrides, load
+from seedfeed.fetch import Fetcher, FetchPolicy
+from seedfeed.fetch.netguard import Guard, check_url
+from seedfeed.pipeline import run_once
 from tests.conftest import FIXED_NOW, run_cli
 from tests.hostile import executable_in_output, invalid_outputs
 from tests.reliability import record

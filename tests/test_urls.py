@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feeds.urls import normalize_url
+from seedfeed.urls import normalize_url
 
 
 @pytest.mark.parametrize(("raw", "key"), [

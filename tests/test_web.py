@@ -8,8 +8,8 @@ import feedparser
 import pytest
 from werkzeug import Request, Response
 
-from feeds.config import Overrides, load
-from feeds.pipeline import run_once
+from seedfeed.config import Overrides, load
+from seedfeed.pipeline import run_once
 from tests.conftest import FIXED_NOW, run_cli
 
 ARTICLE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
@@ -59,7 +59,7 @@ def web(httpserver) -> Site:
 
 def fast_fetcher():
     """The real fetcher, without the politeness delay between requests to one host (all tests use one)."""
-    from feeds.fetch import Fetcher, FetchPolicy
+    from seedfeed.fetch import Fetcher, FetchPolicy
 
     return Fetcher(FetchPolicy(allow_private=True, per_host_delay=0, retries=0))
 

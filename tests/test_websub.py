@@ -5,7 +5,7 @@ from __future__ import annotations
 import feedparser
 from werkzeug import Request, Response
 
-from feeds.websub import ping
+from seedfeed.websub import ping
 from tests.conftest import run_cli, write
 
 

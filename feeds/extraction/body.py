@@ -9,8 +9,7 @@ import re
 
 from lxml import etree
 
-from feeds.sanitize import sanitize_html
-
+from .sanitize import sanitize_html
 from .text import html_to_text
 
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import lxml.html
 from lxml import etree
 
-from feeds.sanitize import http_url
+from .sanitize import http_url
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")

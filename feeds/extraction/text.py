@@ -21,7 +21,7 @@ def html_to_text(fragment: str) -> str:
     try:
         root = lxml.html.fragment_fromstring(fragment, create_parent="div")
     except Exception:  # noqa: BLE001 - malformed fragment: fall back on the regex version
-        from feeds.sanitize import html_to_text as fallback
+        from .sanitize import html_to_text as fallback
 
         return fallback(fragment)
     parts: list[str] = []

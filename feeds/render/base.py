@@ -1,0 +1,70 @@
+"""What every renderer needs to know about a feed, and where its files and item pages live."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape
+
+from .. import __version__
+from ..extraction.sanitize import absolutize, sanitize_html
+from ..models import Item
+
+RSS_FILE = "rss.xml"
+ATOM_FILE = "atom.xml"
+JSON_FILE = "feed.json"
+ITEMS_DIR = "items"
+PAGE_FILE = "index.html"   # the feed's page for people, in its output folder
+OPML_FILE = "feeds.opml"   # every feed, for a reader to import, at the top of output/
+# Characters of HTML per item in a feed. libxml2 (and so lxml and most readers built on it) refuses a text node
+# over 10,000,000 characters, and the default max_bytes lets a 10 MiB document through: a longer body is cut
+# in the feeds, with a link to the whole document (its item page keeps everything).
+FEED_BODY_LIMIT = 1_000_000
+GENERATOR = ("seedfeed", __version__, "https://github.com/seedfeed/seedfeed")
+
+
+@dataclass(frozen=True)
+class FeedMeta:
+    id: str                   # stable feed id, minted once
+    title: str
+    description: str
+    site_url: str             # the site the feed is about (RSS <link>, Atom rel=alternate)
+    base_url: str             # absolute URL of this feed's output folder, ending in "/"
+    updated: datetime         # the newest real change
+    language: str | None = None
+    author: str | None = None
+    hub: str | None = None
+    ttl_minutes: int | None = None   # how often the feed can change (shortest schedule)
+
+    def url(self, name: str) -> str:
+        return self.base_url + name
+
+
+def page_path(item: Item) -> str:
+    """The item page's path relative to the feed's output folder."""
+    return f"{ITEMS_DIR}/{item.slug}.html"
+
+
+def item_link(item: Item, meta: FeedMeta) -> str:
+    """The item's own address when it has one (a web page, front matter ``link``), else its page."""
+    return item.doc.link or meta.url(page_path(item))
+
+
+def body_html(item: Item, meta: FeedMeta) -> str:
+    """The item's sanitized body with every URL absolute.
+
+    Seed documents have no address until they are published, so relative links in their bodies are resolved
+    here, against the item's link: a new ``base_url`` changes the links without changing the content hash.
+    """
+    return absolutize(item.doc.body_html, item_link(item, meta))
+
+
+def feed_body_html(item: Item, meta: FeedMeta) -> str:
+    """:func:`body_html`, cut to :data:`FEED_BODY_LIMIT` characters (at a tag, re-balanced) when longer."""
+    body = body_html(item, meta)
+    if len(body) <= FEED_BODY_LIMIT:
+        return body
+    cut = body[:FEED_BODY_LIMIT]
+    cut = cut[: cut.rfind("<")] if "<" in cut else cut   # never inside a tag
+    link = escape(item_link(item, meta))
+    return sanitize_html(cut) + f'\n<p><a href="{link}">The rest of this document is on its page.</a></p>'

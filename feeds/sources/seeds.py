@@ -1,0 +1,67 @@
+"""Read and extract the seed files that are new or changed since the last run.
+
+One function per file, returning what happened as data (a document, or why not), so that one broken
+document never stops the others. (A process pool was measured for first builds: on 2 cores the cost of
+moving 10,000 documents between processes ate the gain — 3.3 s either way — so reading stays in-process.)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from ..errors import DocumentError
+from ..extraction.document import extract
+from ..models import RawDoc
+from ..state.merge import Observed
+from .walk import SeedFile, Skip
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    found: SeedFile
+    key: str
+    max_bytes: int
+
+
+@dataclass
+class Read:
+    """What reading one file produced: a document, or why not, and any warnings."""
+
+    observed: Observed | None = None
+    skip: Skip | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_seed(job: Job) -> Read:
+    found, origin = job.found, job.found.path
+    if found.size > job.max_bytes:
+        return Read(skip=Skip(origin, f"too large ({found.size:,} bytes, the cap is {job.max_bytes:,}); "
+                                      "raise max_bytes in seedfeed.toml to publish it"))
+    try:
+        with open(found.path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        return Read(skip=Skip(origin, f"cannot read ({exc.strerror}); check its permissions"))
+    mtime = datetime.fromtimestamp(found.mtime_ns / 1e9, UTC)
+    try:
+        doc, warnings = extract(RawDoc(key=job.key, origin=origin, kind=found.kind, data=data, mtime=mtime))
+    except DocumentError as exc:
+        return Read(skip=Skip(origin, exc.message.removeprefix(f"{origin}: ") + (f"; {exc.hint}" if exc.hint else "")))
+    except Exception as exc:  # a parser bug on one odd document must not stop the others being published
+        log.debug("extracting %s failed", origin, exc_info=True)
+        return Read(skip=Skip(origin, f"could not be extracted ({type(exc).__name__}: {exc}); this is a seedfeed "
+                                      "bug, please report it with the file (-vv shows the traceback)"))
+    return Read(Observed(doc, mtime, found.size, found.mtime_ns), warnings=warnings)
+
+
+def read_all(jobs: Sequence[Job], cancel: Callable[[], bool]) -> Iterator[Read]:
+    """Read every job, in order, stopping early when ``cancel()`` says so."""
+    for job in jobs:
+        if cancel():
+            return
+        yield read_seed(job)

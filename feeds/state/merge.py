@@ -1,0 +1,170 @@
+"""Decide what changed: pure functions over what the store remembers and what the sources saw this run.
+
+Identity rules (what feed readers care about most):
+
+- An item's id is minted once, on first sight, and stored; it is never recomputed from the title, file name
+  or URL, so an edited document keeps its id.
+- A document that disappears under one key while a document with the same content hash appears under
+  another was renamed or moved: it keeps its id, slug and ``published``.
+- A deleted document leaves a tombstone; if it comes back (same key or same content) it gets its old id.
+- ``updated`` moves only when the content hash changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from ..models import Document, Item
+from .store import Entry
+
+HASH_VERSION = "v1"
+_ID_NAMESPACE = uuid.UUID("6f0c2d0e-5e0b-4d7e-9d3a-2f5b1c9a7e41")
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
+
+
+def content_hash(doc: Document) -> str:
+    """A versioned hash of everything a reader sees; whitespace-only file edits that extract the same don't count."""
+    fields = (doc.title, doc.summary, doc.body_html, doc.author or "", "\x1e".join(doc.tags), doc.link or "",
+              doc.image or "", doc.published.isoformat() if doc.published else "",
+              doc.updated.isoformat() if doc.updated else "", doc.language or "")
+    digest = hashlib.sha256("\x1f".join(fields).encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{HASH_VERSION}:{digest[:32]}"
+
+
+def mint_id(feed: str, key: str, first_seen: datetime, explicit: str | None = None) -> str:
+    """A new id. Called once per item; the result is stored and never recomputed."""
+    if explicit:
+        if _URI.match(explicit):
+            return explicit
+        return f"urn:uuid:{uuid.uuid5(_ID_NAMESPACE, 'explicit:' + explicit)}"
+    name = "\0".join((feed, key, first_seen.isoformat()))
+    return f"urn:uuid:{uuid.uuid5(_ID_NAMESPACE, name)}"
+
+
+def slugify(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:60].strip("-") or "item"
+
+
+def slug_base(key: str, title: str) -> str:
+    if "://" in key:
+        parts = urlsplit(key)
+        segments = [s for s in parts.path.split("/") if s]
+        last = segments[-1] if segments else parts.hostname or ""
+        return slugify(re.sub(r"\.(html?|php|aspx?)$", "", last)) if last else slugify(title)
+    stem = key.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    return slugify(stem) if slugify(stem) != "item" else slugify(title)
+
+
+@dataclass(frozen=True)
+class Observed:
+    """A document read and extracted this run (new, or its file/page changed)."""
+
+    doc: Document
+    seen_at: datetime        # file modification time, or fetch time for web pages (tz-aware)
+    size: int = -1
+    mtime_ns: int = -1
+
+
+@dataclass
+class Changes:
+    new: list[Item] = field(default_factory=list)        # entered the feed (first sight, or came back)
+    updated: list[Item] = field(default_factory=list)    # content changed (possibly moved too)
+    moved: list[Item] = field(default_factory=list)      # same content under a new key
+    touched: list[tuple[str, int, int]] = field(default_factory=list)  # (id, size, mtime_ns): stat only
+    removed: list[Entry] = field(default_factory=list)
+    first_seen: dict[str, datetime] = field(default_factory=dict)     # id -> first sight
+    stats: dict[str, tuple[int, int]] = field(default_factory=dict)   # id -> (size, mtime_ns)
+
+    @property
+    def written(self) -> list[Item]:
+        return self.new + self.updated + self.moved
+
+    @property
+    def any(self) -> bool:
+        return bool(self.new or self.updated or self.moved or self.removed)
+
+
+def merge(feed: str, entries: Iterable[Entry], observed: Iterable[Observed], present: set[str],
+          now: datetime, used_slugs: set[str] | None = None) -> Changes:
+    """Compare the stored entries with this run's observations.
+
+    ``observed`` holds the documents that were read (new or changed files); ``present`` holds every key the
+    sources still have, read or not — including documents that failed to extract this time, which keep
+    their published version. ``entries`` may be limited to the live entries whose keys were observed or
+    are gone, plus every tombstone; ``used_slugs`` then holds every slug in use.
+    """
+    entries = list(entries)
+    live = {e.key: e for e in entries if not e.removed}
+    by_id = {e.id: e for e in entries}
+    tomb_by_key = {e.key: e for e in entries if e.removed}
+    tomb_by_hash = {e.content_hash: e for e in entries if e.removed}
+    gone_by_hash: dict[str, Entry] = {}
+    for e in live.values():
+        if e.key not in present:
+            gone_by_hash.setdefault(e.content_hash, e)
+    used_slugs = set(used_slugs) if used_slugs is not None else {e.slug for e in entries}
+    changes = Changes()
+    claimed: set[str] = set()
+
+    for obs in sorted(observed, key=lambda o: o.doc.key):
+        doc, digest = obs.doc, content_hash(obs.doc)
+        old = live.get(doc.key)
+        if old is None:
+            explicit = mint_id(feed, doc.key, now, doc.explicit_id) if doc.explicit_id else None
+            candidates = [by_id.get(explicit) if explicit else None, gone_by_hash.get(digest),
+                          tomb_by_key.get(doc.key), tomb_by_hash.get(digest)]
+            old = next((c for c in candidates if c is not None and c.id not in claimed), None)
+            if old is None:
+                first_seen = now
+                item_id = explicit or mint_id(feed, doc.key, first_seen)
+                slug = _unique(slug_base(doc.key, doc.title), used_slugs)
+                published = doc.published or obs.seen_at
+                item = Item(item_id, slug, doc, published, max(doc.updated or published, published), digest)
+                changes.new.append(item)
+                changes.first_seen[item_id] = first_seen
+                changes.stats[item_id] = (obs.size, obs.mtime_ns)
+                claimed.add(item_id)
+                continue
+            gone_by_hash.pop(old.content_hash, None)
+        claimed.add(old.id)
+        changes.stats[old.id] = (obs.size, obs.mtime_ns)
+        changes.first_seen[old.id] = old.first_seen
+        published = doc.published or old.published
+        if digest == old.content_hash and old.key == doc.key and not old.removed:
+            changes.touched.append((old.id, obs.size, obs.mtime_ns))
+            continue
+        updated = old.updated if digest == old.content_hash else _next_updated(doc, old, obs.seen_at)
+        item = Item(old.id, old.slug, doc, published, max(updated, published), digest)
+        if old.removed:
+            changes.new.append(item)
+        elif digest != old.content_hash:
+            changes.updated.append(item)
+        else:
+            changes.moved.append(item)
+
+    changes.removed = [e for e in live.values() if e.key not in present and e.id not in claimed]
+    return changes
+
+
+def _next_updated(doc: Document, old: Entry, seen_at: datetime) -> datetime:
+    """The document's own ``updated`` if it states one, else when the change was made; never backwards."""
+    candidate = doc.updated or seen_at
+    return max(candidate.astimezone(UTC), old.updated)
+
+
+def _unique(base: str, used: set[str]) -> str:
+    slug, n = base, 1
+    while slug in used:
+        n += 1
+        slug = f"{base}-{n}"
+    used.add(slug)
+    return slug
+

@@ -1,0 +1,351 @@
+"""The state: one SQLite file, kept outside output/, versioned with ``PRAGMA user_version``.
+
+A run changes the state in one transaction per feed, committed *before* that feed's files are written and
+marked ``render_pending``; the mark is cleared in a second small transaction once the files are in place. So
+every id a feed ever shows is already kept by the state, and a run that finds the mark set (the previous one
+died or failed while writing) renders that feed again in full. A run that fails before that commit changes
+nothing, so the next run sees the same changes again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from ..errors import OutputError
+from ..models import Document, Item
+
+# Each entry upgrades the schema from version i to i + 1. Never edit a released entry: append a new one.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE items (
+        feed TEXT NOT NULL, id TEXT NOT NULL, key TEXT NOT NULL, slug TEXT NOT NULL,
+        content_hash TEXT NOT NULL, published TEXT NOT NULL, updated TEXT NOT NULL, first_seen TEXT NOT NULL,
+        size INTEGER NOT NULL DEFAULT -1, mtime_ns INTEGER NOT NULL DEFAULT -1,
+        doc TEXT NOT NULL, removed_at TEXT, has_page INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (feed, id)
+    );
+    CREATE INDEX items_by_key ON items (feed, key);
+    CREATE INDEX items_by_published ON items (feed, removed_at, published);
+    CREATE TABLE feeds (name TEXT PRIMARY KEY, feed_id TEXT, fingerprint TEXT, changed_at TEXT, built_at TEXT);
+    """,
+    """
+    CREATE TABLE sources (
+        feed TEXT NOT NULL, url TEXT NOT NULL, kind TEXT NOT NULL,
+        etag TEXT, last_modified TEXT, last_status INTEGER,
+        last_run TEXT, last_success TEXT, last_error TEXT, failing_since TEXT,
+        not_found_count INTEGER NOT NULL DEFAULT 0,
+        parent TEXT, location TEXT,
+        PRIMARY KEY (feed, url)
+    );
+    """,
+    """
+    ALTER TABLE feeds ADD COLUMN render_pending INTEGER NOT NULL DEFAULT 0;
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What change detection needs to know about a stored item, without loading its document."""
+
+    id: str
+    key: str
+    slug: str
+    content_hash: str
+    published_iso: str       # kept as text: parsing 10,000 dates costs more than a no-change run may spend
+    updated_iso: str
+    first_seen_iso: str
+    size: int
+    mtime_ns: int
+    removed: bool
+
+    @property
+    def published(self) -> datetime:
+        return datetime.fromisoformat(self.published_iso)
+
+    @property
+    def updated(self) -> datetime:
+        return datetime.fromisoformat(self.updated_iso)
+
+    @property
+    def first_seen(self) -> datetime:
+        return datetime.fromisoformat(self.first_seen_iso)
+
+
+@dataclass(frozen=True)
+class SourceState:
+    feed: str
+    url: str
+    kind: str
+    etag: str | None = None
+    last_modified: str | None = None
+    last_status: int | None = None
+    last_run: datetime | None = None
+    last_success: datetime | None = None
+    last_error: str | None = None
+    failing_since: datetime | None = None
+    not_found_count: int = 0
+    parent: str | None = None       # for articles: the listing that linked to them
+    location: str | None = None     # the address to fetch (``url`` is its normalised key)
+
+
+def _ts(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def doc_to_json(doc: Document) -> str:
+    data = {f.name: getattr(doc, f.name) for f in fields(doc)}
+    data["provenance"] = dict(doc.provenance)
+    data["tags"] = list(doc.tags)
+    for name in ("published", "updated"):
+        data[name] = _ts(data[name]) if data[name] else None
+    return json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+
+def doc_from_json(text: str) -> Document:
+    data: dict[str, Any] = json.loads(text)
+    for name in ("published", "updated"):
+        data[name] = _dt(data[name])
+    data["tags"] = tuple(data.get("tags") or ())
+    data["provenance"] = MappingProxyType(data.get("provenance") or {})
+    return Document(**data)
+
+
+class Store:
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        self.path = path
+        if readonly:
+            # Reading while another process writes is fine in WAL mode; no lock, no migration.
+            self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, timeout=30)
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        except (OSError, sqlite3.Error) as exc:
+            raise OutputError(f"{path}: cannot open the state file ({exc})",
+                              "check the folder is writable, or move it with --state") from None
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self._upgrade()
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def _upgrade(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise OutputError(f"{self.path}: state was written by a newer seedfeed (schema {version})",
+                              "upgrade seedfeed, or point --state at a new file")
+        for number in range(version, SCHEMA_VERSION):
+            self.db.execute("BEGIN IMMEDIATE")
+            for statement in MIGRATIONS[number].split(";"):
+                if statement.strip():
+                    self.db.execute(statement)
+            self.db.execute(f"PRAGMA user_version = {number + 1}")
+            self.db.execute("COMMIT")
+
+    @classmethod
+    def peek(cls, path: Path) -> Store | None:
+        """A read-only view of the state, or ``None`` if there is none (yet) at the current schema version."""
+        if not path.is_file():
+            return None
+        try:
+            store = cls(path, readonly=True)
+            if store.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                store.close()
+                return None
+            return store
+        except sqlite3.Error:
+            return None
+
+    @classmethod
+    def scratch(cls, path: Path) -> Store:
+        """An in-memory copy of the state at ``path`` (empty if there is none), for ``build --dry-run``.
+
+        A dry run changes the copy as a real run would, so it can say what would change; nothing it does can
+        reach the disk, not even the WAL or an mtime, and it needs no write access to the state folder."""
+        store = cls.__new__(cls)
+        store.path = path
+        store.db = sqlite3.connect(":memory:", isolation_level=None)
+        if path.is_file():
+            # A read-write connection, used only to read: being the last to close, it removes the -wal/-shm
+            # files it made (a read-only one leaves them behind). Older schemas are upgraded in the copy only.
+            try:
+                source = sqlite3.connect(path, timeout=30)
+                try:
+                    source.backup(store.db)
+                finally:
+                    source.close()
+            except sqlite3.Error as exc:
+                raise OutputError(f"{path}: cannot read the state file ({exc})",
+                                  "check it is a seedfeed state file, or point --state at another") from None
+        store._upgrade()
+        store.db.execute("BEGIN IMMEDIATE")
+        return store
+
+    # ------------------------------------------------------------------------------------- transaction
+    def commit(self) -> None:
+        self.db.execute("COMMIT")
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def rollback(self) -> None:
+        if self.db.in_transaction:  # SQLite may already have rolled back itself (disk full, I/O error)
+            self.db.execute("ROLLBACK")
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):  # closing after a failure must not hide that failure
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------------------------------- items
+    _ENTRY_COLUMNS = "id, key, slug, content_hash, published, updated, first_seen, size, mtime_ns, removed_at"
+
+    def entries(self, feed: str, keys: Iterable[str] | None = None, ids: Iterable[str] = ()) -> list[Entry]:
+        """Stored entries: all of them, or (``keys`` given) the live ones with those keys or ``ids``, and
+        every tombstone -- what :func:`feeds.merge.merge` needs for a run that changed a few documents."""
+        if keys is None:
+            rows = list(self.db.execute(f"SELECT {self._ENTRY_COLUMNS} FROM items WHERE feed = ?", (feed,)))
+        else:
+            rows = list(self.db.execute(
+                f"SELECT {self._ENTRY_COLUMNS} FROM items WHERE feed = ? AND removed_at IS NOT NULL", (feed,)))
+            for column, values in (("key", list(keys)), ("id", list(ids))):
+                for start in range(0, len(values), 500):
+                    chunk = values[start:start + 500]
+                    rows += self.db.execute(
+                        f"SELECT {self._ENTRY_COLUMNS} FROM items WHERE feed = ? AND removed_at IS NULL"
+                        f" AND {column} IN ({','.join('?' * len(chunk))})", (feed, *chunk))
+        unique = {r[0]: r for r in rows}
+        return [Entry(*r[:9], r[9] is not None) for r in unique.values()]
+
+    def slugs(self, feed: str) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT slug FROM items WHERE feed = ?", (feed,))}
+
+    def stats(self, feed: str) -> dict[str, tuple[int, int]]:
+        """key -> (size, mtime_ns) of the live items: all a run needs to see that nothing changed."""
+        rows = self.db.execute("SELECT key, size, mtime_ns FROM items WHERE feed = ? AND removed_at IS NULL", (feed,))
+        return {key: (size, mtime_ns) for key, size, mtime_ns in rows}
+
+    def _items(self, where: str, params: Iterable[Any]) -> list[Item]:
+        rows = self.db.execute(
+            f"SELECT id, slug, doc, published, updated, content_hash FROM items WHERE {where}", tuple(params))
+        return [Item(r[0], r[1], doc_from_json(r[2]), datetime.fromisoformat(r[3]), datetime.fromisoformat(r[4]), r[5])
+                for r in rows]
+
+    def newest(self, feed: str, limit: int) -> list[Item]:
+        """The live items, newest first (ties broken by id so the order is always the same)."""
+        return self._items("feed = ? AND removed_at IS NULL ORDER BY published DESC, id LIMIT ?", (feed, limit))
+
+    def paged_items(self, feed: str) -> list[Item]:
+        """Live items that have an item page."""
+        return self._items("feed = ? AND removed_at IS NULL AND has_page = 1 ORDER BY published DESC, id", (feed,))
+
+    def paged_ids(self, feed: str) -> set[str]:
+        rows = self.db.execute("SELECT id FROM items WHERE feed = ? AND removed_at IS NULL AND has_page = 1", (feed,))
+        return {r[0] for r in rows}
+
+    def mark_paged(self, feed: str, ids: Iterable[str]) -> None:
+        self.db.executemany("UPDATE items SET has_page = 1 WHERE feed = ? AND id = ?", [(feed, i) for i in ids])
+
+    def items_by_id(self, feed: str, ids: Iterable[str]) -> list[Item]:
+        ids = list(ids)
+        out: list[Item] = []
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            out += self._items(f"feed = ? AND id IN ({','.join('?' * len(chunk))})", (feed, *chunk))
+        return out
+
+    def count_live(self, feed: str) -> int:
+        return self.db.execute("SELECT count(*) FROM items WHERE feed = ? AND removed_at IS NULL", (feed,)).fetchone()[0]
+
+    def put(self, feed: str, items: Iterable[tuple[Item, datetime, int, int]]) -> None:
+        """Insert or update items: ``(item, first_seen, size, mtime_ns)`` each."""
+        self.db.executemany(
+            "INSERT INTO items (feed, id, key, slug, content_hash, published, updated, first_seen, size, mtime_ns, doc,"
+            " removed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,NULL) ON CONFLICT (feed, id) DO UPDATE SET key = excluded.key,"
+            " slug = excluded.slug, content_hash = excluded.content_hash, published = excluded.published,"
+            " updated = excluded.updated, size = excluded.size, mtime_ns = excluded.mtime_ns, doc = excluded.doc,"
+            " removed_at = NULL",
+            [(feed, item.id, item.doc.key, item.slug, item.content_hash, _ts(item.published), _ts(item.updated),
+              _ts(first_seen), size, mtime_ns, doc_to_json(item.doc)) for item, first_seen, size, mtime_ns in items])
+
+    def touch(self, feed: str, item_id: str, *, size: int, mtime_ns: int) -> None:
+        """Remember a new file stat for content that did not change."""
+        self.db.execute("UPDATE items SET size = ?, mtime_ns = ? WHERE feed = ? AND id = ?", (size, mtime_ns, feed, item_id))
+
+    def remove(self, feed: str, item_id: str, when: datetime) -> None:
+        """Keep a tombstone: if the document comes back (or was renamed), it keeps its id."""
+        self.db.execute("UPDATE items SET removed_at = ? WHERE feed = ? AND id = ?", (_ts(when), feed, item_id))
+
+    # ------------------------------------------------------------------------------------------- feeds
+    def feed_state(self, feed: str) -> tuple[str | None, str | None, datetime | None, bool]:
+        """(feed id, render fingerprint, time of the last removal or first build, render pending) of a feed,
+        if built before. *Render pending*: the state was committed but the feed's files may not match it."""
+        row = self.db.execute("SELECT feed_id, fingerprint, changed_at, render_pending FROM feeds WHERE name = ?",
+                              (feed,)).fetchone()
+        return (row[0], row[1], _dt(row[2]), bool(row[3])) if row else (None, None, None, False)
+
+    def built_at(self, feed: str) -> datetime | None:
+        row = self.db.execute("SELECT built_at FROM feeds WHERE name = ?", (feed,)).fetchone()
+        return _dt(row[0]) if row else None
+
+    def set_feed_state(self, feed: str, feed_id: str, fingerprint: str, changed_at: datetime | None,
+                       built_at: datetime, *, render_pending: bool = False) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO feeds (name, feed_id, fingerprint, changed_at, built_at, render_pending)"
+            " VALUES (?,?,?,?,?,?)",
+            (feed, feed_id, fingerprint, _ts(changed_at) if changed_at else None, _ts(built_at), int(render_pending)))
+
+    def rendered(self, feed: str) -> None:
+        """The feed's files now match the state: clear its render-pending mark."""
+        self.db.execute("UPDATE feeds SET render_pending = 0 WHERE name = ?", (feed,))
+
+    def removed_slugs(self, feed: str) -> list[str]:
+        """Slugs of the tombstones (slugs are never reused, so their pages may always go)."""
+        return [r[0] for r in self.db.execute("SELECT slug FROM items WHERE feed = ? AND removed_at IS NOT NULL", (feed,))]
+
+    # ----------------------------------------------------------------------------------------- sources
+    def sources(self) -> list[SourceState]:
+        rows = self.db.execute(
+            "SELECT feed, url, kind, etag, last_modified, last_status, last_run, last_success, last_error,"
+            " failing_since, not_found_count, parent, location FROM sources ORDER BY feed, url")
+        return [SourceState(r[0], r[1], r[2], r[3], r[4], r[5], _dt(r[6]), _dt(r[7]), r[8], _dt(r[9]), r[10], r[11], r[12])
+                for r in rows]
+
+    def put_source(self, s: SourceState) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO sources (feed, url, kind, etag, last_modified, last_status, last_run, last_success,"
+            " last_error, failing_since, not_found_count, parent, location) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (s.feed, s.url, s.kind, s.etag, s.last_modified, s.last_status,
+             _ts(s.last_run) if s.last_run else None, _ts(s.last_success) if s.last_success else None,
+             s.last_error, _ts(s.failing_since) if s.failing_since else None, s.not_found_count, s.parent, s.location))
+
+
+def state_error(path: Path, exc: sqlite3.Error) -> OutputError:
+    """An SQLite failure while writing the state (disk full, read-only, I/O error) as an error a person can act on."""
+    text = str(exc)
+    if "full" in text:
+        hint = f"free space on the disk holding {path.parent}, then run again (published files are unchanged)"
+    elif "readonly" in text or "read-only" in text or "unable to open" in text:
+        hint = f"make {path.parent} writable by this user, or move the state with --state"
+    else:
+        hint = "check the disk; if the file is damaged, restore it from a backup or move it aside to start afresh"
+    return OutputError(f"{path}: cannot write the state ({text})", hint)
