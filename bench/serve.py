@@ -8,7 +8,9 @@ then for each candidate starts a fresh subprocess that runs the server *in a bac
 way the daemon embeds it), runs wrk against 127.0.0.1 and stops the server again, timing stop() and
 checking that the port is free.  nginx (temporary nginx.conf, `etag on`, one worker) serves the same
 folder in the same run.  Candidates: stdlib (ThreadingHTTPServer), waitress, cheroot, uvicorn-h11 (pure
-Python), uvicorn (uvloop + httptools), granian (embedded, experimental), nginx.  Scenarios:
+Python), uvicorn (uvloop + httptools), granian (embedded, experimental), nginx.  The product ships only
+uvicorn (``FeedServer``); every other candidate, and the WSGI adapter the WSGI servers need, is defined in
+this file over the same caching core, ``FeedApp.respond``.  Scenarios:
 
 * GET      -- plain ``GET /atom.xml`` (identity body)
 * 304      -- conditional GET, a wrk Lua script sends ``If-None-Match`` with the server's own ETag
@@ -25,6 +27,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import http.client
 import json
 import os
@@ -39,14 +42,18 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from seedfeed.scheduler import serve_backends  # noqa: E402
-from seedfeed.serve.server import FeedApp, FeedServer, make_app  # noqa: E402
+from seedfeed.serve import AsgiApp, FeedApp, FeedServer, make_app  # noqa: E402
+from seedfeed.serve.response import Response, plain  # noqa: E402
 
 CANDIDATES = ["stdlib", "waitress", "cheroot", "uvicorn-h11", "uvicorn", "granian", "nginx"]
 SCENARIOS = ["GET", "304", "GET gzip"]
@@ -131,19 +138,126 @@ def generate_site(folder: Path, items: int = 50, body_size: int = 2048) -> dict[
     return {name: (folder / name).stat().st_size for name in ("rss.xml", "atom.xml", "feed.json")}
 
 
-# ----------------------------------------------------------------------- ASGI candidates (in thread)
+# ------------------------------------------------------------------ candidates other than uvicorn (in thread)
 
 
-class CherootBackend(serve_backends._Backend):
-    """cheroot: public prepare()/serve()/stop() API, thread pool with a selector for keep-alive."""
+@functools.cache
+def _environ_key(name: str) -> str:
+    return "HTTP_" + name.upper().replace("-", "_")
 
-    def __init__(self, app: FeedApp, host: str, port: int, threads: int = 8) -> None:
-        from cheroot import wsgi
 
-        self.server = wsgi.Server((host, port), app, numthreads=threads, server_name="seedfeed")
-        self.server.timeout = 30
+def wsgi_app(core: FeedApp) -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
+    """A PEP 3333 face of the caching core, for the WSGI candidates only (the product is ASGI only)."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        try:  # PEP 3333: PATH_INFO carries the decoded bytes as latin-1
+            path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8")
+        except UnicodeError:
+            resp = plain(400, "bad request")
+        else:
+            resp = core.respond(method, path, lambda name: environ.get(_environ_key(name)))
+        start_response(f"{resp.status} {HTTPStatus(resp.status).phrase}", resp.headers)
+        if resp.stream is not None and method != "HEAD":
+            return resp.stream  # the server calls its close()
+        resp.close()
+        return [resp.body] if resp.body and method != "HEAD" else []
+
+    return app
+
+
+class ThreadedServer:
+    """A server library run in a background thread, the way ``FeedServer`` runs uvicorn: ``bind()`` listens
+    (sets ``port``), ``run()`` serves until ``shutdown()`` is called from another thread."""
+
+    def __init__(self, core: FeedApp, host: str, port: int, threads: int = 8) -> None:
+        self.core, self.host, self.port, self.threads = core, host, port, threads
+        self.thread = threading.Thread(target=self.run, name="bench-serve", daemon=True)
+
+    def start(self) -> None:
+        self.bind()
+        self.thread.start()
+
+    def stop(self, timeout: float = 5) -> None:
+        self.shutdown(timeout)
+        self.thread.join(timeout)
 
     def bind(self) -> None:
+        raise NotImplementedError
+
+    def run(self) -> None:
+        raise NotImplementedError
+
+    def shutdown(self, timeout: float) -> None:
+        raise NotImplementedError
+
+
+class _StdlibHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "seedfeed"
+    timeout = 30  # idle keep-alive seconds
+    disable_nagle_algorithm = True  # headers and body go out in separate writes
+    core: FeedApp
+
+    def _handle(self) -> None:
+        target = self.path
+        if "://" in target.split("/", 1)[0] + "/":  # absolute-form request target
+            target = urllib.parse.urlsplit(target).path or "/"
+        raw = target.split("?", 1)[0].split("#", 1)[0]
+        try:
+            path = urllib.parse.unquote(raw, errors="strict")
+        except UnicodeDecodeError:
+            resp: Response = plain(400, "bad request")
+        else:
+            resp = self.core.respond(self.command, path, self.headers.get)
+        try:
+            self.send_response(resp.status)
+            for name, value in resp.headers:
+                self.send_header(name, value)
+            self.end_headers()
+            if self.command != "HEAD" and resp.status != 304:
+                for chunk in resp.stream if resp.stream is not None else [resp.body]:
+                    self.wfile.write(chunk)
+        finally:
+            resp.close()
+
+    def version_string(self) -> str:
+        return self.server_version
+
+    do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = _handle
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+
+class StdlibServer(ThreadedServer):
+    """http.server.ThreadingHTTPServer: one thread per connection (the product's fallback until it shipped
+    uvicorn only)."""
+
+    def bind(self) -> None:
+        handler = type("Handler", (_StdlibHandler,), {"core": self.core})
+        server_cls = type("Server", (ThreadingHTTPServer,), {"daemon_threads": True, "request_queue_size": 128})
+        self.server = server_cls((self.host, self.port), handler)
+        self.port = self.server.server_address[1]
+
+    def run(self) -> None:
+        self.server.serve_forever(poll_interval=0.25)
+
+    def shutdown(self, timeout: float) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class CherootServer(ThreadedServer):
+    """cheroot: public prepare()/serve()/stop() API, thread pool with a selector for keep-alive."""
+
+    def bind(self) -> None:
+        from cheroot import wsgi
+
+        self.server = wsgi.Server(
+            (self.host, self.port), wsgi_app(self.core), numthreads=self.threads, server_name="seedfeed"
+        )
+        self.server.timeout = 30
         self.server.prepare()
         self.port = self.server.bind_addr[1]
 
@@ -155,18 +269,15 @@ class CherootBackend(serve_backends._Backend):
         self.server.stop()
 
 
-class WaitressBackend(serve_backends._Backend):
+class WaitressServer(ThreadedServer):
     """waitress: asyncore loop + task threads.  It has no public stop(); closing every dispatcher
     from inside its loop (via the trigger) makes run() return."""
-
-    def __init__(self, app: FeedApp, host: str, port: int, threads: int = 8) -> None:
-        self.app, self.host, self.requested_port, self.threads = app, host, port, threads
 
     def bind(self) -> None:
         from waitress.server import create_server
 
         self.server = create_server(
-            self.app, host=self.host, port=self.requested_port, threads=self.threads, ident="seedfeed"
+            wsgi_app(self.core), host=self.host, port=self.port, threads=self.threads, ident="seedfeed"
         )
         self.port = self.server.getsockname()[1]
 
@@ -186,24 +297,25 @@ class WaitressBackend(serve_backends._Backend):
         server.task_dispatcher.shutdown(timeout=timeout)
 
 
-class UvicornH11Backend(serve_backends.UvicornBackend):
-    """uvicorn without its C speed-ups: asyncio loop + pure-Python h11."""
+class UvicornH11Server(FeedServer):
+    """The product's server without uvicorn's C speed-ups: asyncio loop + pure-Python h11."""
 
     loop = "asyncio"
     http = "h11"
 
 
-serve_backends.BACKENDS.update({"cheroot": CherootBackend, "waitress": WaitressBackend, "uvicorn-h11": UvicornH11Backend})
+THREADED: dict[str, type[ThreadedServer]] = {"stdlib": StdlibServer, "cheroot": CherootServer, "waitress": WaitressServer}
+UVICORN: dict[str, type[FeedServer]] = {"uvicorn": FeedServer, "uvicorn-h11": UvicornH11Server}
 
 
 class GranianThread:
     """granian's embedded (asyncio, experimental) server driven from its own event loop thread."""
 
-    def __init__(self, app: FeedApp, host: str, port: int) -> None:
+    def __init__(self, app: AsgiApp, host: str, port: int) -> None:
         from granian.constants import Interfaces
         from granian.server.embed import Server
 
-        self.server = Server(app.asgi, address=host, port=port, interface=Interfaces.ASGINL)
+        self.server = Server(app, address=host, port=port, interface=Interfaces.ASGINL)
         self.loop = asyncio.new_event_loop()
         self.host, self.port = host, port
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -224,10 +336,12 @@ class GranianThread:
 def run_candidate(name: str, folder: Path, port: int) -> None:
     """Child process: serve ``folder`` with ``name`` in a thread until stdin closes, then stop."""
     name, _, threads = name.partition(":")  # e.g. "cheroot:16" = 16 worker threads
-    if name in serve_backends.BACKENDS:
-        server: Any = FeedServer(folder, "127.0.0.1", port, backend=name, threads=int(threads or 8))
+    if name in UVICORN:
+        server: Any = UVICORN[name](folder, "127.0.0.1", port)
+    elif name in THREADED:
+        server = THREADED[name](make_app(folder), "127.0.0.1", port, int(threads or 8))
     elif name == "granian":
-        server = GranianThread(make_app(folder), "127.0.0.1", port)
+        server = GranianThread(AsgiApp(make_app(folder)), "127.0.0.1", port)
     else:
         raise SystemExit(f"unknown candidate {name}")
     server.start()

@@ -205,7 +205,7 @@ class Daemon:
 
     def max_age(self, rel_path: str) -> int:
         """Cache lifetime of a served file: how often its feed can actually change."""
-        from ..serve.server import default_max_age
+        from ..serve import default_max_age
 
         feed = self._feed_for(rel_path)
         if feed is None or not rel_path.endswith((".xml", ".json")):
@@ -223,7 +223,7 @@ class Daemon:
     def start_server(self) -> None:
         if not self.serve_spec:
             return
-        from ..serve.server import FeedServer, parse_listen
+        from ..serve import FeedServer, parse_listen
 
         host, port = parse_listen(self.serve_spec)
         self.server = FeedServer(self.config.output, host, port, max_age=self.max_age, health=self.health)

@@ -192,7 +192,7 @@ def test_missing_site_files_come_back_on_the_next_run(multi: Path):
 
 def test_served_with_proper_types_and_page_lifetimes(multi: Path):
     """Feeds keep their own types; pages are HTML that caches as briefly as their feed; OPML has its type."""
-    from seedfeed.serve.server import FeedServer
+    from seedfeed.serve import FeedServer
 
     expected = {"/": ("text/html; charset=utf-8", 300), "/news/": ("text/html; charset=utf-8", 300),
                 "/news/rss.xml": ("application/rss+xml; charset=utf-8", 300),

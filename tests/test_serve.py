@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import gzip
 import http.client
-import io
 import os
 import signal
 import socket
@@ -13,14 +13,16 @@ import subprocess
 import sys
 import threading
 import time
+from http import HTTPStatus
 from pathlib import Path
-from wsgiref.validate import validator
+from urllib.parse import quote, unquote
 
 import pytest
 import requests
-
-from seedfeed.scheduler import serve, serve_app
-from seedfeed.serve.server import FeedServer, accepts_gzip, etag_matches, make_app, parse_listen
+import seedfeed.serve as serve
+import seedfeed.serve.app as serve_app
+from requests.structures import CaseInsensitiveDict
+from seedfeed.serve import AsgiApp, FeedServer, accepts_gzip, etag_matches, make_app, parse_listen
 
 RSS = '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>' + (
     "<item><title>x</title><description>" + "lorem ipsum " * 100 + "</description></item>"
@@ -242,11 +244,11 @@ def test_last_modified_clamped_to_injected_now(site):
     future = PAST + 1000
     os.utime(site / "feed.json", (future, future))
     app = make_app(site, now=lambda: PAST + 10)
-    status, headers, _ = call_wsgi(app, "/feed.json")
+    status, headers, _ = call_asgi(app, "/feed.json")
     assert status.startswith("200")
     assert headers["Last-Modified"] == email.utils.formatdate(PAST + 10, usegmt=True)
     # ...and a client holding that date gets a 304 rather than a loop of 200s
-    status, _, body = call_wsgi(app, "/feed.json", HTTP_IF_MODIFIED_SINCE=headers["Last-Modified"])
+    status, _, body = call_asgi(app, "/feed.json", If_Modified_Since=headers["Last-Modified"])
     assert status.startswith("304") and body == b""
 
 
@@ -431,13 +433,13 @@ def test_healthz_default_always_healthy(server):
 
 def test_hot_polls_reuse_cached_response(site, monkeypatch):
     app = make_app(site)
-    call_wsgi(app, "/atom.xml")
+    call_asgi(app, "/atom.xml")
     entry = app._cache["atom.xml"]
     reads: list[str] = []
     real_open = os.open
     monkeypatch.setattr(serve_app.os, "open", lambda p, *a, **k: reads.append(p) or real_open(p, *a, **k))
     for _ in range(3):
-        status, headers, body = call_wsgi(app, "/atom.xml", HTTP_ACCEPT_ENCODING="gzip")
+        status, headers, body = call_asgi(app, "/atom.xml", Accept_Encoding="gzip")
         assert status.startswith("200") and gzip.decompress(body) == ATOM.encode()
     assert reads == []
     assert app._cache["atom.xml"] is entry
@@ -459,12 +461,16 @@ def test_large_files_are_streamed(site, monkeypatch):
 def test_streamed_file_closed_even_if_never_iterated(site, monkeypatch):
     monkeypatch.setattr(serve_app, "MAX_CACHED_FILE", 1024)
     (site / "big.bin").write_bytes(bytes(10_000))
-    app = make_app(site)
-    env = {"REQUEST_METHOD": "GET", "PATH_INFO": "/big.bin"}
+    app = AsgiApp(make_app(site))
+
+    async def gone(message: dict) -> None:  # the client went away before the body was sent
+        raise ConnectionResetError
+
     opened = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
     for _ in range(20):
-        result = app(env, lambda status, headers, exc_info=None: None)
-        result.close()  # a WSGI server must call close(); the body was never read
+        with pytest.raises(ConnectionResetError):  # the file was opened to stream it, but never read
+            asyncio.run(app(http_scope("GET", "/big.bin"), no_body, gone))
+        call_asgi(app, "/big.bin", method="HEAD")  # nothing to send: no fd left behind either
     if opened is not None:
         assert len(os.listdir("/proc/self/fd")) <= opened
 
@@ -512,7 +518,7 @@ def test_serve_forever_returns_after_stop(site):
 
 def test_standalone_serve_forever_stops_on_ctrl_c(site):
     script = (
-        "import sys\nfrom pathlib import Path\nfrom scheduler.serve import FeedServer\n"
+        "import sys\nfrom pathlib import Path\nfrom seedfeed.serve import FeedServer\n"
         "srv = FeedServer(Path(sys.argv[1]), port=0)\nsrv.start()\nprint(srv.port, flush=True)\n"
         "srv.serve_forever()\nprint('stopped', flush=True)\n"
     )
@@ -571,9 +577,8 @@ def test_binds_loopback_by_default(site):
         assert srv.url == f"http://127.0.0.1:{srv.port}"
 
 
-@pytest.mark.parametrize("backend", sorted(serve.BACKENDS))
-def test_every_backend_behaves_the_same(site, backend):
-    with FeedServer(site, port=0, backend=backend) as srv:
+def test_uvicorn_end_to_end_then_port_freed(site):
+    with FeedServer(site, port=0) as srv:
         first = get(srv, "/atom.xml")
         assert first.status == 200 and first.data == ATOM.encode()
         assert get(srv, "/atom.xml", If_None_Match=first.getheader("ETag")).status == 304
@@ -587,18 +592,37 @@ def test_every_backend_behaves_the_same(site, backend):
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
 
 
-def test_wsgi_app_is_pep3333_compliant(site):
-    app = validator(make_app(site))
-    status, headers, body = call_wsgi(app, "/atom.xml", HTTP_ACCEPT_ENCODING="gzip")
+def test_asgi_app_follows_the_protocol(site):
+    app = make_app(site)  # call_asgi checks the ASGI message sequence of every answer
+    status, headers, body = call_asgi(app, "/atom.xml", Accept_Encoding="gzip")
     assert status == "200 OK" and gzip.decompress(body) == ATOM.encode()
     etag = headers["ETag"]
-    assert call_wsgi(app, "/atom.xml", HTTP_IF_NONE_MATCH=etag)[0] == "200 OK"  # gzip ETag, identity asked
-    assert call_wsgi(app, "/atom.xml", HTTP_IF_NONE_MATCH=etag, HTTP_ACCEPT_ENCODING="gzip")[0] == "304 Not Modified"
-    assert call_wsgi(app, "/atom.xml", method="HEAD")[2] == b""
-    assert call_wsgi(app, "/nope")[0] == "404 Not Found"
-    assert call_wsgi(app, "/items/first.html")[2] == PAGE.encode()
-    # PATH_INFO holds the raw bytes as latin-1: b"/\xc3(" is not UTF-8
-    assert call_wsgi(app, "/", PATH_INFO="/\xc3(")[0] == "400 Bad Request"
+    assert call_asgi(app, "/atom.xml", If_None_Match=etag)[0] == "200 OK"  # gzip ETag, identity asked
+    assert call_asgi(app, "/atom.xml", If_None_Match=etag, Accept_Encoding="gzip")[0] == "304 Not Modified"
+    assert call_asgi(app, "/atom.xml", method="HEAD")[2] == b""
+    assert call_asgi(app, "/nope")[0] == "404 Not Found"
+    assert call_asgi(app, "/items/first.html")[2] == PAGE.encode()
+    # raw_path holds the bytes of the request line: b"/\xc3(" is not UTF-8, percent-encoded or not
+    assert call_asgi(app, b"/%C3(")[0] == "400 Bad Request"
+    assert call_asgi(app, b"/\xc3(")[0] == "400 Bad Request"
+
+
+def test_invalid_utf8_path_is_400_over_the_wire(server):
+    assert raw(server.port, b"/%C3(")[0] == 400
+
+
+def test_asgi_lifespan_completes():
+    sent: list[dict] = []
+    incoming = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
+
+    async def receive() -> dict:
+        return next(incoming)
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    asyncio.run(AsgiApp(None)({"type": "lifespan"}, receive, send))  # type: ignore[arg-type]
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
 
 
 # ----------------------------------------------------------------------------------- parse_listen
@@ -631,33 +655,44 @@ def test_parse_listen_rejects(spec):
 # ---------------------------------------------------------------------------------------- helpers
 
 
-def call_wsgi(app, path: str, method: str = "GET", **environ: str) -> tuple[str, dict[str, str], bytes]:
-    captured: dict[str, object] = {}
-
-    def start_response(status: str, headers: list[tuple[str, str]], exc_info=None) -> None:
-        captured["status"], captured["headers"] = status, dict(headers)
-
-    env = {
-        "REQUEST_METHOD": method,
-        "PATH_INFO": path.encode().decode("latin-1"),
-        "SERVER_NAME": "test",
-        "SERVER_PORT": "80",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "SCRIPT_NAME": "",
-        "QUERY_STRING": "",
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(),
-        "wsgi.errors": io.StringIO(),
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-        **environ,
+def http_scope(method: str, path: str | bytes, headers: dict[str, str] | None = None) -> dict:
+    """An ASGI ``http`` scope as uvicorn builds it; a bytes ``path`` is the raw (still percent-encoded) target."""
+    raw_path = path if isinstance(path, bytes) else quote(path).encode()
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": unquote(raw_path.decode("latin-1")),
+        "raw_path": raw_path,
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(k.replace("_", "-").lower().encode(), v.encode("latin-1")) for k, v in (headers or {}).items()],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 80),
     }
-    result = app(env, start_response)
-    try:
-        body = b"".join(result)
-    finally:
-        if hasattr(result, "close"):
-            result.close()
-    return captured["status"], captured["headers"], body  # type: ignore[return-value]
+
+
+async def no_body() -> dict:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+def call_asgi(app, path: str | bytes, method: str = "GET", **headers: str) -> tuple[str, CaseInsensitiveDict, bytes]:
+    """Drive the ASGI face of ``app`` (a FeedApp core, or an AsgiApp) for one request, checking the message
+    sequence; returns ("200 OK", headers, body) like a WSGI server would see it."""
+    asgi = app if isinstance(app, AsgiApp) else AsgiApp(app)
+    messages: list[dict] = []
+
+    async def send(message: dict) -> None:
+        messages.append(message)
+
+    asyncio.run(asgi(http_scope(method, path, headers), no_body, send))
+    start, *bodies = messages
+    assert start["type"] == "http.response.start" and isinstance(start["status"], int)
+    assert all(isinstance(k, bytes) and isinstance(v, bytes) and k == k.lower() for k, v in start["headers"])
+    assert bodies and all(m["type"] == "http.response.body" for m in bodies)
+    assert all(m.get("more_body") for m in bodies[:-1]) and not bodies[-1].get("more_body", False)
+    status = start["status"]
+    response_headers = CaseInsensitiveDict((k.decode("latin-1"), v.decode("latin-1")) for k, v in start["headers"])
+    return f"{status} {HTTPStatus(status).phrase}", response_headers, b"".join(m.get("body", b"") for m in bodies)

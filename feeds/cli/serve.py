@@ -14,7 +14,7 @@ log = logging.getLogger("seedfeed.serve")
 def run_serve(args: argparse.Namespace) -> int:
     from .. import schedules
     from ..config import load_config
-    from ..serve.server import FeedServer, default_max_age, parse_listen
+    from ..serve import FeedServer, default_max_age, parse_listen
 
     config = load_config(args)
     try:

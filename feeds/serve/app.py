@@ -4,8 +4,8 @@
 :class:`Response` (status, headers, body), without depending on any server.  It confines paths to the output
 folder, picks the Content-Type, computes strong ETags from a content hash, handles ``If-None-Match`` /
 ``If-Modified-Since`` (RFC 9110 section 13.2.2 precedence), negotiates gzip and keeps pre-compressed responses in
-memory keyed by (inode, mtime_ns, size).  Its WSGI and ASGI faces come from :mod:`scheduler.serve_gateway`; the
-header rules it applies are in :mod:`scheduler.serve_http`.  :func:`make_app` builds one.
+memory keyed by (inode, mtime_ns, size).  It knows no server protocol: :class:`~.asgi.AsgiApp` holds one and
+speaks ASGI for it.  The header rules it applies are in :mod:`.http`.  :func:`make_app` builds one.
 
 The tuning constants below (``MAX_CACHED_FILE``, ``CACHE_BUDGET``, ...) are read from this module at request time.
 """
@@ -22,11 +22,10 @@ import threading
 import time
 import urllib.parse
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .asgi import NeedsRead, _GatewayMixin
 from .http import (
     FEED_TYPES,
     accepts_gzip,
@@ -36,9 +35,9 @@ from .http import (
     is_compressible,
     parse_http_date,
 )
+from .response import NeedsRead, Response, plain
 
-# the public module's name, so log records (and filters on them) are the same as before the split into modules
-log = logging.getLogger("scheduler.serve")
+log = logging.getLogger("seedfeed.serve")
 
 MaxAge = Callable[[str], int]
 Health = Callable[[], tuple[bool, str]]
@@ -70,21 +69,6 @@ def default_max_age(rel_path: str) -> int:
 
 def _always_healthy() -> tuple[bool, str]:
     return True, "ok"
-
-
-@dataclass(slots=True)
-class Response:
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes = b""
-    #: Streamed body for files too large for the memory cache (None when ``body`` holds it all).
-    stream: Iterator[bytes] | None = None
-
-    def close(self) -> None:
-        if self.stream is not None:
-            close = getattr(self.stream, "close", None)
-            if close is not None:
-                close()
 
 
 @dataclass(slots=True)
@@ -129,9 +113,8 @@ class _FileStream:
             os.close(fd)
 
 
-class FeedApp(_GatewayMixin):
-    """Server-independent core; instances are WSGI applications (``__call__`` and ``asgi`` come from
-    :class:`~scheduler.serve_gateway._GatewayMixin`)."""
+class FeedApp:
+    """Server-independent caching core: :meth:`respond` answers one request from the output folder."""
 
     def __init__(
         self,
@@ -193,29 +176,29 @@ class FeedApp(_GatewayMixin):
         if path == HEALTH_PATH:
             return self._health(method)
         if method not in ("GET", "HEAD"):
-            return self._plain(405, "method not allowed", [("Allow", ALLOWED_METHODS)])
+            return plain(405, "method not allowed", [("Allow", ALLOWED_METHODS)])
         resolved = self.resolve(path)
         if resolved is None:
-            return self._plain(404, "not found")
+            return plain(404, "not found")
         rel, real, known = resolved
         try:
             st = known if known is not None else os.stat(real)  # known: lstat of a non-symlink
         except (OSError, ValueError):
-            return self._plain(404, "not found")
+            return plain(404, "not found")
         if stat.S_ISDIR(st.st_mode):
             index = os.path.join(real, "index.html")
             try:
                 st = os.stat(index)
             except OSError:
-                return self._plain(404, "not found")
+                return plain(404, "not found")
             if not stat.S_ISREG(st.st_mode):
-                return self._plain(404, "not found")
+                return plain(404, "not found")
             if rel and not path.endswith("/"):
                 location = "/" + "/".join(urllib.parse.quote(s) for s in rel.split("/")) + "/"
-                return self._plain(301, "moved", [("Location", location)])
+                return plain(301, "moved", [("Location", location)])
             rel, real = (f"{rel}/index.html" if rel else "index.html"), index
         elif not stat.S_ISREG(st.st_mode) or path.endswith("/"):  # "/atom.xml/" is not a file
-            return self._plain(404, "not found")
+            return plain(404, "not found")
 
         fd: int | None = None
         entry = self._cache.get(rel)
@@ -226,7 +209,7 @@ class FeedApp(_GatewayMixin):
             try:
                 entry, fd = self._load(real, rel)
             except OSError:
-                return self._plain(404, "not found")
+                return plain(404, "not found")
         try:
             return self._file_response(method, rel, entry, header, fd)
         except BaseException:
@@ -353,7 +336,7 @@ class FeedApp(_GatewayMixin):
 
     def _health(self, method: str) -> Response:
         if method not in ("GET", "HEAD"):
-            return self._plain(405, "method not allowed", [("Allow", ALLOWED_METHODS)])
+            return plain(405, "method not allowed", [("Allow", ALLOWED_METHODS)])
         try:
             ok, detail = self.health()
         except Exception as exc:  # noqa: BLE001 - a failing probe is an unhealthy server
@@ -367,18 +350,6 @@ class FeedApp(_GatewayMixin):
         ]
         return Response(200 if ok else 503, headers, b"" if method == "HEAD" else body)
 
-    @staticmethod
-    def _plain(status: int, text: str, extra: list[tuple[str, str]] | None = None) -> Response:
-        body = text.encode() + b"\n"
-        headers = [
-            ("Content-Type", "text/plain; charset=utf-8"),
-            ("Content-Length", str(len(body))),
-            ("X-Content-Type-Options", "nosniff"),
-            ("Cache-Control", "no-store"),
-            *(extra or []),
-        ]
-        return Response(status, headers, body)
-
 
 def make_app(
     output_dir: Path,
@@ -387,5 +358,5 @@ def make_app(
     health: Health | None = None,
     now: Callable[[], float] = time.time,
 ) -> FeedApp:
-    """The WSGI application serving ``output_dir`` (see :class:`FeedApp`)."""
+    """The caching core serving ``output_dir`` (see :class:`FeedApp`; ``AsgiApp(make_app(...))`` is the ASGI app)."""
     return FeedApp(output_dir, max_age=max_age, health=health, now=now)

@@ -1,58 +1,42 @@
-"""The WSGI and ASGI faces of :class:`~scheduler.serve_app.FeedApp`: server protocols around its core.
+"""The ASGI face of the caching core: :class:`AsgiApp` holds a core and speaks ASGI 3 for it (used with uvicorn).
 
-Kept apart from the caching core so that ``FeedApp.respond`` reads as HTTP semantics only, and this module as
-protocol plumbing only (PEP 3333 environ decoding, ASGI messages, the event loop vs. worker thread split).
-``FeedApp`` inherits :class:`_GatewayMixin`, so ``app(environ, start_response)`` and ``app.asgi`` work as before.
+Kept apart from the core so that ``FeedApp.respond`` reads as HTTP semantics only, and this module as protocol
+plumbing only: ASGI messages, decoding the request path, the event loop vs. worker thread split, the ``Date``
+header.  It needs only something with ``respond(method, path, header, *, may_read)``, not :mod:`.app` itself.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable
-from http import HTTPStatus
-from typing import Any
+import urllib.parse
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
 from .http import http_date
+from .response import NeedsRead, Response, plain
 
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
-
-class NeedsRead(Exception):
-    """Raised by ``FeedApp.respond(..., may_read=False)`` when the answer needs file I/O (the ASGI face then
-    redoes the request in a worker thread, so the event loop never reads files)."""
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
-class _GatewayMixin:
-    """WSGI (``__call__``) and ASGI (``asgi``) faces.  The class it is mixed into provides
-    ``respond(method, path, header, *, may_read=True) -> Response`` and ``_plain(status, text) -> Response``."""
+class Core(Protocol):
+    def respond(
+        self, method: str, path: str, header: Callable[[str], str | None], *, may_read: bool = True
+    ) -> Response: ...
 
-    # ------------------------------------------------------------------- WSGI
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        method = environ.get("REQUEST_METHOD", "GET")
-        try:  # PEP 3333: PATH_INFO carries the decoded bytes as latin-1
-            path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8")
-        except UnicodeError:
-            resp = self._plain(400, "bad request")
-        else:
-            resp = self.respond(method, path, lambda name: environ.get(_wsgi_key(name)))
-        start_response(f"{resp.status} {HTTPStatus(resp.status).phrase}", resp.headers)
-        if resp.stream is not None:
-            if method == "HEAD":
-                resp.close()
-                return []
-            return resp.stream
-        return [resp.body] if resp.body and method != "HEAD" else []
+class AsgiApp:
+    """ASGI application answering every request with ``core.respond``.
 
-    # ------------------------------------------------------------------- ASGI
+    Cache hits are answered on the event loop (one ``stat``); a miss (first request after a file changed: read,
+    hash, gzip) and large-file streaming run in a worker thread.
+    """
 
-    async def asgi(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
-        """ASGI face of the same core (``app.asgi`` is the ASGI application; used with uvicorn).
+    def __init__(self, core: Core) -> None:
+        self.core = core
 
-        Cache hits are answered on the event loop (one ``stat``); a miss (first request after a file
-        changed: read, hash, gzip) and large-file streaming run in a worker thread.
-        """
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             while True:
                 message = await receive()
@@ -67,15 +51,18 @@ class _GatewayMixin:
         for raw_name, raw_value in scope["headers"]:
             name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
             headers[name] = f"{headers[name]}, {value}" if name in headers else value
-        method, path = scope["method"], scope["path"]
+        method, path = scope["method"], request_path(scope)
 
         def header(name: str) -> str | None:
             return headers.get(name.lower())
 
-        try:
-            resp = self.respond(method, path, header, may_read=False)
-        except NeedsRead:
-            resp = await asyncio.to_thread(self.respond, method, path, header)
+        if path is None:
+            resp = plain(400, "bad request")
+        else:
+            try:
+                resp = self.core.respond(method, path, header, may_read=False)
+            except NeedsRead:
+                resp = await asyncio.to_thread(self.core.respond, method, path, header)
         try:
             await send(
                 {
@@ -93,14 +80,19 @@ class _GatewayMixin:
             resp.close()
 
 
-_WSGI_KEYS: dict[str, str] = {}
+def request_path(scope: dict[str, Any]) -> str | None:
+    """The percent-decoded URL path of an ASGI ``http`` scope, or None if it is not valid UTF-8.
 
-
-def _wsgi_key(name: str) -> str:
-    key = _WSGI_KEYS.get(name)
-    if key is None:
-        key = _WSGI_KEYS[name] = "HTTP_" + name.upper().replace("-", "_")
-    return key
+    Decoded from ``raw_path`` (the bytes on the request line): servers decode ``path`` leniently, so
+    ``/%C3(`` would arrive there as ``/\\ufffd(``, a name that merely does not exist, instead of a bad request.
+    """
+    raw = scope.get("raw_path")
+    if raw is None:  # optional in the ASGI spec
+        return scope["path"]
+    try:
+        return urllib.parse.unquote_to_bytes(raw.split(b"?", 1)[0]).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 _date_cache: list[int | bytes] = [0, b""]

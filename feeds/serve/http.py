@@ -2,7 +2,7 @@
 
 Pure functions of header values and file names, with no file system or server state, so each rule (RFC 9110
 date formats, ``Accept-Encoding`` q-values, ``If-None-Match`` lists) can be read and tested on its own.
-:mod:`scheduler.serve_app` builds its responses from them.
+:mod:`.app` builds its responses from them.
 """
 
 from __future__ import annotations

@@ -1,47 +1,25 @@
-"""`seedfeed serve`: serve the output folder to feed readers with correct HTTP caching.
+"""Run the server: :class:`FeedServer` serves the output folder under uvicorn, in a background thread or in the
+foreground, and stops it cleanly; :func:`parse_listen` reads ``--listen``.
 
-Layers (so the caching logic is testable without any server):
-
-* :class:`FeedApp` -- the server-independent core.  ``respond(method, path, header)`` maps a decoded
-  URL path and the request headers to a :class:`Response` (status, headers, body).  It confines paths
-  to the output folder, picks the Content-Type, computes strong ETags from a content hash, handles
-  ``If-None-Match`` / ``If-Modified-Since`` (RFC 9110 section 13.2.2 precedence), negotiates gzip and
-  keeps pre-compressed responses in memory keyed by (inode, mtime_ns, size).
-* ``FeedApp.__call__`` is the WSGI face of that core; :func:`make_app` builds one.
-* ``FeedApp.asgi`` is its ASGI face.
-* :class:`FeedServer` (this module) runs the core under uvicorn (chosen by measurement, see docs/serving.md and
-  bench/serve.py) in a background thread or in the foreground, and stops it cleanly.  If uvicorn is not
-  installed it falls back to the stdlib ``ThreadingHTTPServer`` driving the same core.
-
-Modules:
-
-* :mod:`scheduler.serve` (this one) -- the public entry: :class:`FeedServer`, :func:`parse_listen`, and
-  re-exports of the names other code imports from ``scheduler.serve``;
-* :mod:`scheduler.serve_app` -- :class:`FeedApp`, :class:`Response`, :func:`make_app` and the cache tuning constants;
-* :mod:`scheduler.serve_gateway` -- the WSGI and ASGI faces of ``FeedApp``, :class:`NeedsRead`;
-* :mod:`scheduler.serve_http` -- content types, HTTP dates, ``Accept-Encoding`` and ``If-None-Match`` rules;
-* :mod:`scheduler.serve_backends` -- the uvicorn and stdlib server backends, :data:`BACKENDS`.
+uvicorn (with uvloop and httptools) was chosen by measurement against waitress, cheroot, granian and the stdlib
+server (docs/serving.md, bench/serve.py); it is the only server the product ships.  It drives
+:class:`~.asgi.AsgiApp`, the ASGI face of the caching core :class:`~.app.FeedApp`.
 """
 
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 from pathlib import Path
 
-from .app import FeedApp, Health, MaxAge, Response, default_max_age, make_app
-from .asgi import NeedsRead
-from .backends import BACKENDS, DEFAULT_BACKEND, StdlibBackend, UvicornBackend, _Backend, _pick_backend
-from .http import accepts_gzip, content_type_for, etag_matches, http_date, parse_http_date
+import uvicorn
 
-log = logging.getLogger(__name__)
+from .app import Health, MaxAge, make_app
+from .asgi import AsgiApp
 
-__all__ = [
-    "BACKENDS", "DEFAULT_BACKEND", "FeedApp", "FeedServer", "Health", "MaxAge", "NeedsRead", "Response",
-    "StdlibBackend", "UvicornBackend", "accepts_gzip", "content_type_for", "default_max_age", "etag_matches",
-    "http_date", "make_app", "parse_http_date", "parse_listen",
-]
+log = logging.getLogger("seedfeed.serve")
 
 
 def parse_listen(spec: str) -> tuple[str, int]:
@@ -81,7 +59,16 @@ def parse_listen(spec: str) -> tuple[str, int]:
 
 
 class FeedServer:
-    """HTTP server for the output folder; runs in a background thread or in the foreground."""
+    """HTTP server for the output folder; runs in a background thread or in the foreground.
+
+    It binds the socket itself, so a busy port fails in :meth:`start` and ``port=0`` is known at once, then runs
+    ``uvicorn.Server.run(sockets=[sock])`` in a daemon thread.  Off the main thread uvicorn installs no signal
+    handlers; ``should_exit`` makes its loop close listeners and connections and return.
+    """
+
+    #: uvicorn's event loop and HTTP parser ("auto": uvloop and httptools when installed).
+    loop = "auto"
+    http = "auto"
 
     def __init__(
         self,
@@ -91,15 +78,12 @@ class FeedServer:
         *,
         max_age: MaxAge | None = None,
         health: Health | None = None,
-        backend: str | None = None,
-        threads: int = 8,
     ) -> None:
         self.app = make_app(Path(output_dir), max_age=max_age, health=health)
+        self.asgi = AsgiApp(self.app)
         self.host = host
         self.port = port
-        self._backend_cls = _pick_backend(backend)
-        self._threads = threads
-        self._backend: _Backend | None = None
+        self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._done = threading.Event()
         self._lock = threading.Lock()
@@ -114,25 +98,54 @@ class FeedServer:
         with self._lock:
             if self._thread is not None:
                 raise RuntimeError("FeedServer already started")
-            backend = self._backend_cls(self.app, self.host, self.port, self._threads)
-            backend.bind()
-            self._backend = backend
-            self.port = backend.port
+            sock = self._bind()
+            server = uvicorn.Server(self._config())
+            self._server = server
+            self.port = sock.getsockname()[1]
             self._done.clear()
-            self._thread = threading.Thread(target=self._run, args=(backend,), name="seedfeed-serve", daemon=True)
+            self._thread = threading.Thread(target=self._run, args=(server, sock), name="seedfeed-serve", daemon=True)
             self._thread.start()
-            while not backend.ready():
+            while not server.started:
                 if self._done.wait(0.005):
-                    self._backend = self._thread = None
+                    self._server = self._thread = None
                     raise RuntimeError(f"HTTP server on {self.url} failed to start")
         log.debug("serving %s on %s", self.app.root, self.url)
 
-    def _run(self, backend: _Backend) -> None:
+    def _config(self) -> uvicorn.Config:
+        return uvicorn.Config(
+            self.asgi,
+            interface="asgi3",
+            loop=self.loop,
+            http=self.http,
+            lifespan="off",
+            log_config=None,  # leave the daemon's logging configuration alone
+            log_level="warning",
+            access_log=False,
+            server_header=False,
+            date_header=False,  # the ASGI app sends its own, never older than Last-Modified
+            headers=[("server", "seedfeed")],
+            ws="none",
+        )
+
+    def _bind(self) -> socket.socket:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
         try:
-            backend.run()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self.port))
+            sock.listen(1024)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+    def _run(self, server: uvicorn.Server, sock: socket.socket) -> None:
+        try:
+            server.run(sockets=[sock])
         except BaseException:  # incl. SystemExit, which uvicorn raises when start-up fails
             log.exception("HTTP server crashed")
         finally:
+            sock.close()
             self._done.set()
 
     def serve_forever(self) -> None:
@@ -150,17 +163,18 @@ class FeedServer:
     def stop(self, timeout: float = 5) -> None:
         """Stop listening, finish or drop in-flight requests and join the thread. Idempotent."""
         with self._lock:
-            backend, thread = self._backend, self._thread
-            self._backend = self._thread = None
-        if backend is None or thread is None:
+            server, thread = self._server, self._thread
+            self._server = self._thread = None
+        if server is None or thread is None:
             return
         deadline = time.monotonic() + timeout
         try:
-            backend.shutdown(timeout)
+            server.config.timeout_graceful_shutdown = max(0.1, timeout - 0.5)  # type: ignore[assignment]
+            server.should_exit = True
         finally:
             thread.join(max(0.0, deadline - time.monotonic()))
             if thread.is_alive():
-                backend.force()
+                server.force_exit = True
                 thread.join(1.0)
             if thread.is_alive():
                 log.warning("HTTP server thread did not stop within %.1fs", timeout)
