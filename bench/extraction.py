@@ -1,4 +1,4 @@
-"""Benchmark ``feeds.extraction.extract_page`` on the extraction-dev sets.
+"""Benchmark ``seedfeed.extraction.extract_page`` on the extraction-dev sets.
 
 Data and scoring rules: ``/work/shared/extraction-dev/README.md`` (scrapinghub Article Extraction Benchmark,
 MIT; WCXB v1.0 development set, Copyright (c) 2026 Murrough Foley, CC-BY-4.0). The reference figures printed
@@ -290,7 +290,6 @@ def timing_sample(pages: list[dict], n: int) -> None:
     import statistics
 
     import trafilatura
-
     from seedfeed.extraction import extract_page
 
     sample = pages[:: max(1, len(pages) // n)][:n]

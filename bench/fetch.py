@@ -7,7 +7,7 @@ A local HTTP/1.1 keep-alive server runs in a *subprocess* (so its memory is not 
 WCXB dev pages straight from /work/shared/extraction-dev/wcxb-dev/html/*.html.gz (read in place, gzip bytes
 sent as-is with ``Content-Encoding: gzip``), each with a strong ETag; a matching ``If-None-Match`` gets a 304.
 
-The client is one :class:`feeds.fetch.Fetcher` with the SSRF guard on (loopback let through with
+The client is one :class:`seedfeed.fetch.Fetcher` with the SSRF guard on (loopback let through with
 ``allowed_networks``), robots.txt on (the server answers 404 = allow all), and ``per_host_delay=0``: all
 pages are on one host, and the default 1 s politeness delay would measure the delay, not the fetcher.
 Jobs go to ``fetch_many`` in batches of 50 (``--batch``): its result list holds every body of the batch, so

@@ -121,7 +121,7 @@ def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0, due: Due
     it had not committed (feeds already committed are finished, or re-rendered by the next run).
     ``dry_run``: do everything up to deciding what changed, on an in-memory copy of the state, and write
     nothing at all (URLs are still fetched, read-only); the report says what a real run would change.
-    ``progress`` draws a bar for long loops (see :mod:`feeds.progress`).
+    ``progress`` draws a bar for long loops (see :mod:`seedfeed.progress`).
     """
     report = Report(cancel=cancel or (lambda: False), dry_run=dry_run, progress=progress or no_progress)
     harvests = _harvest_web(config, now, due, fetcher, report.progress)

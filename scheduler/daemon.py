@@ -3,10 +3,10 @@
 - URL sources run on their schedules (APScheduler 3.x): ``max_instances=1``, ``coalesce=True``, a generous
   ``misfire_grace_time`` (a late job still runs), a small stable jitter, and a retry with backoff after a
   failure. After a restart each source runs when it is due (last run is stored), not all at once.
-- Seed folders are watched; a change is published within a second (see :mod:`scheduler.watch`). Seed runs
+- Seed folders are watched; a change is published within a second (see :mod:`seedfeed.scheduler.watch`). Seed runs
   have their own thread, not an APScheduler date job: a job that fires while the previous run is still going
   would be skipped by ``max_instances=1`` and the change lost.
-- Every run goes through :func:`feeds.pipeline.run_once`, which takes the same lock as ``seedfeed build``.
+- Every run goes through :func:`seedfeed.pipeline.run_once`, which takes the same lock as ``seedfeed build``.
 - SIGTERM/SIGINT: wait for a write in progress, then exit 0. SIGHUP: reload the configuration; a broken one
   is reported and the old one keeps running.
 """

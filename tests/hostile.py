@@ -1,5 +1,5 @@
 """Hostile-input helpers shared by the hardening tests: the XSS vector corpus, a checker for executable
-markup that does not use (or trust) ``feeds.sanitize``, and a checker that every published output parses.
+markup that does not use (or trust) ``seedfeed.extraction.sanitize``, and a checker that every published output parses.
 
 The executable checker parses each HTML fragment twice, with lxml (libxml2) and with html5lib (the WHATWG
 algorithm browsers use, so mutation-XSS that only appears after a browser re-parses is seen), and flags:

@@ -6,10 +6,10 @@ import json
 import shutil
 
 import pytest
-
 from seedfeed.check.command import Diff, compare, is_rebroadcast
 from seedfeed.check.lint import Seen, lint
 from seedfeed.check.rules import relative_urls, rfc822, rfc3339
+
 from tests.conftest import ROOT, run_cli, write
 
 SELF = "https://example.org/feeds/"

@@ -6,8 +6,8 @@ import argparse
 import re
 
 import pytest
-
 from seedfeed.cli.main import build_parser, main
+
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

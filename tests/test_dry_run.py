@@ -6,6 +6,7 @@ import time
 
 from seedfeed.config import Overrides, load
 from seedfeed.pipeline import run_once
+
 from tests.conftest import FIXED_NOW, run_cli, snapshot, write
 from tests.test_web import Site, web  # noqa: F401 - the fixture
 

@@ -1,4 +1,4 @@
-"""feeds.extraction on small synthetic pages (tests/data/extraction/ and inline)."""
+"""seedfeed.extraction on small synthetic pages (tests/data/extraction/ and inline)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-
 from seedfeed.extraction import PageData, extract_page, page_to_json
 
 DATA = Path(__file__).parent / "data" / "extraction"

@@ -21,13 +21,12 @@ from collections.abc import Callable
 
 import pytest
 from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
-
 from seedfeed import __version__
-from seedfeed.sources.decode import decode
 from seedfeed.errors import FetchError
 from seedfeed.fetch.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchJob, FetchPolicy, parse_content_type, parse_retry_after
 from seedfeed.fetch.netguard import BlockedAddressError, Guard, address_problem, check_url
+from seedfeed.sources.decode import decode
+from werkzeug import Request, Response
 
 LOOPBACK = ("127.0.0.0/8", "::1/128")
 HTML = b"<!doctype html><html><head><title>t</title></head><body><p>hello</p></body></html>"

@@ -6,11 +6,10 @@ import codecs
 from datetime import UTC, datetime
 
 import pytest
-
 from seedfeed.errors import DocumentError
 from seedfeed.extraction.document import extract, summarize
-from seedfeed.models import RawDoc
 from seedfeed.extraction.sanitize import sanitize_html
+from seedfeed.models import RawDoc
 
 T = datetime(2026, 1, 1, tzinfo=UTC)
 

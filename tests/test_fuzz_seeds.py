@@ -17,9 +17,9 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from seedfeed.config import Overrides, load
 from seedfeed.pipeline import run_once
+
 from tests.conftest import FIXED_NOW, ROOT, run_cli, write
 from tests.hostile import executable_in_output, feed_entries, invalid_outputs
 from tests.reliability import record

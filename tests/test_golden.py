@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
 from seedfeed.config import Overrides, load
 from seedfeed.pipeline import run_once
+
 from tests.conftest import FIXED_NOW
 
 CASES = sorted(p for p in (Path(__file__).parent / "data" / "golden").iterdir() if p.is_dir())

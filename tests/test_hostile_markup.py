@@ -2,7 +2,7 @@
 (in the body and in every front-matter text field) and a page fetched from 127.0.0.1, leaves nothing
 executable in any output (item pages, RSS description/content:encoded, Atom content, JSON content_html).
 
-The checker (tests/hostile.py) parses with lxml and html5lib and does not use feeds.sanitize.
+The checker (tests/hostile.py) parses with lxml and html5lib and does not use seedfeed.extraction.sanitize.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import feedparser
 from lxml import etree
-
 from seedfeed.config import Overrides, load
 from seedfeed.pipeline import run_once
+
 from tests.conftest import FIXED_NOW, write
 from tests.hostile import (
     ATOM,

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import feedparser
 import pytest
-
 from seedfeed.config import Overrides, load
 from seedfeed.errors import OutputError
 from seedfeed.pipeline import run_once
 from seedfeed.state.store import MIGRATIONS, SCHEMA_VERSION, Store
+
 from tests.conftest import FIXED_NOW, write
 
 T0 = datetime(2026, 1, 10, 8, 30, tzinfo=UTC)

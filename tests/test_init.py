@@ -6,8 +6,9 @@ import re
 from dataclasses import replace
 
 from seedfeed import config as config_module
-from seedfeed.config import Overrides, load
 from seedfeed.cli.init import template
+from seedfeed.config import Overrides, load
+
 from tests.conftest import run_cli, write
 
 ALL_KEYS = config_module._TOP_KEYS | config_module._FEED_KEYS | config_module._SOURCE_KEYS

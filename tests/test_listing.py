@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pytest
-
 from seedfeed.sources.listing import find_article_links
 
 BASE = "https://blog.example.com/posts/"

@@ -15,8 +15,8 @@ from urllib.parse import unquote, urlsplit
 import html5lib
 import pytest
 from lxml import etree, html
-
 from seedfeed.extraction.sanitize import TITLE_LIMIT, plain_text
+
 from tests.conftest import run_cli, snapshot, write
 
 BASE = "https://example.org/feeds/"

@@ -12,6 +12,7 @@ import sys
 from seedfeed.config import Overrides, load
 from seedfeed.pipeline import run_once
 from seedfeed.progress import LONG_URLS, Bar, NoProgress, factory
+
 from tests.conftest import FIXED_NOW, ROOT, run_cli, write
 from tests.test_web import fast_fetcher, web  # noqa: F401 - the fixture
 

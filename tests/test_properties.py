@@ -11,15 +11,15 @@ import feedparser
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
-
 from seedfeed.config import Overrides, load
+from seedfeed.extraction.sanitize import sanitize_html, strip_xml_illegal
 from seedfeed.models import Document, Item
 from seedfeed.pipeline import run_once
 from seedfeed.render.base import FeedMeta
-from seedfeed.render.json_feed import render_json
 from seedfeed.render.item_page import render_page
+from seedfeed.render.json_feed import render_json
 from seedfeed.render.xml_feeds import render_atom, render_rss
-from seedfeed.extraction.sanitize import sanitize_html, strip_xml_illegal
+
 from tests.conftest import snapshot, write
 
 T = datetime(2025, 1, 1, tzinfo=UTC)

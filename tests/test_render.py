@@ -8,11 +8,10 @@ from email.utils import parsedate_to_datetime
 
 import feedparser
 from lxml import etree
-
 from seedfeed.models import Document, Item
 from seedfeed.render.base import FeedMeta
-from seedfeed.render.json_feed import render_json
 from seedfeed.render.item_page import render_page
+from seedfeed.render.json_feed import render_json
 from seedfeed.render.xml_feeds import render_atom, render_rss
 
 T = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)

@@ -9,6 +9,7 @@ from seedfeed.config import Overrides, load
 from seedfeed.fetch import Fetcher, FetchPolicy
 from seedfeed.pipeline import run_once
 from seedfeed.scheduler.status import collect
+
 from tests.conftest import FIXED_NOW, run_cli, write
 
 PAGE = ("<html><head><title>Status page</title></head><body><article><h1>Status page</h1><p>"

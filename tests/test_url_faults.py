@@ -17,12 +17,12 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from werkzeug import Request, Response
-
 from seedfeed.config import Overrides, load
 from seedfeed.fetch import Fetcher, FetchPolicy
 from seedfeed.fetch.netguard import Guard, check_url
 from seedfeed.pipeline import run_once
+from werkzeug import Request, Response
+
 from tests.conftest import FIXED_NOW, run_cli
 from tests.hostile import executable_in_output, invalid_outputs
 from tests.reliability import record

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import feedparser
 import pytest
-from werkzeug import Request, Response
-
 from seedfeed.config import Overrides, load
 from seedfeed.pipeline import run_once
+from werkzeug import Request, Response
+
 from tests.conftest import FIXED_NOW, run_cli
 
 ARTICLE = """<!doctype html><html lang="en"><head><meta charset="utf-8">

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import feedparser
+from seedfeed.websub import ping
 from werkzeug import Request, Response
 
-from seedfeed.websub import ping
 from tests.conftest import run_cli, write
 
 

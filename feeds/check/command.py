@@ -7,7 +7,7 @@ re-broadcast. ``check`` reports it as an error when many ids vanished while item
 titles appeared under new ids.
 
 The previous version of each file is the one the last build that changed it replaced; builds keep it beside
-the state (:func:`feeds.publish.kept_folder`), never in output/.
+the state (:func:`seedfeed.publish.kept_folder`), never in output/.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The ``--help`` epilogs: exit statuses and examples, kept out of ``cli.py`` so the parser stays readable."""
+"""The ``--help`` epilogs: exit statuses and examples, kept out of ``main.py`` so the parser stays readable."""
 
 EPILOG = """\
 exit status: 0 published (skipped documents are reported on stderr and still exit 0),

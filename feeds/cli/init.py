@@ -2,7 +2,7 @@
 
 Options with a plain default are written active, at that default, so the file loads to exactly what seedfeed
 does without it; options whose default is "none" or derived from another (TOML has no null) are written
-commented out, with what the default is. Values come from :mod:`feeds.config`'s constants, so the file cannot
+commented out, with what the default is. Values come from :mod:`seedfeed.config`'s constants, so the file cannot
 drift from the code; ``tests/test_init.py`` checks that every key the loader accepts appears.
 
 ``init`` never overwrites: a config someone edited is worth more than a template.

@@ -1,7 +1,7 @@
 """Turn a :class:`RawDoc` into a :class:`Document`: one function per format.
 
 Plain text and Markdown are handled here; HTML (seed files and web pages alike) goes to
-:mod:`feeds.extraction`, imported lazily because it pulls in BeautifulSoup, lxml and trafilatura.
+:mod:`seedfeed.extraction`, imported lazily because it pulls in BeautifulSoup, lxml and trafilatura.
 """
 
 from __future__ import annotations

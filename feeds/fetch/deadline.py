@@ -1,8 +1,8 @@
-"""The deadline watchdog of :mod:`feeds.fetch`: a total time limit for each try, whatever the server does.
+"""The deadline watchdog of :mod:`seedfeed.fetch`: a total time limit for each try, whatever the server does.
 
 Socket timeouts bound each read, not the whole exchange: a server that drips one byte a second never trips them.
 So every try gets a :class:`_Watchdog` with the policy's ``deadline``.  It learns the connection each request is
-sent on (via :func:`feeds.netguard.watch_connections`), and when the deadline passes it shuts that socket down,
+sent on (via :func:`seedfeed.fetch.netguard.watch_connections`), and when the deadline passes it shuts that socket down,
 which wakes the blocked read in the fetching thread.  One daemon thread for the whole process fires the expired
 watchdogs from a heap, rather than a ``threading.Timer`` (a thread) per request.
 """

@@ -1,10 +1,11 @@
-"""One try of a :class:`~feeds.fetch.Fetcher` fetch: redirects, the SSRF and robots.txt checks on each hop, the body.
+"""One try of a :class:`~seedfeed.fetch.Fetcher` fetch: redirects, the SSRF and robots.txt checks on each hop, the body.
 
-:class:`Exchange` is the part of the fetcher that talks to the network once; the
-:class:`~seedfeed.fetch.fetcher.Fetcher` holds one and wraps it in retries.  A try follows at most ``max_redirects`` redirects itself, checking every hop against the guard and
-robots.txt, waits for the host's gate, runs under a deadline :class:`~feeds.fetch_deadline._Watchdog`, reads at most
-``max_bytes`` of decompressed body, and turns everything that goes wrong into a :class:`~feeds.errors.FetchError`
-(final) or a :class:`~feeds.fetch_http._Transient` (worth another try) whose message says what happened in words.
+:class:`Exchange` is the part of the fetcher that talks to the network once; the fetcher holds one (composition,
+not a mixin) and wraps it in retries. A try follows at most ``max_redirects`` redirects itself, checking every hop
+against the guard and robots.txt, waits for the host's gate, runs under a deadline
+:class:`~seedfeed.fetch.deadline._Watchdog`, reads at most ``max_bytes`` of decompressed body, and turns everything
+that goes wrong into a :class:`~seedfeed.errors.FetchError` (final) or a :class:`~seedfeed.fetch.http._Transient`
+(worth another try) whose message says what happened in words.
 """
 
 from __future__ import annotations
@@ -39,9 +40,9 @@ from .http import (
 from .netguard import BlockedAddressError, check_url, watch_connections
 
 if TYPE_CHECKING:
-    from .fetcher import FetchPolicy
     from .http import _HostGate
     from .netguard import Guard
+    from .policy import FetchPolicy
     from .robots import RobotsCache
 
 _MAX_CRAWL_DELAY = 60.0

@@ -2,7 +2,7 @@
 
 One :class:`Fetcher` owns one ``requests.Session``. Every request:
 
-* goes through the SSRF guard (:mod:`feeds.netguard`): only http/https, only public addresses, checked again
+* goes through the SSRF guard (:mod:`seedfeed.fetch.netguard`): only http/https, only public addresses, checked again
   on every redirect hop, and the socket connects to exactly the address that was checked;
 * is conditional when the caller has validators (``If-None-Match`` / ``If-Modified-Since``); a 304 comes back
   as a :class:`FetchResult` with ``status == 304`` and an empty body;
@@ -20,17 +20,17 @@ One :class:`Fetcher` owns one ``requests.Session``. Every request:
   retried;
 * waits its turn per host: at most ``per_host_concurrency`` requests in flight to one host and at least
   ``per_host_delay`` seconds between request starts (raised to the site's ``Crawl-delay``, capped at 60 s);
-* respects robots.txt unless told not to (see :mod:`feeds.robots` for the RFC 9309 policy).
+* respects robots.txt unless told not to (see :mod:`seedfeed.fetch.robots` for the RFC 9309 policy).
 
 Only HTML and XHTML are returned. The body stays bytes; ``charset`` is what the Content-Type header declared,
-to be passed to ``feeds.decode.decode(body, charset, html=True)`` by the caller.
+to be passed to ``seedfeed.sources.decode.decode(body, charset, html=True)`` by the caller.
 
-Everything that goes wrong is a :class:`~feeds.errors.FetchError` whose message starts with the URL and says
+Everything that goes wrong is a :class:`~seedfeed.errors.FetchError` whose message starts with the URL and says
 what happened in words, with ``status`` set when the server answered.
 
 Modules: this one holds the public records and :class:`Fetcher` (entry points and the retry loop);
-:mod:`feeds.fetch_exchange` one try (redirects, per-hop checks, reading the body); :mod:`feeds.fetch_deadline`
-the deadline watchdog; :mod:`feeds.fetch_http` header parsing, answer classification and the per-host gate.
+:mod:`seedfeed.fetch.exchange` one try (redirects, per-hop checks, reading the body); :mod:`seedfeed.fetch.deadline`
+the deadline watchdog; :mod:`seedfeed.fetch.http` header parsing, answer classification and the per-host gate.
 """
 
 from __future__ import annotations
@@ -42,61 +42,18 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import requests
 
-from .. import __version__
 from ..errors import FetchError
 from .exchange import Exchange, blocked_error
 from .http import HTML_TYPES, _HostGate, _phrase, _Response, _seconds, _Transient, parse_content_type, parse_retry_after
 from .netguard import BlockedAddressError, Guard, GuardedAdapter, check_url
+from .policy import DEFAULT_USER_AGENT, FetchJob, FetchPolicy, FetchResult
 from .robots import ROBOTS_MAX_BYTES, RobotsCache
 
 log = logging.getLogger(__name__)
-
-DEFAULT_USER_AGENT = f"seedfeed/{__version__} (+https://github.com/seedfeed/seedfeed)"
-
-
-@dataclass(frozen=True)
-class FetchResult:
-    url: str              # as requested
-    final_url: str        # after redirects
-    status: int           # 200 or 304
-    body: bytes           # b"" on 304
-    content_type: str     # e.g. "text/html"
-    charset: str | None   # declared in Content-Type header
-    etag: str | None
-    last_modified: str | None
-
-
-@dataclass(frozen=True)
-class FetchPolicy:
-    user_agent: str = DEFAULT_USER_AGENT
-    connect_timeout: float = 10
-    read_timeout: float = 20
-    deadline: float = 60                 # seconds for one whole exchange: redirects, headers and body
-    max_bytes: int = 10 * 1024 * 1024    # decompressed body
-    max_redirects: int = 5
-    retries: int = 3                     # extra tries after the first
-    backoff_base: float = 1.0            # first wait; doubles each retry, with jitter
-    max_retry_wait: float = 120          # never sleep longer than this; a longer Retry-After gives up
-    per_host_concurrency: int = 2
-    per_host_delay: float = 1.0          # between request starts to one host
-    allow_private: bool = False          # turn the SSRF guard off (sources on your own network)
-    respect_robots: bool = True
-    max_workers: int = 8                 # threads in fetch_many (hosts fetched in parallel)
-    allowed_networks: tuple[str, ...] = ()   # CIDRs let through the guard, e.g. ("127.0.0.0/8",) in tests
-
-
-@dataclass(frozen=True)
-class FetchJob:
-    url: str
-    etag: str | None = None
-    last_modified: str | None = None
-    respect_robots: bool | None = None
-
 
 class Fetcher:
     """Fetches HTML pages. Thread-safe; use one per run (``with Fetcher(policy) as f: ...``)."""

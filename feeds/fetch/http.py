@@ -1,6 +1,6 @@
-"""HTTP-level helpers for :mod:`feeds.fetch`: reading response headers, classifying answers, pacing per host.
+"""HTTP-level helpers for :mod:`seedfeed.fetch`: reading response headers, classifying answers, pacing per host.
 
-Small pieces the fetcher is built from, kept out of :class:`~feeds.fetch.Fetcher` so each can be read (and tested)
+Small pieces the fetcher is built from, kept out of :class:`~seedfeed.fetch.Fetcher` so each can be read (and tested)
 on its own: ``Retry-After`` and ``Content-Type`` parsing, which statuses are redirects or worth a retry, sniffing
 an untyped body for HTML, digging the real cause out of nested requests/urllib3 exceptions, the internal
 :class:`_Transient` / :class:`_Response` records passed between one try and the retry loop, and

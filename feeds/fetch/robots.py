@@ -1,7 +1,7 @@
 """robots.txt, cached per site, interpreted as RFC 9309 says.
 
 The fetcher hands :class:`RobotsCache` a function that fetches a URL through the same guarded, size-capped,
-deadline-bound path as pages and returns ``(status, body)`` (raising :class:`~feeds.errors.FetchError` when
+deadline-bound path as pages and returns ``(status, body)`` (raising :class:`~seedfeed.errors.FetchError` when
 the server cannot be reached). What the answer means (RFC 9309 section 2.3.1):
 
 * **2xx** -- parse it (``urllib.robotparser``); the rules for our product token ``seedfeed`` apply, else ``*``.

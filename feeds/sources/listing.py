@@ -16,7 +16,7 @@ Without one, every same-site link is scored, and links scoring :data:`THRESHOLD`
   deep (+1); a ``.html`` page (+1); link text of four or more words (+2) or two or three (+1).
 
 A page usually links each article several times (image, title, "read more"): links are de-duplicated by
-:func:`feeds.urls.normalize_url`, keep the position of the first and the best score of all. Same site means
+:func:`seedfeed.urls.normalize_url`, keep the position of the first and the best score of all. Same site means
 the same host, ignoring a leading ``www.``. The URLs returned are absolute, without fragment, otherwise as
 written on the page (fetch those; use ``normalize_url`` for identity).
 """

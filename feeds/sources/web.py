@@ -74,7 +74,7 @@ def harvest(config: Config, feed: FeedConfig, store: Store | None, fetcher: Call
             due: DueCheck | None = None, progress: ProgressFactory = no_progress) -> Harvest:
     """Fetch what is due for one feed. ``store`` is read only here (``None``: nothing stored yet).
 
-    ``fetcher`` is called to get the :class:`~feeds.fetch.Fetcher`, only when something is due.
+    ``fetcher`` is called to get the :class:`~seedfeed.fetch.Fetcher`, only when something is due.
     ``progress`` draws a bar while many URLs are fetched."""
     result = Harvest()
     known = {s.url: s for s in store.sources() if s.feed == feed.name} if store else {}

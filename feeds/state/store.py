@@ -221,7 +221,7 @@ class Store:
 
     def entries(self, feed: str, keys: Iterable[str] | None = None, ids: Iterable[str] = ()) -> list[Entry]:
         """Stored entries: all of them, or (``keys`` given) the live ones with those keys or ``ids``, and
-        every tombstone -- what :func:`feeds.merge.merge` needs for a run that changed a few documents."""
+        every tombstone -- what :func:`seedfeed.state.merge.merge` needs for a run that changed a few documents."""
         if keys is None:
             rows = list(self.db.execute(f"SELECT {self._ENTRY_COLUMNS} FROM items WHERE feed = ?", (feed,)))
         else:
