@@ -61,13 +61,14 @@ class FeedConfig:
 class Config:
     feeds: tuple[FeedConfig, ...]
     output: Path
-    state: Path                     # the SQLite file
+    state: Path                     # the SQLite file (with state_url: where the lock and previous/ live)
     base_url: str
     max_bytes: int = DEFAULT_MAX_BYTES
     user_agent: str = USER_AGENT
     allow_private: bool = False
     default_every: str = DEFAULT_EVERY
     source_file: Path | None = None  # the seedfeed.toml this came from
+    state_url: str | None = None     # a postgresql:// URL: the state lives there instead (docs/scaling.md)
 
     def feed_base_url(self, feed: FeedConfig) -> str:
         """The absolute URL of a feed's output folder."""
@@ -75,6 +76,11 @@ class Config:
 
 
 # ---------------------------------------------------------------------------------------------- loading
+
+def is_database_url(value: str) -> bool:
+    """``--state`` and the ``state`` key take a path or a PostgreSQL URL (``postgresql://`` or ``postgres://``)."""
+    return value.startswith(("postgresql://", "postgres://"))
+
 
 _TOP_KEYS = {"output", "state", "base_url", "max_items", "max_bytes", "user_agent", "allow_private", "every",
              "feeds", "title", "description", "link", "language", "author", "seeds", "pages", "listings", "hub"}
@@ -276,11 +282,16 @@ def load(config_path: Path | None, overrides: Overrides, cwd: Path) -> Config:
         output = base / _typed(where, "output", data.get("output", "output"), str, '"output"')
     state_home = config_path.resolve().parent if config_path else _first_seed_parent(feeds, cwd)
     state_default = state_home / ".seedfeed" / "state.sqlite"
+    state_url = None
     if overrides.state:
         state = cwd / overrides.state
+        state_url = overrides.state if is_database_url(overrides.state) else None
     elif "state" in data:
         state = base / _typed(where, "state", data["state"], str, '".seedfeed/state.sqlite"')
+        state_url = data["state"] if is_database_url(data["state"]) else None
     else:
+        state = state_default
+    if state_url:  # the lock file and previous/ (for `check`) stay on this machine, beside the seeds
         state = state_default
     if state.suffix == "" or state.is_dir():
         state = state / "state.sqlite"
@@ -297,7 +308,7 @@ def load(config_path: Path | None, overrides: Overrides, cwd: Path) -> Config:
     return Config(
         feeds=tuple(feeds), output=output, state=state, base_url=base_url, max_bytes=max_bytes,
         user_agent=_typed(where, "user_agent", data.get("user_agent", USER_AGENT), str, '"mybot/1.0"'),
-        allow_private=_typed(where, "allow_private", allow_private, bool, "true"),
+        allow_private=_typed(where, "allow_private", allow_private, bool, "true"), state_url=state_url,
         default_every=every, source_file=config_path.resolve() if config_path else None,
     )
 

@@ -38,8 +38,10 @@ from .site import write_site
 from .sources.seeds import Job, read_all
 from .sources.walk import Skip, scan
 from .sources.web import DueCheck, Harvest, harvest, settle
+from .state.backends import open_store, peek_store, scratch_store
+from .state.base import Store
 from .state.merge import Changes, Observed, merge, mint_id
-from .state.store import Store, state_error
+from .state.store import state_error
 
 if TYPE_CHECKING:
     from .fetch.fetcher import Fetcher
@@ -129,7 +131,7 @@ def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0, due: Due
     lock = nullcontext() if dry_run else run_lock(config.state, lock_wait)
     with lock, write_guard or nullcontext():
         try:
-            with Store.scratch(config.state) if dry_run else Store(config.state) as store:
+            with scratch_store(config) if dry_run else open_store(config) as store:
                 try:
                     for feed in config.feeds:
                         report.feeds.append(_build_feed(config, feed, store, now, report, harvests.get(feed.name)))
@@ -183,7 +185,7 @@ def _harvest_web(config: Config, now: datetime, due: DueCheck | None, fetcher: F
             made.append(make_fetcher(config))
         return made[0]
 
-    reader = Store.peek(config.state)
+    reader = peek_store(config)
     try:
         return {feed.name: harvest(config, feed, reader, get_fetcher, now, due, progress) for feed in config.feeds}
     finally:

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from .config import Config
 from .publish import remove_stale_temp_files, write_if_changed
 from .render.base import OPML_FILE, PAGE_FILE
-from .state.store import Store
+from .state.base import Store
 
 
 def site_title(config: Config) -> str:

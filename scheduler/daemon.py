@@ -160,12 +160,12 @@ class Daemon:
     # ------------------------------------------------------------------------------------- scheduling
     def schedule_sources(self) -> None:
         """(Re)create one job per URL source, first firing when the stored last run says it is due."""
-        from ..state.store import Store
+        from ..state.backends import peek_store
 
         for job in self.scheduler.get_jobs():
             if job.id.startswith(("source:", "retry:")):
                 job.remove()
-        reader = Store.peek(self.config.state)
+        reader = peek_store(self.config)
         last_runs = {(s.feed, s.url): s.last_run for s in reader.sources()} if reader else {}
         if reader:
             reader.close()

@@ -33,9 +33,9 @@ def _span(seconds: int) -> str:
 
 
 def collect(config: Config, now: datetime, max_periods: int = 3) -> tuple[list[dict[str, Any]], list[str]]:
-    from ..state.store import Store
+    from ..state.backends import peek_store
 
-    store = Store.peek(config.state)
+    store = peek_store(config)
     stored = {(s.feed, s.url): s for s in store.sources()} if store else {}
     rows: list[dict[str, Any]] = []
     alarms: list[str] = []

@@ -22,8 +22,9 @@ from ..config import Config, FeedConfig, WebSource
 from ..errors import FetchError
 from ..models import Document
 from ..progress import LONG_URLS, ProgressFactory, no_progress
+from ..state.base import Store
 from ..state.merge import Observed
-from ..state.store import SourceState, Store
+from ..state.store import SourceState
 from ..urls import normalize_url
 from .decode import decode
 

@@ -149,6 +149,11 @@ class Store:
                               "upgrade seedfeed, or point --state at a new file")
         for number in range(version, SCHEMA_VERSION):
             self.db.execute("BEGIN IMMEDIATE")
+            # BEGIN IMMEDIATE is the migration lock: a process that started at the same time may have applied
+            # this step while we waited for it, so read the version again under the lock.
+            if self.db.execute("PRAGMA user_version").fetchone()[0] > number:
+                self.db.execute("COMMIT")
+                continue
             for statement in MIGRATIONS[number].split(";"):
                 if statement.strip():
                     self.db.execute(statement)

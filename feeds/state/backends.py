@@ -1,0 +1,59 @@
+"""Which store a configuration means: the SQLite file (the embedded default) or PostgreSQL (``--state
+postgresql://...``). The PostgreSQL driver is imported only when a database URL is given, so the embedded
+default needs none of the hosted-mode packages.
+"""
+
+from __future__ import annotations
+
+from ..config import Config
+from ..errors import OutputError
+from .base import Store
+from .store import Store as SqliteStore
+
+
+def _pg(config: Config):  # type: ignore[no-untyped-def]
+    try:
+        from . import postgres
+    except ImportError:
+        raise OutputError(f"--state {config.state_url}: PostgreSQL support is not installed",
+                          "pip install 'seedfeed[hosted]' (psycopg 3), or use a state file") from None
+    return postgres
+
+
+def open_store(config: Config) -> Store:
+    """The state, open for writing (migrated to the current schema first)."""
+    if config.state_url:
+        return _pg(config).PgStore(config.state_url, config.state)
+    return SqliteStore(config.state)
+
+
+def scratch_store(config: Config) -> Store:
+    """A copy of the state that a dry run may change and that is never written back."""
+    if config.state_url:
+        return _pg(config).PgStore(config.state_url, config.state, scratch=True)
+    return SqliteStore.scratch(config.state)
+
+
+def peek_store(config: Config) -> Store | None:
+    """A read-only view of the state, or ``None`` when there is none yet."""
+    if config.state_url:
+        return _pg(config).PgStore.peek(config.state_url, config.state)
+    return SqliteStore.peek(config.state)
+
+
+def init_store(config: Config) -> tuple[int, int]:
+    """Create or upgrade the state's schema; returns (version before, version after)."""
+    if config.state_url:
+        return _pg(config).migrate(config.state_url)
+    import sqlite3
+
+    from .store import SCHEMA_VERSION
+    before = 0
+    if config.state.is_file():
+        db = sqlite3.connect(config.state)
+        try:
+            before = db.execute("PRAGMA user_version").fetchone()[0]
+        finally:
+            db.close()
+    SqliteStore(config.state).close()
+    return before, SCHEMA_VERSION

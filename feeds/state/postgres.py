@@ -1,0 +1,289 @@
+"""The state in PostgreSQL (hosted mode): the same interface and the same rows as the SQLite store.
+
+Columns and values are those of :mod:`.store` -- times as ISO 8601 text in UTC, documents as JSON text -- so a
+state copies across verbatim (``seedfeed state migrate``) and every ``ORDER BY`` compares the same bytes: text
+that reaches an order is ``COLLATE "C"`` (byte order, like SQLite's BINARY), never the server's locale.
+
+Like the SQLite store, a writer holds one lock per transaction (SQLite's ``BEGIN IMMEDIATE``; here a transaction
+advisory lock), so two ``seedfeed build`` runs on two machines take turns instead of interleaving.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+from ..errors import OutputError
+from ..models import Item
+from .store import Entry, SourceState, _dt, _ts, doc_from_json, doc_to_json
+
+# Advisory lock keys (any two 64-bit numbers that nothing else on the server uses).
+MIGRATE_LOCK = 0x5EEDFEED0001
+WRITE_LOCK = 0x5EEDFEED0002
+
+# Each entry upgrades the schema from version i to i + 1. Never edit a released entry: append a new one.
+# Version 1 is the SQLite store's schema 3, with byte-order collation on every text that is sorted or joined.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE items (
+        feed TEXT COLLATE "C" NOT NULL, id TEXT COLLATE "C" NOT NULL, key TEXT COLLATE "C" NOT NULL,
+        slug TEXT COLLATE "C" NOT NULL, content_hash TEXT NOT NULL,
+        published TEXT COLLATE "C" NOT NULL, updated TEXT COLLATE "C" NOT NULL, first_seen TEXT NOT NULL,
+        size BIGINT NOT NULL DEFAULT -1, mtime_ns BIGINT NOT NULL DEFAULT -1,
+        doc TEXT NOT NULL, removed_at TEXT, has_page INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (feed, id)
+    );
+    CREATE INDEX items_by_key ON items (feed, key);
+    CREATE INDEX items_by_published ON items (feed, removed_at, published);
+    CREATE TABLE feeds (
+        name TEXT COLLATE "C" PRIMARY KEY, feed_id TEXT, fingerprint TEXT, changed_at TEXT, built_at TEXT,
+        render_pending INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE sources (
+        feed TEXT COLLATE "C" NOT NULL, url TEXT COLLATE "C" NOT NULL, kind TEXT NOT NULL,
+        etag TEXT, last_modified TEXT, last_status INTEGER,
+        last_run TEXT, last_success TEXT, last_error TEXT, failing_since TEXT,
+        not_found_count INTEGER NOT NULL DEFAULT 0,
+        parent TEXT, location TEXT,
+        PRIMARY KEY (feed, url)
+    );
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def connect(url: str, *, autocommit: bool = False) -> psycopg.Connection[Any]:
+    try:
+        return psycopg.connect(url, autocommit=autocommit, connect_timeout=10)
+    except psycopg.Error as exc:
+        raise OutputError(f"{redact(url)}: cannot connect to the state database ({str(exc).strip()})",
+                          "check the server is running and the URL (user, password, database) in --state") from None
+
+
+def schema_version(db: psycopg.Connection[Any]) -> int:
+    """The version the database is at: 0 when seedfeed never ran there."""
+    if db.execute("SELECT to_regclass('seedfeed_schema')").fetchone()[0] is None:  # type: ignore[index]
+        return 0
+    row = db.execute("SELECT version FROM seedfeed_schema").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(url: str) -> tuple[int, int]:
+    """Bring the database at ``url`` to :data:`SCHEMA_VERSION`; returns (version before, version after).
+
+    Safe to start from many processes at once: the first takes the advisory lock and migrates, the others wait
+    for it and then find nothing left to do. Each step commits with its new version number, so a runner killed
+    halfway leaves a database at a known version that the next runner continues from."""
+    with connect(url, autocommit=True) as db:
+        db.execute("SELECT pg_advisory_lock(%s)", (MIGRATE_LOCK,))
+        try:
+            before = version = schema_version(db)
+            if version > SCHEMA_VERSION:
+                raise OutputError(f"{redact(url)}: state was written by a newer seedfeed (schema {version})",
+                                  "upgrade seedfeed on every machine that uses this database")
+            for number in range(version, SCHEMA_VERSION):
+                with db.transaction():
+                    _step(db, number)
+                version = number + 1
+            return before, version
+        finally:
+            db.execute("SELECT pg_advisory_unlock(%s)", (MIGRATE_LOCK,))
+
+
+def _step(db: psycopg.Connection[Any], number: int) -> None:
+    """Apply migration ``number`` (from version ``number`` to ``number + 1``) in the current transaction."""
+    if number == 0:
+        db.execute("CREATE TABLE seedfeed_schema (version INTEGER NOT NULL)")
+        db.execute("INSERT INTO seedfeed_schema VALUES (0)")
+    db.execute(MIGRATIONS[number])
+    db.execute("UPDATE seedfeed_schema SET version = %s", (number + 1,))
+
+
+class PgStore:
+    """The state in one PostgreSQL database (see the module docstring)."""
+
+    def __init__(self, url: str, path: Path, *, readonly: bool = False, scratch: bool = False) -> None:
+        self.url = url
+        self.path = path
+        self.readonly = readonly
+        self.scratch = scratch   # a dry run: changes are seen by this connection only and never committed
+        if not readonly and not scratch:
+            migrate(url)
+        self.db = connect(url, autocommit=readonly)
+        if scratch:  # DDL is transactional: a dry run on an older database upgrades its uncommitted view only
+            for number in range(schema_version(self.db), SCHEMA_VERSION):
+                _step(self.db, number)
+        if not readonly:
+            self.db.execute("SET lock_timeout = '30s'")   # as long as the SQLite store waits for its lock
+            self._begin()
+
+    @classmethod
+    def peek(cls, url: str, path: Path) -> PgStore | None:
+        """A read-only view of the state, or ``None`` if the database holds none (yet) at the current version."""
+        store = cls(url, path, readonly=True)
+        if schema_version(store.db) != SCHEMA_VERSION:
+            store.close()
+            return None
+        return store
+
+    def _begin(self) -> None:
+        if not self.scratch:
+            self.db.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+
+    # ------------------------------------------------------------------------------------- transaction
+    def commit(self) -> None:
+        if self.scratch:
+            self.db.rollback()
+        else:
+            self.db.commit()
+        self._begin()
+
+    def rollback(self) -> None:
+        self.db.rollback()
+        self._begin()
+
+    def close(self) -> None:
+        with contextlib.suppress(psycopg.Error):  # closing after a failure must not hide that failure
+            if not self.readonly:
+                self.db.rollback()
+        self.db.close()
+
+    def __enter__(self) -> PgStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        return self.db.execute(sql, tuple(params)).fetchall()
+
+    def _many(self, sql: str, rows: Iterable[tuple[Any, ...]]) -> None:
+        rows = list(rows)
+        if rows:
+            with self.db.cursor() as cur:
+                cur.executemany(sql, rows)
+
+    # ------------------------------------------------------------------------------------------- items
+    _ENTRY_COLUMNS = "id, key, slug, content_hash, published, updated, first_seen, size, mtime_ns, removed_at"
+
+    def entries(self, feed: str, keys: Iterable[str] | None = None, ids: Iterable[str] = ()) -> list[Entry]:
+        """See :meth:`seedfeed.state.store.Store.entries`."""
+        if keys is None:
+            rows = self._rows(f"SELECT {self._ENTRY_COLUMNS} FROM items WHERE feed = %s", (feed,))
+        else:
+            rows = self._rows(f"SELECT {self._ENTRY_COLUMNS} FROM items WHERE feed = %s AND removed_at IS NOT NULL",
+                              (feed,))
+            for column, values in (("key", list(keys)), ("id", list(ids))):
+                if values:
+                    rows += self._rows(f"SELECT {self._ENTRY_COLUMNS} FROM items WHERE feed = %s"
+                                       f" AND removed_at IS NULL AND {column} = ANY(%s)", (feed, values))
+        unique = {r[0]: r for r in rows}
+        return [Entry(*r[:9], r[9] is not None) for r in unique.values()]
+
+    def slugs(self, feed: str) -> set[str]:
+        return {r[0] for r in self._rows("SELECT slug FROM items WHERE feed = %s", (feed,))}
+
+    def stats(self, feed: str) -> dict[str, tuple[int, int]]:
+        rows = self._rows("SELECT key, size, mtime_ns FROM items WHERE feed = %s AND removed_at IS NULL", (feed,))
+        return {key: (size, mtime_ns) for key, size, mtime_ns in rows}
+
+    def _items(self, where: str, params: Iterable[Any]) -> list[Item]:
+        rows = self._rows(f"SELECT id, slug, doc, published, updated, content_hash FROM items WHERE {where}", params)
+        return [Item(r[0], r[1], doc_from_json(r[2]), datetime.fromisoformat(r[3]), datetime.fromisoformat(r[4]), r[5])
+                for r in rows]
+
+    def newest(self, feed: str, limit: int) -> list[Item]:
+        return self._items("feed = %s AND removed_at IS NULL ORDER BY published DESC, id LIMIT %s", (feed, limit))
+
+    def paged_items(self, feed: str) -> list[Item]:
+        return self._items("feed = %s AND removed_at IS NULL AND has_page = 1 ORDER BY published DESC, id", (feed,))
+
+    def paged_ids(self, feed: str) -> set[str]:
+        rows = self._rows("SELECT id FROM items WHERE feed = %s AND removed_at IS NULL AND has_page = 1", (feed,))
+        return {r[0] for r in rows}
+
+    def mark_paged(self, feed: str, ids: Iterable[str]) -> None:
+        ids = list(ids)
+        if ids:
+            self.db.execute("UPDATE items SET has_page = 1 WHERE feed = %s AND id = ANY(%s)", (feed, ids))
+
+    def items_by_id(self, feed: str, ids: Iterable[str]) -> list[Item]:
+        ids = list(ids)
+        return self._items("feed = %s AND id = ANY(%s)", (feed, ids)) if ids else []
+
+    def count_live(self, feed: str) -> int:
+        return int(self._rows("SELECT count(*) FROM items WHERE feed = %s AND removed_at IS NULL", (feed,))[0][0])
+
+    def put(self, feed: str, items: Iterable[tuple[Item, datetime, int, int]]) -> None:
+        """Insert or update items: ``(item, first_seen, size, mtime_ns)`` each."""
+        self._many(
+            "INSERT INTO items (feed, id, key, slug, content_hash, published, updated, first_seen, size, mtime_ns, doc,"
+            " removed_at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,NULL) ON CONFLICT (feed, id) DO UPDATE SET"
+            " key = excluded.key, slug = excluded.slug, content_hash = excluded.content_hash,"
+            " published = excluded.published, updated = excluded.updated, size = excluded.size,"
+            " mtime_ns = excluded.mtime_ns, doc = excluded.doc, removed_at = NULL",
+            [(feed, item.id, item.doc.key, item.slug, item.content_hash, _ts(item.published), _ts(item.updated),
+              _ts(first_seen), size, mtime_ns, doc_to_json(item.doc)) for item, first_seen, size, mtime_ns in items])
+
+    def touch(self, feed: str, item_id: str, *, size: int, mtime_ns: int) -> None:
+        self.db.execute("UPDATE items SET size = %s, mtime_ns = %s WHERE feed = %s AND id = %s",
+                        (size, mtime_ns, feed, item_id))
+
+    def remove(self, feed: str, item_id: str, when: datetime) -> None:
+        self.db.execute("UPDATE items SET removed_at = %s WHERE feed = %s AND id = %s", (_ts(when), feed, item_id))
+
+    # ------------------------------------------------------------------------------------------- feeds
+    def feed_state(self, feed: str) -> tuple[str | None, str | None, datetime | None, bool]:
+        rows = self._rows("SELECT feed_id, fingerprint, changed_at, render_pending FROM feeds WHERE name = %s", (feed,))
+        return (rows[0][0], rows[0][1], _dt(rows[0][2]), bool(rows[0][3])) if rows else (None, None, None, False)
+
+    def built_at(self, feed: str) -> datetime | None:
+        rows = self._rows("SELECT built_at FROM feeds WHERE name = %s", (feed,))
+        return _dt(rows[0][0]) if rows else None
+
+    def set_feed_state(self, feed: str, feed_id: str, fingerprint: str, changed_at: datetime | None,
+                       built_at: datetime, *, render_pending: bool = False) -> None:
+        self.db.execute(
+            "INSERT INTO feeds (name, feed_id, fingerprint, changed_at, built_at, render_pending) VALUES (%s,%s,%s,%s,%s,%s)"
+            " ON CONFLICT (name) DO UPDATE SET feed_id = excluded.feed_id, fingerprint = excluded.fingerprint,"
+            " changed_at = excluded.changed_at, built_at = excluded.built_at, render_pending = excluded.render_pending",
+            (feed, feed_id, fingerprint, _ts(changed_at) if changed_at else None, _ts(built_at), int(render_pending)))
+
+    def rendered(self, feed: str) -> None:
+        self.db.execute("UPDATE feeds SET render_pending = 0 WHERE name = %s", (feed,))
+
+    def removed_slugs(self, feed: str) -> list[str]:
+        return [r[0] for r in self._rows("SELECT slug FROM items WHERE feed = %s AND removed_at IS NOT NULL", (feed,))]
+
+    # ----------------------------------------------------------------------------------------- sources
+    _SOURCE_COLUMNS = ("feed, url, kind, etag, last_modified, last_status, last_run, last_success, last_error,"
+                       " failing_since, not_found_count, parent, location")
+
+    def sources(self) -> list[SourceState]:
+        rows = self._rows(f"SELECT {self._SOURCE_COLUMNS} FROM sources ORDER BY feed, url")
+        return [SourceState(r[0], r[1], r[2], r[3], r[4], r[5], _dt(r[6]), _dt(r[7]), r[8], _dt(r[9]), r[10], r[11], r[12])
+                for r in rows]
+
+    def put_source(self, s: SourceState) -> None:
+        updates = ", ".join(f"{c.strip()} = excluded.{c.strip()}" for c in self._SOURCE_COLUMNS.split(",")[2:])
+        self.db.execute(
+            f"INSERT INTO sources ({self._SOURCE_COLUMNS}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
+            f" ON CONFLICT (feed, url) DO UPDATE SET {updates}",
+            (s.feed, s.url, s.kind, s.etag, s.last_modified, s.last_status,
+             _ts(s.last_run) if s.last_run else None, _ts(s.last_success) if s.last_success else None,
+             s.last_error, _ts(s.failing_since) if s.failing_since else None, s.not_found_count, s.parent, s.location))

@@ -1,0 +1,170 @@
+"""One suite, two stores: the SQLite file and PostgreSQL keep the same state and give it back in the same order.
+
+Every test runs against both (``store`` is parametrized). The PostgreSQL databases are created with ICU's en-US
+as their default collation, so a query that forgets ``COLLATE "C"`` orders "B" after "a" and fails here.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from seedfeed.models import Document, Item
+from seedfeed.state.base import Store
+from seedfeed.state.postgres import PgStore
+from seedfeed.state.store import SourceState
+from seedfeed.state.store import Store as SqliteStore
+
+from tests.conftest import ROOT
+from tests.hosted import pg_server, pg_url  # noqa: F401  (fixtures)
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+Opener = Callable[..., Store]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Opener]]:
+    """(target, open): ``open()`` opens the store for writing, ``open(readonly=True)`` peeks."""
+    if request.param == "sqlite":
+        path = tmp_path / "state.sqlite"
+
+        def open_sqlite(readonly: bool = False) -> Store:
+            return SqliteStore.peek(path) if readonly else SqliteStore(path)  # type: ignore[return-value]
+        yield str(path), open_sqlite
+    else:
+        url = request.getfixturevalue("pg_url")
+
+        def open_pg(readonly: bool = False) -> Store:
+            return PgStore.peek(url, tmp_path / "state.sqlite") if readonly else PgStore(url, tmp_path / "x")  # type: ignore[return-value]
+        yield url, open_pg
+
+
+@pytest.fixture
+def store(backend: tuple[str, Opener]) -> Iterator[Store]:
+    with backend[1]() as s:
+        yield s
+
+
+def item(i: str, *, key: str | None = None, published: datetime = T0, title: str = "T", slug: str | None = None) -> Item:
+    doc = Document(key=key or f"seeds/{i}.md", origin=f"seeds/{i}.md", title=title, summary="s", body_html="<p>b</p>",
+                   published=published, tags=("x", "ÿ"), provenance={"title": "h1"})
+    return Item(i, slug or i.lower(), doc, published, published, f"hash-{i}")
+
+
+def test_a_fresh_state_has_nothing_and_peeks_as_none_until_created(backend):
+    assert backend[1](readonly=True) is None
+    with backend[1]() as s:
+        assert s.entries("f") == [] and s.sources() == [] and s.feed_state("f") == (None, None, None, False)
+        assert s.count_live("f") == 0 and s.built_at("f") is None and s.newest("f", 10) == []
+    peek = backend[1](readonly=True)
+    assert peek is not None
+    peek.close()
+
+
+def test_items_round_trip_and_order_by_bytes_not_by_locale(store):
+    # Same published time: the tie is broken by id in byte order ("B" < "a" < "b" < "é"), on both stores.
+    ids = ["b", "é", "B", "a"]
+    store.put("f", [(item(i), T0, 10, 20) for i in ids])
+    store.put("f", [(item("new", published=T0 + timedelta(seconds=1), title="Grüße — ✓"), T0, 1, 2)])
+    store.commit()
+    newest = store.newest("f", 10)
+    assert [i.id for i in newest] == ["new", "B", "a", "b", "é"]
+    assert newest[0].doc.title == "Grüße — ✓" and newest[1].doc.tags == ("x", "ÿ")
+    assert newest[1].doc.provenance["title"] == "h1" and newest[1].published == T0
+    assert store.count_live("f") == 5 and store.count_live("other") == 0
+    assert store.stats("f")["seeds/B.md"] == (10, 20)
+    assert store.slugs("f") == {"b", "é", "a", "new"}
+    assert sorted(i.id for i in store.items_by_id("f", ["a", "é", "missing"])) == ["a", "é"]
+
+
+def test_entries_touch_remove_and_tombstones(store):
+    store.put("f", [(item(i), T0, 1, 1) for i in ("a", "b", "c")])
+    store.touch("f", "a", size=5, mtime_ns=6)
+    store.remove("f", "c", T0 + timedelta(hours=1))
+    entries = {e.id: e for e in store.entries("f")}
+    assert entries["a"].size == 5 and entries["a"].mtime_ns == 6 and not entries["a"].removed
+    assert entries["c"].removed and entries["c"].first_seen == T0 and entries["c"].content_hash == "hash-c"
+    # With keys: the live ones asked for (by key or id) and every tombstone.
+    assert sorted(e.id for e in store.entries("f", ["seeds/a.md"], ["b"])) == ["a", "b", "c"]
+    assert sorted(e.id for e in store.entries("f", [], [])) == ["c"]
+    assert store.removed_slugs("f") == ["c"]
+    assert "seeds/c.md" not in store.stats("f")
+    # A tombstone comes back to life under its old id.
+    store.put("f", [(item("c"), T0, 1, 1)])
+    assert store.removed_slugs("f") == [] and store.count_live("f") == 3
+
+
+def test_pages_are_marked_once(store):
+    store.put("f", [(item(i), T0, 1, 1) for i in ("a", "B", "c")])
+    store.mark_paged("f", ["a", "B"])
+    store.mark_paged("f", [])
+    assert store.paged_ids("f") == {"a", "B"}
+    assert [i.id for i in store.paged_items("f")] == ["B", "a"]
+
+
+def test_feed_state_and_render_mark(store):
+    store.set_feed_state("f", "urn:x", "fp", None, T0, render_pending=True)
+    assert store.feed_state("f") == ("urn:x", "fp", None, True)
+    store.rendered("f")
+    store.set_feed_state("g", "urn:y", "fp2", T0, T0 + timedelta(minutes=1))
+    assert store.feed_state("f") == ("urn:x", "fp", None, False)
+    assert store.feed_state("g") == ("urn:y", "fp2", T0, False)
+    assert store.built_at("g") == T0 + timedelta(minutes=1)
+
+
+def test_sources_keep_health_and_sort_by_bytes(store):
+    full = SourceState("f", "https://b.example/x", "page", '"etag-1"', "Sun, 01 Mar 2026 12:00:00 GMT", 200, T0, T0,
+                       None, None, 0, None, "https://b.example/x?utm=1")
+    store.put_source(full)
+    store.put_source(SourceState("f", "https://B.example/z", "listing", last_status=503, last_run=T0,
+                                 last_error="HTTP 503", failing_since=T0, not_found_count=2))
+    store.put_source(SourceState("e", "https://z.example/", "page", parent="https://B.example/z"))
+    assert [(s.feed, s.url) for s in store.sources()] == [
+        ("e", "https://z.example/"), ("f", "https://B.example/z"), ("f", "https://b.example/x")]
+    assert store.sources()[2] == full
+    store.put_source(SourceState("f", "https://b.example/x", "page", last_status=304, last_run=T0 + timedelta(1)))
+    assert store.sources()[2].etag is None and store.sources()[2].last_status == 304
+    assert store.sources()[1].failing_since == T0 and store.sources()[1].not_found_count == 2
+
+
+def test_rollback_forgets_and_commit_is_seen_by_a_reader(backend):
+    open_ = backend[1]
+    with open_() as s:
+        s.put("f", [(item("a"), T0, 1, 1)])
+        s.rollback()
+        assert s.count_live("f") == 0
+        s.put("f", [(item("b"), T0, 1, 1)])
+        s.commit()
+    reader = open_(readonly=True)
+    try:
+        assert [i.id for i in reader.newest("f", 5)] == ["b"]
+    finally:
+        reader.close()
+
+
+def test_many_processes_migrating_a_fresh_state_at_once_all_succeed(backend):
+    """The migration runner holds a lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock) and reads the
+    version under it, so racing processes apply every step exactly once."""
+    target = backend[0]
+    code = ("import sys; from pathlib import Path\n"
+            "t = sys.argv[1]\n"
+            "if t.startswith('postgresql'):\n"
+            "    from seedfeed.state.postgres import PgStore as S; s = S(t, Path('x'))\n"
+            "else:\n"
+            "    from seedfeed.state.store import Store as S; s = S(Path(t))\n"
+            "s.put_source(__import__('seedfeed.state.store', fromlist=['x']).SourceState('f', sys.argv[2], 'page'))\n"
+            "s.commit(); s.close()\n")
+    procs = [subprocess.Popen([sys.executable, "-c", code, target, f"https://h/{n}"], cwd=ROOT,
+                              stderr=subprocess.PIPE, text=True) for n in range(4)]
+    errors = [p.communicate(timeout=60)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], errors
+    reader = backend[1](readonly=True)
+    assert reader is not None
+    try:
+        assert sorted(s.url for s in reader.sources()) == [f"https://h/{n}" for n in range(4)]
+    finally:
+        reader.close()
