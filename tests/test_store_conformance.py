@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from tests/hosted.py are arguments here)
 """One suite, two stores: the SQLite file and PostgreSQL keep the same state and give it back in the same order.
 
 Every test runs against both (``store`` is parametrized). The PostgreSQL databases are created with ICU's en-US

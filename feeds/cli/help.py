@@ -54,4 +54,9 @@ examples:
 
 exit status: 0 written, 1 the file exists already (init never overwrites), 3 cannot write.
 """,
+    "state": """\
+examples:
+  seedfeed state init --state postgresql://seedfeed@db.internal/seedfeed
+  seedfeed state migrate --from .seedfeed/state.sqlite --to postgresql://seedfeed@db.internal/seedfeed
+""",
 }

@@ -21,7 +21,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", metavar="FILE", help="seedfeed.toml to use (default: ./seedfeed.toml if present)")
     p.add_argument("--seeds", metavar="DIR", action="append", help="seed folder (repeatable; default ./seeds)")
     p.add_argument("--output", metavar="DIR", help="output folder (default ./output)")
-    p.add_argument("--state", metavar="PATH", help="state file or folder (default .seedfeed/ beside the seeds)")
+    p.add_argument("--state", metavar="PATH|URL",
+                   help="state file or folder (default .seedfeed/ beside the seeds), or a postgresql:// URL")
     p.add_argument("--base-url", metavar="URL", help="address output/ is served at (default http://localhost:8000/)")
     p.add_argument("--title", metavar="TEXT", help="feed title")
     p.add_argument("--max-items", metavar="N", type=int, help="items per feed (default 50)")
@@ -92,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
                             epilog=EXAMPLES["status"], formatter_class=argparse.RawDescriptionHelpFormatter)
     status.add_argument("--config", metavar="FILE", help="seedfeed.toml to use")
     status.add_argument("--seeds", metavar="DIR", action="append", help="seed folder (to find the default state)")
-    status.add_argument("--state", metavar="PATH", help="state file or folder")
+    status.add_argument("--state", metavar="PATH|URL", help="state file or folder, or a postgresql:// URL")
     status.add_argument("--max-periods", metavar="N", type=int, default=3,
                         help="exit 1 when a source has failed for longer than N of its periods (default 3)")
     status.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -121,6 +122,20 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--config", metavar="FILE", help="where to write it (default ./seedfeed.toml)")
     _verbosity(init)
     init.set_defaults(func=cmd_init)
+
+    state = sub.add_parser("state", help="create or upgrade the state (file or PostgreSQL); copy a file into PostgreSQL",
+                           description="init: create the state, or upgrade its schema (safe to run from many "
+                                       "machines at once). migrate: copy an SQLite state into an empty PostgreSQL "
+                                       "database, keeping every id, date, hash, ETag and source health.",
+                           epilog=EXAMPLES["state"], formatter_class=argparse.RawDescriptionHelpFormatter)
+    state.add_argument("action", choices=["init", "migrate"], help="init | migrate")
+    state.add_argument("--config", metavar="FILE", help="seedfeed.toml to use (for init)")
+    state.add_argument("--seeds", metavar="DIR", action="append", help="seed folder (to find the default state)")
+    state.add_argument("--state", metavar="PATH|URL", help="state file, folder or postgresql:// URL (for init)")
+    state.add_argument("--from", dest="source", metavar="PATH", help="migrate: the SQLite state file to copy")
+    state.add_argument("--to", dest="target", metavar="URL", help="migrate: the postgresql:// database to copy into")
+    _verbosity(state)
+    state.set_defaults(func=cmd_state)
     return parser
 
 
@@ -180,6 +195,12 @@ def cmd_init(args: argparse.Namespace) -> int:
     from .init import run_init
 
     return run_init(args)
+
+
+def cmd_state(args: argparse.Namespace) -> int:
+    from .state import run_state
+
+    return run_state(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
