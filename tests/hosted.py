@@ -102,3 +102,79 @@ def pg_url(pg_server: str) -> Iterator[str]:
         drop_database(pg_server, url)
 
 
+
+
+class Origin:
+    """A real HTTP server on 127.0.0.1 serving article pages, counting requests and concurrent requests.
+
+    ``pages[path] = (title, body)``; ``slow[path] = seconds`` holds that answer back. ``hits[path]`` counts
+    requests; ``max_in_flight`` is the most requests it ever served at once (politeness across workers)."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.pages: dict[str, tuple[str, str]] = {}
+        self.slow: dict[str, float] = {}
+        self.hits: dict[str, int] = {}
+        self.in_flight = self.max_in_flight = 0
+        self.started = threading.Event()
+        lock = threading.Lock()
+        origin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+                import time
+
+                with lock:
+                    origin.hits[self.path] = origin.hits.get(self.path, 0) + 1
+                    origin.in_flight += 1
+                    origin.max_in_flight = max(origin.max_in_flight, origin.in_flight)
+                try:
+                    if self.path == "/robots.txt":
+                        self.send_response(404)
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                        return
+                    if self.path in origin.slow:
+                        origin.started.set()
+                        time.sleep(origin.slow[self.path])
+                    title, body = origin.pages.get(self.path, ("", ""))
+                    if not title:
+                        self.send_response(404)
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                        return
+                    html = (f"<!doctype html><html lang=en><head><title>{title}</title>"
+                            f"<meta property='article:published_time' content='2026-02-01T10:00:00Z'></head>"
+                            f"<body><article><h1>{title}</h1><p>{body}</p><p>{body} {body}</p></article></body></html>")
+                    data = html.encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html; charset=utf-8")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                finally:
+                    with lock:
+                        origin.in_flight -= 1
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def origin() -> Iterator[Origin]:
+    server = Origin()
+    try:
+        yield server
+    finally:
+        server.close()

@@ -12,6 +12,7 @@ from pathlib import Path
 import feedparser
 import psycopg
 from seedfeed.sources.web import source_key
+from seedfeed.state.postgres import SCHEMA_VERSION
 from seedfeed.state.transfer import TABLES
 
 from tests.conftest import FIXED_NOW, run_cli, write
@@ -100,7 +101,7 @@ def test_state_init_twice_and_unreachable_server_is_a_clear_error(tmp_path, pg_u
         done = run_cli("state", "init", "--state", pg_url, "-v", cwd=tmp_path)
         assert done.returncode == 0, done.stderr
     with psycopg.connect(pg_url) as db:
-        assert db.execute("SELECT version FROM seedfeed_schema").fetchone() == (1,)
+        assert db.execute("SELECT version FROM seedfeed_schema").fetchone() == (SCHEMA_VERSION,)
     (tmp_path / "seeds").mkdir()
     down = run_cli("build", "--state", "postgresql://u:secret@127.0.0.1:9/nope", cwd=tmp_path)
     assert down.returncode == 3 and "cannot connect to the state database" in down.stderr

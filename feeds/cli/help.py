@@ -59,4 +59,13 @@ examples:
   seedfeed state init --state postgresql://seedfeed@db.internal/seedfeed
   seedfeed state migrate --from .seedfeed/state.sqlite --to postgresql://seedfeed@db.internal/seedfeed
 """,
+    "worker": """\
+examples:
+  seedfeed worker --state postgresql://seedfeed@db.internal/seedfeed --concurrency 8
+  seedfeed worker --config /etc/seedfeed.toml --dispatch-every 30s
+""",
+    "dispatch": """\
+examples:
+  seedfeed dispatch --state postgresql://seedfeed@db.internal/seedfeed
+""",
 }

@@ -38,6 +38,15 @@ def _common(p: argparse.ArgumentParser) -> None:
     _verbosity(p)
 
 
+def _hosted(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", metavar="FILE", help="seedfeed.toml to use (default: ./seedfeed.toml if present)")
+    p.add_argument("--seeds", metavar="DIR", action="append", help="seed folder (repeatable; default ./seeds)")
+    p.add_argument("--output", metavar="DIR", help="output folder (default ./output)")
+    p.add_argument("--state", metavar="URL", help="the postgresql:// database holding the state and the queue")
+    p.add_argument("--base-url", metavar="URL", help="address output/ is served at (default http://localhost:8000/)")
+    _verbosity(p)
+
+
 def _verbosity(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="print only problems")
     p.add_argument("-v", "--verbose", action="count", default=0, help="print more (ignored files, details)")
@@ -136,6 +145,27 @@ def build_parser() -> argparse.ArgumentParser:
     state.add_argument("--to", dest="target", metavar="URL", help="migrate: the postgresql:// database to copy into")
     _verbosity(state)
     state.set_defaults(func=cmd_state)
+
+    worker = sub.add_parser("worker", help="hosted mode: run fetch/merge/render jobs from the PostgreSQL queue",
+                            description="Run hosted-mode jobs (procrastinate, on the --state PostgreSQL database) "
+                                        "until stopped: fetch a feed's due sources, merge and render it. Start "
+                                        "as many as you like, on as many machines (docs/scaling.md).",
+                            epilog=EXAMPLES["worker"], formatter_class=argparse.RawDescriptionHelpFormatter)
+    _hosted(worker)
+    worker.add_argument("--concurrency", metavar="N", type=int, default=4, help="jobs run at once (default 4)")
+    worker.add_argument("--dispatch-every", metavar="INTERVAL",
+                        help="also queue due feeds this often, e.g. 30s (default: only `seedfeed dispatch` does)")
+    worker.add_argument("--stalled-after", metavar="SECONDS", type=float, default=30.0,
+                        help="requeue the jobs of a worker silent this long (killed); default 30")
+    worker.add_argument("--once", action="store_true", help="stop when the queue is empty (for cron and tests)")
+    worker.set_defaults(func=cmd_worker)
+
+    dispatch = sub.add_parser("dispatch", help="hosted mode: queue a refresh for every feed with due sources",
+                              description="Queue one refresh job per feed that has due sources nobody holds; "
+                                          "a feed that already has one waiting gets no second (they coalesce).",
+                              epilog=EXAMPLES["dispatch"], formatter_class=argparse.RawDescriptionHelpFormatter)
+    _hosted(dispatch)
+    dispatch.set_defaults(func=cmd_dispatch)
     return parser
 
 
@@ -201,6 +231,18 @@ def cmd_state(args: argparse.Namespace) -> int:
     from .state import run_state
 
     return run_state(args)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from .hosted import run_worker
+
+    return run_worker(args)
+
+
+def cmd_dispatch(args: argparse.Namespace) -> int:
+    from .hosted import run_dispatch
+
+    return run_dispatch(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,8 +4,8 @@ Columns and values are those of :mod:`.store` -- times as ISO 8601 text in UTC, 
 state copies across verbatim (``seedfeed state migrate``) and every ``ORDER BY`` compares the same bytes: text
 that reaches an order is ``COLLATE "C"`` (byte order, like SQLite's BINARY), never the server's locale.
 
-Like the SQLite store, a writer holds one lock per transaction (SQLite's ``BEGIN IMMEDIATE``; here a transaction
-advisory lock), so two ``seedfeed build`` runs on two machines take turns instead of interleaving.
+Like the run lock file beside the SQLite store, a writer holds an advisory lock for as long as it is open, so two
+runs on two machines (``build``, or hosted-mode workers) take turns instead of interleaving.
 """
 
 from __future__ import annotations
@@ -53,6 +53,18 @@ MIGRATIONS: tuple[str, ...] = (
         parent TEXT, location TEXT,
         PRIMARY KEY (feed, url)
     );
+    """,
+    # Hosted mode (seedfeed.hosted): which configured source is due when, who holds its lease, and its fencing
+    # epoch; and each host's next allowed request start, shared by every worker.
+    """
+    CREATE TABLE due_sources (
+        feed TEXT COLLATE "C" NOT NULL, url TEXT COLLATE "C" NOT NULL, host TEXT COLLATE "C" NOT NULL,
+        due_at TIMESTAMPTZ NOT NULL, lease_until TIMESTAMPTZ, holder TEXT, epoch BIGINT NOT NULL DEFAULT 0,
+        fetches BIGINT NOT NULL DEFAULT 0,
+        PRIMARY KEY (feed, url)
+    );
+    CREATE INDEX due_sources_by_due ON due_sources (due_at);
+    CREATE TABLE host_gates (host TEXT COLLATE "C" PRIMARY KEY, next_start TIMESTAMPTZ NOT NULL);
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -130,7 +142,12 @@ class PgStore:
                 _step(self.db, number)
         if not readonly:
             self.db.execute("SET lock_timeout = '30s'")   # as long as the SQLite store waits for its lock
-            self._begin()
+            if not scratch:
+                # One writer at a time for the store's whole life, as the run lock file does on one machine: a
+                # run's render never interleaves with another's (no older version published over a newer).
+                # A session lock: a killed writer's connection closes and the server releases it.
+                self.db.execute("SELECT pg_advisory_lock(%s)", (WRITE_LOCK,))
+                self.db.commit()
 
     @classmethod
     def peek(cls, url: str, path: Path) -> PgStore | None:
@@ -141,21 +158,15 @@ class PgStore:
             return None
         return store
 
-    def _begin(self) -> None:
-        if not self.scratch:
-            self.db.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
-
     # ------------------------------------------------------------------------------------- transaction
     def commit(self) -> None:
         if self.scratch:
             self.db.rollback()
         else:
             self.db.commit()
-        self._begin()
 
     def rollback(self) -> None:
         self.db.rollback()
-        self._begin()
 
     def close(self) -> None:
         with contextlib.suppress(psycopg.Error):  # closing after a failure must not hide that failure

@@ -1,0 +1,173 @@
+"""The procrastinate tasks of hosted mode, and the worker around them.
+
+* ``seedfeed.dispatch``: make sure every configured source has a ``due_sources`` row, then defer one
+  ``refresh`` per feed that has due, unheld sources. Deferred with the feed as *queueing lock*, so however often
+  dispatch runs, at most one refresh per feed waits in the queue: queued refreshes (hence renders) coalesce.
+* ``seedfeed.refresh``: claim the feed's due sources (:mod:`.claims`), fetch them politely across all workers
+  (:mod:`.gate`), then merge and render through :func:`seedfeed.pipeline.run_once` -- the same code as
+  ``seedfeed build``. Its *lock* is the feed, so one worker at a time works on a feed; the PostgreSQL store's
+  writer lock makes each merge-and-render exclusive, and the lease is renewed (fenced by the claim's epoch)
+  just before, so a worker whose sources were claimed again writes nothing.
+
+Delivery is at least once: a worker killed mid-job leaves the job ``doing``; when its heartbeat is stale the
+next worker puts the job back in the queue (:func:`retry_stalled`), and the retry re-claims the same sources
+(its holder is the job id). Ids are minted under the writer lock and kept per document key, so a retry finds
+the ids the first try committed, or mints them itself if it committed nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import os
+import socket
+from datetime import UTC, datetime
+from typing import Any
+
+import procrastinate
+import psycopg
+from procrastinate.exceptions import AlreadyEnqueued
+
+from ..config import Config
+from ..errors import SeedfeedError
+from ..pipeline import make_fetcher, run_once
+from ..sources.web import source_key
+from ..state import postgres
+from . import claims
+from .gate import SharedFetcher
+
+log = logging.getLogger(__name__)
+
+
+class Fenced(SeedfeedError):
+    """Our lease ran out and another worker claimed the sources: write nothing."""
+
+
+def ensure_schema(url: str) -> None:
+    """The store's tables and procrastinate's, created once even when many workers start together."""
+    postgres.migrate(url)
+    with psycopg.connect(url, autocommit=True) as db:
+        db.execute("SELECT pg_advisory_lock(%s)", (postgres.MIGRATE_LOCK,))
+        try:
+            if db.execute("SELECT to_regclass('procrastinate_jobs')").fetchone()[0] is None:  # type: ignore[index]
+                app = make_app(url)
+                with app.open():
+                    app.schema_manager.apply_schema()
+        finally:
+            db.execute("SELECT pg_advisory_unlock(%s)", (postgres.MIGRATE_LOCK,))
+
+
+def make_app(url: str, config: Config | None = None) -> procrastinate.App:
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=url))
+    if config is None:
+        return app
+
+    @app.task(name="seedfeed.dispatch", queue="seedfeed")
+    def dispatch_task() -> int:
+        return dispatch(app, config)
+
+    @app.task(name="seedfeed.refresh", queue="seedfeed", pass_context=True,
+              retry=procrastinate.RetryStrategy(max_attempts=5, wait=5))
+    def refresh_task(context: procrastinate.JobContext, feed: str) -> None:
+        holder = f"job:{context.job.id}" if context.job else f"pid:{os.getpid()}"
+        refresh(config, feed, holder)
+
+    app.refresh = refresh_task  # type: ignore[attr-defined]
+    app.dispatch_task = dispatch_task  # type: ignore[attr-defined]
+    return app
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def dispatch(app: procrastinate.App, config: Config) -> int:
+    """Defer a refresh for every feed with due sources; returns how many were queued (not already waiting)."""
+    assert config.state_url
+    queued = 0
+    with psycopg.connect(config.state_url) as db:
+        now = now_utc()
+        claims.sync(db, config, now)
+        for feed in claims.due_feeds(db, now):
+            try:
+                app.refresh.configure(lock=f"feed:{feed}", queueing_lock=f"refresh:{feed}").defer(feed=feed)  # type: ignore[attr-defined]
+                queued += 1
+            except AlreadyEnqueued:   # one is already waiting: it will see these sources too
+                pass
+    return queued
+
+
+def refresh(config: Config, feed: str, holder: str) -> None:
+    """Fetch the feed's claimed due sources, then merge and render it (see the module docstring)."""
+    assert config.state_url
+    with psycopg.connect(config.state_url) as db:
+        claimed = claims.claim(db, feed, holder, now_utc())
+        if not claimed:
+            return
+        fetcher = SharedFetcher(make_fetcher(config).policy, config.state_url)
+
+        def due(source: Any, last_run: datetime | None, now: datetime) -> bool:
+            return source_key(source.url) in claimed
+
+        class Fence:
+            def __enter__(self) -> None:
+                lost = claims.renew(db, feed, claimed, now_utc())
+                if lost:
+                    raise Fenced(f"{feed}: {len(lost)} sources were claimed by another worker; not writing",
+                                 "nothing to do: the other worker publishes them")
+
+            def __exit__(self, *exc: object) -> None:
+                return None
+
+        one = dataclasses.replace(config, feeds=tuple(f for f in config.feeds if f.name == feed) + tuple(
+            f for f in config.feeds if f.name != feed))
+        try:
+            run_once(one, now_utc(), lock_wait=3600, due=due, fetcher=fetcher, write_guard=Fence())
+        finally:
+            fetcher.close()
+        claims.complete(db, config, feed, claimed, now_utc())
+
+
+async def retry_stalled(app: procrastinate.App, stalled_after: float) -> int:
+    """Put back in the queue the jobs of workers whose heartbeat is older than ``stalled_after`` seconds."""
+    jobs = await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after)
+    count = 0
+    for job in jobs:
+        await app.job_manager.retry_job(job)
+        count += 1
+    return count
+
+
+def run_worker(config: Config, concurrency: int, *, dispatch_every: float | None, stalled_after: float,
+               once: bool = False) -> None:
+    """Work until stopped (or, ``once``, until the queue is empty): run jobs, retry stalled ones, and dispatch
+    every ``dispatch_every`` seconds if asked to (one or a few workers should; it is safe on all of them)."""
+    assert config.state_url
+    ensure_schema(config.state_url)
+    app = make_app(config.state_url, config)
+    name = f"{socket.gethostname()}:{os.getpid()}"
+
+    async def housekeeping() -> None:
+        while True:
+            await retry_stalled(app, stalled_after)
+            if dispatch_every:
+                await asyncio.to_thread(dispatch, app, config)
+            await asyncio.sleep(dispatch_every or min(stalled_after, 10))
+
+    async def main() -> None:
+        async with app.open_async():
+            await retry_stalled(app, stalled_after)
+            if dispatch_every:
+                await asyncio.to_thread(dispatch, app, config)
+            keeper = None if once else asyncio.create_task(housekeeping())
+            try:
+                await app.run_worker_async(queues=["seedfeed"], concurrency=concurrency, wait=not once, name=name,
+                                           update_heartbeat_interval=max(1.0, stalled_after / 5),
+                                           stalled_worker_timeout=stalled_after, delete_jobs="successful",
+                                           fetch_job_polling_interval=1.0)
+            finally:
+                if keeper:
+                    keeper.cancel()
+
+    asyncio.run(main())

@@ -1,0 +1,138 @@
+# ruff: noqa: F811  (pytest fixtures imported from tests/hosted.py are arguments here)
+"""Hosted mode's workers through the real CLI, on a real PostgreSQL and a real origin server: dispatch, claiming,
+coalescing, politeness across workers, and a worker killed with ``kill -9`` mid-job."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+
+from tests.conftest import ROOT, run_cli, write
+from tests.hosted import Origin, origin, pg_server, pg_url  # noqa: F401  (fixtures)
+
+
+def setup_site(tmp_path: Path, origin: Origin, pg_url: str, feeds: dict[str, list[str]]) -> Path:
+    """A config with one feed per entry, each publishing the given pages of ``origin``."""
+    site = tmp_path / "site"
+    text = f'allow_private = true\nstate = "{pg_url}"\n'
+    for name, paths in feeds.items():
+        (site / name).mkdir(parents=True)
+        pages = ", ".join(f'{{url = "{origin.url}{p}", every = "1h"}}' for p in paths)
+        text += f'[[feeds]]\nname = "{name}"\nseeds = ["{name}"]\npages = [{pages}]\n'
+        for p in paths:
+            origin.pages[p] = (f"Story {p}", f"Text of {p}.")
+    write(site / "seedfeed.toml", text)
+    return site
+
+
+def ids(site: Path, feed: str) -> dict[str, str]:
+    data = json.loads((site / "output" / feed / "feed.json").read_text())
+    return {item["title"]: item["id"] for item in data["items"]}
+
+
+def jobs(pg_url: str) -> list[tuple[str, str]]:
+    with psycopg.connect(pg_url) as db:
+        return db.execute("SELECT task_name, status::text FROM procrastinate_jobs ORDER BY id").fetchall()
+
+
+def test_dispatch_coalesces_and_a_worker_publishes_every_feed_fetching_each_source_once(tmp_path, origin, pg_url):
+    site = setup_site(tmp_path, origin, pg_url, {"a": ["/a1", "/a2", "/a3"], "b": ["/b1", "/b2"]})
+    for _ in range(3):   # dispatched three times: still one refresh per feed waiting
+        done = run_cli("dispatch", "-v", cwd=site)
+        assert done.returncode == 0, done.stderr
+    assert jobs(pg_url) == [("seedfeed.refresh", "todo"), ("seedfeed.refresh", "todo")]
+    done = run_cli("worker", "--once", "--concurrency", "2", cwd=site, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert set(ids(site, "a")) == {"Story /a1", "Story /a2", "Story /a3"}
+    assert set(ids(site, "b")) == {"Story /b1", "Story /b2"}
+    assert {p: n for p, n in origin.hits.items() if p != "/robots.txt"} == {p: 1 for p in ("/a1", "/a2", "/a3", "/b1", "/b2")}
+    assert origin.max_in_flight <= 2   # per_host_concurrency, across both worker threads
+    # Nothing is due for an hour: dispatching again queues nothing.
+    again = run_cli("dispatch", "-v", cwd=site)
+    assert "0 feed refreshes queued" in again.stderr, again.stderr
+    status = run_cli("status", "--json", cwd=site)
+    assert status.returncode == 0 and f"{origin.url}/b2" in status.stdout and '"http_status": 200' in status.stdout
+
+
+def test_a_worker_killed_mid_job_loses_nothing_and_the_next_one_finishes_with_the_same_ids(tmp_path, origin, pg_url):
+    site = setup_site(tmp_path, origin, pg_url, {"a": ["/a1", "/a2"]})
+    assert run_cli("dispatch", cwd=site).returncode == 0
+    assert run_cli("worker", "--once", cwd=site, timeout=120).returncode == 0
+    first = ids(site, "a")
+    # The pages change and fall due again; the first worker to take the job is killed while fetching.
+    origin.pages["/a1"] = ("Story /a1", "Edited text.")
+    origin.slow["/a2"] = 4.0
+    with psycopg.connect(pg_url) as db:
+        db.execute("UPDATE due_sources SET due_at = now() - interval '1 second'")
+    assert run_cli("dispatch", cwd=site).returncode == 0
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    victim = subprocess.Popen([sys.executable, "-m", "seedfeed", "worker", "--stalled-after", "2"], cwd=site, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert origin.started.wait(60), "the worker never fetched the slow page"
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.wait(10)
+    finally:
+        if victim.poll() is None:
+            victim.kill()
+    assert jobs(pg_url) == [("seedfeed.refresh", "doing")]   # left behind by the dead worker
+    origin.slow.clear()
+    time.sleep(3)   # its heartbeat goes stale
+    done = run_cli("worker", "--once", "--stalled-after", "2", cwd=site, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert jobs(pg_url) == []   # finished (and deleted)
+    assert ids(site, "a") == first   # no id changed
+    feed = json.loads((site / "output" / "a" / "feed.json").read_text())
+    assert "Edited text." in next(i["content_html"] for i in feed["items"] if i["title"] == "Story /a1")
+    with psycopg.connect(pg_url) as db:
+        assert db.execute("SELECT count(*) FROM items WHERE feed = 'a'").fetchone() == (2,)
+        assert db.execute("SELECT count(*) FROM due_sources WHERE lease_until IS NOT NULL").fetchone() == (0,)
+
+
+def test_politeness_holds_across_worker_processes(tmp_path, origin, pg_url):
+    """Six feeds on one host, two worker processes with three job threads each: still at most
+    per_host_concurrency (2) requests in flight at that host, and every source fetched exactly once."""
+    paths = [f"/p{n}" for n in range(6)]
+    site = setup_site(tmp_path, origin, pg_url, {f"f{n}": [p] for n, p in enumerate(paths)})
+    for p in paths:
+        origin.slow[p] = 1.5
+    assert run_cli("dispatch", cwd=site).returncode == 0
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    workers = [subprocess.Popen([sys.executable, "-m", "seedfeed", "worker", "--once", "--concurrency", "3"],
+                                cwd=site, env=env, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    errors = [w.communicate(timeout=120)[1] for w in workers]
+    assert [w.returncode for w in workers] == [0, 0], errors
+    assert {p: origin.hits.get(p) for p in paths} == {p: 1 for p in paths}
+    assert origin.max_in_flight == 2
+
+
+def test_a_late_worker_is_fenced_off_by_the_epoch(pg_url):
+    from datetime import UTC, datetime, timedelta
+
+    from seedfeed.config import Config, FeedConfig, WebSource
+    from seedfeed.hosted import claims
+    from seedfeed.state.postgres import PgStore
+
+    PgStore(pg_url, Path("x")).close()   # migrated
+    feed = FeedConfig(name="f", title="t", description="", link=None, language=None, author=None, seeds=(),
+                      pages=(WebSource("page", "https://h.example/a", every="1h"),))
+    config = Config(feeds=(feed,),
+                    output=Path("/nonexistent"), state=Path("/nonexistent/s"), base_url="https://x.example/")
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    with psycopg.connect(pg_url) as db:
+        claims.sync(db, config, now)
+        late = claims.claim(db, "f", "job:1", now)
+        assert claims.claim(db, "f", "job:2", now) == {}   # held: nobody else gets it
+        after_lease = now + claims.LEASE + timedelta(seconds=1)
+        fresh = claims.claim(db, "f", "job:2", after_lease)
+        assert fresh == {"https://h.example/a": late["https://h.example/a"] + 1}
+        assert claims.renew(db, "f", late, after_lease) == {"https://h.example/a"}   # lost: write nothing
+        assert claims.complete(db, config, "f", late, after_lease) == 0
+        assert claims.complete(db, config, "f", fresh, after_lease) == 1
