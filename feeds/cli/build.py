@@ -30,6 +30,10 @@ def run_build(args: argparse.Namespace) -> int:
     if args.dry_run:
         print_dry_run(report)
         return EXIT_OK
+    if config.output_url:
+        from ..targets.s3 import publish
+
+        publish(config)
     for feed in config.feeds:
         written = any(r.name == (feed.name or "(default)") and r.files_written for r in report.feeds)
         if feed.hub and written:

@@ -22,6 +22,7 @@ import dataclasses
 import logging
 import os
 import socket
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,10 +35,14 @@ from ..errors import SeedfeedError
 from ..pipeline import make_fetcher, run_once
 from ..sources.web import source_key
 from ..state import postgres
+from ..targets.s3 import publish
 from . import claims
 from .gate import SharedFetcher
 
 log = logging.getLogger(__name__)
+
+
+UPLOAD_LOCK = 0x5EEDFEED0003
 
 
 class Fenced(SeedfeedError):
@@ -111,14 +116,29 @@ def refresh(config: Config, feed: str, holder: str) -> None:
             return source_key(source.url) in claimed
 
         class Fence:
+            """Held around the merge, render and upload: checks our claim still stands, and (S3 output) holds the
+            upload lock until the files this run wrote are uploaded, so uploads follow renders in order."""
+
             def __enter__(self) -> None:
+                if config.output_url:
+                    db.execute("SELECT pg_advisory_lock(%s)", (UPLOAD_LOCK,))
+                    db.commit()
+                self.since_ns = time.time_ns() - 1_000_000_000   # mtimes may be a little coarse
                 lost = claims.renew(db, feed, claimed, now_utc())
                 if lost:
+                    self.__exit__(Fenced, None, None)
                     raise Fenced(f"{feed}: {len(lost)} sources were claimed by another worker; not writing",
                                  "nothing to do: the other worker publishes them")
 
-            def __exit__(self, *exc: object) -> None:
-                return None
+            def __exit__(self, kind: object, *exc: object) -> None:
+                if not config.output_url:
+                    return
+                try:
+                    if kind is None:
+                        publish(config, since_ns=self.since_ns)
+                finally:
+                    db.execute("SELECT pg_advisory_unlock(%s)", (UPLOAD_LOCK,))
+                    db.commit()
 
         one = dataclasses.replace(config, feeds=tuple(f for f in config.feeds if f.name == feed) + tuple(
             f for f in config.feeds if f.name != feed))

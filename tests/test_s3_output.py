@@ -1,0 +1,65 @@
+# ruff: noqa: F811  (pytest fixtures imported from tests/hosted.py are arguments here)
+"""``--output s3://bucket/prefix`` against a real S3 server (SeaweedFS): content types and cache headers, nothing
+re-uploaded when unchanged, pages before the feeds that link them, removed pages deleted after the feeds."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import feedparser
+from seedfeed.targets.s3 import kind_of
+
+from tests.conftest import FIXED_NOW, run_cli, write
+from tests.hosted import S3_ENV, bucket, s3_server  # noqa: F401  (fixtures)
+
+EPOCH = int(FIXED_NOW.timestamp())
+
+
+def build(site, s3_server, name, epoch=EPOCH):  # noqa: ANN001
+    done = run_cli("build", "-v", "--output", f"s3://{name}/site", cwd=site,
+                   env={**S3_ENV, "AWS_ENDPOINT_URL": s3_server, "SOURCE_DATE_EPOCH": str(epoch)})
+    assert done.returncode == 0, done.stderr
+    return re.findall(r"(uploaded|deleted) s3://\S+?/site/(\S+)", done.stderr)
+
+
+def test_build_uploads_to_s3_in_link_order_and_only_what_changed(tmp_path, s3_server, bucket):
+    name, s3 = bucket
+    site = tmp_path
+    write(site / "seeds" / "a.md", "# Apple\n\nFirst.\n", FIXED_NOW)
+    write(site / "seeds" / "b.md", "# Banana\n\nSecond.\n", FIXED_NOW)
+    first = build(site, s3_server, name)
+    keys = [k for _, k in first]
+    assert {"rss.xml", "atom.xml", "feed.json", "index.html", "feeds.opml"} <= set(keys)
+    assert len([k for k in keys if k.startswith("items/")]) == 2
+    # Every page a feed links is up before the feeds; the pages linking the feeds come last.
+    assert [kind_of(k) for k in keys] == sorted((kind_of(k) for k in keys), key={"item": 0, "feed": 1, "page": 2}.get)
+    head = s3.head_object(Bucket=name, Key="site/rss.xml")
+    assert head["ContentType"] == "application/rss+xml; charset=utf-8" and head["CacheControl"] == "public, max-age=300"
+    page = next(k for k in keys if k.startswith("items/"))
+    assert s3.head_object(Bucket=name, Key=f"site/{page}")["ContentType"] == "text/html; charset=utf-8"
+    rss = s3.get_object(Bucket=name, Key="site/rss.xml")["Body"].read()
+    parsed = feedparser.parse(rss)
+    assert not parsed.bozo and {e.title for e in parsed.entries} == {"Apple", "Banana"}
+    assert rss == (site / ".seedfeed" / "stage" / name / "site" / "rss.xml").read_bytes()
+
+    assert build(site, s3_server, name) == []   # nothing changed: nothing uploaded
+
+    (site / "seeds" / "b.md").unlink()
+    write(site / "seeds" / "a.md", "# Apple\n\nEdited.\n", FIXED_NOW + timedelta(hours=1))
+    third = build(site, s3_server, name, EPOCH + 3600)
+    actions = [a for a, _ in third]
+    assert actions[-1] == "deleted" and actions.count("deleted") == 1   # the removed item's page, after the feeds
+    gone = third[-1][1]
+    assert gone.startswith("items/") and gone not in {k["Key"][5:] for k in s3.list_objects_v2(Bucket=name)["Contents"]}
+    assert "rss.xml" in [k for _, k in third]
+    titles = {e.title for e in feedparser.parse(s3.get_object(Bucket=name, Key="site/rss.xml")["Body"].read()).entries}
+    assert titles == {"Apple"}
+
+
+def test_a_missing_bucket_is_a_clear_error(tmp_path, s3_server):
+    write(tmp_path / "seeds" / "a.md", "# Apple\n\nFirst.\n", FIXED_NOW)
+    done = run_cli("build", "--output", "s3://no-such-bucket-seedfeed/x", cwd=tmp_path,
+                   env={**S3_ENV, "AWS_ENDPOINT_URL": s3_server})
+    assert done.returncode == 3 and "s3://no-such-bucket-seedfeed/x: cannot upload" in done.stderr
+    assert "hint:" in done.stderr
