@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 
 from tests.conftest import ROOT, run_cli, write
-from tests.hosted import Origin, origin, pg_server, pg_url  # noqa: F401  (fixtures)
+from tests.hosted import S3_ENV, Origin, bucket, origin, pg_server, pg_url, s3_server  # noqa: F401  (fixtures)
 
 
 def setup_site(tmp_path: Path, origin: Origin, pg_url: str, feeds: dict[str, list[str]]) -> Path:
@@ -136,3 +136,16 @@ def test_a_late_worker_is_fenced_off_by_the_epoch(pg_url):
         assert claims.renew(db, "f", late, after_lease) == {"https://h.example/a"}   # lost: write nothing
         assert claims.complete(db, config, "f", late, after_lease) == 0
         assert claims.complete(db, config, "f", fresh, after_lease) == 1
+
+
+def test_workers_publish_to_s3(tmp_path, origin, pg_url, s3_server, bucket):
+    name, s3 = bucket
+    site = setup_site(tmp_path, origin, pg_url, {"a": ["/a1"], "b": ["/b1"]})
+    env = {**S3_ENV, "AWS_ENDPOINT_URL": s3_server}
+    assert run_cli("dispatch", "--output", f"s3://{name}/feeds", cwd=site, env=env).returncode == 0
+    done = run_cli("worker", "--once", "--output", f"s3://{name}/feeds", cwd=site, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=name)["Contents"]}
+    assert {"feeds/a/rss.xml", "feeds/b/atom.xml", "feeds/index.html", "feeds/feeds.opml"} <= keys
+    body = s3.get_object(Bucket=name, Key="feeds/a/feed.json")["Body"].read()
+    assert json.loads(body)["items"][0]["title"] == "Story /a1"
