@@ -35,7 +35,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_cluster(folder: Path) -> tuple[str, list[str]]:
+def start_cluster(folder: Path, options: str = "") -> tuple[str, list[str]]:
     """initdb + pg_ctl start in ``folder``; returns (URL of the postgres database, the command that stops it)."""
     as_user: list[str] = []
     if os.geteuid() == 0:   # the server will not run as root: run it as the postgres user Debian's package made
@@ -46,7 +46,7 @@ def start_cluster(folder: Path) -> tuple[str, list[str]]:
     subprocess.run([*run, _pg_bin("initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
                     "--locale=C.UTF-8"], check=True, capture_output=True)
     subprocess.run([*run, _pg_bin("pg_ctl"), "-D", str(data), "-l", str(folder / "log"), "-w", "-o",
-                    f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
+                    f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 {options}",
                     "start"], check=True, capture_output=True)
     return f"postgresql://postgres@127.0.0.1:{port}/postgres", [*run, _pg_bin("pg_ctl"), "-D", str(data), "-m",
                                                                 "immediate", "stop"]

@@ -20,11 +20,13 @@ def _hosted_config(args: argparse.Namespace):  # noqa: ANN202 - Config
 
 
 def run_worker(args: argparse.Namespace) -> int:
+    from ..hosted.jobs import Politeness
     from ..hosted.jobs import run_worker as work
 
     config = _hosted_config(args)
     every = parse_interval(args.dispatch_every, "--dispatch-every") if args.dispatch_every else None
-    work(config, args.concurrency, dispatch_every=every, stalled_after=args.stalled_after, once=args.once)
+    work(config, args.concurrency, dispatch_every=every, stalled_after=args.stalled_after, once=args.once,
+         polite=Politeness(args.host_concurrency, args.host_delay))
     return EXIT_OK
 
 

@@ -157,6 +157,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="also queue due feeds this often, e.g. 30s (default: only `seedfeed dispatch` does)")
     worker.add_argument("--stalled-after", metavar="SECONDS", type=float, default=30.0,
                         help="requeue the jobs of a worker silent this long (killed); default 30")
+    worker.add_argument("--host-concurrency", metavar="N", type=int, default=2,
+                        help="requests in flight to one host, across every worker (default 2)")
+    worker.add_argument("--host-delay", metavar="SECONDS", type=float, default=1.0,
+                        help="seconds between request starts to one host, across every worker (default 1)")
     worker.add_argument("--once", action="store_true", help="stop when the queue is empty (for cron and tests)")
     worker.set_defaults(func=cmd_worker)
 

@@ -63,7 +63,15 @@ def ensure_schema(url: str) -> None:
             db.execute("SELECT pg_advisory_unlock(%s)", (postgres.MIGRATE_LOCK,))
 
 
-def make_app(url: str, config: Config | None = None) -> procrastinate.App:
+@dataclasses.dataclass(frozen=True)
+class Politeness:
+    """Per-host limits every worker shares (the fetcher's defaults: 2 in flight, 1 s between starts)."""
+
+    concurrency: int = 2
+    delay: float = 1.0
+
+
+def make_app(url: str, config: Config | None = None, polite: Politeness = Politeness()) -> procrastinate.App:
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=url))
     if config is None:
         return app
@@ -76,7 +84,7 @@ def make_app(url: str, config: Config | None = None) -> procrastinate.App:
               retry=procrastinate.RetryStrategy(max_attempts=5, wait=5))
     def refresh_task(context: procrastinate.JobContext, feed: str) -> None:
         holder = f"job:{context.job.id}" if context.job else f"pid:{os.getpid()}"
-        refresh(config, feed, holder)
+        refresh(config, feed, holder, polite)
 
     app.refresh = refresh_task  # type: ignore[attr-defined]
     app.dispatch_task = dispatch_task  # type: ignore[attr-defined]
@@ -103,14 +111,16 @@ def dispatch(app: procrastinate.App, config: Config) -> int:
     return queued
 
 
-def refresh(config: Config, feed: str, holder: str) -> None:
+def refresh(config: Config, feed: str, holder: str, polite: Politeness = Politeness()) -> None:
     """Fetch the feed's claimed due sources, then merge and render it (see the module docstring)."""
     assert config.state_url
     with psycopg.connect(config.state_url) as db:
         claimed = claims.claim(db, feed, holder, now_utc())
         if not claimed:
             return
-        fetcher = SharedFetcher(make_fetcher(config).policy, config.state_url)
+        policy = dataclasses.replace(make_fetcher(config).policy, per_host_concurrency=polite.concurrency,
+                                     per_host_delay=polite.delay)
+        fetcher = SharedFetcher(policy, config.state_url)
 
         def due(source: Any, last_run: datetime | None, now: datetime) -> bool:
             return source_key(source.url) in claimed
@@ -143,10 +153,12 @@ def refresh(config: Config, feed: str, holder: str) -> None:
         one = dataclasses.replace(config, feeds=tuple(f for f in config.feeds if f.name == feed) + tuple(
             f for f in config.feeds if f.name != feed))
         try:
-            run_once(one, now_utc(), lock_wait=3600, due=due, fetcher=fetcher, write_guard=Fence())
+            report = run_once(one, now_utc(), lock_wait=3600, due=due, fetcher=fetcher, write_guard=Fence())
         finally:
             fetcher.close()
         claims.complete(db, config, feed, claimed, now_utc())
+        rendered = [f.name for f in report.feeds if f.files_written]
+        log.info("refresh %s: %d sources, rendered [%s]; %s", feed, len(claimed), ",".join(rendered), report.summary())
 
 
 async def retry_stalled(app: procrastinate.App, stalled_after: float) -> int:
@@ -160,12 +172,12 @@ async def retry_stalled(app: procrastinate.App, stalled_after: float) -> int:
 
 
 def run_worker(config: Config, concurrency: int, *, dispatch_every: float | None, stalled_after: float,
-               once: bool = False) -> None:
+               once: bool = False, polite: Politeness = Politeness()) -> None:
     """Work until stopped (or, ``once``, until the queue is empty): run jobs, retry stalled ones, and dispatch
     every ``dispatch_every`` seconds if asked to (one or a few workers should; it is safe on all of them)."""
     assert config.state_url
     ensure_schema(config.state_url)
-    app = make_app(config.state_url, config)
+    app = make_app(config.state_url, config, polite)
     name = f"{socket.gethostname()}:{os.getpid()}"
 
     async def housekeeping() -> None:
