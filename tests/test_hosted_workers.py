@@ -52,6 +52,9 @@ def test_dispatch_coalesces_and_a_worker_publishes_every_feed_fetching_each_sour
     assert done.returncode == 0, done.stderr
     assert set(ids(site, "a")) == {"Story /a1", "Story /a2", "Story /a3"}
     assert set(ids(site, "b")) == {"Story /b1", "Story /b2"}
+    # Each refresh renders its one feed; the coalesced site job lists every feed in the overview and OPML.
+    opml = (site / "output" / "feeds.opml").read_text()
+    assert "/a/" in opml and "/b/" in opml and "/a/" in (site / "output" / "index.html").read_text()
     assert {p: n for p, n in origin.hits.items() if p != "/robots.txt"} == {p: 1 for p in ("/a1", "/a2", "/a3", "/b1", "/b2")}
     assert origin.max_in_flight <= 2   # per_host_concurrency, across both worker threads
     # Nothing is due for an hour: dispatching again queues nothing.

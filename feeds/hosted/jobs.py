@@ -18,6 +18,7 @@ the ids the first try committed, or mints them itself if it committed nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import os
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 
 
 UPLOAD_LOCK = 0x5EEDFEED0003
+SITE_FILES = ("index.html", "feeds.opml")   # at the top of the output: the overview and OPML of every feed
 
 
 class Fenced(SeedfeedError):
@@ -84,9 +86,17 @@ def make_app(url: str, config: Config | None = None, polite: Politeness = Polite
               retry=procrastinate.RetryStrategy(max_attempts=5, wait=5))
     def refresh_task(context: procrastinate.JobContext, feed: str) -> None:
         holder = f"job:{context.job.id}" if context.job else f"pid:{os.getpid()}"
-        refresh(config, feed, holder, polite)
+        if refresh(config, feed, holder, polite):
+            # The overview and OPML list every feed: one coalesced job rewrites them.
+            with contextlib.suppress(AlreadyEnqueued):
+                site_task.configure(lock="site", queueing_lock="site").defer()
+
+    @app.task(name="seedfeed.site", queue="seedfeed")
+    def site_task() -> None:
+        write_shared_pages(config)
 
     app.refresh = refresh_task  # type: ignore[attr-defined]
+    app.site = site_task  # type: ignore[attr-defined]
     app.dispatch_task = dispatch_task  # type: ignore[attr-defined]
     return app
 
@@ -111,13 +121,14 @@ def dispatch(app: procrastinate.App, config: Config) -> int:
     return queued
 
 
-def refresh(config: Config, feed: str, holder: str, polite: Politeness = Politeness()) -> None:
-    """Fetch the feed's claimed due sources, then merge and render it (see the module docstring)."""
+def refresh(config: Config, feed: str, holder: str, polite: Politeness = Politeness()) -> bool:
+    """Fetch the feed's claimed due sources, then merge and render it (see the module docstring); returns whether
+    it rendered, i.e. whether the overview and OPML need rewriting."""
     assert config.state_url
     with psycopg.connect(config.state_url) as db:
         claimed = claims.claim(db, feed, holder, now_utc())
         if not claimed:
-            return
+            return False
         policy = dataclasses.replace(make_fetcher(config).policy, per_host_concurrency=polite.concurrency,
                                      per_host_delay=polite.delay)
         fetcher = SharedFetcher(policy, config.state_url)
@@ -130,9 +141,8 @@ def refresh(config: Config, feed: str, holder: str, polite: Politeness = Politen
             upload lock until the files this run wrote are uploaded, so uploads follow renders in order."""
 
             def __enter__(self) -> None:
-                if config.output_url:
-                    db.execute("SELECT pg_advisory_lock(%s)", (UPLOAD_LOCK,))
-                    db.commit()
+                db.execute("SELECT pg_advisory_lock(%s)", (UPLOAD_LOCK,))
+                db.commit()
                 self.since_ns = time.time_ns() - 1_000_000_000   # mtimes may be a little coarse
                 lost = claims.renew(db, feed, claimed, now_utc())
                 if lost:
@@ -141,17 +151,16 @@ def refresh(config: Config, feed: str, holder: str, polite: Politeness = Politen
                                  "nothing to do: the other worker publishes them")
 
             def __exit__(self, kind: object, *exc: object) -> None:
-                if not config.output_url:
-                    return
                 try:
-                    if kind is None:
-                        publish(config, since_ns=self.since_ns)
+                    # The overview and OPML this one-feed run wrote are the site job's to upload.
+                    if kind is None and config.output_url:
+                        publish(config, since_ns=self.since_ns, skip=SITE_FILES)
                 finally:
                     db.execute("SELECT pg_advisory_unlock(%s)", (UPLOAD_LOCK,))
                     db.commit()
 
-        one = dataclasses.replace(config, feeds=tuple(f for f in config.feeds if f.name == feed) + tuple(
-            f for f in config.feeds if f.name != feed))
+        # Only this feed: a run over every feed would walk them all (seed folders, state) under the writer lock.
+        one = dataclasses.replace(config, feeds=tuple(f for f in config.feeds if f.name == feed))
         try:
             report = run_once(one, now_utc(), lock_wait=3600, due=due, fetcher=fetcher, write_guard=Fence())
         finally:
@@ -159,6 +168,34 @@ def refresh(config: Config, feed: str, holder: str, polite: Politeness = Politen
         claims.complete(db, config, feed, claimed, now_utc())
         rendered = [f.name for f in report.feeds if f.files_written]
         log.info("refresh %s: %d sources, rendered [%s]; %s", feed, len(claimed), ",".join(rendered), report.summary())
+        return bool(rendered) or len(config.feeds) > 1
+
+
+def write_shared_pages(config: Config) -> None:
+    """The overview and OPML, from the state, listing every feed; uploaded to S3 when that is the output.
+
+    A refresh runs the pipeline on its one feed, so the overview it writes lists that feed only; this job, queued
+    after refreshes and coalesced (queueing lock), writes the real one. It runs under the upload lock so that it
+    and the refreshes' uploads never interleave."""
+    from ..site import write_site
+    from ..state.backends import peek_store
+
+    assert config.state_url
+    with psycopg.connect(config.state_url, autocommit=True) as db:
+        db.execute("SELECT pg_advisory_lock(%s)", (UPLOAD_LOCK,))
+        try:
+            store = peek_store(config)
+            if store is None:
+                return
+            try:
+                since = time.time_ns() - 1_000_000_000
+                write_site(config, store, now_utc(), rendered=True)
+            finally:
+                store.close()
+            if config.output_url:
+                publish(config, since_ns=since)
+        finally:
+            db.execute("SELECT pg_advisory_unlock(%s)", (UPLOAD_LOCK,))
 
 
 async def retry_stalled(app: procrastinate.App, stalled_after: float) -> int:
@@ -194,12 +231,23 @@ def run_worker(config: Config, concurrency: int, *, dispatch_every: float | None
                 await asyncio.to_thread(dispatch, app, config)
             keeper = None if once else asyncio.create_task(housekeeping())
             try:
-                await app.run_worker_async(queues=["seedfeed"], concurrency=concurrency, wait=not once, name=name,
-                                           update_heartbeat_interval=max(1.0, stalled_after / 5),
-                                           stalled_worker_timeout=stalled_after, delete_jobs="successful",
-                                           fetch_job_polling_interval=1.0)
+                while True:
+                    await app.run_worker_async(queues=["seedfeed"], concurrency=concurrency, wait=not once, name=name,
+                                               update_heartbeat_interval=max(1.0, stalled_after / 5),
+                                               stalled_worker_timeout=stalled_after, delete_jobs="successful",
+                                               fetch_job_polling_interval=1.0)
+                    # --once: a job may have queued another (the site pages) as the worker found the queue empty.
+                    if not once or not await asyncio.to_thread(_waiting, config.state_url):
+                        break
             finally:
                 if keeper:
                     keeper.cancel()
 
     asyncio.run(main())
+
+
+def _waiting(url: str) -> int:
+    with psycopg.connect(url) as db:
+        row = db.execute("SELECT count(*) FROM procrastinate_jobs WHERE queue_name = 'seedfeed' AND status = 'todo'"
+                         " AND (scheduled_at IS NULL OR scheduled_at <= now())").fetchone()
+        return int(row[0]) if row else 0

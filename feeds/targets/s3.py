@@ -82,7 +82,7 @@ def client() -> Any:
 
 
 def sync(folder: Path, url: str, *, gone: list[str] = (), since_ns: int | None = None,  # type: ignore[assignment]
-         s3: Any | None = None) -> SyncReport:
+         skip: tuple[str, ...] = (), s3: Any | None = None) -> SyncReport:
     """Upload what changed in ``folder`` to ``url`` in link order, then delete the ``gone`` pages (paths relative
     to ``folder``: the pages of removed items, which the state knows -- a staging folder on one of many machines
     may lack pages that another machine wrote, so absence from it proves nothing).
@@ -97,7 +97,7 @@ def sync(folder: Path, url: str, *, gone: list[str] = (), since_ns: int | None =
             for obj in page.get("Contents", []):
                 remote[obj["Key"]] = obj["ETag"].strip('"')
         local = sorted((p.relative_to(folder).as_posix() for p in folder.rglob("*")
-                        if p.is_file() and not p.name.endswith(TEMP_SUFFIX)
+                        if p.is_file() and not p.name.endswith(TEMP_SUFFIX) and p.relative_to(folder).as_posix() not in skip
                         and (since_ns is None or p.stat().st_mtime_ns >= since_ns)),
                        key=lambda r: (ORDER[kind_of(r)], r))
         uploaded, unchanged = [], 0
@@ -137,11 +137,11 @@ def gone_pages(config: Config) -> list[str]:
         store.close()
 
 
-def publish(config: Config, *, since_ns: int | None = None) -> SyncReport | None:
+def publish(config: Config, *, since_ns: int | None = None, skip: tuple[str, ...] = ()) -> SyncReport | None:
     """After a run: mirror the staging folder to ``config.output_url`` (nothing to do for a local output)."""
     if not config.output_url:
         return None
-    report = sync(config.output, config.output_url, gone=gone_pages(config), since_ns=since_ns)
+    report = sync(config.output, config.output_url, gone=gone_pages(config), since_ns=since_ns, skip=skip)
     log.info("%s: %d uploaded, %d unchanged, %d deleted", config.output_url, len(report.uploaded), report.unchanged,
              len(report.deleted))
     return report
