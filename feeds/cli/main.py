@@ -20,7 +20,7 @@ from .help import EPILOG, EXAMPLES
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", metavar="FILE", help="seedfeed.toml to use (default: ./seedfeed.toml if present)")
     p.add_argument("--seeds", metavar="DIR", action="append", help="seed folder (repeatable; default ./seeds)")
-    p.add_argument("--output", metavar="DIR", help="output folder (default ./output)")
+    p.add_argument("--output", metavar="DIR", help="output folder (default ./output), or s3://bucket/prefix")
     p.add_argument("--state", metavar="PATH|URL",
                    help="state file or folder (default .seedfeed/ beside the seeds), or a postgresql:// URL")
     p.add_argument("--base-url", metavar="URL", help="address output/ is served at (default http://localhost:8000/)")

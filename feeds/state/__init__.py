@@ -1,6 +1,7 @@
 """State: what seedfeed remembers between runs, and the identity rules that decide what changed.
 
 Takes the documents observed this run. Gives out ``Item`` records with ids assigned once (:mod:`.merge`) and
-keeps them, with source health and ETags, in one SQLite file (:mod:`.store`), committed per feed before the
-feed's files are written.
+keeps them, with source health and ETags, in one SQLite file (:mod:`.store`) or in PostgreSQL (:mod:`.postgres`,
+hosted mode), both behind the ``Store`` protocol (:mod:`.base`), committed per feed before the feed's files are
+written.
 """
