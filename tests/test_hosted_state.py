@@ -106,3 +106,14 @@ def test_state_init_twice_and_unreachable_server_is_a_clear_error(tmp_path, pg_u
     down = run_cli("build", "--state", "postgresql://u:secret@127.0.0.1:9/nope", cwd=tmp_path)
     assert down.returncode == 3 and "cannot connect to the state database" in down.stderr
     assert "secret" not in down.stderr and "hint:" in down.stderr
+
+
+def test_dry_run_on_postgresql_writes_nothing_and_state_init_makes_a_sqlite_file(tmp_path, pg_url):
+    seeds(tmp_path)
+    done = run_cli("build", "--dry-run", "--state", pg_url, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "4 new" in done.stdout and not (tmp_path / "output").exists()
+    with psycopg.connect(pg_url) as db:   # not even the schema: the dry run's migration was rolled back
+        assert db.execute("SELECT to_regclass('seedfeed_schema')").fetchone() == (None,)
+    init = run_cli("state", "init", "-v", cwd=tmp_path)
+    assert init.returncode == 0 and (tmp_path / ".seedfeed" / "state.sqlite").is_file(), init.stderr

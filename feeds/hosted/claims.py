@@ -30,13 +30,17 @@ def host_of(url: str) -> str:
 
 
 def sync(db: psycopg.Connection[Any], config: Config, now: datetime) -> int:
-    """Give every configured URL source a row (due now if new); returns how many were added."""
+    """Give every configured URL source a row (due now if new), and drop the rows of sources no longer
+    configured; returns how many were added."""
     rows = [(feed.name, source_key(s.url), host_of(s.url), now) for feed in config.feeds for s in feed.pages + feed.listings]
     with db.cursor() as cur:
         before = cur.execute("SELECT count(*) FROM due_sources").fetchone()[0]  # type: ignore[index]
         cur.executemany("INSERT INTO due_sources (feed, url, host, due_at) VALUES (%s, %s, %s, %s)"
                         " ON CONFLICT (feed, url) DO NOTHING", rows)
         after = cur.execute("SELECT count(*) FROM due_sources").fetchone()[0]  # type: ignore[index]
+        if after > len(rows):
+            cur.execute("DELETE FROM due_sources WHERE (feed, url) NOT IN (SELECT * FROM unnest(%s::text[], %s::text[]))",
+                        ([r[0] for r in rows], [r[1] for r in rows]))
     db.commit()
     return int(after - before)
 

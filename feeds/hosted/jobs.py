@@ -125,6 +125,8 @@ def refresh(config: Config, feed: str, holder: str, polite: Politeness = Politen
     """Fetch the feed's claimed due sources, then merge and render it (see the module docstring); returns whether
     it rendered, i.e. whether the overview and OPML need rewriting."""
     assert config.state_url
+    if not any(f.name == feed for f in config.feeds):   # queued before the feed left the configuration
+        return False
     with psycopg.connect(config.state_url) as db:
         claimed = claims.claim(db, feed, holder, now_utc())
         if not claimed:
