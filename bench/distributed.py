@@ -138,8 +138,10 @@ def site(folder: Path, origin: Origin, sources: int, state: str) -> Path:
     return folder
 
 
-def cli(*args: str, cwd: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "seedfeed", *args], cwd=cwd, text=True, stderr=subprocess.PIPE,
+def cli(*args: str, cwd: Path, log: Path | None = None) -> subprocess.Popen[str]:
+    """Run seedfeed; its stderr goes to ``log`` (a file: a full pipe nobody reads would stall the worker)."""
+    err = log.open("w") if log else subprocess.DEVNULL
+    return subprocess.Popen([sys.executable, "-m", "seedfeed", *args], cwd=cwd, text=True, stderr=err,
                             stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
@@ -151,9 +153,12 @@ def run_round(folder: Path, url: str, origin: Origin, workers: int, args: argpar
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.time()
     assert cli("dispatch", cwd=folder).wait() == 0
+    files = [folder / f"worker-{number}-{i}.log" for i in range(workers)]
     procs = [cli("worker", "--once", "-v", "--concurrency", str(args.concurrency), "--host-delay", str(args.host_delay),
-                 "--host-concurrency", str(args.host_concurrency), cwd=folder) for _ in range(workers)]
-    logs = [p.communicate()[1] for p in procs]
+                 "--host-concurrency", str(args.host_concurrency), cwd=folder, log=f) for f in files]
+    for p in procs:
+        p.wait()
+    logs = [f.read_text() for f in files]
     t1 = time.time()
     if any(p.returncode for p in procs):
         raise SystemExit("a worker failed:\n" + "\n".join(logs)[-3000:])
@@ -195,6 +200,7 @@ def main() -> None:
     parser.add_argument("--host-concurrency", type=int, default=2)
     parser.add_argument("--host-delay", type=float, default=0.05)
     parser.add_argument("--pg", help="a PostgreSQL server URL where databases may be created")
+    parser.add_argument("--rounds", type=int, default=2, help="1: only the first fetch of everything")
     args = parser.parse_args()
 
     from tests.hosted import create_database, drop_database, start_cluster
@@ -216,7 +222,7 @@ def main() -> None:
             try:
                 folder = site(work, origin, args.sources, url)
                 assert cli("state", "init", cwd=folder).wait() == 0
-                for number in (1, 2):
+                for number in range(1, args.rounds + 1):
                     row = run_round(folder, url, origin, workers, args, number)
                     rows.append(row)
                     print(json.dumps(row), flush=True)
@@ -224,6 +230,7 @@ def main() -> None:
                 shutil.rmtree(work, ignore_errors=True)
                 for s in origin.servers:
                     s.shutdown()
+                    s.server_close()
                 drop_database(server, url)
     finally:
         if stop:

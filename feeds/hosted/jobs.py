@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 
 UPLOAD_LOCK = 0x5EEDFEED0003
+SITE_DELAY = 2   # seconds: refreshes finishing within this window share one overview rewrite
 SITE_FILES = ("index.html", "feeds.opml")   # at the top of the output: the overview and OPML of every feed
 
 
@@ -88,8 +89,9 @@ def make_app(url: str, config: Config | None = None, polite: Politeness = Polite
         holder = f"job:{context.job.id}" if context.job else f"pid:{os.getpid()}"
         if refresh(config, feed, holder, polite):
             # The overview and OPML list every feed: one coalesced job rewrites them.
+            # Deferred a little: the refreshes finishing meanwhile find it waiting and queue no other (coalesced).
             with contextlib.suppress(AlreadyEnqueued):
-                site_task.configure(lock="site", queueing_lock="site").defer()
+                site_task.configure(lock="site", queueing_lock="site", schedule_in={"seconds": SITE_DELAY}).defer()
 
     @app.task(name="seedfeed.site", queue="seedfeed")
     def site_task() -> None:
@@ -238,9 +240,12 @@ def run_worker(config: Config, concurrency: int, *, dispatch_every: float | None
                                                update_heartbeat_interval=max(1.0, stalled_after / 5),
                                                stalled_worker_timeout=stalled_after, delete_jobs="successful",
                                                fetch_job_polling_interval=1.0)
-                    # --once: a job may have queued another (the site pages) as the worker found the queue empty.
+                    # --once: a job may have queued another (the site pages, a little later) as the worker found
+                    # the queue empty, or a dead worker's job may wait to be requeued.
                     if not once or not await asyncio.to_thread(_waiting, config.state_url):
                         break
+                    await asyncio.sleep(0.5)
+                    await retry_stalled(app, stalled_after)
             finally:
                 if keeper:
                     keeper.cancel()
@@ -250,6 +255,6 @@ def run_worker(config: Config, concurrency: int, *, dispatch_every: float | None
 
 def _waiting(url: str) -> int:
     with psycopg.connect(url) as db:
-        row = db.execute("SELECT count(*) FROM procrastinate_jobs WHERE queue_name = 'seedfeed' AND status = 'todo'"
-                         " AND (scheduled_at IS NULL OR scheduled_at <= now())").fetchone()
+        row = db.execute("SELECT count(*) FROM procrastinate_jobs WHERE queue_name = 'seedfeed'"
+                         " AND status IN ('todo', 'doing')").fetchone()
         return int(row[0]) if row else 0
