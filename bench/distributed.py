@@ -8,8 +8,9 @@ pg_stat_statements to count queries; ``--pg URL`` uses a server of yours instead
 (one port = one host for the politeness rules), and ``seedfeed dispatch`` + ``seedfeed worker --once`` run as
 subprocesses, exactly as deployed. The origin's mix, by source number: 5% 404, 5% 410, 5% 429 with
 ``Retry-After: 1`` (then 200), 5% slow (0.3 s before answering), 5% dripping (the body in 5 pieces, 0.05 s
-apart), the rest 200 with an ETag (304 when it matches). Round 1 fetches everything (all new); round 2 makes every
-source due again with 10% of the pages changed (mostly 304s).
+apart), the rest 200 with an ETag (304 when it matches); source n is on host n mod H, so with H a multiple of 20
+a host serves one kind (a 404 host, a slow host, a dripping host...). Round 1 fetches everything (all new);
+round 2 makes every source due again with 10% of the pages changed (mostly 304s).
 
 Per run it prints: fetches/s, schedule lag p95 (answer time - the time the source fell due), duplicate fetches
 (a source answered twice in one round, not counting 429 retries: must be 0), max in-flight requests at one host
@@ -175,7 +176,9 @@ def run_round(folder: Path, url: str, origin: Origin, workers: int, args: argpar
         first.setdefault(path, at)
     lags = sorted(at - t0 for at in first.values())
     renders = sum(len([x for x in m.split(",") if x]) for log in logs for m in re.findall(r"rendered \[([^\]]*)\]", log))
-    changed = {p.split("/")[0] for _, p, status, _ in counted if status == 200}
+    # A feed changes when a page of it answers 200 with new content; in round 1 every feed changes (from not
+    # existing: a feed whose pages all fail is still published once, empty).
+    changed = {p.split("/")[0] for _, p, status, _ in counted if status == 200} if number > 1 else {str(p) for p in origin.ports}
     fetches = len(counted)
     return {
         "round": number, "workers": workers, "seconds": round(t1 - t0, 1), "fetches": fetches,
