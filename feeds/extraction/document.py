@@ -25,6 +25,7 @@ from .sanitize import (
     plain_text,
     sanitize_html,
     strip_xml_illegal,
+    title_text,
 )
 
 SUMMARY_LIMIT = 400  # characters; longer first paragraphs are cut at a sentence boundary
@@ -72,7 +73,7 @@ def extract_text(raw: RawDoc, text: str) -> Document:
     lines = strip_xml_illegal(text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
     while lines and not lines[0].strip():
         lines.pop(0)
-    title = plain_text(lines.pop(0), TITLE_LIMIT) if lines else ""
+    title = title_text(lines.pop(0)) if lines else ""
     paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", "\n".join(lines)) if p.strip()]
     body = "\n".join(f"<p>{htmllib.escape(p, quote=False)}</p>" for p in paragraphs)
     return Document(
@@ -174,7 +175,7 @@ def extract_markdown(raw: RawDoc, text: str, default_tz: tzinfo = UTC) -> Docume
     meta, body_md = _front_matter(raw, text.lstrip("\ufeff"))
     meta = {str(k).lower(): v for k, v in meta.items() if str(k).lower() in _FRONT_KEYS}
     provenance = {"body": "markdown (CommonMark)"}
-    title = plain_text(_as_text(meta.get("title")) or "", TITLE_LIMIT)
+    title = title_text(_as_text(meta.get("title")) or "")
     if title:
         provenance["title"] = "front matter title"
     else:
@@ -183,7 +184,7 @@ def extract_markdown(raw: RawDoc, text: str, default_tz: tzinfo = UTC) -> Docume
         if heading or setext:
             first = min((m for m in (heading, setext) if m), key=lambda m: m.start())
             text = _heading_text(first.group(1)) if first is heading else first.group(1)
-            title = plain_text(html_to_text(_markdown(text[:TITLE_LIMIT * 4])), TITLE_LIMIT)
+            title = title_text(html_to_text(_markdown(text[:TITLE_LIMIT * 4])))
             provenance["title"] = "first heading"
             body_md = body_md[: first.start()] + body_md[first.end():]  # the title is not repeated in the body
     body_html = sanitize_html(_markdown(body_md), http_url(_as_text(meta.get("link"))) or "")

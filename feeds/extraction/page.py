@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
-from .sanitize import NAME_LIMIT, TEXT_LIMIT, TITLE_LIMIT, http_url, plain_text
+from .sanitize import NAME_LIMIT, TEXT_LIMIT, http_url, plain_text, title_text
 
 __all__ = ["PageData", "extract_page", "page_to_json"]
 
@@ -104,7 +104,7 @@ def extract_page(html: str, url: str | None = None, *, default_tz: tzinfo = UTC)
     if pm.lang:
         provenance["language"] = "html lang / meta"
     return PageData(
-        title=plain_text(title, TITLE_LIMIT), summary=summary, body_html=body_html, body_text=body_text, published=published,
+        title=title_text(title), summary=summary, body_html=body_html, body_text=body_text, published=published,
         updated=updated, author=plain_text(author, NAME_LIMIT) if author else None, image=image, url=page_url,
         language=pm.lang, provenance=provenance,
     )

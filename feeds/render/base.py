@@ -7,7 +7,7 @@ from datetime import datetime
 from html import escape
 
 from .. import __version__
-from ..extraction.sanitize import absolutize, sanitize_html
+from ..extraction.sanitize import absolutize, safe_title, sanitize_html
 from ..models import Item
 
 RSS_FILE = "rss.xml"
@@ -48,6 +48,13 @@ def page_path(item: Item) -> str:
 def item_link(item: Item, meta: FeedMeta) -> str:
     """The item's own address when it has one (a web page, front matter ``link``), else its page."""
     return item.doc.link or meta.url(page_path(item))
+
+
+def item_title(item: Item) -> str:
+    """The title as every format and page publishes it: no element, no comment, however a reader parses it.
+
+    Extraction already strips markup from titles; this also covers items stored before it did."""
+    return safe_title(item.doc.title).strip()
 
 
 def body_html(item: Item, meta: FeedMeta) -> str:

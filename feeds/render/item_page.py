@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import UTC
 
 from ..models import Item
-from .base import PAGE_FILE, FeedMeta, body_html
+from .base import PAGE_FILE, FeedMeta, body_html, item_title
 from .html import FORMATS, alternates, date, document, esc, footer
 
 
 def render_page(item: Item, meta: FeedMeta) -> bytes:
     doc = item.doc
-    title = doc.title or "(untitled)"
+    title = item_title(item) or "(untitled)"
     byline = f' · <span dir="auto">{esc(doc.author)}</span>' if doc.author else ""
     updated = f" · updated {date(item.updated)}" if item.updated > item.published else ""
     tags = "".join(f'<li dir="auto">{esc(t)}</li>' for t in doc.tags)

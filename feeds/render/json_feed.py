@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..models import Item
-from .base import JSON_FILE, FeedMeta, feed_body_html, item_link
+from .base import JSON_FILE, FeedMeta, feed_body_html, item_link, item_title
 
 
 def _date(value: datetime) -> str:
@@ -36,7 +36,7 @@ def render_json(meta: FeedMeta, items: Sequence[Item]) -> bytes:
 def _item(item: Item, meta: FeedMeta) -> dict[str, Any]:
     doc = item.doc
     out: dict[str, Any] = {"id": item.id, "url": item_link(item, meta)}
-    out["title"] = doc.title
+    out["title"] = item_title(item)
     out["content_html"] = feed_body_html(item, meta) or "<p></p>"
     if doc.summary:
         out["summary"] = doc.summary
