@@ -116,8 +116,11 @@ def _time_elements(root) -> tuple[str | None, str]:
 
 
 def extract_dates(pm: PageMeta, root, html: str, url: str | None, default_tz: tzinfo
-                  ) -> tuple[datetime | None, str, datetime | None, str]:
-    """(published, rule, updated, rule)."""
+                  ) -> tuple[datetime | None, str, datetime | None, str, list[str]]:
+    """(published, rule, updated, rule, unreadable).
+
+    ``unreadable`` says which dates the page states but cannot be read, when no other rule found one: the
+    caller warns, and the document is published as if it gave no date."""
     published, prule = None, ""
     # measured on wcxb-dev: meta published-time tags agree with the date shown on the page most often (0.95),
     # then a visible <time> in the article (0.86), JSON-LD datePublished (0.75-0.88), itemprop datePublished;
@@ -136,7 +139,10 @@ def extract_dates(pm: PageMeta, root, html: str, url: str | None, default_tz: tz
         if dt is not None:
             published, prule = dt, rule
             break
-    if published is None:
+    stated = [(value, rule) for value, rule in candidates if value and value.strip()]
+    # A page that states its date in a way nobody can read gets no guess (htmldate would make "2024-13-45" into
+    # 2024-01-01): the caller warns and dates it as if it stated none.
+    if published is None and not stated:
         try:
             from htmldate import find_date
 
@@ -146,6 +152,9 @@ def extract_dates(pm: PageMeta, root, html: str, url: str | None, default_tz: tz
         dt = parse_date(found, default_tz)
         if dt is not None:
             published, prule = dt, "htmldate (original date)"
+    unreadable = []
+    if published is None:
+        unreadable += [f"published date {value.strip()[:80]!r} ({rule}) is not a date" for value, rule in stated[:1]]
     updated, urule = None, ""
     value, rule = _ld_dates(pm, ("dateModified",))
     if not value:
@@ -157,4 +166,6 @@ def extract_dates(pm: PageMeta, root, html: str, url: str | None, default_tz: tz
     dt = parse_date(value, default_tz)
     if dt is not None:
         updated, urule = dt, rule
-    return published, prule, updated, urule
+    elif value and value.strip():
+        unreadable.append(f"updated date {value.strip()[:80]!r} ({rule}) is not a date")
+    return published, prule, updated, urule, unreadable

@@ -30,6 +30,7 @@ class PageData:
     url: str | None
     language: str | None
     provenance: dict[str, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()    # dates the page states but that cannot be read
 
 
 def _summary(pm, body_text: str) -> tuple[str, str]:
@@ -82,7 +83,7 @@ def extract_page(html: str, url: str | None = None, *, default_tz: tzinfo = UTC)
     base = url or page_url
     resolve_lazy_images(root)
     title, title_rule = extract_title(pm, url or page_url)
-    published, prule, updated, urule = extract_dates(pm, root, html, url, default_tz)
+    published, prule, updated, urule, unreadable = extract_dates(pm, root, html, url, default_tz)
     author, arule = extract_author(pm, root, url or page_url)
     forum = looks_like_forum(pm, root)
     images = mark_images(root)  # the tree is not used after this
@@ -106,7 +107,7 @@ def extract_page(html: str, url: str | None = None, *, default_tz: tzinfo = UTC)
     return PageData(
         title=title_text(title), summary=summary, body_html=body_html, body_text=body_text, published=published,
         updated=updated, author=plain_text(author, NAME_LIMIT) if author else None, image=image, url=page_url,
-        language=pm.lang, provenance=provenance,
+        language=pm.lang, provenance=provenance, warnings=tuple(unreadable),
     )
 
 
