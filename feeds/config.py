@@ -68,6 +68,7 @@ class Config:
     allow_private: bool = False
     default_every: str = DEFAULT_EVERY
     source_file: Path | None = None  # the seedfeed.toml this came from
+    base_url_default: bool = False   # True: neither --base-url nor the config set base_url (check then asks the state)
 
     def feed_base_url(self, feed: FeedConfig) -> str:
         """The absolute URL of a feed's output folder."""
@@ -299,6 +300,7 @@ def load(config_path: Path | None, overrides: Overrides, cwd: Path) -> Config:
         user_agent=_typed(where, "user_agent", data.get("user_agent", USER_AGENT), str, '"mybot/1.0"'),
         allow_private=_typed(where, "allow_private", allow_private, bool, "true"),
         default_every=every, source_file=config_path.resolve() if config_path else None,
+        base_url_default=not overrides.base_url and "base_url" not in data,
     )
 
 

@@ -299,7 +299,7 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
         result.rendered = changes.any or settings_changed or outputs_missing or pending   # would render
         return result
     if not (changes.any or settings_changed or outputs_missing or pending):
-        store.set_feed_state(feed.name, feed_id, fingerprint, changed_at, now)
+        store.set_feed_state(feed.name, feed_id, fingerprint, changed_at, now, base_url=config.feed_base_url(feed))
         return result
     if pending:
         log.info("%s: the previous run stopped while writing; rendering the feed again in full", folder)
@@ -314,7 +314,8 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
     pages = _pages(store, feed, items, changes, full=full)
     # Commit before writing: a run that dies from here on has published nothing the state does not keep
     # (a re-minted id would re-broadcast items readers already have), and the mark makes the next run finish.
-    store.set_feed_state(feed.name, feed_id, fingerprint, changed_at, now, render_pending=True)
+    store.set_feed_state(feed.name, feed_id, fingerprint, changed_at, now, render_pending=True,
+                         base_url=config.feed_base_url(feed))
     store.commit()
     result.files_written = _write(store, feed, folder, meta, items, pages, changes, report, recover=pending)
     result.rendered = True   # the render-pending mark is cleared by run_once, after the site files

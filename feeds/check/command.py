@@ -13,12 +13,14 @@ the state (:func:`seedfeed.publish.kept_folder`), never in output/.
 from __future__ import annotations
 
 import argparse
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import Config
 from ..publish import kept_folder
 from ..render.base import ATOM_FILE, JSON_FILE, RSS_FILE
+from ..state.store import Store
 from .lint import Linted, Seen, lint
 from .rules import Problem
 
@@ -46,15 +48,35 @@ class Diff:
 
 
 def targets(config: Config) -> list[Target]:
-    """The feeds to check: those in the config; without a config file, every feed folder found in output/."""
+    """The feeds to check: those in the config; without a config file, every feed folder found in output/.
+
+    Each is checked against the address it is served at: ``--base-url`` or the config's ``base_url`` when given,
+    else the one the last build published for (the state keeps it), so ``build --base-url URL && check`` agree.
+    """
+    built = _built_base_urls(config) if config.base_url_default else {}
+
+    def base(name: str) -> str:
+        return built.get(name) or config.base_url + (f"{name}/" if name else "")
+
     if config.source_file is None:
         found = discover(config.output)
         if found:
-            return [Target(name, config.output / name if name else config.output,
-                           config.base_url + (f"{name}/" if name else ""), kept_folder(config.state, name))
-                    for name in found]
+            return [Target(name, config.output / name if name else config.output, base(name),
+                           kept_folder(config.state, name)) for name in found]
     return [Target(feed.name, config.output / feed.name if feed.name else config.output,
-                   config.feed_base_url(feed), kept_folder(config.state, feed.name)) for feed in config.feeds]
+                   base(feed.name), kept_folder(config.state, feed.name)) for feed in config.feeds]
+
+
+def _built_base_urls(config: Config) -> dict[str, str]:
+    store = Store.peek(config.state)
+    if store is None:
+        return {}
+    try:
+        return store.base_urls()
+    except sqlite3.Error:
+        return {}
+    finally:
+        store.close()
 
 
 def discover(output: Path) -> list[str]:

@@ -49,6 +49,9 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE feeds ADD COLUMN render_pending INTEGER NOT NULL DEFAULT 0;
     """,
+    """
+    ALTER TABLE feeds ADD COLUMN base_url TEXT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -308,11 +311,17 @@ class Store:
         return _dt(row[0]) if row else None
 
     def set_feed_state(self, feed: str, feed_id: str, fingerprint: str, changed_at: datetime | None,
-                       built_at: datetime, *, render_pending: bool = False) -> None:
+                       built_at: datetime, *, render_pending: bool = False, base_url: str | None = None) -> None:
+        """Remember a feed's build; ``base_url`` is the address its files were published for (for ``check``)."""
         self.db.execute(
-            "INSERT OR REPLACE INTO feeds (name, feed_id, fingerprint, changed_at, built_at, render_pending)"
-            " VALUES (?,?,?,?,?,?)",
-            (feed, feed_id, fingerprint, _ts(changed_at) if changed_at else None, _ts(built_at), int(render_pending)))
+            "INSERT OR REPLACE INTO feeds (name, feed_id, fingerprint, changed_at, built_at, render_pending, base_url)"
+            " VALUES (?,?,?,?,?,?,?)",
+            (feed, feed_id, fingerprint, _ts(changed_at) if changed_at else None, _ts(built_at), int(render_pending),
+             base_url))
+
+    def base_urls(self) -> dict[str, str]:
+        """Feed name -> the base URL its last build published for."""
+        return {name: url for name, url in self.db.execute("SELECT name, base_url FROM feeds WHERE base_url IS NOT NULL")}
 
     def rendered(self, feed: str) -> None:
         """The feed's files now match the state: clear its render-pending mark."""
