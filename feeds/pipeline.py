@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from . import __version__
 from .config import Config, FeedConfig
 from .errors import Cancelled
-from .models import Item
+from .models import Document, Item
 from .progress import LONG_DOCUMENTS, ProgressFactory, no_progress
 from .publish import fsync_dir, kept_folder, remove, remove_stale_temp_files, run_lock, write_if_changed
 from .render.base import ATOM_FILE, ITEMS_DIR, JSON_FILE, PAGE_FILE, RSS_FILE, FeedMeta, page_path
@@ -39,13 +39,14 @@ from .sources.seeds import Job, read_all
 from .sources.walk import Skip, scan
 from .sources.web import DueCheck, Harvest, harvest, settle
 from .state.merge import Changes, Observed, merge, mint_id
+from .state.recover import Published, Recovery, published_feed_id
 from .state.store import Store, state_error
 
 if TYPE_CHECKING:
     from .fetch.fetcher import Fetcher
 
 log = logging.getLogger(__name__)
-RENDER_VERSION = "2"  # 2: feed pages (index.html)
+RENDER_VERSION = "3"  # 2: feed pages (index.html); 3: item pages carry their ids (state recovery)
 _FEED_ID_NAMESPACE = uuid.UUID("0b6f4a47-61e5-4bd4-9c38-4b44cb3a1f0e")
 
 
@@ -274,8 +275,18 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
         keys = {o.doc.key for o in observed} | (known.keys() - present)
         explicit = [mint_id(feed.name, "", now, o.doc.explicit_id) for o in observed if o.doc.explicit_id]
         new_keys = any(o.doc.key not in known for o in observed)
+        recovery = Recovery(folder, ITEMS_DIR, ATOM_FILE, config.feed_base_url(feed))
+
+        def recover(doc: Document, slug_base: str) -> Published | None:
+            found = recovery.find(doc.key, doc.title, doc.link, slug_base)
+            return None if found is None or store.has_id(feed.name, found.id) else found
+
         changes = merge(feed.name, store.entries(feed.name, keys, explicit), observed, present, now,
-                        used_slugs=store.slugs(feed.name) if new_keys else set())
+                        used_slugs=store.slugs(feed.name) if new_keys else set(), recover=recover if new_keys else None)
+        adopted = sum(1 for item in changes.new if recovery.adopted_id(item.id))
+        if adopted:
+            report.warnings.append(f"{folder}: the state did not know {adopted} published item"
+                                   f"{'s' if adopted != 1 else ''}; kept the ids and dates the published files gave them")
     else:
         changes = Changes()  # nothing new, changed or gone: the common case, decided without loading entries
     _apply(store, feed.name, changes, now)
@@ -288,8 +299,9 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
     feed_id, old_fingerprint, changed_at, pending = store.feed_state(feed.name)
     ttl = _ttl_minutes(config, feed, now)
     fingerprint = _fingerprint(config, feed, ttl)
-    if feed_id is None:
-        feed_id = f"urn:uuid:{uuid.uuid5(_FEED_ID_NAMESPACE, f'{feed.name}/{now.isoformat()}')}"
+    if feed_id is None:   # first build, or a lost state: the published feed's id, if there is one
+        feed_id = (published_feed_id(folder / ATOM_FILE)
+                   or f"urn:uuid:{uuid.uuid5(_FEED_ID_NAMESPACE, f'{feed.name}/{now.isoformat()}')}")
     if changes.removed or changed_at is None:
         changed_at = now if (changes.removed or not store.count_live(feed.name)) else changed_at
     settings_changed = fingerprint != old_fingerprint

@@ -54,7 +54,7 @@ def item_title(item: Item) -> str:
     """The title as every format and page publishes it: no element, no comment, however a reader parses it.
 
     Extraction already strips markup from titles; this also covers items stored before it did."""
-    return safe_title(item.doc.title).strip()
+    return safe_title(item.doc.title)
 
 
 def body_html(item: Item, meta: FeedMeta) -> str:

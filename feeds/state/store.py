@@ -239,6 +239,9 @@ class Store:
         unique = {r[0]: r for r in rows}
         return [Entry(*r[:9], r[9] is not None) for r in unique.values()]
 
+    def has_id(self, feed: str, item_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM items WHERE feed = ? AND id = ?", (feed, item_id)).fetchone() is not None
+
     def slugs(self, feed: str) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT slug FROM items WHERE feed = ?", (feed,))}
 
