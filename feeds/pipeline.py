@@ -14,6 +14,7 @@ half-written item page, removing pages of removed items and stale temp files).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -30,16 +31,17 @@ from typing import TYPE_CHECKING, Any
 from . import __version__
 from .config import Config, FeedConfig
 from .errors import Cancelled
-from .models import Document, Item
+from .models import Item
 from .progress import LONG_DOCUMENTS, ProgressFactory, no_progress
-from .publish import fsync_dir, kept_folder, remove, remove_stale_temp_files, run_lock, write_if_changed
-from .render.base import ATOM_FILE, ITEMS_DIR, JSON_FILE, PAGE_FILE, RSS_FILE, FeedMeta, page_path
+from .publish import fsync_dir, kept_folder, remove, remove_stale_temp_files, run_lock, sync_files, write_if_changed
+from .render.base import ATOM_FILE, FILES_DIR, ITEMS_DIR, JSON_FILE, PAGE_FILE, RSS_FILE, FeedMeta, page_path
 from .site import write_site
+from .sources.links import local_files
 from .sources.seeds import Job, read_all
 from .sources.walk import Skip, scan
 from .sources.web import DueCheck, Harvest, harvest, settle
 from .state.merge import Changes, Observed, merge, mint_id
-from .state.recover import Published, Recovery, published_feed_id
+from .state.recover import Recovery, published_feed_id
 from .state.store import Store, state_error
 
 if TYPE_CHECKING:
@@ -215,7 +217,7 @@ def _collect_files(config: Config, feed: FeedConfig, known: dict[str, tuple[int,
             key = f"{folder.name}/{found.key}" if multi else found.key
             present.add(key)
             if known.get(key) != (found.size, found.mtime_ns):
-                jobs.append(Job(found, key, config.max_bytes))
+                jobs.append(Job(found, key, config.max_bytes, str(folder), f"{folder.name}/" if multi else ""))
     observed: list[Observed] = []
     tracker = report.progress("reading documents", len(jobs), LONG_DOCUMENTS)
     try:
@@ -238,6 +240,18 @@ def _apply(store: Store, feed: str, changes: Changes, now: datetime) -> None:
         store.touch(feed, item_id, size=size, mtime_ns=mtime_ns)
     for entry in changes.removed:
         store.remove(feed, entry.id, now)
+        store.set_files(feed, entry.id, ())
+    for item in changes.written:
+        store.set_files(feed, item.id, item.doc.files)
+
+
+def _sync_files(config: Config, feed: FeedConfig, store: Store, folder: Path) -> int:
+    """Publish the local files the feed's documents link to into ``files/``, and remove those nothing links to."""
+    roots = {(f"{seed.name}/" if len(feed.seeds) > 1 else ""): str(seed) for seed in feed.seeds}
+    files, problems = local_files(store.files(feed.name), roots, config.max_bytes)
+    if problems:   # reported on stderr when the linking document was read; `check` reports the broken links
+        log.info("not published: %s", "; ".join(problems))
+    return sync_files(folder / FILES_DIR, files)
 
 
 def _fingerprint(config: Config, feed: FeedConfig, ttl: int | None) -> str:
@@ -275,16 +289,10 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
         keys = {o.doc.key for o in observed} | (known.keys() - present)
         explicit = [mint_id(feed.name, "", now, o.doc.explicit_id) for o in observed if o.doc.explicit_id]
         new_keys = any(o.doc.key not in known for o in observed)
-        recovery = Recovery(folder, ITEMS_DIR, ATOM_FILE, config.feed_base_url(feed))
-
-        def recover(doc: Document, slug_base: str) -> Published | None:
-            found = recovery.find(doc.key, doc.title, doc.link, slug_base)
-            return None if found is None or store.has_id(feed.name, found.id) else found
-
+        recovery = Recovery(folder, ITEMS_DIR, ATOM_FILE, config.feed_base_url(feed), lambda i: store.has_id(feed.name, i))
         changes = merge(feed.name, store.entries(feed.name, keys, explicit), observed, present, now,
-                        used_slugs=store.slugs(feed.name) if new_keys else set(), recover=recover if new_keys else None)
-        adopted = sum(1 for item in changes.new if recovery.adopted_id(item.id))
-        if adopted:
+                        used_slugs=store.slugs(feed.name) if new_keys else set(), recover=recovery.find if new_keys else None)
+        if adopted := sum(1 for item in changes.new if recovery.adopted_id(item.id)):
             report.warnings.append(f"{folder}: the state did not know {adopted} published item"
                                    f"{'s' if adopted != 1 else ''}; kept the ids and dates the published files gave them")
     else:
@@ -312,6 +320,7 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
         return result
     if not (changes.any or settings_changed or outputs_missing or pending):
         store.set_feed_state(feed.name, feed_id, fingerprint, changed_at, now, base_url=config.feed_base_url(feed))
+        result.files_written = _sync_files(config, feed, store, folder)   # a linked file may have changed
         return result
     if pending:
         log.info("%s: the previous run stopped while writing; rendering the feed again in full", folder)
@@ -322,7 +331,8 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
     meta = FeedMeta(
         id=feed_id, title=feed.title, description=feed.description,
         site_url=feed.link or config.feed_base_url(feed), base_url=config.feed_base_url(feed),
-        updated=updated, language=feed.language, author=feed.author, hub=feed.hub, ttl_minutes=ttl)
+        updated=updated, language=feed.language, author=feed.author, hub=feed.hub, ttl_minutes=ttl,
+        doc_links=functools.cache(lambda: store.doc_links(feed.name)))
     pages = _pages(store, feed, items, changes, full=full)
     # Commit before writing: a run that dies from here on has published nothing the state does not keep
     # (a re-minted id would re-broadcast items readers already have), and the mark makes the next run finish.
@@ -330,6 +340,7 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
                          base_url=config.feed_base_url(feed))
     store.commit()
     result.files_written = _write(store, feed, folder, meta, items, pages, changes, report, recover=pending)
+    result.files_written += _sync_files(config, feed, store, folder)
     result.rendered = True   # the render-pending mark is cleared by run_once, after the site files
     return result
 

@@ -134,7 +134,7 @@ def test_comparison_counts_and_rebroadcast_threshold():
 
 def seeds(site, n: int) -> None:
     for i in range(n):
-        write(site / "seeds" / f"doc{i}.md", f"# Document {i}\n\nBody of document {i}, with [a link](other{i}.html).\n")
+        write(site / "seeds" / f"doc{i}.md", f"# Document {i}\n\nBody of document {i}, with [a link](doc0.md).\n")
 
 
 def test_a_fresh_build_passes_and_says_there_is_nothing_to_compare_yet(site):

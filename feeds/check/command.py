@@ -16,6 +16,7 @@ import argparse
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from ..config import Config
 from ..publish import kept_folder
@@ -128,12 +129,34 @@ def check_target(target: Target, show: Path) -> tuple[list[Problem], list[str]]:
             continue
         linted = lint(kind, data, shown, target.base_url + file_name)
         problems += linted.problems
+        problems += broken_links(linted, target, shown)
         if linted.items is not None and not linted.items:
             problems.append(Problem("warning", shown, "has no items"))
         found = _compare_previous(target.kept / file_name, linted, shown)
         problems += found[0]
         notes += found[1]
     return problems, notes
+
+
+def broken_links(linted: Linted, target: Target, shown: str) -> list[Problem]:
+    """Links in content that point into the output (under the site's base URL) at a file that is not there: a
+    local file a seed links to that is missing or could not be published, a link to a removed document."""
+    root_url = target.base_url.removesuffix(f"{target.name}/") if target.name else target.base_url
+    root = target.folder.parents[len(Path(target.name).parts) - 1] if target.name else target.folder
+    problems, seen = [], set()
+    for item, where, url in linted.links:
+        if not url.startswith(root_url) or (item, url) in seen:
+            continue
+        seen.add((item, url))
+        rel = unquote(urlsplit(url).path[len(urlsplit(root_url).path):])
+        path = root / rel
+        if rel.endswith("/") or not rel:
+            path = path / "index.html"
+        if ".." in Path(rel).parts or not path.is_file():
+            problems.append(Problem("error", shown, f"{where} links to {url}, which is not in {_shown(root, Path.cwd())}/; "
+                                    "the seed links to a file that is missing or was not published (see the build's "
+                                    "warnings)", item))
+    return problems
 
 
 def _compare_previous(kept: Path, current: Linted, shown: str) -> tuple[list[Problem], list[str]]:

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from lxml import etree
 
+from ..models import Document
 from ..render.item_page import source_hash
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -46,7 +48,9 @@ class Published:
 class Recovery:
     """Looks up what ``folder`` (one feed's output folder) published; files are read only when asked."""
 
-    def __init__(self, folder: Path, items_dir: str, atom_file: str, base_url: str) -> None:
+    def __init__(self, folder: Path, items_dir: str, atom_file: str, base_url: str,
+                 known: Callable[[str], bool] = lambda item_id: False) -> None:
+        self.known = known   # ids the state already has (under another key): never adopted twice
         self.folder = folder
         self.items = folder / items_dir
         self.items_dir = items_dir
@@ -59,11 +63,12 @@ class Recovery:
         """True when :meth:`find` gave out ``item_id``."""
         return item_id in self._found
 
-    def find(self, key: str, title: str, link: str | None, slug_base: str) -> Published | None:
-        """What was published for the document with source ``key`` (and its own ``link``, if any)."""
-        found = self._find(key, title, link, slug_base)
-        if found is not None:
-            self._found.add(found.id)
+    def find(self, doc: Document, slug_base: str) -> Published | None:
+        """What was published for ``doc`` (found by its key, or by its own link if it has one)."""
+        found = self._find(doc.key, doc.title, doc.link, slug_base)
+        if found is None or self.known(found.id):
+            return None
+        self._found.add(found.id)
         return found
 
     def _find(self, key: str, title: str, link: str | None, slug_base: str) -> Published | None:

@@ -52,6 +52,9 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE feeds ADD COLUMN base_url TEXT;
     """,
+    """
+    CREATE TABLE files (feed TEXT NOT NULL, item_id TEXT NOT NULL, path TEXT NOT NULL, PRIMARY KEY (feed, item_id, path));
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -113,6 +116,7 @@ def doc_to_json(doc: Document) -> str:
     data = {f.name: getattr(doc, f.name) for f in fields(doc)}
     data["provenance"] = dict(doc.provenance)
     data["tags"] = list(doc.tags)
+    data["files"] = list(doc.files)
     for name in ("published", "updated"):
         data[name] = _ts(data[name]) if data[name] else None
     return json.dumps(data, ensure_ascii=False, sort_keys=True)
@@ -123,6 +127,7 @@ def doc_from_json(text: str) -> Document:
     for name in ("published", "updated"):
         data[name] = _dt(data[name])
     data["tags"] = tuple(data.get("tags") or ())
+    data["files"] = tuple(data.get("files") or ())
     data["provenance"] = MappingProxyType(data.get("provenance") or {})
     return Document(**data)
 
@@ -238,6 +243,21 @@ class Store:
                         f" AND {column} IN ({','.join('?' * len(chunk))})", (feed, *chunk))
         unique = {r[0]: r for r in rows}
         return [Entry(*r[:9], r[9] is not None) for r in unique.values()]
+
+    def set_files(self, feed: str, item_id: str, paths: Iterable[str]) -> None:
+        """The local files item ``item_id`` links to (none: its entry is dropped, as when the item is removed)."""
+        self.db.execute("DELETE FROM files WHERE feed = ? AND item_id = ?", (feed, item_id))
+        self.db.executemany("INSERT OR IGNORE INTO files (feed, item_id, path) VALUES (?,?,?)",
+                            [(feed, item_id, path) for path in paths])
+
+    def files(self, feed: str) -> set[str]:
+        """Every local file some live item of ``feed`` links to."""
+        return {r[0] for r in self.db.execute("SELECT DISTINCT path FROM files WHERE feed = ?", (feed,))}
+
+    def doc_links(self, feed: str) -> dict[str, tuple[str, str | None]]:
+        """Key -> (slug, own link) of every live item: where links between seed documents point."""
+        return {r[0]: (r[1], r[2]) for r in self.db.execute(
+            "SELECT key, slug, json_extract(doc, '$.link') FROM items WHERE feed = ? AND removed_at IS NULL", (feed,))}
 
     def has_id(self, feed: str, item_id: str) -> bool:
         return self.db.execute("SELECT 1 FROM items WHERE feed = ? AND id = ?", (feed, item_id)).fetchone() is not None
