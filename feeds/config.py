@@ -68,7 +68,9 @@ class Config:
     allow_private: bool = False
     default_every: str = DEFAULT_EVERY
     source_file: Path | None = None  # the seedfeed.toml this came from
-    base_url_default: bool = False   # True: neither --base-url nor the config set base_url (check then asks the state)
+    # True: neither --base-url nor the config set base_url (check then asks the state); where a value came from,
+    # not part of what the configuration is
+    base_url_default: bool = field(default=False, compare=False)
 
     def feed_base_url(self, feed: FeedConfig) -> str:
         """The absolute URL of a feed's output folder."""

@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from lxml import etree
-
 from ..models import Document
 from ..render.item_page import source_hash
 
@@ -103,6 +101,8 @@ class Recovery:
 
     def _by_link(self) -> dict[str, tuple[Published, str]]:
         if self._feed is None:
+            from lxml import etree  # only when a document the state does not know needs it
+
             self._feed = {}
             try:
                 root = etree.parse(str(self.atom), etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
@@ -125,6 +125,8 @@ class Recovery:
 
 def published_feed_id(atom: Path) -> str | None:
     """The feed id the published Atom feed carries, so a lost state does not make the feed a new one."""
+    from lxml import etree
+
     try:
         for _event, element in etree.iterparse(str(atom), tag=f"{ATOM}id", resolve_entities=False, no_network=True):
             return (element.text or "").strip() or None
