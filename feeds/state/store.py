@@ -52,8 +52,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE feeds ADD COLUMN base_url TEXT;
     """,
+    # Every seed document is read again once: bodies get their links to local files and other seeds rewritten
+    # (seedfeed.sources.links), titles lose markup, and unreadable dates stop being skips.
     """
     CREATE TABLE files (feed TEXT NOT NULL, item_id TEXT NOT NULL, path TEXT NOT NULL, PRIMARY KEY (feed, item_id, path));
+    UPDATE items SET size = -1, mtime_ns = -1 WHERE removed_at IS NULL;
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
