@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import logging
 import socket
 import ssl
 import threading
@@ -52,6 +53,9 @@ if TYPE_CHECKING:
     from .robots import RobotsCache
 
 _MAX_CRAWL_DELAY = 60.0
+# urllib3 logs a warning with a traceback when headers end early, which is what a deadline cutting off dripping
+# headers looks like to it; the exchange reports that itself, in words, naming the URL.
+logging.getLogger("urllib3.connection").setLevel(logging.ERROR)
 _bounds = threading.local()   # this thread's run budget end (``stop_at``) and enclosing exchange deadline (``outer``)
 
 
