@@ -26,6 +26,7 @@ dependency); the hooks used (``data_received``, ``on_header``, ``on_headers_comp
 from __future__ import annotations
 
 import asyncio
+import re
 import resource
 import time
 from collections.abc import Sequence
@@ -43,6 +44,8 @@ MAX_HEAD_BYTES = 32 * 1024
 #: Header lines in one request (Apache's LimitRequestFields default).
 MAX_HEADERS = 100
 
+#: "METHOD target HTTP/x.y": a well-formed request line, whose method the parser merely does not know (501, not 400)
+_REQUEST_LINE = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+ \S+ HTTP/\d\.\d\r?\n")
 _REASONS = {400: "Bad Request", 408: "Request Timeout", 431: "Request Header Fields Too Large",
             501: "Not Implemented", 505: "HTTP Version Not Supported"}
 
@@ -139,7 +142,10 @@ class GuardedProtocol(HttpToolsProtocol):
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserInvalidMethodError:
-            self._close(501, "method not implemented: this server answers GET and HEAD")
+            if _REQUEST_LINE.match(data):
+                self._close(501, "method not implemented: this server answers GET and HEAD")
+            else:
+                self._close(400, "bad request")
             return
         except httptools.HttpParserUpgrade:
             self._unsupported_upgrade_warning()
