@@ -211,3 +211,38 @@ def test_retry_after_longer_than_the_budget_left_is_not_waited_for():
         [result] = fetcher.fetch_many([FetchJob(server.url("/busy-1"))], stop_at=time.monotonic() + 5)
     assert isinstance(result, FetchError) and "503" in result.message, result
     assert sleeps == []     # Retry-After: 30 with 5 s of budget left: given up now, the next run retries
+
+
+def test_articles_a_listing_found_but_the_budget_did_not_reach_are_fetched_next_run(site: Path):
+    """A listing's new articles that the budget cut off are remembered as deferred, shown by status, and fetched
+    by the next run even though the listing itself is not due again (nor changed) then."""
+    healed = threading.Event()
+
+    def handler(conn, request, stop) -> None:  # noqa: ANN001
+        path = request.split(b" ", 2)[1].decode()
+        if path == "/robots.txt":
+            body, status = b"", "404 Not Found"
+        elif path == "/news/":
+            links = "".join(f'<li><a class="post" href="/news/story-{n}">Story {n}</a></li>' for n in range(1, 4))
+            body, status = f"<html><body><ul>{links}</ul></body></html>".encode(), "200 OK"
+        elif not healed.is_set():
+            stop.wait(30)    # the articles never answer in the first run
+            return
+        else:
+            body, status = HTML.format(title=f"Article {path.rsplit('-', 1)[1]}").encode(), "200 OK"
+        conn.sendall(f"HTTP/1.1 {status}\r\nContent-Type: text/html\r\nContent-Length: {len(body)}\r\n"
+                     "Connection: close\r\n\r\n".encode() + body)
+    with Server(handler) as server:
+        (site / "seedfeed.toml").write_text(f'allow_private = true\nfetch_budget = "4s"\nseeds = ["seeds"]\n'
+                                            f'[[listings]]\nurl = "{server.url("/news/")}"\nselector = "a.post"\n')
+        first = run_cli("build", cwd=site, timeout=60)
+        status = run_cli("status", cwd=site)
+        healed.set()
+        second = run_cli("build", cwd=site, timeout=60)
+    record(CATEGORY, "listing whose new articles the budget did not reach", crashed=int(first.returncode != 0),
+           items_lost=3 - len(titles(site / "output")), note="deferred, then fetched by the next run")
+    assert first.returncode == 0, first.stderr
+    assert "3 URLs deferred to the next run" in first.stderr, first.stderr
+    assert "3 articles deferred" in status.stdout, status.stdout
+    assert second.returncode == 0, second.stderr
+    assert sorted(titles(site / "output")) == ["Article 1", "Article 2", "Article 3"], second.stderr

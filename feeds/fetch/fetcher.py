@@ -101,6 +101,7 @@ class Fetcher:
               respect_robots: bool | None = None) -> FetchResult:
         """Fetch one HTML page. Raises :class:`FetchError` with the URL and a reason."""
         robots = self.policy.respect_robots if respect_robots is None else respect_robots
+        log.debug("fetching %s", url)   # -vv: which URL a slow run is waiting for
         try:
             return self._fetch(url, etag, last_modified, robots)
         except FetchError:
