@@ -236,3 +236,16 @@ def test_odd_requests_get_the_status_the_rfcs_ask_for(served, case: str):
            note=f"{status} (expected {expected})")
     assert status == expected, answer[:300]
     assert "date" in head, answer[:300]           # every response, the server's own errors included (§6.6.1)
+
+
+def test_the_three_http_date_forms_are_read_and_nothing_else():
+    """RFC 9110 section 5.6.7: recipients read IMF-fixdate, RFC 850 and asctime; anything else is no date."""
+    from seedfeed.serve.http import parse_http_date
+
+    assert parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT") == 784111777
+    assert parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT") == 784111777
+    assert parse_http_date("Sun Nov  6 08:49:37 1994") == 784111777
+    for bad in ("Sun, 06 Nov 1994 08:49:37 GMT, Sun, 06 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 25:61:61 GMT",
+                "Sun, 31 Feb 1994 08:49:37 GMT", "06 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 +0000",
+                "784111777", ""):
+        assert parse_http_date(bad) is None, bad
