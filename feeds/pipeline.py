@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import sqlite3
+import time
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -125,6 +126,12 @@ def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0, due: Due
     """
     report = Report(cancel=cancel or (lambda: False), dry_run=dry_run, progress=progress or no_progress)
     harvests = _harvest_web(config, now, due, fetcher, report.progress)
+    deferred = [url for h in harvests.values() for url in h.deferred]
+    if deferred:   # one line for the run, not one per URL: nothing failed, the run was out of time
+        shown = ", ".join(deferred[:3]) + (f" and {len(deferred) - 3} more" if len(deferred) > 3 else "")
+        report.warnings.append(f"the fetch budget ({config.fetch_budget:g} s) ran out: {len(deferred)} "
+                               f"URL{'s' if len(deferred) != 1 else ''} deferred to the next run ({shown}); "
+                               "everything fetched is published")
     # A dry run takes no lock (the lock file would be written) and works on a snapshot of the state.
     lock = nullcontext() if dry_run else run_lock(config.state, lock_wait)
     with lock, write_guard or nullcontext():
@@ -184,8 +191,10 @@ def _harvest_web(config: Config, now: datetime, due: DueCheck | None, fetcher: F
         return made[0]
 
     reader = Store.peek(config.state)
+    stop_at = time.monotonic() + config.fetch_budget   # one budget for the run, across all its feeds
     try:
-        return {feed.name: harvest(config, feed, reader, get_fetcher, now, due, progress) for feed in config.feeds}
+        return {feed.name: harvest(config, feed, reader, get_fetcher, now, due, progress, stop_at)
+                for feed in config.feeds}
     finally:
         if reader is not None:
             reader.close()
