@@ -23,6 +23,9 @@ DEFAULT_BASE_URL = "http://localhost:8000/"
 DEFAULT_MAX_ITEMS = 50
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_EVERY = "1h"
+# Fetching stops after this; what was not fetched is deferred to the next run. 90 s keeps a build with one bad
+# host under two minutes (issue #11), and is three page deadlines: enough for a few hundred good pages.
+DEFAULT_FETCH_BUDGET = "90s"
 DEFAULT_LISTING_MAX_NEW = 20
 USER_AGENT = f"seedfeed/{__version__} (+https://github.com/seedfeed/seedfeed)"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -68,6 +71,7 @@ class Config:
     allow_private: bool = False
     default_every: str = DEFAULT_EVERY
     source_file: Path | None = None  # the seedfeed.toml this came from
+    fetch_budget: float = 90         # seconds of fetching per run (DEFAULT_FETCH_BUDGET)
     # True: neither --base-url nor the config set base_url (check then asks the state); where a value came from,
     # not part of what the configuration is
     base_url_default: bool = field(default=False, compare=False)
@@ -80,7 +84,7 @@ class Config:
 # ---------------------------------------------------------------------------------------------- loading
 
 _TOP_KEYS = {"output", "state", "base_url", "max_items", "max_bytes", "user_agent", "allow_private", "every",
-             "feeds", "title", "description", "link", "language", "author", "seeds", "pages", "listings", "hub"}
+             "fetch_budget", "feeds", "title", "description", "link", "language", "author", "seeds", "pages", "listings", "hub"}
 _FEED_KEYS = {"name", "title", "description", "link", "language", "author", "seeds", "pages", "listings",
               "max_items", "hub"}
 _SOURCE_KEYS = {"url", "every", "cron", "selector", "max_new", "robots", "timezone"}
@@ -99,6 +103,7 @@ class Overrides:
     urls: list[str] = field(default_factory=list)
     listings: list[str] = field(default_factory=list)
     allow_private: bool | None = None
+    fetch_budget: float | None = None
 
 
 def _fail(where: str, message: str, hint: str) -> ConfigError:
@@ -125,11 +130,11 @@ def normalize_base_url(url: str, where: str = "--base-url") -> str:
     return url if url.endswith("/") else url + "/"
 
 
-def parse_interval(text: str, where: str) -> int:
+def parse_interval(text: str, where: str, key: str = "every") -> int:
     """``"30m"`` → 1800 seconds. Units: s, m, h, d."""
     match = re.fullmatch(r"\s*(\d+)\s*([smhd])\s*", text)
     if not match or int(match.group(1)) == 0:
-        raise _fail(where, f"every = {text!r} is not an interval", 'use a number and a unit, e.g. every = "30m"')
+        raise _fail(where, f"{key} = {text!r} is not an interval", f'use a number and a unit, e.g. {key} = "30m"')
     return int(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
 
 
@@ -293,6 +298,13 @@ def load(config_path: Path | None, overrides: Overrides, cwd: Path) -> Config:
     allow_private = data.get("allow_private", False) if overrides.allow_private is None else overrides.allow_private
     every = _typed(where, "every", data.get("every", DEFAULT_EVERY), str, '"1h"')
     parse_interval(every, f"{where} every")
+    if overrides.fetch_budget is not None:
+        if overrides.fetch_budget <= 0:
+            raise ConfigError("--fetch-budget must be more than 0 seconds", "e.g. --fetch-budget 90")
+        fetch_budget = float(overrides.fetch_budget)
+    else:
+        budget = _typed(where, "fetch_budget", data.get("fetch_budget", DEFAULT_FETCH_BUDGET), str, '"90s"')
+        fetch_budget = float(parse_interval(budget, where, "fetch_budget"))
     output = output.resolve()
     state = state.resolve()
     if state.parent == output or output in state.parents:
@@ -301,7 +313,7 @@ def load(config_path: Path | None, overrides: Overrides, cwd: Path) -> Config:
         feeds=tuple(feeds), output=output, state=state, base_url=base_url, max_bytes=max_bytes,
         user_agent=_typed(where, "user_agent", data.get("user_agent", USER_AGENT), str, '"mybot/1.0"'),
         allow_private=_typed(where, "allow_private", allow_private, bool, "true"),
-        default_every=every, source_file=config_path.resolve() if config_path else None,
+        default_every=every, source_file=config_path.resolve() if config_path else None, fetch_budget=fetch_budget,
         base_url_default=not overrides.base_url and "base_url" not in data,
     )
 
@@ -348,5 +360,6 @@ def load_config(args: argparse.Namespace) -> Config:
         seeds=getattr(args, "seeds", None), output=getattr(args, "output", None), state=getattr(args, "state", None),
         base_url=getattr(args, "base_url", None), title=getattr(args, "title", None),
         max_items=getattr(args, "max_items", None), urls=getattr(args, "url", None) or [],
-        listings=getattr(args, "listing", None) or [], allow_private=getattr(args, "allow_private", None))
+        listings=getattr(args, "listing", None) or [], allow_private=getattr(args, "allow_private", None),
+        fetch_budget=getattr(args, "fetch_budget", None))
     return load(find_config(getattr(args, "config", None), cwd), overrides, cwd)

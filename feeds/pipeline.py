@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import sqlite3
+import time
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -33,10 +34,10 @@ from .config import Config, FeedConfig
 from .errors import Cancelled
 from .models import Item
 from .progress import LONG_DOCUMENTS, ProgressFactory, no_progress
-from .publish import fsync_dir, kept_folder, remove, remove_stale_temp_files, run_lock, sync_files, write_if_changed
+from .publish import fsync_dir, kept_folder, remove, remove_stale_temp_files, run_lock, write_if_changed
 from .render.base import ATOM_FILE, FILES_DIR, ITEMS_DIR, JSON_FILE, PAGE_FILE, RSS_FILE, FeedMeta, page_path
 from .site import write_site
-from .sources.links import local_files
+from .sources.links import publish_files
 from .sources.seeds import Job, read_all
 from .sources.walk import Skip, scan
 from .sources.web import DueCheck, Harvest, harvest, settle
@@ -128,6 +129,12 @@ def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0, due: Due
     """
     report = Report(cancel=cancel or (lambda: False), dry_run=dry_run, progress=progress or no_progress)
     harvests = _harvest_web(config, now, due, fetcher, report.progress)
+    deferred = [url for h in harvests.values() for url in h.deferred]
+    if deferred:   # one line for the run, not one per URL: nothing failed, the run was out of time
+        shown = ", ".join(deferred[:3]) + (f" and {len(deferred) - 3} more" if len(deferred) > 3 else "")
+        report.warnings.append(f"the fetch budget ({config.fetch_budget:g} s) ran out: {len(deferred)} "
+                               f"URL{'s' if len(deferred) != 1 else ''} deferred to the next run ({shown}); "
+                               "everything fetched is published")
     # A dry run takes no lock (the lock file would be written) and works on a snapshot of the state.
     lock = nullcontext() if dry_run else run_lock(config.state, lock_wait)
     with lock, write_guard or nullcontext():
@@ -187,8 +194,10 @@ def _harvest_web(config: Config, now: datetime, due: DueCheck | None, fetcher: F
         return made[0]
 
     reader = Store.peek(config.state)
+    stop_at = time.monotonic() + config.fetch_budget   # one budget for the run, across all its feeds
     try:
-        return {feed.name: harvest(config, feed, reader, get_fetcher, now, due, progress) for feed in config.feeds}
+        return {feed.name: harvest(config, feed, reader, get_fetcher, now, due, progress, stop_at)
+                for feed in config.feeds}
     finally:
         if reader is not None:
             reader.close()
@@ -243,15 +252,6 @@ def _apply(store: Store, feed: str, changes: Changes, now: datetime) -> None:
         store.set_files(feed, entry.id, ())
     for item in changes.written:
         store.set_files(feed, item.id, item.doc.files)
-
-
-def _sync_files(config: Config, feed: FeedConfig, store: Store, folder: Path) -> int:
-    """Publish the local files the feed's documents link to into ``files/``, and remove those nothing links to."""
-    roots = {(f"{seed.name}/" if len(feed.seeds) > 1 else ""): str(seed) for seed in feed.seeds}
-    files, problems = local_files(store.files(feed.name), roots, config.max_bytes)
-    if problems:   # reported on stderr when the linking document was read; `check` reports the broken links
-        log.info("not published: %s", "; ".join(problems))
-    return sync_files(folder / FILES_DIR, files)
 
 
 def _fingerprint(config: Config, feed: FeedConfig, ttl: int | None) -> str:
@@ -320,7 +320,8 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
         return result
     if not (changes.any or settings_changed or outputs_missing or pending):
         store.set_feed_state(feed.name, feed_id, fingerprint, changed_at, now, base_url=config.feed_base_url(feed))
-        result.files_written = _sync_files(config, feed, store, folder)   # a linked file may have changed
+        # a file a document links to may have changed
+        result.files_written = publish_files(store.files(feed.name), feed.seeds, config.max_bytes, folder / FILES_DIR)
         return result
     if pending:
         log.info("%s: the previous run stopped while writing; rendering the feed again in full", folder)
@@ -340,7 +341,7 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
                          base_url=config.feed_base_url(feed))
     store.commit()
     result.files_written = _write(store, feed, folder, meta, items, pages, changes, report, recover=pending)
-    result.files_written += _sync_files(config, feed, store, folder)
+    result.files_written += publish_files(store.files(feed.name), feed.seeds, config.max_bytes, folder / FILES_DIR)
     result.rendered = True   # the render-pending mark is cleared by run_once, after the site files
     return result
 

@@ -18,6 +18,7 @@ from ..config import (
     DEFAULT_BASE_URL,
     DEFAULT_CONFIG_NAME,
     DEFAULT_EVERY,
+    DEFAULT_FETCH_BUDGET,
     DEFAULT_LISTING_MAX_NEW,
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_ITEMS,
@@ -44,6 +45,7 @@ def template() -> str:
         (f"max_bytes = {DEFAULT_MAX_BYTES}", "documents and pages larger than this are skipped"),
         ("allow_private = false", "true: allow URLs on loopback/private networks (intranet pages)"),
         (f"every = {_q(DEFAULT_EVERY)}", "default schedule of URL sources (s, m, h, d)"),
+        (f"fetch_budget = {_q(DEFAULT_FETCH_BUDGET)}", "fetching stops after this; the rest is deferred to the next run"),
         (f"# user_agent = {_q(USER_AGENT)}", ""),
     ])
     feed = _lines([

@@ -34,6 +34,8 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="fetch every URL source now, even if its schedule says it is not due yet")
     p.add_argument("--wait", metavar="SECONDS", type=float, default=10.0,
                    help="how long to wait for another run's lock (default 10)")
+    p.add_argument("--fetch-budget", metavar="SECONDS", type=float,
+                   help="stop fetching URLs after this; the rest is deferred to the next run (default 90)")
     _verbosity(p)
 
 

@@ -30,7 +30,7 @@ class FetchPolicy:
     user_agent: str = DEFAULT_USER_AGENT
     connect_timeout: float = 10
     read_timeout: float = 20
-    deadline: float = 60                 # seconds for one whole exchange: redirects, headers and body
+    deadline: float = 30                 # seconds for one whole exchange, connect to last byte (issue #11)
     max_bytes: int = 10 * 1024 * 1024    # decompressed body
     max_redirects: int = 5
     retries: int = 3                     # extra tries after the first

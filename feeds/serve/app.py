@@ -31,6 +31,7 @@ from .http import (
     accepts_gzip,
     content_type_for,
     etag_matches,
+    etag_matches_strong,
     http_date,
     is_compressible,
     parse_http_date,
@@ -46,6 +47,8 @@ HeaderGetter = Callable[[str], "str | None"]
 FEED_MAX_AGE = 300
 PAGE_MAX_AGE = 3600
 ALLOWED_METHODS = "GET, HEAD"
+#: Methods HTTP defines (RFC 9110 section 9, plus PATCH): refused with 405. Any other is 501 (section 9.1).
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
 HEALTH_PATH = "/healthz"
 
 #: Files up to this size are kept (with their gzip variant) in memory; larger ones are streamed.
@@ -173,6 +176,8 @@ class FeedApp:
         ``header(name)`` returns a request header value or None.  With ``may_read=False`` a request
         that would have to read a file (cache miss, large file) raises :class:`NeedsRead` instead, so
         an event loop can redo it in a worker thread; everything else costs at most a few ``stat``s."""
+        if method not in KNOWN_METHODS:
+            return plain(501, "method not implemented", [("Allow", ALLOWED_METHODS)])
         if path == HEALTH_PATH:
             return self._health(method)
         if method not in ("GET", "HEAD"):
@@ -239,12 +244,24 @@ class FeedApp:
         if entry.compressible:
             headers.append(("Vary", "Accept-Encoding"))
 
+        # RFC 9110 section 13.2.2: If-Match, else If-Unmodified-Since; then If-None-Match, else If-Modified-Since
+        if_match = header("If-Match")
+        if if_match is not None:
+            failed = not etag_matches_strong(if_match, etag)
+        else:
+            ius = header("If-Unmodified-Since")
+            until = parse_http_date(ius) if ius else None   # not one valid date: ignored (section 13.1.4)
+            failed = until is not None and int(min(entry.mtime, now)) > until   # changed since: the Last-Modified
+        if failed:
+            if fd is not None:
+                os.close(fd)
+            return plain(412, "precondition failed", [("ETag", etag), ("Last-Modified", last_modified)])
         if_none_match = header("If-None-Match")
         if if_none_match is not None:
             not_modified = if_none_match == etag or etag_matches(if_none_match, etag)
         else:
             ims = header("If-Modified-Since")
-            since = parse_http_date(ims) if ims else None
+            since = parse_http_date(ims) if ims else None   # not one valid date (a list, 25:61:61): ignored
             not_modified = since is not None and modified_ts <= since
         if not_modified:
             if fd is not None:

@@ -7,7 +7,7 @@ after extraction, each relative link in a seed's sanitized body is rewritten:
 - to another seed document: a ``seedfeed:doc/<key>`` marker, which rendering turns into that document's item
   page (its slug is only known once the state has it: :func:`seedfeed.render.base.body_html`);
 - to any other file under the seed folder: ``../files/<path>``, relative to the item page, and the file is
-  published at ``<feed output>/files/<path>`` (:func:`local_files`, then :func:`seedfeed.publish.sync_files`).
+  published at ``<feed output>/files/<path>`` (:func:`publish_files`, through :func:`seedfeed.publish.sync_files`).
 
 Nothing outside the seed folder is published, nor hidden files, nor anything reached through a symlink that
 leaves the folder; a file over ``max_bytes`` is reported and not published. Root-relative links (``/docs/``) are
@@ -17,15 +17,20 @@ left for rendering, which resolves them against the feed's site link.
 from __future__ import annotations
 
 import html
+import logging
 import os
 import posixpath
 import re
+from collections.abc import Sequence
+from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
+from ..publish import sync_files
 from ..render.base import DOC_MARKER, FILES_DIR
 from .walk import KINDS, ignore_reason
 
 _URL_ATTR = re.compile(r'\b(href|src)="([^"]*)"')
+log = logging.getLogger(__name__)
 
 
 def rewrite_local_links(body: str, key: str, root: str, prefix: str, max_bytes: int
@@ -116,3 +121,13 @@ def local_files(wanted: set[str], roots: dict[str, str], max_bytes: int) -> tupl
         else:   # reported when the document was read; `seedfeed check` reports the broken link
             problems.append(f"{os.path.join(root, rel)}: {reason}")
     return found, problems
+
+
+def publish_files(wanted: set[str], seeds: Sequence[Path], max_bytes: int, root: Path) -> int:
+    """Publish the local files a feed's documents link to (``wanted``) into ``root`` (its ``files/``), and remove
+    those nothing links to any more. Returns how many files were written or removed."""
+    roots = {(f"{seed.name}/" if len(seeds) > 1 else ""): str(seed) for seed in seeds}
+    files, problems = local_files(wanted, roots, max_bytes)
+    if problems:   # reported on stderr when the linking document was read; `check` reports the broken links
+        log.info("not published: %s", "; ".join(problems))
+    return sync_files(root, files)

@@ -50,6 +50,9 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE feeds ADD COLUMN render_pending INTEGER NOT NULL DEFAULT 0;
     """,
     """
+    ALTER TABLE sources ADD COLUMN deferred_since TEXT;
+    """,
+    """
     ALTER TABLE feeds ADD COLUMN base_url TEXT;
     """,
     # Every seed document is read again once: bodies get their links to local files and other seeds rewritten
@@ -105,6 +108,7 @@ class SourceState:
     not_found_count: int = 0
     parent: str | None = None       # for articles: the listing that linked to them
     location: str | None = None     # the address to fetch (``url`` is its normalised key)
+    deferred_since: datetime | None = None   # the run's fetch budget ran out before it was fetched
 
 
 def _ts(value: datetime) -> str:
@@ -361,17 +365,19 @@ class Store:
     def sources(self) -> list[SourceState]:
         rows = self.db.execute(
             "SELECT feed, url, kind, etag, last_modified, last_status, last_run, last_success, last_error,"
-            " failing_since, not_found_count, parent, location FROM sources ORDER BY feed, url")
-        return [SourceState(r[0], r[1], r[2], r[3], r[4], r[5], _dt(r[6]), _dt(r[7]), r[8], _dt(r[9]), r[10], r[11], r[12])
-                for r in rows]
+            " failing_since, not_found_count, parent, location, deferred_since FROM sources ORDER BY feed, url")
+        return [SourceState(r[0], r[1], r[2], r[3], r[4], r[5], _dt(r[6]), _dt(r[7]), r[8], _dt(r[9]), r[10], r[11], r[12],
+                            _dt(r[13])) for r in rows]
 
     def put_source(self, s: SourceState) -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO sources (feed, url, kind, etag, last_modified, last_status, last_run, last_success,"
-            " last_error, failing_since, not_found_count, parent, location) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " last_error, failing_since, not_found_count, parent, location, deferred_since)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (s.feed, s.url, s.kind, s.etag, s.last_modified, s.last_status,
              _ts(s.last_run) if s.last_run else None, _ts(s.last_success) if s.last_success else None,
-             s.last_error, _ts(s.failing_since) if s.failing_since else None, s.not_found_count, s.parent, s.location))
+             s.last_error, _ts(s.failing_since) if s.failing_since else None, s.not_found_count, s.parent, s.location,
+             _ts(s.deferred_since) if s.deferred_since else None))
 
 
 def state_error(path: Path, exc: sqlite3.Error) -> OutputError:
