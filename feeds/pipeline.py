@@ -62,6 +62,7 @@ class FeedReport:
     rendered: bool = False
     changes: Changes | None = field(default=None, repr=False)   # what changed (item titles, for --dry-run)
     removed_titles: list[str] = field(default_factory=list)     # dry runs only: titles of the items leaving
+    filtered: list[tuple[str, str]] = field(default_factory=list)  # (title, rule) of documents a filter dropped
 
 
 @dataclass
@@ -172,7 +173,7 @@ def make_fetcher(config: Config) -> Fetcher:
 def _harvest_web(config: Config, now: datetime, due: DueCheck | None, fetcher: Fetcher | None,
                  progress: ProgressFactory = no_progress) -> dict[str, Harvest]:
     """Fetch what is due, before taking the lock: network time never blocks other runs."""
-    if not any(feed.pages or feed.listings for feed in config.feeds):
+    if not any(feed.web_sources for feed in config.feeds):
         return {}
     made: list[Fetcher] = []
 
@@ -185,7 +186,10 @@ def _harvest_web(config: Config, now: datetime, due: DueCheck | None, fetcher: F
 
     reader = Store.peek(config.state)
     try:
-        return {feed.name: harvest(config, feed, reader, get_fetcher, now, due, progress) for feed in config.feeds}
+        from .sources.feed import harvest_feeds
+
+        return {feed.name: harvest(config, feed, reader, get_fetcher, now, due, progress).extend(
+                    harvest_feeds(config, feed, reader, get_fetcher, now, due, progress)) for feed in config.feeds}
     finally:
         if reader is not None:
             reader.close()
@@ -242,18 +246,34 @@ def _apply(store: Store, feed: str, changes: Changes, now: datetime) -> None:
 def _fingerprint(config: Config, feed: FeedConfig, ttl: int | None) -> str:
     data = [RENDER_VERSION, __version__, feed.name, feed.title, feed.description, feed.link, feed.language,
             feed.author, feed.hub, feed.max_items, config.feed_base_url(feed), ttl]
-    return hashlib.sha256(json.dumps(data).encode()).hexdigest()[:32]
+    if feed.archives:   # without archives the fingerprint (hence the output) is exactly what it was before them
+        data += ["archives", feed.archive_size]
+    return hashlib.sha256(json.dumps(data).encode()).hexdigest()[:32] + "-" + _filter_hash(feed)
+
+
+def _filter_hash(feed: FeedConfig) -> str:
+    """The feed's filter rules, hashed (kept in the fingerprint so a change of rules re-reads every document)."""
+    if not feed.filters:
+        return ""
+    return hashlib.sha256(json.dumps(feed.filters.rules).encode()).hexdigest()[:8]
+
+
+def _dropped(feed: FeedConfig, observed: Observed, now: datetime, result: FeedReport) -> bool:
+    reason = feed.filters.drop_reason(observed.doc, now)
+    if reason:
+        result.filtered.append((observed.doc.title, f"filters: {reason}"))
+    return reason is not None
 
 
 def _ttl_minutes(config: Config, feed: FeedConfig, now: datetime) -> int | None:
     """How often the feed can change, for RSS <ttl> and the update hints: its most frequent URL source.
 
     Feeds made only of seed files have no schedule (they change when a file does), so they get no hint."""
-    if not (feed.pages or feed.listings):
+    if not feed.web_sources:
         return None
     from .schedules import shortest_period
 
-    period = shortest_period(list(feed.pages + feed.listings), config, now)
+    period = shortest_period(list(feed.web_sources), config, now)
     return max(1, period // 60) if period else None
 
 
@@ -262,13 +282,21 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
     folder = feed_folder(config, feed)
     result = FeedReport(feed.name or "(default)", folder)
     known = store.stats(feed.name)
-    observed, present = _collect_files(config, feed, known, report)
+    old_fingerprint = store.feed_state(feed.name)[1]
+    # New filter rules apply to every document: read them all again (web pages are judged when next fetched).
+    reread = bool(old_fingerprint) and old_fingerprint.partition("-")[2] != _filter_hash(feed)
+    observed, present = _collect_files(config, feed, {} if reread else known, report)
     web_observed, web_present = settle(store, feed, web_harvest or Harvest())
     observed += web_observed
     present |= web_present
     if web_harvest:
         report.source_errors += web_harvest.errors
         report.warnings += web_harvest.warnings
+        result.filtered += web_harvest.filtered
+    if feed.filters:
+        kept = [o for o in observed if not _dropped(feed, o, now, result)]
+        present -= {o.doc.key for o in observed} - {o.doc.key for o in kept}
+        observed = kept
     if observed or not present.issuperset(known):
         # Load only what merge needs: the entries of changed or vanished keys, tombstones, explicit ids.
         keys = {o.doc.key for o in observed} | (known.keys() - present)

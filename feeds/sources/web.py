@@ -51,6 +51,14 @@ class Harvest:
     outcomes: list[Outcome] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    filtered: list[tuple[str, str]] = field(default_factory=list)   # (title, why) of documents a filter dropped
+
+    def extend(self, other: Harvest) -> Harvest:
+        self.outcomes += other.outcomes
+        self.errors += other.errors
+        self.warnings += other.warnings
+        self.filtered += other.filtered
+        return self
 
 
 def source_key(url: str) -> str:
@@ -61,11 +69,12 @@ def source_key(url: str) -> str:
 
 
 def web_keys(feed: FeedConfig, store: Store) -> set[str]:
-    """The item keys the feed's configured URL sources own: its pages, and the articles of its listings."""
+    """The item keys the feed's configured URL sources own: its pages, the articles of its listings and the
+    entries of its feed sources (which stay after leaving the source feed, until they scroll out of ours)."""
     keys = {source_key(s.url) for s in feed.pages}
-    listings = {source_key(s.url) for s in feed.listings}
+    listings = {source_key(s.url) for s in feed.listings + feed.feed_sources}
     for state in store.sources():
-        if state.feed == feed.name and state.kind == "article" and state.parent in listings:
+        if state.feed == feed.name and state.kind in ("article", "entry") and state.parent in listings:
             keys.add(state.url)
     return keys
 
@@ -134,10 +143,13 @@ def _outcome(source: WebSource, state: SourceState, answer, now: datetime, resul
                 etag=answer.etag or (state.etag if answer.status == 304 else None),
                 last_modified=answer.last_modified or (state.last_modified if answer.status == 304 else None))
     outcome = Outcome(SourceState(**base))
-    if answer.status == 304 or (source.kind == "listing" and not article):
-        return outcome
+    if answer.status == 304 or (source.kind != "page" and not article):
+        return outcome   # a listing's or a feed's own document is read by its caller
     doc = _document(source, state.url, answer, result)
-    if doc is not None:
+    reason = source.filters.drop_reason(doc, now) if doc is not None else None
+    if reason:
+        result.filtered.append((doc.title, f"{source.url} filters: {reason}"))  # type: ignore[union-attr]
+    elif doc is not None:
         outcome.observed = Observed(doc, now)
     return outcome
 
@@ -183,7 +195,7 @@ def _articles(listing: WebSource, listing_state: SourceState, answer, known: dic
         result.errors.append(f"{listing.url}: {exc}")
         return []
     article = WebSource("article", listing.url, every=listing.every, cron=listing.cron, robots=listing.robots,
-                        timezone=listing.timezone)
+                        timezone=listing.timezone, filters=listing.filters)
     fresh: list[tuple[WebSource, SourceState]] = []
     for link in links:
         key = source_key(link)
