@@ -56,5 +56,5 @@ def print_dry_run(report) -> None:  # noqa: ANN001 - Report, imported lazily
                 for title in titles:
                     print(f"  {label + ':':9}{title or '(untitled)'}")
         for title, rule in feed.filtered:
-            print(f"  {'filtered:':9}{title or '(untitled)'} ({rule})")
+            print(f"  filtered: {title or '(untitled)'} ({rule})")
     print("dry run: nothing was written")
