@@ -15,6 +15,8 @@ is tried on its own). ``max_age`` drops documents published longer ago than that
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -43,6 +45,11 @@ class Filters:
     def __bool__(self) -> bool:
         return bool(self.include or self.exclude or self.max_age)
 
+    @property
+    def digest(self) -> str:
+        """The rules, hashed ("" for none): a feed's fingerprint keeps it, so new rules re-read every document."""
+        return hashlib.sha256(json.dumps(self.rules).encode()).hexdigest()[:8] if self else ""
+
     def drop_reason(self, doc: Document, now: datetime) -> str | None:
         """Why ``doc`` is filtered out (naming the rule), or ``None`` when it is kept."""
         if self.max_age is not None:
@@ -57,6 +64,13 @@ class Filters:
                 if pattern.search(value):
                     return f"exclude_{name} = {pattern.pattern!r} matches {_short(value)!r}"
         return None
+
+    def keeps(self, doc: Document, now: datetime, dropped: list[tuple[str, str]], where: str = "filters") -> bool:
+        """Whether ``doc`` passes; if not, ``(title, "<where>: <why>")`` is added to ``dropped`` (for --dry-run)."""
+        reason = self.drop_reason(doc, now)
+        if reason:
+            dropped.append((doc.title, f"{where}: {reason}"))
+        return reason is None
 
 
 NO_FILTERS = Filters()

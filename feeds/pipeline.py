@@ -38,6 +38,7 @@ from .site import write_site
 from .sources.seeds import Job, read_all
 from .sources.walk import Skip, scan
 from .sources.web import DueCheck, Harvest, harvest, settle
+from .state.archives import ArchivePlan, plan_archives
 from .state.merge import Changes, Observed, merge, mint_id
 from .state.store import Store, state_error
 
@@ -248,21 +249,8 @@ def _fingerprint(config: Config, feed: FeedConfig, ttl: int | None) -> str:
             feed.author, feed.hub, feed.max_items, config.feed_base_url(feed), ttl]
     if feed.archives:   # without archives the fingerprint (hence the output) is exactly what it was before them
         data += ["archives", feed.archive_size]
-    return hashlib.sha256(json.dumps(data).encode()).hexdigest()[:32] + "-" + _filter_hash(feed)
+    return hashlib.sha256(json.dumps(data).encode()).hexdigest()[:32] + "-" + feed.filters.digest
 
-
-def _filter_hash(feed: FeedConfig) -> str:
-    """The feed's filter rules, hashed (kept in the fingerprint so a change of rules re-reads every document)."""
-    if not feed.filters:
-        return ""
-    return hashlib.sha256(json.dumps(feed.filters.rules).encode()).hexdigest()[:8]
-
-
-def _dropped(feed: FeedConfig, observed: Observed, now: datetime, result: FeedReport) -> bool:
-    reason = feed.filters.drop_reason(observed.doc, now)
-    if reason:
-        result.filtered.append((observed.doc.title, f"filters: {reason}"))
-    return reason is not None
 
 
 def _ttl_minutes(config: Config, feed: FeedConfig, now: datetime) -> int | None:
@@ -284,7 +272,7 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
     known = store.stats(feed.name)
     old_fingerprint = store.feed_state(feed.name)[1]
     # New filter rules apply to every document: read them all again (web pages are judged when next fetched).
-    reread = bool(old_fingerprint) and old_fingerprint.partition("-")[2] != _filter_hash(feed)
+    reread = bool(old_fingerprint) and old_fingerprint.partition("-")[2] != feed.filters.digest
     observed, present = _collect_files(config, feed, {} if reread else known, report)
     web_observed, web_present = settle(store, feed, web_harvest or Harvest())
     observed += web_observed
@@ -294,7 +282,7 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
         report.warnings += web_harvest.warnings
         result.filtered += web_harvest.filtered
     if feed.filters:
-        kept = [o for o in observed if not _dropped(feed, o, now, result)]
+        kept = [o for o in observed if feed.filters.keeps(o.doc, now, result.filtered)]
         present -= {o.doc.key for o in observed} - {o.doc.key for o in kept}
         observed = kept
     if observed or not present.issuperset(known):
@@ -332,19 +320,21 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
     if pending:
         log.info("%s: the previous run stopped while writing; rendering the feed again in full", folder)
     full = settings_changed or outputs_missing or pending
-    items = store.newest(feed.name, feed.max_items)
+    archive = plan_archives(store, feed.name, feed.max_items, feed.archive_size, [i.id for i in changes.written]
+                            + [e.id for e in changes.removed], full=full) if feed.archives else None
+    items = archive.current if archive else store.newest(feed.name, feed.max_items)
     # The newest real change to what the feed shows: an item's update, or an item leaving it.
     updated = max([i.updated for i in items] + [changed_at or datetime(1970, 1, 1, tzinfo=UTC)])
     meta = FeedMeta(
         id=feed_id, title=feed.title, description=feed.description,
         site_url=feed.link or config.feed_base_url(feed), base_url=config.feed_base_url(feed),
         updated=updated, language=feed.language, author=feed.author, hub=feed.hub, ttl_minutes=ttl)
-    pages = _pages(store, feed, items, changes, full=full)
+    pages = _pages(store, feed, items + (archive.archived if archive else []), changes, full=full)
     # Commit before writing: a run that dies from here on has published nothing the state does not keep
     # (a re-minted id would re-broadcast items readers already have), and the mark makes the next run finish.
     store.set_feed_state(feed.name, feed_id, fingerprint, changed_at, now, render_pending=True)
     store.commit()
-    result.files_written = _write(store, feed, folder, meta, items, pages, changes, report, recover=pending)
+    result.files_written = _write(store, feed, folder, meta, items, pages, changes, report, archive, recover=pending)
     result.rendered = True   # the render-pending mark is cleared by run_once, after the site files
     return result
 
@@ -366,8 +356,9 @@ def _pages(store: Store, feed: FeedConfig, items: list[Item], changes: Changes, 
 
 
 def _write(store: Store, feed: FeedConfig, folder: Path, meta: FeedMeta, items: list[Item], pages: list[Item],
-           changes: Changes, report: Report, *, recover: bool) -> int:
-    """Write the item pages, then the feeds; ``recover``: also undo what an interrupted run may have left."""
+           changes: Changes, report: Report, archive: ArchivePlan | None, *, recover: bool) -> int:
+    """Write the item pages, the archive pages, then the feeds; ``recover``: also undo what an interrupted run
+    may have left."""
     from .render.feed_page import render_feed_page
     from .render.item_page import render_page
     from .render.json_feed import render_json
@@ -386,9 +377,16 @@ def _write(store: Store, feed: FeedConfig, folder: Path, meta: FeedMeta, items: 
     fsync_dir(folder / ITEMS_DIR)
     # The replaced feed files are kept beside the state, so `seedfeed check` can compare ids across a build.
     kept = kept_folder(store.path, feed.name)
-    written += write_if_changed(folder / RSS_FILE, render_rss(meta, items), previous=kept / RSS_FILE)
-    written += write_if_changed(folder / ATOM_FILE, render_atom(meta, items), previous=kept / ATOM_FILE)
-    written += write_if_changed(folder / JSON_FILE, render_json(meta, items), previous=kept / JSON_FILE)
+    feeds = render_rss(meta, items), render_atom(meta, items), render_json(meta, items)
+    if archive is not None:   # archive pages first: the subscription documents link to them
+        from .render.archive import link_current, render_archive_page
+
+        for number, archived in archive.pages.items():
+            for name, data in render_archive_page(meta, number, archive.last, archived):
+                written += write_if_changed(folder / name, data)
+        feeds = link_current(meta, archive.last, *feeds)
+    for name, data in zip((RSS_FILE, ATOM_FILE, JSON_FILE), feeds, strict=True):
+        written += write_if_changed(folder / name, data, previous=kept / name)
     written += write_if_changed(folder / PAGE_FILE, render_feed_page(
         meta, items, store.count_live(feed.name), overview="../index.html" if feed.name else None))
     fsync_dir(folder)

@@ -49,6 +49,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE feeds ADD COLUMN render_pending INTEGER NOT NULL DEFAULT 0;
     """,
+    # RFC 5005 archives: the archive page each archived item was put in, once (state/archives.py)
+    """
+    CREATE TABLE archive (feed TEXT NOT NULL, id TEXT NOT NULL, page INTEGER NOT NULL, PRIMARY KEY (feed, id));
+    CREATE INDEX archive_by_page ON archive (feed, page);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

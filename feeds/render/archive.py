@@ -1,0 +1,90 @@
+"""RFC 5005 (Feed Paging and Archiving) archive documents, and the links that chain them.
+
+Section 4, archived feeds: the subscription documents (``rss.xml``, ``atom.xml``) link ``prev-archive`` to the
+newest archive document; each archive document (``archive/rss-N.xml``, ``archive/atom-N.xml``) carries
+``<fh:archive/>``, a ``current`` link to the subscription document, and ``prev-archive``/``next-archive`` links to
+its neighbours -- as ``atom:link`` in RSS too. Archive documents are rendered by the same renderers as the
+subscription documents, so the RSS profile and RFC 4287 rules hold for them as well; only their self link,
+``updated`` and these links differ.
+
+JSON Feed has no archives; its paging is ``next_url`` (older items): ``feed.json`` -> ``archive/feed-N.json`` ->
+``archive/feed-(N-1).json`` ... -> ``archive/feed-1.json``. A page's ``next_url`` never changes, so full pages are
+stable from the start.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+
+from lxml import etree
+
+from ..models import Item
+from .base import ARCHIVE_DIR, ATOM_FILE, JSON_FILE, RSS_FILE, FeedMeta, archive_file
+from .json_feed import render_json
+from .xml_feeds import render_atom, render_rss
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+FH_NS = "http://purl.org/syndication/history/1.0"
+
+
+def _links(root: etree._Element, rss: bool, self_url: str, links: dict[str, str], archive: bool) -> bytes:
+    parent = root.find("channel") if rss else root
+    assert parent is not None
+    tag = f"{{{ATOM_NS}}}link"
+    self_link = next((el for el in parent.findall(tag) if el.get("rel") == "self"), None)
+    assert self_link is not None
+    self_link.set("href", self_url)
+    anchor = self_link
+    for rel, href in links.items():
+        element = etree.Element(tag, nsmap=None if not rss else {"atom": ATOM_NS}, rel=rel, href=href)
+        anchor.addnext(element)
+        anchor = element
+    if archive:
+        anchor.addnext(etree.Element(f"{{{FH_NS}}}archive", nsmap={"fh": FH_NS}))
+    etree.cleanup_namespaces(root, top_nsmap={"fh": FH_NS} if archive else None)
+    etree.indent(root, space="  ")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _xml(data: bytes, rss: bool, self_url: str, links: dict[str, str], archive: bool) -> bytes:
+    return _links(etree.fromstring(data), rss, self_url, links, archive)
+
+
+def _json(data: bytes, self_url: str, next_url: str | None) -> bytes:
+    feed = json.loads(data)
+    feed["feed_url"] = self_url
+    items = feed.pop("items")
+    if next_url:
+        feed["next_url"] = next_url
+    feed["items"] = items   # items stay last, as in feed.json
+    return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def link_current(meta: FeedMeta, last: int, rss: bytes, atom: bytes, json_feed: bytes) -> tuple[bytes, bytes, bytes]:
+    """The subscription documents, linked to the newest archive page (unchanged while there is none)."""
+    if last < 1:
+        return rss, atom, json_feed
+    return (_xml(rss, True, meta.url(RSS_FILE), {"prev-archive": meta.url(archive_file(RSS_FILE, last))}, False),
+            _xml(atom, False, meta.url(ATOM_FILE), {"prev-archive": meta.url(archive_file(ATOM_FILE, last))}, False),
+            _json(json_feed, meta.url(JSON_FILE), meta.url(archive_file(JSON_FILE, last))))
+
+
+def render_archive_page(meta: FeedMeta, page: int, last: int, items: Sequence[Item]) -> Iterator[tuple[str, bytes]]:
+    """(path relative to the feed folder, bytes) of archive page ``page`` of ``last``, in the three formats."""
+    # The page's own newest change, not the feed's: a full page's bytes must not move when newer items arrive.
+    page_meta = replace(meta, updated=max((i.updated for i in items), default=meta.updated), ttl_minutes=None,
+                        hub=None)
+    for name, render, rss in ((RSS_FILE, render_rss, True), (ATOM_FILE, render_atom, False)):
+        links = {"current": meta.url(name)}
+        if page > 1:
+            links["prev-archive"] = meta.url(archive_file(name, page - 1))
+        if page < last:
+            links["next-archive"] = meta.url(archive_file(name, page + 1))
+        yield archive_file(name, page), _xml(render(page_meta, items), rss, meta.url(archive_file(name, page)), links, True)
+    older = meta.url(archive_file(JSON_FILE, page - 1)) if page > 1 else None
+    yield archive_file(JSON_FILE, page), _json(render_json(page_meta, items), meta.url(archive_file(JSON_FILE, page)), older)
+
+
+__all__ = ["ARCHIVE_DIR", "link_current", "render_archive_page"]
