@@ -33,7 +33,7 @@ from .errors import Cancelled
 from .models import Item
 from .progress import LONG_DOCUMENTS, ProgressFactory, no_progress
 from .publish import fsync_dir, kept_folder, remove, remove_stale_temp_files, run_lock, write_if_changed
-from .render.base import ATOM_FILE, ITEMS_DIR, JSON_FILE, PAGE_FILE, RSS_FILE, FeedMeta, page_path
+from .render.base import ARCHIVE_DIR, ATOM_FILE, ITEMS_DIR, JSON_FILE, PAGE_FILE, RSS_FILE, FeedMeta, page_path
 from .site import write_site
 from .sources.seeds import Job, read_all
 from .sources.walk import Skip, scan
@@ -368,6 +368,7 @@ def _write(store: Store, feed: FeedConfig, folder: Path, meta: FeedMeta, items: 
     if recover:
         remove_stale_temp_files(folder)
         remove_stale_temp_files(folder / ITEMS_DIR)
+        remove_stale_temp_files(folder / ARCHIVE_DIR)
         remove_stale_temp_files(kept_folder(store.path, feed.name))
     for item in pages:
         report.check_cancel()
