@@ -60,8 +60,11 @@ def test_archives_hold_every_item_once_and_full_pages_never_change(tmp_path):
         post(tmp_path, n)
     build(tmp_path)
     out = tmp_path / "output"
+    # the newest 3 stay in the subscription documents; the 9 before them fill pages of 4, oldest first
     assert sorted(p.name for p in (out / "archive").iterdir()) == [
-        "atom-1.xml", "atom-2.xml", "feed-1.json", "feed-2.json", "rss-1.xml", "rss-2.xml"]
+        f"{stem}-{n}.{ext}" for stem, ext in (("atom", "xml"), ("feed", "json"), ("rss", "xml")) for n in (1, 2, 3)]
+    assert [e.title for e in feedparser.parse((out / "rss.xml").read_bytes()).entries] == ["Post 12", "Post 11", "Post 10"]
+    assert [e.title for e in feedparser.parse((out / "archive" / "atom-3.xml").read_bytes()).entries] == ["Post 9"]
     for start in ("rss.xml", "atom.xml"):
         ids = walk(tmp_path, start)
         assert len(ids) == 12 == len(set(ids)), "every item exactly once across the chain"
@@ -79,24 +82,24 @@ def test_archives_hold_every_item_once_and_full_pages_never_change(tmp_path):
         pages.append(url.rsplit("/", 1)[1])
         seen += [i["id"] for i in doc["items"]]
         url = doc.get("next_url")
-    assert pages == ["feed.json", "feed-2.json", "feed-1.json"] and len(set(seen)) == 12
+    assert pages == ["feed.json", "feed-3.json", "feed-2.json", "feed-1.json"] and len(set(seen)) == 12
 
     check = run_cli("check", cwd=tmp_path)
     assert check.returncode == 0, check.stdout + check.stderr
     before = digests(tmp_path)
 
-    for n in range(13, 17):   # four more: page 3 appears; page 2 gains its next-archive link, page 1 is untouched
+    for n in range(13, 17):   # four more scroll out: page 3 fills up and page 4 starts; full pages 1, 2 stay as they are
         post(tmp_path, n)
     build(tmp_path)
     after = digests(tmp_path)
-    assert {n for n in before if before[n] != after[n]} == {"rss-2.xml", "atom-2.xml"}
-    assert {n for n in after if n not in before} == {"rss-3.xml", "atom-3.xml", "feed-3.json"}
+    assert {n for n in before if before[n] != after[n]} == {"rss-3.xml", "atom-3.xml", "feed-3.json"}
+    assert {n for n in after if n not in before} == {"rss-4.xml", "atom-4.xml", "feed-4.json"}
 
-    for n in range(17, 21):   # and now page 2 is sealed too
+    for n in range(17, 21):   # and now full page 3 has a successor too: it never changes again
         post(tmp_path, n)
     build(tmp_path)
     again = digests(tmp_path)
-    assert all(again[n] == after[n] for n in after if n not in ("rss-3.xml", "atom-3.xml"))
+    assert {n for n in after if again[n] != after[n]} == {"rss-4.xml", "atom-4.xml", "feed-4.json"}
 
     post(tmp_path, 2, body="An edit.")   # an edit to an archived item rewrites only the page that holds it
     build(tmp_path)
@@ -117,8 +120,8 @@ def test_archives_hold_every_item_once_and_full_pages_never_change(tmp_path):
             return response.getheader("Cache-Control") or ""
         assert cache_control("/archive/rss-1.xml") == "max-age=31536000, immutable"
         assert cache_control("/archive/feed-2.json") == "max-age=31536000, immutable"
-        assert (out / "archive" / "atom-4.xml").is_file()
-        assert "immutable" not in cache_control("/archive/atom-4.xml")   # the newest page can still gain a link
+        assert (out / "archive" / "atom-5.xml").is_file()
+        assert "immutable" not in cache_control("/archive/atom-5.xml")   # the newest page still fills up
         assert "immutable" not in cache_control("/rss.xml")
     finally:
         server.stop()
@@ -158,4 +161,5 @@ def test_archives_off_publishes_only_the_newest_items(tmp_path):
     assert not (out / "archive").exists()
     assert [e.title for e in feedparser.parse((out / "atom.xml").read_bytes()).entries] == ["Post 12", "Post 11", "Post 10"]
     assert b"archive" not in (out / "rss.xml").read_bytes() + (out / "atom.xml").read_bytes()
+    assert sorted(p.name for p in (out / "items").iterdir()) == ["p10.html", "p11.html", "p12.html"]
     assert "next_url" not in json.loads((out / "feed.json").read_text())

@@ -202,6 +202,13 @@ def test_an_article_that_fails_keeps_the_feeds_content_and_is_reported(tmp_path,
     assert any("lighthouse-reopens" in e and "feed's own content" in e for e in report.source_errors)
     light = next(e for e in parsed(tmp_path).entries if e.title.startswith("Lighthouse"))
     assert "After two years behind scaffolding" in light.content[0].value
+    # The next time the feed is read, the failed article is tried again, and its full text replaces the feed's.
+    site.broken.clear()
+    site.serve("/feed/", "rss20-content-encoded.xml", edit=lambda d: d.replace(b"Harbour Town News", b"Harbour News"))
+    report = build(tmp_path, now=NOW.replace(hour=13), feed_urls=[url])
+    assert report.source_errors == [] and report.feeds[0].updated == 1
+    light = next(e for e in parsed(tmp_path).entries if e.title.startswith("Lighthouse"))
+    assert "FULLTEXT-MARKER" in light.content[0].value
 
 
 def test_size_cap_of_the_source_feed(tmp_path, site):

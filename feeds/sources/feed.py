@@ -172,8 +172,9 @@ def _plan(feed: FeedConfig, source: WebSource, outcome: Outcome, parsed: ParsedF
                 continue
             fresh += 1
             jobs.append(_Job(source, entry, doc, state, None))
-        elif (doc.updated, doc.published) != (item.doc.updated, item.doc.published) or doc.link != item.doc.link:
-            jobs.append(_Job(source, entry, doc, state, item))   # edited at the source: read the article again
+        elif ((doc.updated, doc.published) != (item.doc.updated, item.doc.published) or doc.link != item.doc.link
+              or state.last_error):
+            jobs.append(_Job(source, entry, doc, state, item))   # edited at the source, or failed: read it again
         elif _metadata(doc) != _metadata(item.doc):
             result.outcomes.append(Outcome(state, Observed(_with_feed_metadata(item.doc, doc), now)))
     return jobs

@@ -1,15 +1,15 @@
 """Which RFC 5005 archive document holds which item: decided once per item and kept in the state.
 
-The live items of a feed that are not archived yet are its *current* items, published in ``rss.xml``,
-``atom.xml`` and ``feed.json``. When there are at least ``max_items + size`` of them, the oldest ``size`` (by
-``published``, then id) become the next archive page, numbered from 1, and so on. So:
+The newest ``max_items`` live items that are not archived are the feed's *current* items, published in
+``rss.xml``, ``atom.xml`` and ``feed.json``. An item that scrolls out of them is appended to the newest archive
+page, oldest first (by ``published``, then id); a page that has ``size`` items is full and the next item starts
+a new one. So:
 
-- every item is in exactly one place: the subscription documents or one archive page;
-- the subscription documents hold the newest ``max_items`` items plus fewer than ``size`` older ones waiting
-  to fill the next page;
-- an archive page is created full and its items never move. It is written again only when one of its items
-  is edited or removed, or once when the next page appears (its ``next-archive`` link). A page with a
-  successor is therefore final, and ``seedfeed serve`` marks it ``immutable``.
+- every item is in exactly one place: the subscription documents or one archive page, and the subscription
+  documents hold exactly what they held without archives (the newest ``max_items``);
+- a page's items never move. A full page is written again only when one of its items is edited or removed, or
+  once when the next page appears (its ``next-archive`` link). A page with a successor is therefore final, and
+  ``seedfeed serve`` marks it ``immutable``; only the newest page grows.
 
 A removed item keeps its row (page numbers are never reused); it is simply no longer rendered.
 """
@@ -47,20 +47,23 @@ def plan_archives(store: Store, feed: str, max_items: int, size: int, touched: I
     ``touched``: ids of items written or removed this run (their page is written again); ``full``: write every
     page (settings changed, files missing, an interrupted run)."""
     db = store.db
-    waiting = [r[0] for r in db.execute(
+    waiting = [r[0] for r in db.execute(   # newest first, in the order of Store.newest
         "SELECT id FROM items WHERE feed = ? AND removed_at IS NULL AND id NOT IN (SELECT id FROM archive WHERE feed = ?)"
-        " ORDER BY published, id", (feed, feed))]
+        " ORDER BY published DESC, id", (feed, feed))]
     last = db.execute("SELECT MAX(page) FROM archive WHERE feed = ?", (feed,)).fetchone()[0] or 0
+    # Rows of removed items still count: a full page stays full (and final) when an item leaves it.
+    filled = db.execute("SELECT COUNT(*) FROM archive WHERE feed = ? AND page = ?", (feed, last)).fetchone()[0]
     dirty: set[int] = set()
-    created = 0
-    while len(waiting) >= max_items + size:
-        last += 1
-        created += 1
-        db.executemany("INSERT INTO archive (feed, id, page) VALUES (?, ?, ?)", ((feed, i, last) for i in waiting[:size]))
+    first_new = last + 1
+    current, scrolled = waiting[:max_items], waiting[max_items:]
+    for item_id in reversed(scrolled):   # oldest first
+        if last == 0 or filled >= size:
+            last, filled = last + 1, 0
+        db.execute("INSERT INTO archive (feed, id, page) VALUES (?, ?, ?)", (feed, item_id, last))
+        filled += 1
         dirty.add(last)
-        del waiting[:size]
-    if created and last - created >= 1:
-        dirty.add(last - created)   # its next-archive link appears: its last rewrite
+    if last >= first_new > 1:
+        dirty.add(first_new - 1)   # its next-archive link appears: the last time that page is written
     touched = list(touched)
     for start in range(0, len(touched), 500):
         chunk = touched[start:start + 500]
@@ -68,7 +71,7 @@ def plan_archives(store: Store, feed: str, max_items: int, size: int, touched: I
                                            (feed, *chunk))}
     if full:
         dirty = set(range(1, last + 1))
-    plan = ArchivePlan(newest_first(store.items_by_id(feed, waiting)), last=last)
+    plan = ArchivePlan(newest_first(store.items_by_id(feed, current)), last=last)
     for page in sorted(dirty):
         ids = [r[0] for r in db.execute(
             "SELECT a.id FROM archive a JOIN items i ON i.feed = a.feed AND i.id = a.id"
