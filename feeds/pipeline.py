@@ -359,10 +359,9 @@ def _write(store: Store, feed: FeedConfig, folder: Path, meta: FeedMeta, items: 
            changes: Changes, report: Report, archive: ArchivePlan | None, *, recover: bool) -> int:
     """Write the item pages, the archive pages, then the feeds; ``recover``: also undo what an interrupted run
     may have left."""
+    from .render.archive import render_archive_page, render_current
     from .render.feed_page import render_feed_page
     from .render.item_page import render_page
-    from .render.json_feed import render_json
-    from .render.xml_feeds import render_atom, render_rss
 
     written = 0
     if recover:
@@ -378,14 +377,12 @@ def _write(store: Store, feed: FeedConfig, folder: Path, meta: FeedMeta, items: 
     fsync_dir(folder / ITEMS_DIR)
     # The replaced feed files are kept beside the state, so `seedfeed check` can compare ids across a build.
     kept = kept_folder(store.path, feed.name)
-    feeds = render_rss(meta, items), render_atom(meta, items), render_json(meta, items)
-    if archive is not None:   # archive pages first: the subscription documents link to them
-        from .render.archive import link_current, render_archive_page
-
-        for number, archived in archive.pages.items():
-            for name, data in render_archive_page(meta, number, archive.last, archived):
-                written += write_if_changed(folder / name, data)
-        feeds = link_current(meta, archive.last, *feeds)
+    # Archive pages first (like item pages: the render-pending mark makes a killed run write them all again).
+    for number, archived in archive.pages.items() if archive else ():
+        for name, data in render_archive_page(meta, number, archive.last, archived):  # type: ignore[union-attr]
+            written += write_if_changed(folder / name, data, fsync=False, new_in_place=True)
+    fsync_dir(folder / ARCHIVE_DIR)
+    feeds = render_current(meta, items, archive.last if archive else 0)
     for name, data in zip((RSS_FILE, ATOM_FILE, JSON_FILE), feeds, strict=True):
         written += write_if_changed(folder / name, data, previous=kept / name)
     written += write_if_changed(folder / PAGE_FILE, render_feed_page(

@@ -14,7 +14,6 @@ stable from the start.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
@@ -52,23 +51,15 @@ def _xml(data: bytes, rss: bool, self_url: str, links: dict[str, str], archive: 
     return _links(etree.fromstring(data), rss, self_url, links, archive)
 
 
-def _json(data: bytes, self_url: str, next_url: str | None) -> bytes:
-    feed = json.loads(data)
-    feed["feed_url"] = self_url
-    items = feed.pop("items")
-    if next_url:
-        feed["next_url"] = next_url
-    feed["items"] = items   # items stay last, as in feed.json
-    return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-
-
-def link_current(meta: FeedMeta, last: int, rss: bytes, atom: bytes, json_feed: bytes) -> tuple[bytes, bytes, bytes]:
-    """The subscription documents, linked to the newest archive page (unchanged while there is none)."""
+def render_current(meta: FeedMeta, items: Sequence[Item], last: int) -> tuple[bytes, bytes, bytes]:
+    """The subscription documents (RSS, Atom, JSON Feed), linked to the newest archive page ``last`` (0: none
+    yet, and then exactly what the renderers give)."""
+    rss, atom = render_rss(meta, items), render_atom(meta, items)
     if last < 1:
-        return rss, atom, json_feed
+        return rss, atom, render_json(meta, items)
     return (_xml(rss, True, meta.url(RSS_FILE), {"prev-archive": meta.url(archive_file(RSS_FILE, last))}, False),
             _xml(atom, False, meta.url(ATOM_FILE), {"prev-archive": meta.url(archive_file(ATOM_FILE, last))}, False),
-            _json(json_feed, meta.url(JSON_FILE), meta.url(archive_file(JSON_FILE, last))))
+            render_json(meta, items, next_url=meta.url(archive_file(JSON_FILE, last))))
 
 
 def render_archive_page(meta: FeedMeta, page: int, last: int, items: Sequence[Item]) -> Iterator[tuple[str, bytes]]:
@@ -84,7 +75,8 @@ def render_archive_page(meta: FeedMeta, page: int, last: int, items: Sequence[It
             links["next-archive"] = meta.url(archive_file(name, page + 1))
         yield archive_file(name, page), _xml(render(page_meta, items), rss, meta.url(archive_file(name, page)), links, True)
     older = meta.url(archive_file(JSON_FILE, page - 1)) if page > 1 else None
-    yield archive_file(JSON_FILE, page), _json(render_json(page_meta, items), meta.url(archive_file(JSON_FILE, page)), older)
+    yield archive_file(JSON_FILE, page), render_json(page_meta, items, feed_url=meta.url(archive_file(JSON_FILE, page)),
+                                                     next_url=older)
 
 
-__all__ = ["ARCHIVE_DIR", "link_current", "render_archive_page"]
+__all__ = ["ARCHIVE_DIR", "render_archive_page", "render_current"]
