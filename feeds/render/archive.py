@@ -36,15 +36,16 @@ def _links(root: etree._Element, rss: bool, self_url: str, links: dict[str, str]
     assert self_link is not None
     self_link.set("href", self_url)
     anchor = self_link
-    for rel, href in links.items():
-        element = etree.Element(tag, nsmap=None if not rss else {"atom": ATOM_NS}, rel=rel, href=href)
+    added = [etree.Element(tag, nsmap=None if not rss else {"atom": ATOM_NS}, rel=rel, href=href)
+             for rel, href in links.items()]
+    if archive:
+        added.append(etree.Element(f"{{{FH_NS}}}archive", nsmap={"fh": FH_NS}))
+    for element in added:
+        element.tail = anchor.tail   # the indentation feedgen gave its neighbour (re-indenting all is slow)
         anchor.addnext(element)
         anchor = element
-    if archive:
-        anchor.addnext(etree.Element(f"{{{FH_NS}}}archive", nsmap={"fh": FH_NS}))
     etree.cleanup_namespaces(root, top_nsmap={"fh": FH_NS} if archive else None)
-    etree.indent(root, space="  ")
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 def _xml(data: bytes, rss: bool, self_url: str, links: dict[str, str], archive: bool) -> bytes:
