@@ -134,6 +134,10 @@ def test_cli_bad_feeds_are_clear_errors_and_lose_nothing(tmp_path, site):
         assert url in result.stderr and expected in result.stderr, (name, result.stderr)
         assert {e.id for e in parsed(tmp_path).entries} == before, f"{name}: published items were lost"
     assert not any("xxe" in hit or "passwd" in hit for hit in site.hits), "an external entity was fetched"
+    write(tmp_path / "seedfeed.toml", f'[[sources]]\nfeed = "{url}"\n')
+    status = run_cli("status", "--json", cwd=tmp_path)
+    row = next(r for r in json.loads(status.stdout)["feeds"] if r["kind"] == "feed")
+    assert "declares entities" in row["last_error"] and row["last_success"] and row["items"] == 3
 
 
 # ------------------------------------------------------------------------------------------ in-process runs

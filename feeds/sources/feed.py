@@ -78,7 +78,7 @@ def harvest_feeds(config: Config, feed: FeedConfig, store: Store | None, fetcher
         try:
             parsed = _read(source, answer, client, config, now, result)
         except NotAFeed as exc:
-            _failed(outcome, str(exc), now, result)
+            _failed(outcome, state, str(exc), now, result)
             continue
         jobs += _plan(feed, source, outcome, parsed, known, store, now, result)
     if jobs:
@@ -90,11 +90,11 @@ def harvest_feeds(config: Config, feed: FeedConfig, store: Store | None, fetcher
     return result
 
 
-def _failed(outcome: Outcome, message: str, now: datetime, result: Harvest) -> None:
-    old = outcome.state
+def _failed(outcome: Outcome, before: SourceState, message: str, now: datetime, result: Harvest) -> None:
+    """The server answered, but not with a feed: a failure of the source (its items stay)."""
     # No validators kept: the next run must read the feed again rather than be told "304, nothing changed".
-    outcome.state = replace(old, last_error=message, last_success=None if old.failing_since else old.last_success,
-                            failing_since=old.failing_since or now, etag=None, last_modified=None)
+    outcome.state = replace(outcome.state, last_error=message, last_success=before.last_success,
+                            failing_since=before.failing_since or now, etag=None, last_modified=None)
     outcome.error = message
     result.errors.append(message)
 
