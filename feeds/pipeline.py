@@ -252,7 +252,6 @@ def _fingerprint(config: Config, feed: FeedConfig, ttl: int | None) -> str:
     return hashlib.sha256(json.dumps(data).encode()).hexdigest()[:32] + "-" + feed.filters.digest
 
 
-
 def _ttl_minutes(config: Config, feed: FeedConfig, now: datetime) -> int | None:
     """How often the feed can change, for RSS <ttl> and the update hints: its most frequent URL source.
 

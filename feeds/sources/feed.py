@@ -154,10 +154,8 @@ def _plan(feed: FeedConfig, source: WebSource, outcome: Outcome, parsed: ParsedF
     fresh = 0
     for entry in parsed.entries:
         doc = feed_document(entry, source)
-        reason = source.filters.drop_reason(doc, now)
-        if reason:
-            result.filtered.append((doc.title, f"{source.url} filters: {reason}"))
-            continue
+        if not source.filters.keeps(doc, now, result.filtered, f"{source.url} filters"):
+            continue   # before its article is fetched: a dropped entry costs nothing
         state = known.get(entry.key)
         item = stored.get(entry.key)
         if state is None or state.parent != parent:

@@ -146,10 +146,7 @@ def _outcome(source: WebSource, state: SourceState, answer, now: datetime, resul
     if answer.status == 304 or (source.kind != "page" and not article):
         return outcome   # a listing's or a feed's own document is read by its caller
     doc = _document(source, state.url, answer, result)
-    reason = source.filters.drop_reason(doc, now) if doc is not None else None
-    if reason:
-        result.filtered.append((doc.title, f"{source.url} filters: {reason}"))  # type: ignore[union-attr]
-    elif doc is not None:
+    if doc is not None and source.filters.keeps(doc, now, result.filtered, f"{source.url} filters"):
         outcome.observed = Observed(doc, now)
     return outcome
 
