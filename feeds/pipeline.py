@@ -38,7 +38,7 @@ from .site import write_site
 from .sources.seeds import Job, read_all
 from .sources.walk import Skip, scan
 from .sources.web import DueCheck, Harvest, harvest, settle
-from .state.archives import ArchivePlan, plan_archives
+from .state.archives import ArchivePlan, archive_files_present, plan_archives
 from .state.merge import Changes, Observed, merge, mint_id
 from .state.store import Store, state_error
 
@@ -308,7 +308,8 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
     if changes.removed or changed_at is None:
         changed_at = now if (changes.removed or not store.count_live(feed.name)) else changed_at
     settings_changed = fingerprint != old_fingerprint
-    outputs_missing = not all((folder / name).is_file() for name in (RSS_FILE, ATOM_FILE, JSON_FILE, PAGE_FILE))
+    outputs_missing = not all((folder / name).is_file() for name in (RSS_FILE, ATOM_FILE, JSON_FILE, PAGE_FILE)) or (
+        feed.archives and not archive_files_present(store, feed.name, folder))
     result.items = store.count_live(feed.name)
     if report.dry_run:
         result.rendered = changes.any or settings_changed or outputs_missing or pending   # would render

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..models import Item
+from ..render.base import ATOM_FILE, JSON_FILE, RSS_FILE, archive_file
 from .store import Store
 
 
@@ -78,3 +80,9 @@ def plan_archives(store: Store, feed: str, max_items: int, size: int, touched: I
             " WHERE a.feed = ? AND a.page = ? AND i.removed_at IS NULL", (feed, page))]
         plan.pages[page] = newest_first(store.items_by_id(feed, ids))
     return plan
+
+
+def archive_files_present(store: Store, feed: str, folder: Path) -> bool:
+    """Whether the newest archive page is on disk (in the three formats): if not, the feed is rendered in full."""
+    last = store.db.execute("SELECT MAX(page) FROM archive WHERE feed = ?", (feed,)).fetchone()[0]
+    return not last or all((folder / archive_file(name, last)).is_file() for name in (RSS_FILE, ATOM_FILE, JSON_FILE))
