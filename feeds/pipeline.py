@@ -35,12 +35,23 @@ from .errors import Cancelled
 from .models import Item
 from .progress import LONG_DOCUMENTS, ProgressFactory, no_progress
 from .publish import fsync_dir, kept_folder, remove, remove_stale_temp_files, run_lock, write_if_changed
-from .render.base import ATOM_FILE, FILES_DIR, ITEMS_DIR, JSON_FILE, PAGE_FILE, RSS_FILE, FeedMeta, page_path
+from .render.base import (
+    ARCHIVE_DIR,
+    ATOM_FILE,
+    FILES_DIR,
+    ITEMS_DIR,
+    JSON_FILE,
+    PAGE_FILE,
+    RSS_FILE,
+    FeedMeta,
+    page_path,
+)
 from .site import write_site
 from .sources.links import publish_files
 from .sources.seeds import Job, read_all
 from .sources.walk import Skip, scan
 from .sources.web import DueCheck, Harvest, harvest, settle
+from .state.archives import ArchivePlan, archive_files_present, plan_archives
 from .state.merge import Changes, Observed, merge, mint_id
 from .state.recover import Recovery, published_feed_id
 from .state.store import Store, state_error
@@ -66,6 +77,7 @@ class FeedReport:
     rendered: bool = False
     changes: Changes | None = field(default=None, repr=False)   # what changed (item titles, for --dry-run)
     removed_titles: list[str] = field(default_factory=list)     # dry runs only: titles of the items leaving
+    filtered: list[tuple[str, str]] = field(default_factory=list)  # (title, rule) of documents a filter dropped
 
 
 @dataclass
@@ -182,7 +194,7 @@ def make_fetcher(config: Config) -> Fetcher:
 def _harvest_web(config: Config, now: datetime, due: DueCheck | None, fetcher: Fetcher | None,
                  progress: ProgressFactory = no_progress) -> dict[str, Harvest]:
     """Fetch what is due, before taking the lock: network time never blocks other runs."""
-    if not any(feed.pages or feed.listings for feed in config.feeds):
+    if not any(feed.web_sources for feed in config.feeds):
         return {}
     made: list[Fetcher] = []
 
@@ -196,8 +208,10 @@ def _harvest_web(config: Config, now: datetime, due: DueCheck | None, fetcher: F
     reader = Store.peek(config.state)
     stop_at = time.monotonic() + config.fetch_budget   # one budget for the run, across all its feeds
     try:
-        return {feed.name: harvest(config, feed, reader, get_fetcher, now, due, progress, stop_at)
-                for feed in config.feeds}
+        from .sources.feed import harvest_feeds
+
+        return {feed.name: harvest(config, feed, reader, get_fetcher, now, due, progress, stop_at).extend(
+                    harvest_feeds(config, feed, reader, get_fetcher, now, due, progress)) for feed in config.feeds}
     finally:
         if reader is not None:
             reader.close()
@@ -257,18 +271,20 @@ def _apply(store: Store, feed: str, changes: Changes, now: datetime) -> None:
 def _fingerprint(config: Config, feed: FeedConfig, ttl: int | None) -> str:
     data = [RENDER_VERSION, __version__, feed.name, feed.title, feed.description, feed.link, feed.language,
             feed.author, feed.hub, feed.max_items, config.feed_base_url(feed), ttl]
-    return hashlib.sha256(json.dumps(data).encode()).hexdigest()[:32]
+    if feed.archives:   # without archives the fingerprint (hence the output) is exactly what it was before them
+        data += ["archives", feed.archive_size]
+    return hashlib.sha256(json.dumps(data).encode()).hexdigest()[:32] + "-" + feed.filters.digest
 
 
 def _ttl_minutes(config: Config, feed: FeedConfig, now: datetime) -> int | None:
     """How often the feed can change, for RSS <ttl> and the update hints: its most frequent URL source.
 
     Feeds made only of seed files have no schedule (they change when a file does), so they get no hint."""
-    if not (feed.pages or feed.listings):
+    if not feed.web_sources:
         return None
     from .schedules import shortest_period
 
-    period = shortest_period(list(feed.pages + feed.listings), config, now)
+    period = shortest_period(list(feed.web_sources), config, now)
     return max(1, period // 60) if period else None
 
 
@@ -277,13 +293,21 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
     folder = feed_folder(config, feed)
     result = FeedReport(feed.name or "(default)", folder)
     known = store.stats(feed.name)
-    observed, present = _collect_files(config, feed, known, report)
+    old_fingerprint = store.feed_state(feed.name)[1]
+    # New filter rules apply to every document: read them all again (web pages are judged when next fetched).
+    reread = bool(old_fingerprint) and old_fingerprint.partition("-")[2] != feed.filters.digest
+    observed, present = _collect_files(config, feed, {} if reread else known, report)
     web_observed, web_present = settle(store, feed, web_harvest or Harvest())
     observed += web_observed
     present |= web_present
     if web_harvest:
         report.source_errors += web_harvest.errors
         report.warnings += web_harvest.warnings
+        result.filtered += web_harvest.filtered
+    if feed.filters:
+        kept = [o for o in observed if feed.filters.keeps(o.doc, now, result.filtered)]
+        present -= {o.doc.key for o in observed} - {o.doc.key for o in kept}
+        observed = kept
     if observed or not present.issuperset(known):
         # Load only what merge needs: the entries of changed or vanished keys, tombstones, explicit ids.
         keys = {o.doc.key for o in observed} | (known.keys() - present)
@@ -313,7 +337,8 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
     if changes.removed or changed_at is None:
         changed_at = now if (changes.removed or not store.count_live(feed.name)) else changed_at
     settings_changed = fingerprint != old_fingerprint
-    outputs_missing = not all((folder / name).is_file() for name in (RSS_FILE, ATOM_FILE, JSON_FILE, PAGE_FILE))
+    outputs_missing = not all((folder / name).is_file() for name in (RSS_FILE, ATOM_FILE, JSON_FILE, PAGE_FILE)) or (
+        feed.archives and not archive_files_present(store, feed.name, folder))
     result.items = store.count_live(feed.name)
     if report.dry_run:
         result.rendered = changes.any or settings_changed or outputs_missing or pending   # would render
@@ -326,7 +351,9 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
     if pending:
         log.info("%s: the previous run stopped while writing; rendering the feed again in full", folder)
     full = settings_changed or outputs_missing or pending
-    items = store.newest(feed.name, feed.max_items)
+    archive = plan_archives(store, feed.name, feed.max_items, feed.archive_size, [i.id for i in changes.written]
+                            + [e.id for e in changes.removed], full=full) if feed.archives else None
+    items = archive.current if archive else store.newest(feed.name, feed.max_items)
     # The newest real change to what the feed shows: an item's update, or an item leaving it.
     updated = max([i.updated for i in items] + [changed_at or datetime(1970, 1, 1, tzinfo=UTC)])
     meta = FeedMeta(
@@ -334,13 +361,13 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
         site_url=feed.link or config.feed_base_url(feed), base_url=config.feed_base_url(feed),
         updated=updated, language=feed.language, author=feed.author, hub=feed.hub, ttl_minutes=ttl,
         doc_links=functools.cache(lambda: store.doc_links(feed.name)))
-    pages = _pages(store, feed, items, changes, full=full)
+    pages = _pages(store, feed, items + (archive.archived if archive else []), changes, full=full)
     # Commit before writing: a run that dies from here on has published nothing the state does not keep
     # (a re-minted id would re-broadcast items readers already have), and the mark makes the next run finish.
     store.set_feed_state(feed.name, feed_id, fingerprint, changed_at, now, render_pending=True,
                          base_url=config.feed_base_url(feed))
     store.commit()
-    result.files_written = _write(store, feed, folder, meta, items, pages, changes, report, recover=pending)
+    result.files_written = _write(store, feed, folder, meta, items, pages, changes, report, archive, recover=pending)
     result.files_written += publish_files(store.files(feed.name), feed.seeds, config.max_bytes, folder / FILES_DIR)
     result.rendered = True   # the render-pending mark is cleared by run_once, after the site files
     return result
@@ -363,17 +390,18 @@ def _pages(store: Store, feed: FeedConfig, items: list[Item], changes: Changes, 
 
 
 def _write(store: Store, feed: FeedConfig, folder: Path, meta: FeedMeta, items: list[Item], pages: list[Item],
-           changes: Changes, report: Report, *, recover: bool) -> int:
-    """Write the item pages, then the feeds; ``recover``: also undo what an interrupted run may have left."""
+           changes: Changes, report: Report, archive: ArchivePlan | None, *, recover: bool) -> int:
+    """Write the item pages, the archive pages, then the feeds; ``recover``: also undo what an interrupted run
+    may have left."""
+    from .render.archive import render_archive_page, render_current
     from .render.feed_page import render_feed_page
     from .render.item_page import render_page
-    from .render.json_feed import render_json
-    from .render.xml_feeds import render_atom, render_rss
 
     written = 0
     if recover:
         remove_stale_temp_files(folder)
         remove_stale_temp_files(folder / ITEMS_DIR)
+        remove_stale_temp_files(folder / ARCHIVE_DIR)
         remove_stale_temp_files(kept_folder(store.path, feed.name))
     for item in pages:
         report.check_cancel()
@@ -383,9 +411,14 @@ def _write(store: Store, feed: FeedConfig, folder: Path, meta: FeedMeta, items: 
     fsync_dir(folder / ITEMS_DIR)
     # The replaced feed files are kept beside the state, so `seedfeed check` can compare ids across a build.
     kept = kept_folder(store.path, feed.name)
-    written += write_if_changed(folder / RSS_FILE, render_rss(meta, items), previous=kept / RSS_FILE)
-    written += write_if_changed(folder / ATOM_FILE, render_atom(meta, items), previous=kept / ATOM_FILE)
-    written += write_if_changed(folder / JSON_FILE, render_json(meta, items), previous=kept / JSON_FILE)
+    # Archive pages first (like item pages: the render-pending mark makes a killed run write them all again).
+    for number, archived in archive.pages.items() if archive else ():
+        for name, data in render_archive_page(meta, number, archive.last, archived):  # type: ignore[union-attr]
+            written += write_if_changed(folder / name, data, fsync=False, new_in_place=True)
+    fsync_dir(folder / ARCHIVE_DIR)
+    feeds = render_current(meta, items, archive.last if archive else 0)
+    for name, data in zip((RSS_FILE, ATOM_FILE, JSON_FILE), feeds, strict=True):
+        written += write_if_changed(folder / name, data, previous=kept / name)
     written += write_if_changed(folder / PAGE_FILE, render_feed_page(
         meta, items, store.count_live(feed.name), overview="../index.html" if feed.name else None))
     fsync_dir(folder)

@@ -48,12 +48,12 @@ def collect(config: Config, now: datetime, max_periods: int = 3) -> tuple[list[d
             rows.append({"feed": name, "kind": "seeds", "source": ", ".join(str(s) for s in feed.seeds) or "-",
                          "schedule": "on change", "last_success": built.isoformat() if built else None,
                          "last_error": None, "next_run": None, "items": items, "http_status": None})
-            for source in feed.pages + feed.listings:
+            for source in feed.web_sources:
                 state = stored.get((feed.name, source_key(source.url)))
                 period = schedules.interval_seconds(source, config) or schedules.shortest_period([source], config, now) or 3600
                 last_run = state.last_run if state else None
                 children = (sum(1 for s in stored.values() if s.parent == source_key(source.url))
-                            if source.kind == "listing" else None)
+                            if source.kind in ("listing", "feed") else None)
                 row = {
                     "feed": name, "kind": source.kind, "source": source.url,
                     "schedule": f"cron {source.cron}" if source.cron else f"every {source.every or config.default_every}",

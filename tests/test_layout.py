@@ -24,7 +24,7 @@ TOP = {"feeds": "seedfeed", "scheduler": "seedfeed.scheduler"}
 LAYERS = {
     "seedfeed": 0, "seedfeed.models": 0, "seedfeed.errors": 0,
     "seedfeed.config": 1, "seedfeed.urls": 1, "seedfeed.progress": 1, "seedfeed.publish": 1,
-    "seedfeed.schedules": 1,
+    "seedfeed.schedules": 1, "seedfeed.filters": 1,
     "seedfeed.sources": 2, "seedfeed.fetch": 2, "seedfeed.extraction": 2, "seedfeed.state": 2,
     "seedfeed.render": 2, "seedfeed.site": 2, "seedfeed.websub": 2, "seedfeed.check": 2, "seedfeed.serve": 2,
     "seedfeed.pipeline": 3,

@@ -22,6 +22,7 @@ from ..config import Config
 from ..publish import kept_folder
 from ..render.base import ATOM_FILE, JSON_FILE, RSS_FILE
 from ..state.store import Store
+from .archives import check_chain
 from .lint import Linted, Seen, lint
 from .rules import Problem
 
@@ -135,6 +136,8 @@ def check_target(target: Target, show: Path) -> tuple[list[Problem], list[str]]:
         found = _compare_previous(target.kept / file_name, linted, shown)
         problems += found[0]
         notes += found[1]
+        problems += check_chain(target.folder, target.base_url, file_name, kind, shown,
+                                {s.id for s in linted.items or []})
     return problems, notes
 
 

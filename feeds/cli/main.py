@@ -28,6 +28,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--url", metavar="URL", action="append", default=[], help="a web page to publish (repeatable)")
     p.add_argument("--listing", metavar="URL", action="append", default=[],
                    help="a page that links to articles; each new article is published (repeatable)")
+    p.add_argument("--feed", metavar="URL", action="append", default=[],
+                   help="an RSS/Atom/JSON feed; each entry is published with its full article text (repeatable)")
     p.add_argument("--allow-private", action="store_true", default=None,
                    help="allow URLs on loopback/private networks (intranet pages)")
     p.add_argument("--refresh", action="store_true",

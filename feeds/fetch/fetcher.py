@@ -52,7 +52,7 @@ from ..errors import FetchError
 from .exchange import Exchange, blocked_error, budget, budget_left, deferred_error
 from .http import HTML_TYPES, _HostGate, _phrase, _Response, _seconds, _Transient, parse_content_type, parse_retry_after
 from .netguard import BlockedAddressError, Guard, GuardedAdapter, check_url
-from .policy import DEFAULT_USER_AGENT, FetchJob, FetchPolicy, FetchResult
+from .policy import DEFAULT_USER_AGENT, FEED_ACCEPT, FetchJob, FetchPolicy, FetchResult
 from .robots import ROBOTS_MAX_BYTES, RobotsCache
 
 log = logging.getLogger(__name__)
@@ -98,12 +98,13 @@ class Fetcher:
         self.session.close()
 
     def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
-              respect_robots: bool | None = None) -> FetchResult:
-        """Fetch one HTML page. Raises :class:`FetchError` with the URL and a reason."""
+              respect_robots: bool | None = None, feed: bool = False, max_bytes: int | None = None) -> FetchResult:
+        """Fetch one HTML page (``feed``: a feed document of any type). Raises :class:`FetchError` with the URL
+        and a reason."""
         robots = self.policy.respect_robots if respect_robots is None else respect_robots
         log.debug("fetching %s", url)   # -vv: which URL a slow run is waiting for
         try:
-            return self._fetch(url, etag, last_modified, robots)
+            return self._fetch(url, etag, last_modified, robots, feed, max_bytes)
         except FetchError:
             raise
         except Exception as e:  # a bug; report it as this URL's failure instead of killing the run
@@ -136,7 +137,8 @@ class Fetcher:
                         raise deferred_error(job.url.strip())
                     with budget(stop_at):
                         results[i] = self.fetch(job.url, etag=job.etag, last_modified=job.last_modified,
-                                                respect_robots=job.respect_robots)
+                                                respect_robots=job.respect_robots, feed=job.feed,
+                                                max_bytes=job.max_bytes)
                 except FetchError as e:
                     results[i] = e
                 if on_done is not None:
@@ -172,7 +174,8 @@ class Fetcher:
                                                     self._clock, self._sleep)
             return gate
 
-    def _fetch(self, url: str, etag: str | None, last_modified: str | None, robots: bool) -> FetchResult:
+    def _fetch(self, url: str, etag: str | None, last_modified: str | None, robots: bool, feed: bool = False,
+               max_bytes: int | None = None) -> FetchResult:
         url = url.strip()
         try:
             urlsplit(url).port   # noqa: B018 - raises ValueError for a bad port
@@ -181,13 +184,16 @@ class Fetcher:
             raise blocked_error(url, url, e) from None
         except ValueError as e:
             raise FetchError(f"{url}: not a valid URL ({e})", "check the URL") from None
-        headers = {}
+        headers = {"Accept": FEED_ACCEPT} if feed else {}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        resp = self._with_retries(url, lambda: self.exchange.run(url, headers, self.policy.max_bytes,
-                                                              HTML_TYPES, robots))
+        limit = min(max_bytes or self.policy.max_bytes, self.policy.max_bytes)
+        # A feed may come as any type (servers label feeds text/plain, application/octet-stream ...): the
+        # feed parser decides, and says "an HTML page, not a feed" itself.
+        resp = self._with_retries(url, lambda: self.exchange.run(url, headers, limit, None if feed else HTML_TYPES,
+                                                              robots))
         where = url if resp.final_url == url else f"{url} (redirected to {resp.final_url})"
         status = resp.status
         if status == 304:

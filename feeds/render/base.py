@@ -19,6 +19,8 @@ JSON_FILE = "feed.json"
 ITEMS_DIR = "items"
 FILES_DIR = "files"        # local files seed documents link to (seedfeed.sources.links), beside items/
 DOC_MARKER = "seedfeed:doc/"   # a link to another seed document, by key, until its item page is known
+ARCHIVE_DIR = "archive"    # RFC 5005 archive documents: archive/rss-1.xml, archive/atom-1.xml, archive/feed-1.json
+FEED_FILES = (RSS_FILE, ATOM_FILE, JSON_FILE)
 PAGE_FILE = "index.html"   # the feed's page for people, in its output folder
 OPML_FILE = "feeds.opml"   # every feed, for a reader to import, at the top of output/
 # Characters of HTML per item in a feed. libxml2 (and so lxml and most readers built on it) refuses a text node
@@ -45,6 +47,22 @@ class FeedMeta:
 
     def url(self, name: str) -> str:
         return self.base_url + name
+
+
+def archive_file(feed_file: str, page: int) -> str:
+    """``rss.xml``, 3 -> ``archive/rss-3.xml``: archive page ``page`` of a subscription document."""
+    stem, _, ext = feed_file.rpartition(".")
+    return f"{ARCHIVE_DIR}/{stem}-{page}.{ext}"
+
+
+def archive_page(rel_path: str) -> tuple[str, int] | None:
+    """``archive/rss-3.xml`` -> (``rss.xml``, 3); ``None`` for any other path (the inverse of archive_file)."""
+    folder, _, name = rel_path.rpartition("/")
+    stem, _, ext = name.rpartition(".")
+    stem, _, number = stem.rpartition("-")
+    if folder.rpartition("/")[2] != ARCHIVE_DIR or not number.isdigit() or f"{stem}.{ext}" not in FEED_FILES:
+        return None
+    return f"{stem}.{ext}", int(number)
 
 
 def page_path(item: Item) -> str:

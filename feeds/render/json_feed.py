@@ -15,14 +15,19 @@ def _date(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def render_json(meta: FeedMeta, items: Sequence[Item]) -> bytes:
+def render_json(meta: FeedMeta, items: Sequence[Item], *, feed_url: str | None = None,
+                next_url: str | None = None) -> bytes:
+    """``feed_url``: where this document is served (default ``feed.json``); ``next_url``: the page of older items
+    (RFC 5005 archives, see :mod:`.archive`)."""
     feed: dict[str, Any] = {
         "version": "https://jsonfeed.org/version/1.1",
         "title": meta.title,
         "home_page_url": meta.site_url,
-        "feed_url": meta.url(JSON_FILE),
+        "feed_url": feed_url or meta.url(JSON_FILE),
         "description": meta.description,
     }
+    if next_url:
+        feed["next_url"] = next_url
     if meta.language:
         feed["language"] = meta.language
     if meta.author:

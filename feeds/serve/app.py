@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..render.base import archive_file, archive_page
 from .http import (
     FEED_TYPES,
     accepts_gzip,
@@ -46,6 +47,7 @@ HeaderGetter = Callable[[str], "str | None"]
 
 FEED_MAX_AGE = 300
 PAGE_MAX_AGE = 3600
+ARCHIVE_MAX_AGE = 31_536_000   # a year: a full RFC 5005 archive page never changes (Cache-Control: immutable)
 ALLOWED_METHODS = "GET, HEAD"
 #: Methods HTTP defines (RFC 9110 section 9, plus PATCH): refused with 405. Any other is 501 (section 9.1).
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
@@ -135,6 +137,7 @@ class FeedApp:
         self._cache_bytes = 0
         self._lock = threading.Lock()
         self._max_age_memo: dict[str, tuple[int, float]] = {}
+        self._sealed_pages: set[str] = set()
 
     # ------------------------------------------------------------------ paths
 
@@ -238,7 +241,7 @@ class FeedApp:
         headers = [
             ("ETag", etag),
             ("Last-Modified", last_modified),
-            ("Cache-Control", f"max-age={max_age}"),
+            ("Cache-Control", f"max-age={ARCHIVE_MAX_AGE}, immutable" if self._sealed(rel) else f"max-age={max_age}"),
             ("X-Content-Type-Options", "nosniff"),
         ]
         if entry.compressible:
@@ -333,6 +336,20 @@ class FeedApp:
             while self._cache_bytes > CACHE_BUDGET and len(self._cache) > 1:
                 _, evicted = self._cache.popitem(last=False)
                 self._cache_bytes -= evicted.cost
+
+    def _sealed(self, rel: str) -> bool:
+        """An RFC 5005 archive page that has a successor: its name and bytes never change (state/archives.py)."""
+        if rel in self._sealed_pages:
+            return True
+        page = archive_page(rel)
+        if page is None:
+            return False
+        following = f"{rel.rpartition('/')[0]}/{archive_file(page[0], page[1] + 1).rpartition('/')[2]}"
+        if not os.path.isfile(os.path.join(self.root, following)):
+            return False
+        if len(self._sealed_pages) < 100_000:
+            self._sealed_pages.add(rel)
+        return True
 
     def _max_age(self, rel: str) -> int:
         """``max_age(rel)``, asked at most once per path every MAX_AGE_TTL seconds (hot polls stay cheap

@@ -56,6 +56,15 @@ class Harvest:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     deferred: list[str] = field(default_factory=list)   # URLs the fetch budget did not reach
+    filtered: list[tuple[str, str]] = field(default_factory=list)   # (title, why) of documents a filter dropped
+
+    def extend(self, other: Harvest) -> Harvest:
+        self.outcomes += other.outcomes
+        self.errors += other.errors
+        self.warnings += other.warnings
+        self.filtered += other.filtered
+        self.deferred += other.deferred
+        return self
 
 
 def source_key(url: str) -> str:
@@ -66,11 +75,12 @@ def source_key(url: str) -> str:
 
 
 def web_keys(feed: FeedConfig, store: Store) -> set[str]:
-    """The item keys the feed's configured URL sources own: its pages, and the articles of its listings."""
+    """The item keys the feed's configured URL sources own: its pages, the articles of its listings and the
+    entries of its feed sources (which stay after leaving the source feed, until they scroll out of ours)."""
     keys = {source_key(s.url) for s in feed.pages}
-    listings = {source_key(s.url) for s in feed.listings}
+    listings = {source_key(s.url) for s in feed.listings + feed.feed_sources}
     for state in store.sources():
-        if state.feed == feed.name and state.kind == "article" and state.parent in listings:
+        if state.feed == feed.name and state.kind in ("article", "entry") and state.parent in listings:
             keys.add(state.url)
     return keys
 
@@ -159,10 +169,10 @@ def _outcome(source: WebSource, state: SourceState, answer, now: datetime, resul
                 etag=answer.etag or (state.etag if answer.status == 304 else None),
                 last_modified=answer.last_modified or (state.last_modified if answer.status == 304 else None))
     outcome = Outcome(SourceState(**base))
-    if answer.status == 304 or (source.kind == "listing" and not article):
-        return outcome
+    if answer.status == 304 or (source.kind != "page" and not article):
+        return outcome   # a listing's or a feed's own document is read by its caller
     doc = _document(source, state.url, answer, result)
-    if doc is not None:
+    if doc is not None and source.filters.keeps(doc, now, result.filtered, f"{source.url} filters"):
         outcome.observed = Observed(doc, now)
     return outcome
 
@@ -208,7 +218,7 @@ def _articles(listing: WebSource, listing_state: SourceState, answer, known: dic
         result.errors.append(f"{listing.url}: {exc}")
         return []
     article = WebSource("article", listing.url, every=listing.every, cron=listing.cron, robots=listing.robots,
-                        timezone=listing.timezone)
+                        timezone=listing.timezone, filters=listing.filters)
     fresh: list[tuple[WebSource, SourceState]] = []
     for link in links:
         key = source_key(link)

@@ -61,6 +61,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE files (feed TEXT NOT NULL, item_id TEXT NOT NULL, path TEXT NOT NULL, PRIMARY KEY (feed, item_id, path));
     UPDATE items SET size = -1, mtime_ns = -1 WHERE removed_at IS NULL;
     """,
+    # RFC 5005 archives: the archive page each archived item was put in, once (state/archives.py)
+    """
+    CREATE TABLE archive (feed TEXT NOT NULL, id TEXT NOT NULL, page INTEGER NOT NULL, PRIMARY KEY (feed, id));
+    CREATE INDEX archive_by_page ON archive (feed, page);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
