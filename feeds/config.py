@@ -102,7 +102,8 @@ class Config:
 
 _FEED_KEYS = {"name", "title", "description", "link", "language", "author", "seeds", "pages", "listings",
               "max_items", "hub", "sources", "filters", "archives", "archive_size"}
-_TOP_KEYS = ({"output", "state", "base_url", "max_bytes", "user_agent", "allow_private", "every", "feeds"}
+_TOP_KEYS = ({"output", "state", "base_url", "max_bytes", "user_agent", "allow_private", "every", "fetch_budget",
+              "feeds"}
              | (_FEED_KEYS - {"name"}))
 _SOURCE_KEYS = {"url", "every", "cron", "selector", "max_new", "robots", "timezone", "filters"}
 _FEED_SOURCE_KEYS = (_SOURCE_KEYS - {"url", "selector"}) | {"feed", "max_entries", "max_pages", "max_bytes"}

@@ -211,7 +211,7 @@ def _harvest_web(config: Config, now: datetime, due: DueCheck | None, fetcher: F
         from .sources.feed import harvest_feeds
 
         return {feed.name: harvest(config, feed, reader, get_fetcher, now, due, progress, stop_at).extend(
-                    harvest_feeds(config, feed, reader, get_fetcher, now, due, progress)) for feed in config.feeds}
+                    harvest_feeds(config, feed, reader, get_fetcher, now, due, progress, stop_at)) for feed in config.feeds}
     finally:
         if reader is not None:
             reader.close()

@@ -51,7 +51,8 @@ class _Job:
 
 
 def harvest_feeds(config: Config, feed: FeedConfig, store: Store | None, fetcher: Callable[[], Any], now: datetime,
-                  due: DueCheck | None = None, progress: ProgressFactory = no_progress) -> Harvest:
+                  due: DueCheck | None = None, progress: ProgressFactory = no_progress,
+                  stop_at: float | None = None) -> Harvest:
     """Fetch the due feed sources of one feed and the articles of their new or changed entries."""
     from ..fetch.fetcher import FetchJob
 
@@ -68,7 +69,7 @@ def harvest_feeds(config: Config, feed: FeedConfig, store: Store | None, fetcher
     client = fetcher()
     answers = _fetch_all(client, [FetchJob(s.url, st.etag, st.last_modified, s.robots, feed=True,
                                            max_bytes=s.max_bytes or config.max_bytes) for s, st in runs],
-                         progress, "fetching feeds")
+                         progress, "fetching feeds", stop_at)
     jobs: list[_Job] = []
     for (source, state), answer in zip(runs, answers, strict=True):
         outcome = _outcome(source, state, answer, now, result)
@@ -84,7 +85,7 @@ def harvest_feeds(config: Config, feed: FeedConfig, store: Store | None, fetcher
     if jobs:
         answers = _fetch_all(client, [FetchJob(j.entry.link or "", j.state.etag if j.stored else None,
                                                j.state.last_modified if j.stored else None, j.source.robots)
-                                      for j in jobs], progress, "fetching articles")
+                                      for j in jobs], progress, "fetching articles", stop_at)
         for job, answer in zip(jobs, answers, strict=True):
             result.outcomes.append(_article(job, answer, now, result))
     return result
