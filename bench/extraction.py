@@ -160,11 +160,13 @@ def run_one(page: dict) -> dict:
         html = fh.read()
     t0 = time.process_time()
     try:
-        result = page_to_json(extract_page(html, page["url"]))
-        error = None
+        result, error = page_to_json(extract_page(html, page["url"])), None
     except Exception as exc:  # noqa: BLE001 - a crash is scored as empty, and reported
         result, error = {}, f"{type(exc).__name__}: {exc}"
-    ms = (time.process_time() - t0) * 1000
+    return score(page, result, error, (time.process_time() - t0) * 1000)
+
+
+def score(page: dict, result: dict, error: str | None, ms: float) -> dict:
     p, r = body_pr(result.get("body_text") or "", page["body"])
     out = {"id": page["id"], "set": page["set"], "type": page["type"], "ms": ms, "p": p, "r": r,
            "error": error, "got": result}
@@ -283,33 +285,112 @@ def show_misses(results: list[dict], pages: dict[str, dict], field: str, count: 
             break
 
 
-def timing_sample(pages: list[dict], n: int) -> None:
-    """CPU ms/page of extract_page beside trafilatura's bare_extraction on the same pages, in one process,
-    alternating, so the ratio holds whatever else the machine is doing (the README's figures were measured
-    on another day)."""
-    import statistics
+# ----------------------------------------------------------------------------------------------- k-fold
+# Named candidate tunings (overrides of feeds.extraction.tuning.Tuning). --kfold picks one on 4 folds (by the sum of
+# body F1, title, date and author on those pages) and scores it on the fifth, so no threshold is judged on the
+# pages it was chosen on. "default" is what seedfeed ships.
+CANDIDATES: dict[str, dict] = {
+    "default": {},
+}
+FOLDS, SEED = 5, 15
 
+
+def assign_folds(pages: list[dict]) -> dict[str, int]:
+    """Deterministic folds, stratified by page type (scrapinghub pages are articles): each type is shuffled
+    with a fixed seed and dealt round-robin, continuing the rotation from type to type."""
+    import random
+
+    folds, turn = {}, 0
+    for t in TYPES:
+        group = sorted((p for p in pages if p["type"] == t), key=lambda p: (p["set"], p["id"]))
+        random.Random(f"{SEED}-{t}").shuffle(group)
+        for p in group:
+            folds[f"{p['set']}/{p['id']}"] = turn % FOLDS
+            turn += 1
+    return folds
+
+
+def run_variants(page: dict) -> list[dict]:
+    """run_one for every candidate, sharing the parse and the trafilatura runs."""
+    from feeds.extraction import Tuning, extract_variants, page_to_json
+
+    with gzip.open(page["path"], "rt", encoding="utf-8", errors="replace") as fh:
+        html = fh.read()
+    tunings = [Tuning(**CANDIDATES[name]) for name in CANDIDATES]
+    try:
+        got, error = [page_to_json(x) for x in extract_variants(html, page["url"], tunings)], None
+    except Exception as exc:  # noqa: BLE001 - a crash is scored as empty, and reported
+        got, error = [{} for _ in tunings], f"{type(exc).__name__}: {exc}"
+    return [{**score(page, g, error, 0.0), "got": {}} for g in got]
+
+
+def summary(results: list[dict]) -> dict[str, float]:
+    """Body F1 over the union and per set and page type; title, date and author shares (wcxb-dev)."""
+    wc = [r for r in results if r["set"] == "wcxb"]
+    out = {"body F1 (union)": body_scores(results)[0],
+           "body F1 scrapinghub": body_scores([r for r in results if r["set"] == "scrapinghub"])[0],
+           "body F1 wcxb-dev": body_scores(wc)[0]}
+    out.update({f"body F1 {t}": body_scores([r for r in results if r["type"] == t])[0] for t in TYPES})
+    out.update({f: share(wc, f)[0] for f in ("title", "date", "author")})
+    return out
+
+
+def kfold(pages: list[dict], jobs: int) -> None:
+    folds = assign_folds(pages)
+    if jobs > 1:
+        with multiprocessing.Pool(jobs) as pool:
+            per_page = pool.map(run_variants, pages, chunksize=4)
+    else:
+        per_page = [run_variants(p) for p in pages]
+    names = list(CANDIDATES)
+    fold_of = [folds[f"{p['set']}/{p['id']}"] for p in pages]
+    held: list[dict[str, float]] = []
+    print(f"# k-fold: {FOLDS} folds (seed {SEED}, stratified by type), {len(pages)} pages, candidates: {names}\n")
+    for k in range(FOLDS):
+        def objective(c: int, k: int = k) -> float:
+            train = [res[c] for res, f in zip(per_page, fold_of, strict=True) if f != k]
+            s = summary(train)
+            return s["body F1 (union)"] + s["title"] + s["date"] + s["author"]
+        best = max(range(len(names)), key=lambda c: (objective(c), -c))
+        held.append(summary([res[best] for res, f in zip(per_page, fold_of, strict=True) if f == k]))
+        print(f"fold {k}: {sum(f == k for f in fold_of)} pages held out, chosen on the other 4: {names[best]}")
+    print("\n| held-out score | mean | ± sd | min | max | " + " | ".join(f"fold {k}" for k in range(FOLDS)) + " |")
+    print("| --- |" + " --- |" * (4 + FOLDS))
+    for key in held[0]:
+        vals = [h[key] for h in held]
+        print(f"| {key} | {statistics.mean(vals):.3f} | {statistics.stdev(vals):.3f} | {min(vals):.3f} | "
+              f"{max(vals):.3f} | " + " | ".join(f"{v:.3f}" for v in vals) + " |")
+    errors = sum(1 for res in per_page if res[0]["error"])
+    print(f"\npages that raised: {errors}")
+
+
+def cpu_ratio(pages: list[dict], n: int) -> None:
+    """CPU per page (time.process_time) of extract_page and trafilatura.bare_extraction (metadata, no comments)
+    on the same pages, alternating in one process, so the ratio holds whatever else the machine is doing."""
     import trafilatura
 
     from feeds.extraction import extract_page
 
     sample = pages[:: max(1, len(pages) // n)][:n]
     ours, theirs = [], []
-    for page in sample:
+    for i, page in enumerate([sample[0]] + sample):  # the first page only warms up imports and caches
         with gzip.open(page["path"], "rt", encoding="utf-8", errors="replace") as fh:
             html = fh.read()
         t0 = time.process_time()
         extract_page(html, page["url"])
-        ours.append((time.process_time() - t0) * 1000)
-        t0 = time.process_time()
+        t1 = time.process_time()
         trafilatura.bare_extraction(html, url=page["url"], with_metadata=True, include_comments=False)
-        theirs.append((time.process_time() - t0) * 1000)
-    print(f"\n## CPU ms/page in the same process, {len(sample)} pages (wcxb-dev and scrapinghub, spread)\n")
+        t2 = time.process_time()
+        if i:
+            ours.append((t1 - t0) * 1000)
+            theirs.append((t2 - t1) * 1000)
+    print(f"## CPU ms/page in one process, {len(sample)} pages spread over the chosen sets\n")
     print("| extractor | mean | median |\n| --- | --- | --- |")
-    print(f"| seedfeed extract_page | {statistics.mean(ours):.0f} | {statistics.median(ours):.0f} |")
-    print(f"| trafilatura bare_extraction (metadata, no comments) | {statistics.mean(theirs):.0f} | "
-          f"{statistics.median(theirs):.0f} |")
-    print(f"\nratio (mean): {statistics.mean(ours) / statistics.mean(theirs):.1f}x")
+    print(f"| seedfeed extract_page | {statistics.mean(ours):.1f} | {statistics.median(ours):.1f} |")
+    print(f"| trafilatura bare_extraction (with_metadata, no comments) | {statistics.mean(theirs):.1f} | "
+          f"{statistics.median(theirs):.1f} |")
+    print(f"\nratio of means: {statistics.mean(ours) / statistics.mean(theirs):.2f}x; "
+          f"ratio of medians: {statistics.median(ours) / statistics.median(theirs):.2f}x")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -323,8 +404,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dump", help="write one JSON per page (extraction, truth, scores) into this folder")
     ap.add_argument("--show-misses", choices=["title", "date", "author", "body"])
     ap.add_argument("--misses", type=int, default=40, help="how many misses to show")
-    ap.add_argument("--timing-sample", type=int, default=0, metavar="N",
-                    help="only time extract_page beside trafilatura on N pages, in one process")
+    ap.add_argument("--cpu", type=int, default=0, metavar="N",
+                    help="only time extract_page beside trafilatura bare_extraction on N pages, in one process")
+    ap.add_argument("--kfold", action="store_true", help="5-fold selection of the candidate tunings (see CANDIDATES)")
+    ap.add_argument("--candidates", help="comma-separated subset of CANDIDATES for --kfold")
     args = ap.parse_args(argv)
 
     names = ["scrapinghub", "wcxb"] if args.set == "both" else [args.set]
@@ -344,8 +427,14 @@ def main(argv: list[str] | None = None) -> int:
             chosen = chosen[::step][: args.limit]
         pages.extend(chosen)
 
-    if args.timing_sample:
-        timing_sample(pages, args.timing_sample)
+    if args.cpu:
+        cpu_ratio(pages, args.cpu)
+        return 0
+    if args.kfold:
+        if args.candidates:
+            for name in set(CANDIDATES) - set(args.candidates.split(",")) - {"default"}:
+                del CANDIDATES[name]
+        kfold(pages, args.jobs)
         return 0
     wall = time.time()
     if args.jobs > 1:

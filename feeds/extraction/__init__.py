@@ -14,7 +14,9 @@ from datetime import UTC, datetime, tzinfo
 
 from feeds.sanitize import NAME_LIMIT, TEXT_LIMIT, TITLE_LIMIT, http_url, plain_text
 
-__all__ = ["PageData", "extract_page", "page_to_json"]
+from .tuning import DEFAULT, Tuning
+
+__all__ = ["PageData", "Tuning", "extract_page", "extract_variants", "page_to_json"]
 
 
 @dataclass(frozen=True)
@@ -66,8 +68,18 @@ def _image(pm, url: str | None) -> tuple[str | None, str]:
     return None, "none"
 
 
-def extract_page(html: str, url: str | None = None, *, default_tz: tzinfo = UTC) -> PageData:
-    """Extract the fields of one web page (``url`` is its address, used for relative links and site names)."""
+def extract_page(html: str, url: str | None = None, *, default_tz: tzinfo = UTC, tuning: Tuning = DEFAULT) -> PageData:
+    """Extract the fields of one web page (``url`` is its address, used for relative links and site names).
+
+    ``tuning`` is for the benchmark only: production code uses the defaults, chosen there by k-fold selection.
+    """
+    return extract_variants(html, url, [tuning], default_tz=default_tz)[0]
+
+
+def extract_variants(html: str, url: str | None, tunings: list[Tuning], *, default_tz: tzinfo = UTC
+                     ) -> list[PageData]:
+    """``extract_page`` under several tunings, parsing the page and running each extractor once
+    (``bench/extraction.py --kfold`` scores every candidate on every page this way)."""
     from .author import extract_author
     from .body import HUGE_PAGE, extract_body, mark_images, resolve_lazy_images
     from .dates import extract_dates
@@ -76,7 +88,7 @@ def extract_page(html: str, url: str | None = None, *, default_tz: tzinfo = UTC)
 
     root = parse_html(html or "")
     if root is None:
-        return PageData("", "", "", "", None, None, None, None, url, None, {"body": "empty page"})
+        return [PageData("", "", "", "", None, None, None, None, url, None, {"body": "empty page"}) for _ in tunings]
     pm = collect(root, url)
     page_url = pm.canonical or url
     base = url or page_url
@@ -88,26 +100,30 @@ def extract_page(html: str, url: str | None = None, *, default_tz: tzinfo = UTC)
     images = mark_images(root)  # the tree is not used after this
     product = (pm.meta("og:type") or "").lower().startswith("product") or bool(pm.meta("product:price:amount")) \
         or any(o.depth == 0 and "product" in o.types for o in pm.jsonld)
-    body_html, body_text, brule = extract_body(root, base, article=looks_like_article(pm) and not forum,
-                                               product=product, forum=forum, images=images,
-                                               huge=len(html) > HUGE_PAGE)
-    summary, srule = _summary(pm, body_text)
+    article = looks_like_article(pm) and not forum
     image, irule = _image(pm, base)
-    provenance = {"title": title_rule, "summary": srule, "body": brule, "url": "link rel=canonical"
-                  if pm.canonical else "given url", "image": irule}
-    if published:
-        provenance["published"] = prule
-    if updated:
-        provenance["updated"] = urule
-    if author:
-        provenance["author"] = arule
-    if pm.lang:
-        provenance["language"] = "html lang / meta"
-    return PageData(
-        title=plain_text(title, TITLE_LIMIT), summary=summary, body_html=body_html, body_text=body_text, published=published,
-        updated=updated, author=plain_text(author, NAME_LIMIT) if author else None, image=image, url=page_url,
-        language=pm.lang, provenance=provenance,
-    )
+    memo: dict = {}
+    pages = []
+    for tuning in tunings:
+        body_html, body_text, brule = extract_body(root, base, article=article, product=product, forum=forum,
+                                                   images=images, huge=len(html) > HUGE_PAGE, tuning=tuning, memo=memo)
+        summary, srule = _summary(pm, body_text)
+        provenance = {"title": title_rule, "summary": srule, "body": brule, "url": "link rel=canonical"
+                      if pm.canonical else "given url", "image": irule}
+        if published:
+            provenance["published"] = prule
+        if updated:
+            provenance["updated"] = urule
+        if author:
+            provenance["author"] = arule
+        if pm.lang:
+            provenance["language"] = "html lang / meta"
+        pages.append(PageData(
+            title=plain_text(title, TITLE_LIMIT), summary=summary, body_html=body_html, body_text=body_text,
+            published=published, updated=updated, author=plain_text(author, NAME_LIMIT) if author else None,
+            image=image, url=page_url, language=pm.lang, provenance=provenance,
+        ))
+    return pages
 
 
 def page_to_json(page: PageData) -> dict:
