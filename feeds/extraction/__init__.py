@@ -94,8 +94,17 @@ def extract_variants(html: str, url: str | None, tunings: list[Tuning], *, defau
     base = url or page_url
     resolve_lazy_images(root)
     title, title_rule = extract_title(pm, url or page_url)
-    published, prule, updated, urule = extract_dates(pm, root, html, url, default_tz)
-    author, arule = extract_author(pm, root, url or page_url)
+    # each distinct variant of a metadata rule runs once, however many tunings share it
+    dates: dict[tuple, tuple] = {}
+    for t in tunings:
+        if t.key("date_extensive", "date_text") not in dates:
+            dates[t.key("date_extensive", "date_text")] = extract_dates(pm, root, html, url, default_tz,
+                                                                        t.date_extensive, t.date_text)
+    author_keys = ("author_label", "author_byline", "author_json", "author_profile")
+    authors: dict[tuple, tuple] = {}
+    for t in tunings:
+        if t.key(*author_keys) not in authors:
+            authors[t.key(*author_keys)] = extract_author(pm, root, url or page_url, t)
     forum = looks_like_forum(pm, root)
     images = mark_images(root)  # the tree is not used after this
     product = (pm.meta("og:type") or "").lower().startswith("product") or bool(pm.meta("product:price:amount")) \
@@ -105,6 +114,8 @@ def extract_variants(html: str, url: str | None, tunings: list[Tuning], *, defau
     memo: dict = {}
     pages = []
     for tuning in tunings:
+        published, prule, updated, urule = dates[tuning.key("date_extensive", "date_text")]
+        author, arule = authors[tuning.key(*author_keys)]
         body_html, body_text, brule = extract_body(root, base, article=article, product=product, forum=forum,
                                                    images=images, huge=len(html) > HUGE_PAGE, tuning=tuning, memo=memo)
         summary, srule = _summary(pm, body_text)

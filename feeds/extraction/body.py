@@ -188,17 +188,18 @@ def extract_body(tree, url: str | None, *, article: bool = False, product: bool 
     ``memo`` (one dict per parsed page) lets several ``tuning`` variants share the trafilatura runs.
     """
     memo = {} if memo is None else memo
+    fast = {"fast": True} if tuning.fast else {}
     if huge:
         region, region_text = _region(tree, url, images, memo)
         return region, region_text, f"main region (page over {HUGE_PAGE:,} characters: trafilatura skipped)"
     prose = False
     if forum:
-        body_html, body_text = _run(tree, url, images, memo, include_comments=True)
+        body_html, body_text = _run(tree, url, images, memo, include_comments=True, **fast)
         rule = "trafilatura with comments (discussion thread)"
     elif article:
-        body_html, body_text = _run(tree, url, images, memo, favor_recall=True)
+        body_html, body_text = _run(tree, url, images, memo, favor_recall=True, **fast)
         rule = "trafilatura favor_recall (article page; no comments, tables)"
-        precise_html, precise_text = _run(tree, url, images, memo, favor_precision=True)
+        precise_html, precise_text = _run(tree, url, images, memo, favor_precision=True, **fast)
         words, precise_words = _stats(body_text)[0], _stats(precise_text)[0]
         # favor_precision trimming only the edges (up to 30%) drops related links, captions and promotions;
         # trimming more loses paragraphs (scrapinghub 0.961 -> 0.965, wcxb-dev articles unchanged)
@@ -206,18 +207,18 @@ def extract_body(tree, url: str | None, *, article: bool = False, product: bool 
             body_html, body_text = precise_html, precise_text
             rule = "trafilatura favor_precision (article page; trims favor_recall's edges)"
     else:
-        body_html, body_text = _run(tree, url, images, memo)
+        body_html, body_text = _run(tree, url, images, memo, **fast)
         rule = "trafilatura (no comments, tables)"
         words, per_paragraph = _stats(body_text)
         prose = per_paragraph >= tuning.prose_words
         if not product and words >= tuning.recall_min_words and per_paragraph >= tuning.recall_paragraph_words:
-            recall_html, recall_text = _run(tree, url, images, memo, favor_recall=True)
+            recall_html, recall_text = _run(tree, url, images, memo, favor_recall=True, **fast)
             # favor_recall sometimes settles on a smaller, different block: then the balanced result stays
             if _stats(recall_text)[0] >= 0.9 * words:
                 body_html, body_text = recall_html, recall_text
                 rule = "trafilatura favor_recall (prose page; no comments, tables)"
                 prose = True
-    if not article and not product and not prose:
+    if not article and (tuning.region_products or not product) and not prose:
         region, region_text = _region(tree, url, images, memo)
         words = _stats(body_text)[0]
         region_words = _stats(region_text)[0]

@@ -24,6 +24,20 @@ class Tuning:
     #: On article pages favor_precision's result replaces favor_recall's when it keeps this share of its words.
     trim_min: float = 0.7
     trim_max: float = 0.95
+    #: trafilatura's fast mode: no readability / jusText comparison after its own extractor.
+    fast: bool = False
+    #: htmldate's extensive search (free-text dates parsed by dateparser) when no markup gives the date.
+    date_extensive: bool = True
+    #: The main-region fallback also on product pages.
+    region_products: bool = False
+    #: Author rules tried after all the others: a short "By Jane Doe" element, an author object in a page
+    #: script ({"author": {"name": ...}}), the first link to a user/author profile page.
+    #: Dates written as text (a <time> without datetime, "Published: March 3, 2024") before htmldate.
+    date_text: bool = False
+    author_label: bool = False
+    author_byline: bool = False
+    author_json: bool = False
+    author_profile: bool = False
 
     def key(self, *names: str) -> tuple:
         """The values of ``names``: a memo key for a step that only depends on them."""
