@@ -93,7 +93,7 @@ def extract_variants(html: str, url: str | None, tunings: list[Tuning], *, defau
     page_url = pm.canonical or url
     base = url or page_url
     resolve_lazy_images(root)
-    title, title_rule = extract_title(pm, url or page_url)
+    titles = {flag: extract_title(pm, url or page_url, flag) for flag in {t.title_h1_strip for t in tunings}}
     # each distinct variant of a metadata rule runs once, however many tunings share it
     dates: dict[tuple, tuple] = {}
     for t in tunings:
@@ -114,6 +114,7 @@ def extract_variants(html: str, url: str | None, tunings: list[Tuning], *, defau
     memo: dict = {}
     pages = []
     for tuning in tunings:
+        title, title_rule = titles[tuning.title_h1_strip]
         published, prule, updated, urule = dates[tuning.key("date_extensive", "date_text")]
         author, arule = authors[tuning.key(*author_keys)]
         body_html, body_text, brule = extract_body(root, base, article=article, product=product, forum=forum,

@@ -199,11 +199,13 @@ def extract_body(tree, url: str | None, *, article: bool = False, product: bool 
     elif article:
         body_html, body_text = _run(tree, url, images, memo, favor_recall=True, **fast)
         rule = "trafilatura favor_recall (article page; no comments, tables)"
-        precise_html, precise_text = _run(tree, url, images, memo, favor_precision=True, **fast)
-        words, precise_words = _stats(body_text)[0], _stats(precise_text)[0]
         # favor_precision trimming only the edges (up to 30%) drops related links, captions and promotions;
         # trimming more loses paragraphs (scrapinghub 0.961 -> 0.965, wcxb-dev articles unchanged)
-        if tuning.trim_min * words <= precise_words <= tuning.trim_max * words:
+        if tuning.trim:  # off, its trafilatura run is saved
+            trim_fast = {"fast": True} if tuning.trim_fast else fast
+            precise_html, precise_text = _run(tree, url, images, memo, favor_precision=True, **trim_fast)
+            words, precise_words = _stats(body_text)[0], _stats(precise_text)[0]
+        if tuning.trim and tuning.trim_min * words <= precise_words <= tuning.trim_max * words:
             body_html, body_text = precise_html, precise_text
             rule = "trafilatura favor_precision (article page; trims favor_recall's edges)"
     else:
@@ -218,7 +220,7 @@ def extract_body(tree, url: str | None, *, article: bool = False, product: bool 
                 body_html, body_text = recall_html, recall_text
                 rule = "trafilatura favor_recall (prose page; no comments, tables)"
                 prose = True
-    if not article and (tuning.region_products or not product) and not prose:
+    if not article and (tuning.region_products or not product) and (tuning.region_forums or not forum) and not prose:
         region, region_text = _region(tree, url, images, memo)
         words = _stats(body_text)[0]
         region_words = _stats(region_text)[0]
