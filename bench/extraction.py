@@ -21,6 +21,7 @@ import gzip
 import json
 import multiprocessing
 import os
+import random
 import re
 import statistics
 import sys
@@ -226,8 +227,9 @@ GRID = {f"grid r{r} {trim} a{int(a)} h{int(h)}": {"region_share": r, "title_h1_s
         for h in (False, True)}
 CANDIDATES.update(GRID)
 CANDIDATES.update({"no region on forums": {"region_forums": False}, "region 0.9": {"region_share": 0.9},
-                   "region 0.9 + no region on forums": {"region_share": 0.9, "region_forums": False},
-                   "region 0.7 + no region on forums": {"region_share": 0.7, "region_forums": False}})
+                   **{f"region {r} + no region on forums": {"region_share": r, "region_forums": False} for r in (0.7, 0.9)},
+                   "author glued": {"author_glued": True}, "author digits": {"author_digits": True},
+                   "author repairs": {"author_glued": True, "author_digits": True}})
 FOLDS, SEED = 5, 15
 
 
@@ -241,8 +243,6 @@ def pmap(func, pages: list[dict], jobs: int) -> list:
 def assign_folds(pages: list[dict]) -> dict[str, int]:
     """Deterministic folds, stratified by page type (scrapinghub pages are articles): each type is shuffled
     with a fixed seed and dealt round-robin, continuing the rotation from type to type."""
-    import random
-
     folds, turn = {}, 0
     for t in TYPES:
         group = sorted((p for p in pages if p["type"] == t), key=lambda p: (p["set"], p["id"]))

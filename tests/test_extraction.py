@@ -259,3 +259,18 @@ def test_variants_share_one_parse_and_match_extract_page() -> None:
     tunings = [Tuning(), Tuning(region_share=0.1, trim_min=2.0)]
     pages = extract_variants(html, URL, tunings)
     assert [p.body_text for p in pages] == [extract_page(html, URL, tuning=t).body_text for t in tunings]
+
+
+def test_author_repairs() -> None:
+    from feeds.extraction import Tuning
+
+    repair = Tuning(author_glued=True, author_digits=True)
+    glued = ("<html><body><h1>Ferries</h1><p><span>Written by</span>Ines Karlsdottir</p>"
+             f"{_PROSE}</body></html>")
+    assert extract_page(glued, "https://ferry.example.com/f", tuning=repair).author == "Ines Karlsdottir"
+    from feeds.extraction.author import _repair
+    from feeds.extraction.meta import parse_html
+
+    root = parse_html("<html><body><div class='post'>ferryfan42 wrote: the seven o'clock is late</div></body></html>")
+    assert _repair("ferryfan", "trafilatura author xpaths", root, repair) == ("ferryfan42", "trafilatura author xpaths")
+    assert _repair("ferryfan", "meta author", root, repair) == ("ferryfan", "meta author")

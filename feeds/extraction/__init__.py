@@ -100,7 +100,8 @@ def extract_variants(html: str, url: str | None, tunings: list[Tuning], *, defau
         if t.key("date_extensive", "date_text") not in dates:
             dates[t.key("date_extensive", "date_text")] = extract_dates(pm, root, html, url, default_tz,
                                                                         t.date_extensive, t.date_text)
-    author_keys = ("author_label", "author_byline", "author_json", "author_profile")
+    author_keys = ("author_label", "author_byline", "author_json", "author_profile", "author_glued",
+                   "author_digits")
     authors: dict[tuple, tuple] = {}
     for t in tunings:
         if t.key(*author_keys) not in authors:

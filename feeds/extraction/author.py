@@ -203,8 +203,31 @@ def _nested_json(root) -> str | None:
     return None
 
 
+_GLUED_LABEL = re.compile(r"^\s*(?:written|posted|reviewed|published|words)\s*by(?=[^\W\d_])", re.I)
+
+
+def _repair(name: str | None, rule: str, root, tuning: Tuning) -> tuple[str | None, str]:
+    """Undo two losses of the rules above: a label glued to the name ("Written byJane Doe", from elements
+    without a space between them) and the digits trafilatura strips from user names ("member42" -> "member")."""
+    if not name:
+        return None, ""
+    if tuning.author_glued and _GLUED_LABEL.match(name):
+        name = _GLUED_LABEL.sub("", name).strip() or name
+    if tuning.author_digits and rule == "trafilatura author xpaths" and re.fullmatch(r"[^\W\d]\w{1,30}", name):
+        body = root.find(".//body")
+        m = re.search(rf"(?<!\w){re.escape(name)}(\d+)(?!\w)", text_of(body) if body is not None else "")
+        if m:
+            name += m.group(1)
+    return name, rule
+
+
 def extract_author(pm: PageMeta, root, url: str | None, tuning: Tuning = DEFAULT) -> tuple[str | None, str]:
     """(author names joined with ", ", rule)."""
+    name, rule = _extract_author(pm, root, url, tuning)
+    return _repair(name, rule, root, tuning)
+
+
+def _extract_author(pm: PageMeta, root, url: str | None, tuning: Tuning) -> tuple[str | None, str]:
     names, orgs = _ld_authors(pm)
     if names and not orgs:
         return ", ".join(names), "json-ld author"

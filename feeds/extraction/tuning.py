@@ -49,6 +49,9 @@ class Tuning:
     author_byline: bool = True
     author_json: bool = True
     author_profile: bool = True
+    #: Repairs: a label glued to the name ("Written byJane"), digits trafilatura strips from user names.
+    author_glued: bool = False
+    author_digits: bool = False
 
     def key(self, *names: str) -> tuple:
         """The values of ``names``: a memo key for a step that only depends on them."""
