@@ -50,8 +50,9 @@ class Tuning:
     author_json: bool = True
     author_profile: bool = True
     #: Repairs: a label glued to the name ("Written byJane"), digits trafilatura strips from user names.
-    author_glued: bool = False
-    author_digits: bool = False
+    #: Both chosen on 4 folds of 5 (the glued-label repair alone on the fifth): held-out author 0.832 -> 0.835.
+    author_glued: bool = True
+    author_digits: bool = True
 
     def key(self, *names: str) -> tuple:
         """The values of ``names``: a memo key for a step that only depends on them."""
