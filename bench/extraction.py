@@ -9,8 +9,6 @@ Usage (bench/README-extraction.md has more)::
     python bench/extraction.py --set both --jobs 2      # the full table
     python bench/extraction.py --kfold --jobs 2         # 5-fold held-out scores of the chosen tuning
     python bench/extraction.py --cpu 300                # CPU per page vs trafilatura.bare_extraction
-
-Scoring is the README's (body: 4-word shingles, F1 from mean P and R; title, date, author: normalised words).
 """
 
 from __future__ import annotations
@@ -210,7 +208,8 @@ def print_tables(by_set: dict[str, list[dict]]) -> None:
 # body F1, title, date and author on those pages) and scores it on the fifth, so no threshold is judged on the
 # pages it was chosen on. "default" is what seedfeed ships; "old" is the tuning before the k-fold work.
 AUTHOR_RULES = ("author_label", "author_byline", "author_json", "author_profile")
-OLD = {"region_share": 0.4, "trim": True, "title_h1_strip": False, **{k: False for k in AUTHOR_RULES}}
+NO_REPAIRS = {"author_glued": False, "author_digits": False}  # round 4 came after the old tuning and the grid
+OLD = {"region_share": 0.4, "trim": True, "title_h1_strip": False, **{k: False for k in AUTHOR_RULES}, **NO_REPAIRS}
 CANDIDATES: dict[str, dict] = {"default": {}, "old": OLD}
 # One change at a time from the old tuning (the first round of docs/extraction.md).
 CANDIDATES.update({f"old + {k}={v}": {**OLD, k: v} for k, v in (
@@ -221,7 +220,8 @@ CANDIDATES.update({f"old + {k}={v}": {**OLD, k: v} for k, v in (
     *((k, True) for k in AUTHOR_RULES))})
 # The final grid: every combination of the choices that helped alone (--candidates grid).
 GRID = {f"grid r{r} {trim} a{int(a)} h{int(h)}": {"region_share": r, "title_h1_strip": h, "trim": trim != "notrim",
-                                                   "trim_fast": trim == "trimfast", **{k: a for k in AUTHOR_RULES}}
+                                                   "trim_fast": trim == "trimfast", **{k: a for k in AUTHOR_RULES},
+                                                   **NO_REPAIRS}
         for r in (0.4, 0.7, 0.9, 1.0) for trim in ("trim", "trimfast", "notrim") for a in (False, True)
         for h in (False, True)}
 CANDIDATES.update(GRID)
