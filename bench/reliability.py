@@ -27,8 +27,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PATTERNS = ["test_hostile*.py", "test_fuzz*.py", "test_pathological*.py", "test_url_faults*.py", "test_crash*.py",
-            "test_disk*.py", "test_concurrency*.py"]
-ORDER = ["hostile markup", "fuzzed seeds", "pathological files", "URL faults"]
+            "test_disk*.py", "test_concurrency*.py", "test_harden*.py"]
+ORDER = ["hostile markup", "fuzzed seeds", "pathological files", "URL faults", "state-loss recovery", "title safety",
+         "unreadable dates", "local links"]
 COLUMNS = ["crashed", "items_lost", "invalid_outputs", "executable_survived"]
 
 

@@ -46,7 +46,7 @@ def _killed_build(site: Path, epoch: int, target: int) -> int:
     if pid:
         return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
     try:
-        import seedfeed.pipeline as pipeline
+        import seedfeed.pipeline.write as pipeline  # where a feed's files are written
         import seedfeed.site as site_files
         from seedfeed.state.store import Store
 

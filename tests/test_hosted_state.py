@@ -33,8 +33,8 @@ def files(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def build(site: Path, state: str | None, epoch: int) -> None:
-    args = ["build"] + (["--state", state] if state else [])
+def build(site: Path, state: str | None, epoch: int, *extra: str) -> None:
+    args = ["build", *extra] + (["--state", state] if state else [])
     done = run_cli(*args, cwd=site, env={"SOURCE_DATE_EPOCH": str(epoch)})
     assert done.returncode == 0, done.stderr
 
@@ -61,12 +61,15 @@ def test_sqlite_and_postgresql_give_byte_identical_feeds(tmp_path, pg_url):
 def test_state_migrate_keeps_every_row_and_the_next_build_changes_nothing(tmp_path, pg_url):
     site = tmp_path / "site"
     seeds(site)
-    build(site, None, EPOCH)
+    # A local file a document links to (the files table) and items scrolled into an archive page (archive).
+    write(site / "seeds" / "map.md", "---\ntitle: map\ndate: 2026-01-01T10:00:00Z\n---\n![the map](map.png)\n", FIXED_NOW)
+    (site / "seeds" / "map.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    build(site, None, EPOCH, "--max-items", "2")
     state = site / ".seedfeed" / "state.sqlite"
     with sqlite3.connect(state) as db:   # a web source's health and ETag, as a fetch would have left them
         db.execute("INSERT INTO sources VALUES ('', 'https://example.org/p', 'page', '\"e1\"', 'Sun, 01 Mar 2026',"
                    " 304, '2026-03-01T12:00:00.000000+00:00', NULL, 'HTTP 503', '2026-03-01T11:00:00.000000+00:00',"
-                   " 2, NULL, 'https://example.org/p?x=1')")
+                   " 2, NULL, 'https://example.org/p?x=1', '2026-03-01T11:30:00.000000+00:00')")
     done = run_cli("state", "migrate", "--from", str(state), "--to", pg_url, cwd=site)
     assert done.returncode == 0, done.stderr
     with sqlite3.connect(state) as lite, psycopg.connect(pg_url) as pg:
@@ -75,7 +78,8 @@ def test_state_migrate_keeps_every_row_and_the_next_build_changes_nothing(tmp_pa
             rows = sorted(lite.execute(query), key=lambda r: (r[0], r[1]))
             assert len(rows) >= 1 and sorted(pg.execute(query), key=lambda r: (r[0], r[1])) == rows, table
     before = files(site / "output")
-    build(site, pg_url, EPOCH + 60)
+    assert "files/map.png" in before and "archive/atom-1.xml" in before
+    build(site, pg_url, EPOCH + 60, "--max-items", "2")
     assert files(site / "output") == before
     again = run_cli("state", "migrate", "--from", str(state), "--to", pg_url, cwd=site)
     assert again.returncode == 3 and "already holds a state" in again.stderr and "hint:" in again.stderr

@@ -658,6 +658,7 @@ def test_parse_listen_rejects(spec):
 def http_scope(method: str, path: str | bytes, headers: dict[str, str] | None = None) -> dict:
     """An ASGI ``http`` scope as uvicorn builds it; a bytes ``path`` is the raw (still percent-encoded) target."""
     raw_path = path if isinstance(path, bytes) else quote(path).encode()
+    headers = {"host": "127.0.0.1", **(headers or {})}   # HTTP/1.1 requires exactly one Host (RFC 9112 section 3.2)
     return {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.4"},

@@ -111,15 +111,49 @@ def test_feed_state_and_render_mark(store):
     store.set_feed_state("f", "urn:x", "fp", None, T0, render_pending=True)
     assert store.feed_state("f") == ("urn:x", "fp", None, True)
     store.rendered("f")
-    store.set_feed_state("g", "urn:y", "fp2", T0, T0 + timedelta(minutes=1))
+    store.set_feed_state("g", "urn:y", "fp2", T0, T0 + timedelta(minutes=1), base_url="https://example.org/g/")
     assert store.feed_state("f") == ("urn:x", "fp", None, False)
     assert store.feed_state("g") == ("urn:y", "fp2", T0, False)
     assert store.built_at("g") == T0 + timedelta(minutes=1)
+    assert store.base_urls() == {"g": "https://example.org/g/"}   # f was built for no recorded address
+    store.set_feed_state("g", "urn:y", "fp2", T0, T0, base_url="https://example.com/g/")
+    assert store.base_urls() == {"g": "https://example.com/g/"}
+
+
+def test_files_links_and_known_ids(store):
+    linked = item("a")
+    own = Item("b", "b", Document(key="web/b", origin="https://x.example/b", title="B", summary="", body_html="",
+                                  link="https://x.example/b"), T0, T0, "hash-b")
+    store.put("f", [(linked, T0, 1, 1), (own, T0, 1, 1), (item("c"), T0, 1, 1)])
+    store.set_files("f", "a", ["img/map.png", "notes/ä.txt", "img/map.png"])
+    store.set_files("f", "c", ["img/map.png"])
+    store.set_files("g", "a", ["other.png"])
+    assert store.files("f") == {"img/map.png", "notes/ä.txt"}
+    store.set_files("f", "a", ())   # removed: its files go unless another item links to them
+    assert store.files("f") == {"img/map.png"}
+    store.remove("f", "c", T0)
+    assert store.doc_links("f") == {"seeds/a.md": ("a", None), "web/b": ("b", "https://x.example/b")}
+    assert store.has_id("f", "c") and store.has_id("f", "b") and not store.has_id("g", "b")
+
+
+def test_archive_pages_keep_their_items(store):
+    # Same published time: unarchived ids come newest first, ties by id in byte order, as newest() gives them.
+    store.put("f", [(item(i), T0, 1, 1) for i in ("b", "B", "a", "é")])
+    assert store.unarchived_ids("f") == ["B", "a", "b", "é"]
+    assert store.last_archive_page("f") == 0 and store.archive_page_size("f", 0) == 0
+    store.archive("f", "é", 1)
+    store.archive("f", "b", 1)
+    store.archive("f", "a", 2)
+    assert store.unarchived_ids("f") == ["B"] and store.last_archive_page("f") == 2
+    assert store.archive_page_size("f", 1) == 2 and store.archive_pages_of("f", ["a", "é", "B"]) == {1, 2}
+    assert store.archive_pages_of("f", []) == set() and store.last_archive_page("g") == 0
+    store.remove("f", "b", T0)   # a removed item keeps its row (the page stays full) but is no longer on it
+    assert store.archive_page_size("f", 1) == 2 and store.archive_page_ids("f", 1) == ["é"]
 
 
 def test_sources_keep_health_and_sort_by_bytes(store):
     full = SourceState("f", "https://b.example/x", "page", '"etag-1"', "Sun, 01 Mar 2026 12:00:00 GMT", 200, T0, T0,
-                       None, None, 0, None, "https://b.example/x?utm=1")
+                       None, None, 0, None, "https://b.example/x?utm=1", T0 - timedelta(minutes=5))
     store.put_source(full)
     store.put_source(SourceState("f", "https://B.example/z", "listing", last_status=503, last_run=T0,
                                  last_error="HTTP 503", failing_since=T0, not_found_count=2))
@@ -129,6 +163,7 @@ def test_sources_keep_health_and_sort_by_bytes(store):
     assert store.sources()[2] == full
     store.put_source(SourceState("f", "https://b.example/x", "page", last_status=304, last_run=T0 + timedelta(1)))
     assert store.sources()[2].etag is None and store.sources()[2].last_status == 304
+    assert store.sources()[2].deferred_since is None   # fetched at last: no longer deferred
     assert store.sources()[1].failing_since == T0 and store.sources()[1].not_found_count == 2
 
 

@@ -32,7 +32,7 @@ def host_of(url: str) -> str:
 def sync(db: psycopg.Connection[Any], config: Config, now: datetime) -> int:
     """Give every configured URL source a row (due now if new), and drop the rows of sources no longer
     configured; returns how many were added."""
-    rows = [(feed.name, source_key(s.url), host_of(s.url), now) for feed in config.feeds for s in feed.pages + feed.listings]
+    rows = [(feed.name, source_key(s.url), host_of(s.url), now) for feed in config.feeds for s in feed.web_sources]
     with db.cursor() as cur:
         before = cur.execute("SELECT count(*) FROM due_sources").fetchone()[0]  # type: ignore[index]
         cur.executemany("INSERT INTO due_sources (feed, url, host, due_at) VALUES (%s, %s, %s, %s)"
@@ -78,11 +78,16 @@ def renew(db: psycopg.Connection[Any], feed: str, claimed: dict[str, int], now: 
 
 
 def complete(db: psycopg.Connection[Any], config: Config, feed: str, claimed: dict[str, int], now: datetime) -> int:
-    """Release the leases still ours and set each source's next due time; returns how many were ours."""
+    """Release the leases still ours and set each source's next due time; returns how many were ours.
+
+    A source the run's fetch budget did not reach (``deferred_since`` in the state) stays due now, so the next
+    dispatch queues it again instead of waiting for its next scheduled time."""
     feed_config = next(f for f in config.feeds if f.name == feed)
-    sources = {source_key(s.url): s for s in feed_config.pages + feed_config.listings}
-    rows: Iterable[tuple[Any, ...]] = [(next_run(sources[url], config, now, now), feed, url, epoch)
-                                       for url, epoch in claimed.items() if url in sources]
+    sources = {source_key(s.url): s for s in feed_config.web_sources}
+    deferred = {r[0] for r in db.execute("SELECT url FROM sources WHERE feed = %s AND deferred_since IS NOT NULL",
+                                         (feed,))}
+    rows: Iterable[tuple[Any, ...]] = [(now if url in deferred else next_run(sources[url], config, now, now), feed, url,
+                                        epoch) for url, epoch in claimed.items() if url in sources]
     done = 0
     with db.cursor() as cur:
         for row in rows:

@@ -36,17 +36,23 @@ class SharedGate:
         self.key = zlib.crc32(host.encode()) - 2**31   # int4 for the two-key advisory lock
 
     @contextlib.contextmanager
-    def slot(self) -> Iterator[None]:
+    def slot(self, until: float | None = None, late: Callable[[], Exception] = TimeoutError) -> Iterator[None]:
+        """Wait for a turn. ``until`` (``time.monotonic()``): when no turn starts before it, raise ``late()`` at
+        once (as ``_HostGate.slot`` does), without pushing the host's next start for a request never made."""
         with self.pool.connection() as db:
             db.autocommit = True
-            slot = self._take_slot(db)
+            slot = self._take_slot(db, until, late)
             try:
+                left = None if until is None else max(0.0, until - time.monotonic())
                 start = db.execute(
                     "INSERT INTO host_gates (host, next_start) VALUES (%s, now() + %s * interval '1 second')"
                     " ON CONFLICT (host) DO UPDATE SET next_start = greatest(host_gates.next_start, now())"
-                    " + %s * interval '1 second' RETURNING next_start - %s * interval '1 second', now()",
-                    (self.host, self.delay, self.delay, self.delay)).fetchone()
-                assert start is not None
+                    " + %s * interval '1 second'"
+                    " WHERE %s::float8 IS NULL OR host_gates.next_start <= now() + %s * interval '1 second'"
+                    " RETURNING next_start - %s * interval '1 second', now()",
+                    (self.host, self.delay, self.delay, left, left, self.delay)).fetchone()
+                if start is None:   # no turn before the deadline
+                    raise late()
                 wait = (start[0] - start[1]).total_seconds()
                 if wait > 0:
                     time.sleep(wait)
@@ -54,12 +60,14 @@ class SharedGate:
             finally:
                 db.execute("SELECT pg_advisory_unlock(%s, %s)", (self.key, slot))
 
-    def _take_slot(self, db: Any) -> int:
+    def _take_slot(self, db: Any, until: float | None = None, late: Callable[[], Exception] = TimeoutError) -> int:
         pause = 0.01
         while True:
             for slot in range(self.concurrency):
                 if db.execute("SELECT pg_try_advisory_lock(%s, %s)", (self.key, slot)).fetchone()[0]:
                     return slot
+            if until is not None and time.monotonic() + pause > until:
+                raise late()
             time.sleep(pause)
             pause = min(pause * 2, 0.2)
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from ..errors import DocumentError
 from ..extraction.document import extract
 from ..models import RawDoc
 from ..state.merge import Observed
+from .links import rewrite_local_links
 from .walk import SeedFile, Skip
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,8 @@ class Job:
     found: SeedFile
     key: str
     max_bytes: int
+    root: str = ""      # the seed folder, for links to the files beside the document
+    prefix: str = ""    # "<folder name>/" when the feed has several seed folders (keys carry it)
 
 
 @dataclass
@@ -56,6 +59,10 @@ def read_seed(job: Job) -> Read:
         log.debug("extracting %s failed", origin, exc_info=True)
         return Read(skip=Skip(origin, f"could not be extracted ({type(exc).__name__}: {exc}); this is a seedfeed "
                                       "bug, please report it with the file (-vv shows the traceback)"))
+    if job.root and doc.link is None:   # a document with its own address keeps links relative to it
+        body, files, problems = rewrite_local_links(doc.body_html, job.key, job.root, job.prefix, job.max_bytes)
+        doc = replace(doc, body_html=body, files=files)
+        warnings += [f"{origin}: {problem}" for problem in problems]
     return Read(Observed(doc, mtime, found.size, found.mtime_ns), warnings=warnings)
 
 

@@ -21,14 +21,15 @@ import psycopg
 
 from ..errors import OutputError
 from ..models import Item
-from .store import Entry, SourceState, _dt, _ts, doc_from_json, doc_to_json
+from .rows import Entry, SourceState, _dt, _ts, doc_from_json, doc_to_json
 
 # Advisory lock keys (any two 64-bit numbers that nothing else on the server uses).
 MIGRATE_LOCK = 0x5EEDFEED0001
 WRITE_LOCK = 0x5EEDFEED0002
 
 # Each entry upgrades the schema from version i to i + 1. Never edit a released entry: append a new one.
-# Version 1 is the SQLite store's schema 3, with byte-order collation on every text that is sorted or joined.
+# Version 1 is the SQLite store's schema 3, with byte-order collation on every text that is sorted or joined;
+# versions 3 to 6 are its schemas 4 to 7.
 MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE items (
@@ -65,6 +66,26 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX due_sources_by_due ON due_sources (due_at);
     CREATE TABLE host_gates (host TEXT COLLATE "C" PRIMARY KEY, next_start TIMESTAMPTZ NOT NULL);
+    """,
+    # The SQLite store's schemas 4 to 7, in the same order (see seedfeed.state.store.MIGRATIONS for why).
+    """
+    ALTER TABLE sources ADD COLUMN deferred_since TEXT;
+    """,
+    """
+    ALTER TABLE feeds ADD COLUMN base_url TEXT;
+    """,
+    """
+    CREATE TABLE files (
+        feed TEXT COLLATE "C" NOT NULL, item_id TEXT COLLATE "C" NOT NULL, path TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (feed, item_id, path)
+    );
+    UPDATE items SET size = -1, mtime_ns = -1 WHERE removed_at IS NULL;
+    """,
+    """
+    CREATE TABLE archive (
+        feed TEXT COLLATE "C" NOT NULL, id TEXT COLLATE "C" NOT NULL, page INTEGER NOT NULL, PRIMARY KEY (feed, id)
+    );
+    CREATE INDEX archive_by_page ON archive (feed, page);
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -206,6 +227,23 @@ class PgStore:
         unique = {r[0]: r for r in rows}
         return [Entry(*r[:9], r[9] is not None) for r in unique.values()]
 
+    def set_files(self, feed: str, item_id: str, paths: Iterable[str]) -> None:
+        """See :meth:`seedfeed.state.store.Store.set_files`."""
+        self.db.execute("DELETE FROM files WHERE feed = %s AND item_id = %s", (feed, item_id))
+        self._many("INSERT INTO files (feed, item_id, path) VALUES (%s,%s,%s) ON CONFLICT DO NOTHING",
+                   [(feed, item_id, path) for path in paths])
+
+    def files(self, feed: str) -> set[str]:
+        return {r[0] for r in self._rows("SELECT DISTINCT path FROM files WHERE feed = %s", (feed,))}
+
+    def doc_links(self, feed: str) -> dict[str, tuple[str, str | None]]:
+        """See :meth:`seedfeed.state.store.Store.doc_links`."""
+        return {r[0]: (r[1], r[2]) for r in self._rows(
+            "SELECT key, slug, doc::json ->> 'link' FROM items WHERE feed = %s AND removed_at IS NULL", (feed,))}
+
+    def has_id(self, feed: str, item_id: str) -> bool:
+        return bool(self._rows("SELECT 1 FROM items WHERE feed = %s AND id = %s", (feed, item_id)))
+
     def slugs(self, feed: str) -> set[str]:
         return {r[0] for r in self._rows("SELECT slug FROM items WHERE feed = %s", (feed,))}
 
@@ -268,12 +306,17 @@ class PgStore:
         return _dt(rows[0][0]) if rows else None
 
     def set_feed_state(self, feed: str, feed_id: str, fingerprint: str, changed_at: datetime | None,
-                       built_at: datetime, *, render_pending: bool = False) -> None:
+                       built_at: datetime, *, render_pending: bool = False, base_url: str | None = None) -> None:
         self.db.execute(
-            "INSERT INTO feeds (name, feed_id, fingerprint, changed_at, built_at, render_pending) VALUES (%s,%s,%s,%s,%s,%s)"
-            " ON CONFLICT (name) DO UPDATE SET feed_id = excluded.feed_id, fingerprint = excluded.fingerprint,"
-            " changed_at = excluded.changed_at, built_at = excluded.built_at, render_pending = excluded.render_pending",
-            (feed, feed_id, fingerprint, _ts(changed_at) if changed_at else None, _ts(built_at), int(render_pending)))
+            "INSERT INTO feeds (name, feed_id, fingerprint, changed_at, built_at, render_pending, base_url)"
+            " VALUES (%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (name) DO UPDATE SET feed_id = excluded.feed_id,"
+            " fingerprint = excluded.fingerprint, changed_at = excluded.changed_at, built_at = excluded.built_at,"
+            " render_pending = excluded.render_pending, base_url = excluded.base_url",
+            (feed, feed_id, fingerprint, _ts(changed_at) if changed_at else None, _ts(built_at), int(render_pending),
+             base_url))
+
+    def base_urls(self) -> dict[str, str]:
+        return {name: url for name, url in self._rows("SELECT name, base_url FROM feeds WHERE base_url IS NOT NULL")}
 
     def rendered(self, feed: str) -> None:
         self.db.execute("UPDATE feeds SET render_pending = 0 WHERE name = %s", (feed,))
@@ -281,20 +324,46 @@ class PgStore:
     def removed_slugs(self, feed: str) -> list[str]:
         return [r[0] for r in self._rows("SELECT slug FROM items WHERE feed = %s AND removed_at IS NOT NULL", (feed,))]
 
+    # ----------------------------------------------------------------------------------------- archives
+    def unarchived_ids(self, feed: str) -> list[str]:
+        return [r[0] for r in self._rows(
+            "SELECT id FROM items i WHERE feed = %s AND removed_at IS NULL AND NOT EXISTS"
+            " (SELECT 1 FROM archive a WHERE a.feed = i.feed AND a.id = i.id) ORDER BY published DESC, id", (feed,))]
+
+    def last_archive_page(self, feed: str) -> int:
+        return int(self._rows("SELECT MAX(page) FROM archive WHERE feed = %s", (feed,))[0][0] or 0)
+
+    def archive_page_size(self, feed: str, page: int) -> int:
+        return int(self._rows("SELECT count(*) FROM archive WHERE feed = %s AND page = %s", (feed, page))[0][0])
+
+    def archive(self, feed: str, item_id: str, page: int) -> None:
+        self.db.execute("INSERT INTO archive (feed, id, page) VALUES (%s, %s, %s)", (feed, item_id, page))
+
+    def archive_pages_of(self, feed: str, ids: Iterable[str]) -> set[int]:
+        ids = list(ids)
+        return {r[0] for r in self._rows("SELECT DISTINCT page FROM archive WHERE feed = %s AND id = ANY(%s)",
+                                         (feed, ids))} if ids else set()
+
+    def archive_page_ids(self, feed: str, page: int) -> list[str]:
+        return [r[0] for r in self._rows(
+            "SELECT a.id FROM archive a JOIN items i ON i.feed = a.feed AND i.id = a.id"
+            " WHERE a.feed = %s AND a.page = %s AND i.removed_at IS NULL", (feed, page))]
+
     # ----------------------------------------------------------------------------------------- sources
     _SOURCE_COLUMNS = ("feed, url, kind, etag, last_modified, last_status, last_run, last_success, last_error,"
-                       " failing_since, not_found_count, parent, location")
+                       " failing_since, not_found_count, parent, location, deferred_since")
 
     def sources(self) -> list[SourceState]:
         rows = self._rows(f"SELECT {self._SOURCE_COLUMNS} FROM sources ORDER BY feed, url")
-        return [SourceState(r[0], r[1], r[2], r[3], r[4], r[5], _dt(r[6]), _dt(r[7]), r[8], _dt(r[9]), r[10], r[11], r[12])
-                for r in rows]
+        return [SourceState(r[0], r[1], r[2], r[3], r[4], r[5], _dt(r[6]), _dt(r[7]), r[8], _dt(r[9]), r[10], r[11], r[12],
+                            _dt(r[13])) for r in rows]
 
     def put_source(self, s: SourceState) -> None:
         updates = ", ".join(f"{c.strip()} = excluded.{c.strip()}" for c in self._SOURCE_COLUMNS.split(",")[2:])
         self.db.execute(
-            f"INSERT INTO sources ({self._SOURCE_COLUMNS}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
+            f"INSERT INTO sources ({self._SOURCE_COLUMNS}) VALUES ({','.join(['%s'] * 14)})"
             f" ON CONFLICT (feed, url) DO UPDATE SET {updates}",
             (s.feed, s.url, s.kind, s.etag, s.last_modified, s.last_status,
              _ts(s.last_run) if s.last_run else None, _ts(s.last_success) if s.last_success else None,
-             s.last_error, _ts(s.failing_since) if s.failing_since else None, s.not_found_count, s.parent, s.location))
+             s.last_error, _ts(s.failing_since) if s.failing_since else None, s.not_found_count, s.parent, s.location,
+             _ts(s.deferred_since) if s.deferred_since else None))

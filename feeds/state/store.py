@@ -10,17 +10,15 @@ nothing, so the next run sees the same changes again.
 from __future__ import annotations
 
 import contextlib
-import json
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 from ..errors import OutputError
-from ..models import Document, Item
+from ..models import Item
+from .rows import Entry, SourceState, _dt, _ts, doc_from_json, doc_to_json
 
 # Each entry upgrades the schema from version i to i + 1. Never edit a released entry: append a new one.
 MIGRATIONS: tuple[str, ...] = (
@@ -49,79 +47,25 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE feeds ADD COLUMN render_pending INTEGER NOT NULL DEFAULT 0;
     """,
+    """
+    ALTER TABLE sources ADD COLUMN deferred_since TEXT;
+    """,
+    """
+    ALTER TABLE feeds ADD COLUMN base_url TEXT;
+    """,
+    # Every seed document is read again once: bodies get their links to local files and other seeds rewritten
+    # (seedfeed.sources.links), titles lose markup, and unreadable dates stop being skips.
+    """
+    CREATE TABLE files (feed TEXT NOT NULL, item_id TEXT NOT NULL, path TEXT NOT NULL, PRIMARY KEY (feed, item_id, path));
+    UPDATE items SET size = -1, mtime_ns = -1 WHERE removed_at IS NULL;
+    """,
+    # RFC 5005 archives: the archive page each archived item was put in, once (state/archives.py)
+    """
+    CREATE TABLE archive (feed TEXT NOT NULL, id TEXT NOT NULL, page INTEGER NOT NULL, PRIMARY KEY (feed, id));
+    CREATE INDEX archive_by_page ON archive (feed, page);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
-
-
-@dataclass(frozen=True)
-class Entry:
-    """What change detection needs to know about a stored item, without loading its document."""
-
-    id: str
-    key: str
-    slug: str
-    content_hash: str
-    published_iso: str       # kept as text: parsing 10,000 dates costs more than a no-change run may spend
-    updated_iso: str
-    first_seen_iso: str
-    size: int
-    mtime_ns: int
-    removed: bool
-
-    @property
-    def published(self) -> datetime:
-        return datetime.fromisoformat(self.published_iso)
-
-    @property
-    def updated(self) -> datetime:
-        return datetime.fromisoformat(self.updated_iso)
-
-    @property
-    def first_seen(self) -> datetime:
-        return datetime.fromisoformat(self.first_seen_iso)
-
-
-@dataclass(frozen=True)
-class SourceState:
-    feed: str
-    url: str
-    kind: str
-    etag: str | None = None
-    last_modified: str | None = None
-    last_status: int | None = None
-    last_run: datetime | None = None
-    last_success: datetime | None = None
-    last_error: str | None = None
-    failing_since: datetime | None = None
-    not_found_count: int = 0
-    parent: str | None = None       # for articles: the listing that linked to them
-    location: str | None = None     # the address to fetch (``url`` is its normalised key)
-
-
-def _ts(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _dt(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-def doc_to_json(doc: Document) -> str:
-    data = {f.name: getattr(doc, f.name) for f in fields(doc)}
-    data["provenance"] = dict(doc.provenance)
-    data["tags"] = list(doc.tags)
-    for name in ("published", "updated"):
-        data[name] = _ts(data[name]) if data[name] else None
-    return json.dumps(data, ensure_ascii=False, sort_keys=True)
-
-
-def doc_from_json(text: str) -> Document:
-    data: dict[str, Any] = json.loads(text)
-    for name in ("published", "updated"):
-        data[name] = _dt(data[name])
-    data["tags"] = tuple(data.get("tags") or ())
-    data["provenance"] = MappingProxyType(data.get("provenance") or {})
-    return Document(**data)
 
 
 class Store:
@@ -241,6 +185,24 @@ class Store:
         unique = {r[0]: r for r in rows}
         return [Entry(*r[:9], r[9] is not None) for r in unique.values()]
 
+    def set_files(self, feed: str, item_id: str, paths: Iterable[str]) -> None:
+        """The local files item ``item_id`` links to (none: its entry is dropped, as when the item is removed)."""
+        self.db.execute("DELETE FROM files WHERE feed = ? AND item_id = ?", (feed, item_id))
+        self.db.executemany("INSERT OR IGNORE INTO files (feed, item_id, path) VALUES (?,?,?)",
+                            [(feed, item_id, path) for path in paths])
+
+    def files(self, feed: str) -> set[str]:
+        """Every local file some live item of ``feed`` links to."""
+        return {r[0] for r in self.db.execute("SELECT DISTINCT path FROM files WHERE feed = ?", (feed,))}
+
+    def doc_links(self, feed: str) -> dict[str, tuple[str, str | None]]:
+        """Key -> (slug, own link) of every live item: where links between seed documents point."""
+        return {r[0]: (r[1], r[2]) for r in self.db.execute(
+            "SELECT key, slug, json_extract(doc, '$.link') FROM items WHERE feed = ? AND removed_at IS NULL", (feed,))}
+
+    def has_id(self, feed: str, item_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM items WHERE feed = ? AND id = ?", (feed, item_id)).fetchone() is not None
+
     def slugs(self, feed: str) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT slug FROM items WHERE feed = ?", (feed,))}
 
@@ -313,11 +275,17 @@ class Store:
         return _dt(row[0]) if row else None
 
     def set_feed_state(self, feed: str, feed_id: str, fingerprint: str, changed_at: datetime | None,
-                       built_at: datetime, *, render_pending: bool = False) -> None:
+                       built_at: datetime, *, render_pending: bool = False, base_url: str | None = None) -> None:
+        """Remember a feed's build; ``base_url`` is the address its files were published for (for ``check``)."""
         self.db.execute(
-            "INSERT OR REPLACE INTO feeds (name, feed_id, fingerprint, changed_at, built_at, render_pending)"
-            " VALUES (?,?,?,?,?,?)",
-            (feed, feed_id, fingerprint, _ts(changed_at) if changed_at else None, _ts(built_at), int(render_pending)))
+            "INSERT OR REPLACE INTO feeds (name, feed_id, fingerprint, changed_at, built_at, render_pending, base_url)"
+            " VALUES (?,?,?,?,?,?,?)",
+            (feed, feed_id, fingerprint, _ts(changed_at) if changed_at else None, _ts(built_at), int(render_pending),
+             base_url))
+
+    def base_urls(self) -> dict[str, str]:
+        """Feed name -> the base URL its last build published for."""
+        return {name: url for name, url in self.db.execute("SELECT name, base_url FROM feeds WHERE base_url IS NOT NULL")}
 
     def rendered(self, feed: str) -> None:
         """The feed's files now match the state: clear its render-pending mark."""
@@ -327,21 +295,57 @@ class Store:
         """Slugs of the tombstones (slugs are never reused, so their pages may always go)."""
         return [r[0] for r in self.db.execute("SELECT slug FROM items WHERE feed = ? AND removed_at IS NOT NULL", (feed,))]
 
+    # ----------------------------------------------------------------------------------------- archives
+    # Which RFC 5005 archive page holds which item (seedfeed.state.archives decides; these only keep it).
+    def unarchived_ids(self, feed: str) -> list[str]:
+        """Live items not in any archive page, newest first (the order of :meth:`newest`)."""
+        return [r[0] for r in self.db.execute(
+            "SELECT id FROM items WHERE feed = ? AND removed_at IS NULL"
+            " AND id NOT IN (SELECT id FROM archive WHERE feed = ?) ORDER BY published DESC, id", (feed, feed))]
+
+    def last_archive_page(self, feed: str) -> int:
+        """The newest archive page's number (0: none yet)."""
+        return self.db.execute("SELECT MAX(page) FROM archive WHERE feed = ?", (feed,)).fetchone()[0] or 0
+
+    def archive_page_size(self, feed: str, page: int) -> int:
+        """Rows on ``page``, removed items included (a full page stays full)."""
+        return self.db.execute("SELECT COUNT(*) FROM archive WHERE feed = ? AND page = ?", (feed, page)).fetchone()[0]
+
+    def archive(self, feed: str, item_id: str, page: int) -> None:
+        self.db.execute("INSERT INTO archive (feed, id, page) VALUES (?, ?, ?)", (feed, item_id, page))
+
+    def archive_pages_of(self, feed: str, ids: Iterable[str]) -> set[int]:
+        """The archive pages holding any of ``ids``."""
+        ids, pages = list(ids), set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            pages |= {r[0] for r in self.db.execute(
+                f"SELECT page FROM archive WHERE feed = ? AND id IN ({','.join('?' * len(chunk))})", (feed, *chunk))}
+        return pages
+
+    def archive_page_ids(self, feed: str, page: int) -> list[str]:
+        """The live items on archive page ``page``."""
+        return [r[0] for r in self.db.execute(
+            "SELECT a.id FROM archive a JOIN items i ON i.feed = a.feed AND i.id = a.id"
+            " WHERE a.feed = ? AND a.page = ? AND i.removed_at IS NULL", (feed, page))]
+
     # ----------------------------------------------------------------------------------------- sources
     def sources(self) -> list[SourceState]:
         rows = self.db.execute(
             "SELECT feed, url, kind, etag, last_modified, last_status, last_run, last_success, last_error,"
-            " failing_since, not_found_count, parent, location FROM sources ORDER BY feed, url")
-        return [SourceState(r[0], r[1], r[2], r[3], r[4], r[5], _dt(r[6]), _dt(r[7]), r[8], _dt(r[9]), r[10], r[11], r[12])
-                for r in rows]
+            " failing_since, not_found_count, parent, location, deferred_since FROM sources ORDER BY feed, url")
+        return [SourceState(r[0], r[1], r[2], r[3], r[4], r[5], _dt(r[6]), _dt(r[7]), r[8], _dt(r[9]), r[10], r[11], r[12],
+                            _dt(r[13])) for r in rows]
 
     def put_source(self, s: SourceState) -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO sources (feed, url, kind, etag, last_modified, last_status, last_run, last_success,"
-            " last_error, failing_since, not_found_count, parent, location) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " last_error, failing_since, not_found_count, parent, location, deferred_since)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (s.feed, s.url, s.kind, s.etag, s.last_modified, s.last_status,
              _ts(s.last_run) if s.last_run else None, _ts(s.last_success) if s.last_success else None,
-             s.last_error, _ts(s.failing_since) if s.failing_since else None, s.not_found_count, s.parent, s.location))
+             s.last_error, _ts(s.failing_since) if s.failing_since else None, s.not_found_count, s.parent, s.location,
+             _ts(s.deferred_since) if s.deferred_since else None))
 
 
 def state_error(path: Path, exc: sqlite3.Error) -> OutputError:

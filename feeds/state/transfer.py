@@ -1,8 +1,9 @@
 """Copy a state from an SQLite file into PostgreSQL (``seedfeed state migrate --from PATH --to URL``).
 
 Rows are copied verbatim -- ids, slugs, dates, content hashes, documents, ETags, Last-Modified, source health,
-render-pending marks -- because the two stores keep the same columns with the same values. So the first build
-on PostgreSQL finds nothing changed, re-mints no id, and (with the same clock) writes byte-identical feeds.
+render-pending marks, the files items link to, archive pages -- because the two stores keep the same columns with
+the same values. So the first build on PostgreSQL finds nothing changed, re-mints no id, and (with the same clock)
+writes byte-identical feeds.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from .store import Store as SqliteStore
 
 TABLES = {
     "items": "feed, id, key, slug, content_hash, published, updated, first_seen, size, mtime_ns, doc, removed_at, has_page",
-    "feeds": "name, feed_id, fingerprint, changed_at, built_at, render_pending",
+    "feeds": "name, feed_id, fingerprint, changed_at, built_at, render_pending, base_url",
     "sources": "feed, url, kind, etag, last_modified, last_status, last_run, last_success, last_error, failing_since,"
-               " not_found_count, parent, location",
+               " not_found_count, parent, location, deferred_since",
+    "files": "feed, item_id, path",
+    "archive": "feed, id, page",
 }
 
 
