@@ -10,9 +10,14 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
+from seedfeed.config import Overrides, load
+from seedfeed.hosted import claims
+from seedfeed.state.postgres import PgStore, migrate
+from seedfeed.state.store import SourceState
 
 from tests.conftest import ROOT, run_cli, write
 from tests.hosted import S3_ENV, Origin, bucket, origin, pg_server, pg_url, s3_server  # noqa: F401  (fixtures)
@@ -152,3 +157,22 @@ def test_workers_publish_to_s3(tmp_path, origin, pg_url, s3_server, bucket):
     assert {"feeds/a/rss.xml", "feeds/b/atom.xml", "feeds/index.html", "feeds/feeds.opml"} <= keys
     body = s3.get_object(Bucket=name, Key="feeds/a/feed.json")["Body"].read()
     assert json.loads(body)["items"][0]["title"] == "Story /a1"
+
+
+def test_feed_sources_are_claimed_and_a_deferred_source_stays_due(tmp_path, pg_url):
+    """Feed sources get due rows like pages; a source the fetch budget did not reach is due again at once."""
+    write(tmp_path / "seedfeed.toml", 'pages = [{url = "https://a.example/p", every = "1h"}]\n'
+                                      '[[sources]]\nfeed = "https://b.example/feed.xml"\nevery = "1h"\n')
+    config = load(tmp_path / "seedfeed.toml", Overrides(), tmp_path)
+    migrate(pg_url)
+    now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    with psycopg.connect(pg_url) as db:
+        assert claims.sync(db, config, now) == 2
+        claimed = claims.claim(db, "", "job:1", now)
+        assert set(claimed) == {"https://a.example/p", "https://b.example/feed.xml"}
+        with PgStore(pg_url, tmp_path / "x") as store:   # the run's budget ran out before the page was fetched
+            store.put_source(SourceState("", "https://a.example/p", "page", deferred_since=now))
+            store.commit()
+        assert claims.complete(db, config, "", claimed, now) == 2
+        due = dict(db.execute("SELECT url, due_at FROM due_sources").fetchall())
+    assert due == {"https://a.example/p": now, "https://b.example/feed.xml": now + timedelta(hours=1)}
