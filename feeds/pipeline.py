@@ -22,7 +22,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,11 +35,12 @@ from .progress import LONG_DOCUMENTS, ProgressFactory, no_progress
 from .publish import fsync_dir, kept_folder, remove, remove_stale_temp_files, run_lock, write_if_changed
 from .render.base import ATOM_FILE, ITEMS_DIR, JSON_FILE, PAGE_FILE, RSS_FILE, FeedMeta, page_path
 from .site import write_site
-from .sources.seeds import Job, read_all
+from .sources import window
+from .sources.seeds import Job, Read, read_all, read_seed
 from .sources.walk import Skip, scan
 from .sources.web import DueCheck, Harvest, harvest, settle
 from .state.merge import Changes, Observed, merge, mint_id
-from .state.store import Store, state_error
+from .state.store import Entry, Store, state_error
 
 if TYPE_CHECKING:
     from .fetch.fetcher import Fetcher
@@ -199,11 +200,14 @@ def feed_folder(config: Config, feed: FeedConfig) -> Path:
 
 # ------------------------------------------------------------------------------------------------ stages
 
-def _collect_files(config: Config, feed: FeedConfig, known: dict[str, tuple[int, int]], report: Report
-                   ) -> tuple[list[Observed], set[str]]:
-    """Walk the seed folders; read and extract only new or changed files (``known``: key -> size, mtime)."""
+def _collect_files(config: Config, feed: FeedConfig, store: Store, known: dict[str, tuple[int, int]],
+                   report: Report) -> tuple[list[Observed], dict[str, str]]:
+    """Walk the seed folders; read only new or changed files (``known``: key -> size, mtime).
+
+    Returns what was read and the path of every document present (key -> path). A document that cannot
+    rank among the newest ``max_items`` is only probed (see :mod:`seedfeed.sources.window`)."""
     jobs: list[Job] = []
-    present: set[str] = set()
+    present: dict[str, str] = {}
     multi = len(feed.seeds) > 1
     for folder in feed.seeds:
         for found in scan(folder):
@@ -212,23 +216,39 @@ def _collect_files(config: Config, feed: FeedConfig, known: dict[str, tuple[int,
                 (report.ignored if found.ignored else report.skipped).append(found)
                 continue
             key = f"{folder.name}/{found.key}" if multi else found.key
-            present.add(key)
+            present[key] = found.path
             if known.get(key) != (found.size, found.mtime_ns):
                 jobs.append(Job(found, key, config.max_bytes))
+    old: dict[str, Entry] = {}
+    if window.may_stub(store, feed.name, len(jobs), feed.max_items, not known.keys() <= present.keys()):
+        old = {e.key: e for e in store.entries(feed.name, [j.key for j in jobs if j.key in known])}
+        jobs = [replace(j, probe_only=j.key not in old or old[j.key].content_hash.startswith("raw:")) for j in jobs]
     observed: list[Observed] = []
     tracker = report.progress("reading documents", len(jobs), LONG_DOCUMENTS)
     try:
         for read in read_all(jobs, report.cancel):
             tracker.advance()
-            if read.skip is not None:
-                report.skipped.append(read.skip)
-            if read.observed is not None:
-                observed.append(read.observed)
-            report.warnings.extend(read.warnings)
+            _take(read, observed, report)
     finally:
         tracker.close()
     report.check_cancel()
+    wanted = window.to_extract(observed, old, store, feed.name, feed.max_items)
+    if wanted:  # the stubs that may rank in the window after all: read them in full
+        kept = [o for o in observed if o.doc.key not in wanted]
+        for key in sorted(wanted):
+            job = window.full_job(key, present[key], config.max_bytes)
+            if job is not None:
+                _take(read_seed(job), kept, report)
+        observed = kept
     return observed, present
+
+
+def _take(read: Read, observed: list[Observed], report: Report) -> None:
+    if read.skip is not None:
+        report.skipped.append(read.skip)
+    if read.observed is not None:
+        observed.append(read.observed)
+    report.warnings.extend(read.warnings)
 
 
 def _apply(store: Store, feed: str, changes: Changes, now: datetime) -> None:
@@ -262,7 +282,8 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
     folder = feed_folder(config, feed)
     result = FeedReport(feed.name or "(default)", folder)
     known = store.stats(feed.name)
-    observed, present = _collect_files(config, feed, known, report)
+    observed, paths = _collect_files(config, feed, store, known, report)
+    present = set(paths)
     web_observed, web_present = settle(store, feed, web_harvest or Harvest())
     observed += web_observed
     present |= web_present
@@ -304,7 +325,9 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
     if pending:
         log.info("%s: the previous run stopped while writing; rendering the feed again in full", folder)
     full = settings_changed or outputs_missing or pending
-    items = store.newest(feed.name, feed.max_items)
+    items, failed = window.newest_in_full(store, feed.name, feed.max_items, paths, config.max_bytes)
+    for read in failed:   # stubs that entered the window and could not be extracted after all
+        _take(read, [], report)
     # The newest real change to what the feed shows: an item's update, or an item leaving it.
     updated = max([i.updated for i in items] + [changed_at or datetime(1970, 1, 1, tzinfo=UTC)])
     meta = FeedMeta(

@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 
 from ..errors import DocumentError
 from ..extraction.document import extract
-from ..models import RawDoc
-from ..state.merge import Observed
+from ..extraction.probe import probe, raw_hash
+from ..models import Document, RawDoc
+from ..state.merge import Observed, slugify
 from .walk import SeedFile, Skip
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ class Job:
     found: SeedFile
     key: str
     max_bytes: int
+    probe_only: bool = False   # outside the feed window, as far as is known: probe it, extract it later
 
 
 @dataclass
@@ -48,15 +50,30 @@ def read_seed(job: Job) -> Read:
     except OSError as exc:
         return Read(skip=Skip(origin, f"cannot read ({exc.strerror}); check its permissions"))
     mtime = datetime.fromtimestamp(found.mtime_ns / 1e9, UTC)
+    raw = RawDoc(key=job.key, origin=origin, kind=found.kind, data=data, mtime=mtime)
+    # A stem with no letters or digits takes its slug from the title, which only full extraction knows.
+    if job.probe_only and slugify(job.key.rsplit("/", 1)[-1].rsplit(".", 1)[0]) != "item":
+        try:
+            seen = probe(raw)
+        except DocumentError as exc:
+            return Read(skip=_skip(origin, exc))
+        doc = Document(key=job.key, origin=origin, title="", summary="", body_html="", published=seen.published,
+                       updated=seen.updated, explicit_id=seen.explicit_id)
+        return Read(Observed(doc, mtime, found.size, found.mtime_ns, seen.raw_hash, stub=True),
+                    warnings=[seen.warning] if seen.warning else [])
     try:
-        doc, warnings = extract(RawDoc(key=job.key, origin=origin, kind=found.kind, data=data, mtime=mtime))
+        doc, warnings = extract(raw)
     except DocumentError as exc:
-        return Read(skip=Skip(origin, exc.message.removeprefix(f"{origin}: ") + (f"; {exc.hint}" if exc.hint else "")))
+        return Read(skip=_skip(origin, exc))
     except Exception as exc:  # a parser bug on one odd document must not stop the others being published
         log.debug("extracting %s failed", origin, exc_info=True)
         return Read(skip=Skip(origin, f"could not be extracted ({type(exc).__name__}: {exc}); this is a seedfeed "
                                       "bug, please report it with the file (-vv shows the traceback)"))
-    return Read(Observed(doc, mtime, found.size, found.mtime_ns), warnings=warnings)
+    return Read(Observed(doc, mtime, found.size, found.mtime_ns, raw_hash(data)), warnings=warnings)
+
+
+def _skip(origin: str, exc: DocumentError) -> Skip:
+    return Skip(origin, exc.message.removeprefix(f"{origin}: ") + (f"; {exc.hint}" if exc.hint else ""))
 
 
 def read_all(jobs: Sequence[Job], cancel: Callable[[], bool]) -> Iterator[Read]:

@@ -71,6 +71,13 @@ class Observed:
     seen_at: datetime        # file modification time, or fetch time for web pages (tz-aware)
     size: int = -1
     mtime_ns: int = -1
+    raw: str = ""            # seed files: "raw:" + hash of the bytes (see seedfeed.extraction.probe)
+    stub: bool = False       # only probed (dates and hash): outside the feed window, extracted when it enters
+
+    @property
+    def digest(self) -> str:
+        """The content hash merge compares: of the extracted document, or of the raw bytes for a stub."""
+        return self.raw if self.stub else content_hash(self.doc)
 
 
 @dataclass
@@ -78,6 +85,7 @@ class Changes:
     new: list[Item] = field(default_factory=list)        # entered the feed (first sight, or came back)
     updated: list[Item] = field(default_factory=list)    # content changed (possibly moved too)
     moved: list[Item] = field(default_factory=list)      # same content under a new key
+    filled: list[Item] = field(default_factory=list)     # a stub's bytes, unchanged, now fully extracted
     touched: list[tuple[str, int, int]] = field(default_factory=list)  # (id, size, mtime_ns): stat only
     removed: list[Entry] = field(default_factory=list)
     first_seen: dict[str, datetime] = field(default_factory=dict)     # id -> first sight
@@ -85,11 +93,11 @@ class Changes:
 
     @property
     def written(self) -> list[Item]:
-        return self.new + self.updated + self.moved
+        return self.new + self.updated + self.moved + self.filled
 
     @property
     def any(self) -> bool:
-        return bool(self.new or self.updated or self.moved or self.removed)
+        return bool(self.new or self.updated or self.moved or self.removed or self.filled)
 
 
 def merge(feed: str, entries: Iterable[Entry], observed: Iterable[Observed], present: set[str],
@@ -115,7 +123,7 @@ def merge(feed: str, entries: Iterable[Entry], observed: Iterable[Observed], pre
     claimed: set[str] = set()
 
     for obs in sorted(observed, key=lambda o: o.doc.key):
-        doc, digest = obs.doc, content_hash(obs.doc)
+        doc, digest = obs.doc, obs.digest
         old = live.get(doc.key)
         if old is None:
             explicit = mint_id(feed, doc.key, now, doc.explicit_id) if doc.explicit_id else None
@@ -140,6 +148,10 @@ def merge(feed: str, entries: Iterable[Entry], observed: Iterable[Observed], pre
         published = doc.published or old.published
         if digest == old.content_hash and old.key == doc.key and not old.removed:
             changes.touched.append((old.id, obs.size, obs.mtime_ns))
+            continue
+        if old.content_hash == obs.raw and not obs.stub and old.key == doc.key and not old.removed:
+            # A stub whose bytes did not change, now extracted: what it would have been at first sight.
+            changes.filled.append(Item(old.id, old.slug, doc, old.published, old.updated, digest))
             continue
         updated = old.updated if digest == old.content_hash else _next_updated(doc, old, obs.seen_at)
         item = Item(old.id, old.slug, doc, published, max(updated, published), digest)

@@ -124,6 +124,16 @@ def doc_from_json(text: str) -> Document:
     return Document(**data)
 
 
+def is_stub(item: Item) -> bool:
+    """A document only probed so far (outside the feed window): its content hash is of its raw bytes."""
+    return item.content_hash.startswith("raw:")
+
+
+def stub_document(key: str) -> Document:
+    """What a stub shows where a document is expected (a dry run's titles): its key."""
+    return Document(key=key, origin=key, title="", summary="", body_html="")
+
+
 class Store:
     def __init__(self, path: Path, *, readonly: bool = False) -> None:
         self.path = path
@@ -246,9 +256,9 @@ class Store:
 
     def _items(self, where: str, params: Iterable[Any]) -> list[Item]:
         rows = self.db.execute(
-            f"SELECT id, slug, doc, published, updated, content_hash FROM items WHERE {where}", tuple(params))
-        return [Item(r[0], r[1], doc_from_json(r[2]), datetime.fromisoformat(r[3]), datetime.fromisoformat(r[4]), r[5])
-                for r in rows]
+            f"SELECT id, slug, doc, published, updated, content_hash, key FROM items WHERE {where}", tuple(params))
+        return [Item(r[0], r[1], doc_from_json(r[2]) if r[2] else stub_document(r[6]), datetime.fromisoformat(r[3]),
+                     datetime.fromisoformat(r[4]), r[5]) for r in rows]
 
     def newest(self, feed: str, limit: int) -> list[Item]:
         """The live items, newest first (ties broken by id so the order is always the same)."""
@@ -285,7 +295,26 @@ class Store:
             " updated = excluded.updated, size = excluded.size, mtime_ns = excluded.mtime_ns, doc = excluded.doc,"
             " removed_at = NULL",
             [(feed, item.id, item.doc.key, item.slug, item.content_hash, _ts(item.published), _ts(item.updated),
-              _ts(first_seen), size, mtime_ns, doc_to_json(item.doc)) for item, first_seen, size, mtime_ns in items])
+              _ts(first_seen), size, mtime_ns, "" if is_stub(item) else doc_to_json(item.doc))
+             for item, first_seen, size, mtime_ns in items])
+
+    def fill(self, feed: str, item: Item) -> None:
+        """Store the full document of a stub that entered the window (its id, dates and slug stay)."""
+        self.db.execute("UPDATE items SET doc = ?, content_hash = ? WHERE feed = ? AND id = ?",
+                        (doc_to_json(item.doc), item.content_hash, feed, item.id))
+
+    def forget(self, feed: str, item_id: str) -> None:
+        """Drop a stub whose document turned out unreadable: read in full at first sight it was never stored."""
+        self.db.execute("DELETE FROM items WHERE feed = ? AND id = ?", (feed, item_id))
+
+    def window(self, feed: str, limit: int) -> list[tuple[str, str]]:
+        """(key, published) of the newest ``limit`` live items: where a new document would have to rank."""
+        return list(self.db.execute("SELECT key, published FROM items WHERE feed = ? AND removed_at IS NULL"
+                                    " ORDER BY published DESC, id LIMIT ?", (feed, limit)))
+
+    def has_tombstones(self, feed: str) -> bool:
+        return self.db.execute("SELECT 1 FROM items WHERE feed = ? AND removed_at IS NOT NULL LIMIT 1",
+                               (feed,)).fetchone() is not None
 
     def touch(self, feed: str, item_id: str, *, size: int, mtime_ns: int) -> None:
         """Remember a new file stat for content that did not change."""
