@@ -20,10 +20,11 @@ import logging
 import os
 import sqlite3
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,16 +32,16 @@ from . import __version__
 from .config import Config, FeedConfig
 from .errors import Cancelled
 from .models import Item
-from .progress import LONG_DOCUMENTS, ProgressFactory, no_progress
+from .progress import ProgressFactory, no_progress
 from .publish import fsync_dir, kept_folder, remove, remove_stale_temp_files, run_lock, write_if_changed
 from .render.base import ATOM_FILE, ITEMS_DIR, JSON_FILE, PAGE_FILE, RSS_FILE, FeedMeta, page_path
 from .site import write_site
 from .sources import window
-from .sources.seeds import Job, Read, read_all, read_seed
-from .sources.walk import Skip, scan
-from .sources.web import DueCheck, Harvest, harvest, settle
-from .state.merge import Changes, Observed, merge, mint_id
-from .state.store import Entry, Store, state_error
+from .sources.collect import AllBut, collect, path_of, take
+from .sources.walk import Skip
+from .sources.web import DueCheck, Harvest, harvest, settle, web_keys
+from .state.merge import Changes, merge, mint_id
+from .state.store import Store, state_error
 
 if TYPE_CHECKING:
     from .fetch.fetcher import Fetcher
@@ -112,7 +113,7 @@ class Report:
 def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0, due: DueCheck | None = None,
              fetcher: Fetcher | None = None, write_guard: AbstractContextManager[Any] | None = None,
              cancel: Callable[[], bool] | None = None, dry_run: bool = False,
-             progress: ProgressFactory | None = None) -> Report:
+             progress: ProgressFactory | None = None, changed: Collection[str] | None = None) -> Report:
     """Bring every feed's output up to date with its sources.
 
     ``due`` says which URL sources to fetch this run (``None``: all of them); seed folders are always looked
@@ -122,7 +123,8 @@ def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0, due: Due
     it had not committed (feeds already committed are finished, or re-rendered by the next run).
     ``dry_run``: do everything up to deciding what changed, on an in-memory copy of the state, and write
     nothing at all (URLs are still fetched, read-only); the report says what a real run would change.
-    ``progress`` draws a bar for long loops (see :mod:`seedfeed.progress`).
+    ``progress`` draws a bar for long loops (see :mod:`seedfeed.progress`). ``changed``: the seed paths file
+    events named; only they are looked at, instead of walking every seed folder.
     """
     report = Report(cancel=cancel or (lambda: False), dry_run=dry_run, progress=progress or no_progress)
     harvests = _harvest_web(config, now, due, fetcher, report.progress)
@@ -133,7 +135,8 @@ def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0, due: Due
             with Store.scratch(config.state) if dry_run else Store(config.state) as store:
                 try:
                     for feed in config.feeds:
-                        report.feeds.append(_build_feed(config, feed, store, now, report, harvests.get(feed.name)))
+                        report.feeds.append(_build_feed(config, feed, store, now, report, harvests.get(feed.name),
+                                                        changed))
                     if not dry_run:
                         rendered = [f.name for f, r in zip(config.feeds, report.feeds, strict=True) if r.rendered]
                         write_site(config, store, now, rendered=bool(rendered))
@@ -200,57 +203,6 @@ def feed_folder(config: Config, feed: FeedConfig) -> Path:
 
 # ------------------------------------------------------------------------------------------------ stages
 
-def _collect_files(config: Config, feed: FeedConfig, store: Store, known: dict[str, tuple[int, int]],
-                   report: Report) -> tuple[list[Observed], dict[str, str]]:
-    """Walk the seed folders; read only new or changed files (``known``: key -> size, mtime).
-
-    Returns what was read and the path of every document present (key -> path). A document that cannot
-    rank among the newest ``max_items`` is only probed (see :mod:`seedfeed.sources.window`)."""
-    jobs: list[Job] = []
-    present: dict[str, str] = {}
-    multi = len(feed.seeds) > 1
-    for folder in feed.seeds:
-        for found in scan(folder):
-            report.check_cancel()
-            if isinstance(found, Skip):
-                (report.ignored if found.ignored else report.skipped).append(found)
-                continue
-            key = f"{folder.name}/{found.key}" if multi else found.key
-            present[key] = found.path
-            if known.get(key) != (found.size, found.mtime_ns):
-                jobs.append(Job(found, key, config.max_bytes))
-    old: dict[str, Entry] = {}
-    if window.may_stub(store, feed.name, len(jobs), feed.max_items, not known.keys() <= present.keys()):
-        old = {e.key: e for e in store.entries(feed.name, [j.key for j in jobs if j.key in known])}
-        jobs = [replace(j, probe_only=j.key not in old or old[j.key].content_hash.startswith("raw:")) for j in jobs]
-    observed: list[Observed] = []
-    tracker = report.progress("reading documents", len(jobs), LONG_DOCUMENTS)
-    try:
-        for read in read_all(jobs, report.cancel):
-            tracker.advance()
-            _take(read, observed, report)
-    finally:
-        tracker.close()
-    report.check_cancel()
-    wanted = window.to_extract(observed, old, store, feed.name, feed.max_items)
-    if wanted:  # the stubs that may rank in the window after all: read them in full
-        kept = [o for o in observed if o.doc.key not in wanted]
-        for key in sorted(wanted):
-            job = window.full_job(key, present[key], config.max_bytes)
-            if job is not None:
-                _take(read_seed(job), kept, report)
-        observed = kept
-    return observed, present
-
-
-def _take(read: Read, observed: list[Observed], report: Report) -> None:
-    if read.skip is not None:
-        report.skipped.append(read.skip)
-    if read.observed is not None:
-        observed.append(read.observed)
-    report.warnings.extend(read.warnings)
-
-
 def _apply(store: Store, feed: str, changes: Changes, now: datetime) -> None:
     store.put(feed, ((item, changes.first_seen[item.id], *changes.stats[item.id]) for item in changes.written))
     for item_id, size, mtime_ns in changes.touched:
@@ -278,21 +230,25 @@ def _ttl_minutes(config: Config, feed: FeedConfig, now: datetime) -> int | None:
 
 
 def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, report: Report,
-                web_harvest: Harvest | None) -> FeedReport:
+                web_harvest: Harvest | None, changed: Collection[str] | None = None) -> FeedReport:
     folder = feed_folder(config, feed)
     result = FeedReport(feed.name or "(default)", folder)
-    known = store.stats(feed.name)
-    observed, paths = _collect_files(config, feed, store, known, report)
-    present = set(paths)
+    found = collect(feed, store, config.max_bytes, report, changed)
+    known, observed = found.known, found.observed
     web_observed, web_present = settle(store, feed, web_harvest or Harvest())
     observed += web_observed
-    present |= web_present
+    if changed is None:
+        present: set[str] | AllBut = found.present | web_present
+        vanished = known.keys() - present
+    else:  # only the changed paths were looked at: everything else is still there
+        vanished = found.vanished | ((web_keys(feed, store) - web_present) if feed.pages or feed.listings else set())
+        present = AllBut(vanished)
     if web_harvest:
         report.source_errors += web_harvest.errors
         report.warnings += web_harvest.warnings
-    if observed or not present.issuperset(known):
+    if observed or vanished:
         # Load only what merge needs: the entries of changed or vanished keys, tombstones, explicit ids.
-        keys = {o.doc.key for o in observed} | (known.keys() - present)
+        keys = {o.doc.key for o in observed} | vanished
         explicit = [mint_id(feed.name, "", now, o.doc.explicit_id) for o in observed if o.doc.explicit_id]
         new_keys = any(o.doc.key not in known for o in observed)
         changes = merge(feed.name, store.entries(feed.name, keys, explicit), observed, present, now,
@@ -325,9 +281,9 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
     if pending:
         log.info("%s: the previous run stopped while writing; rendering the feed again in full", folder)
     full = settings_changed or outputs_missing or pending
-    items, failed = window.newest_in_full(store, feed.name, feed.max_items, paths, config.max_bytes)
+    items, failed = window.newest_in_full(store, feed.name, feed.max_items, partial(path_of, feed), config.max_bytes)
     for read in failed:   # stubs that entered the window and could not be extracted after all
-        _take(read, [], report)
+        take(read, [], report)
     # The newest real change to what the feed shows: an item's update, or an item leaving it.
     updated = max([i.updated for i in items] + [changed_at or datetime(1970, 1, 1, tzinfo=UTC)])
     meta = FeedMeta(

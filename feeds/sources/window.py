@@ -9,7 +9,7 @@ window (:func:`fill`), keeping them. So a first build of 100,000 files renders M
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from ..models import Item
@@ -60,7 +60,7 @@ def full_job(key: str, path: str, max_bytes: int) -> Job | None:
     return Job(SeedFile(key, path, KINDS[lower[lower.rfind("."):]], st.st_size, st.st_mtime_ns), key, max_bytes)
 
 
-def fill(store: Store, feed: str, items: Iterable[Item], paths: dict[str, str], max_bytes: int
+def fill(store: Store, feed: str, items: Iterable[Item], path_of: Callable[[str], str | None], max_bytes: int
          ) -> tuple[list[Item], list[Read]]:
     """Extract the stubs among ``items`` (the window) and store them; returns (filled items, failed reads).
 
@@ -71,7 +71,7 @@ def fill(store: Store, feed: str, items: Iterable[Item], paths: dict[str, str], 
     for item in items:
         if not is_stub(item):
             continue
-        path = paths.get(item.doc.key)
+        path = path_of(item.doc.key)
         job = full_job(item.doc.key, path, max_bytes) if path else None
         read = read_seed(job) if job else None
         if read is None or read.observed is None:
@@ -88,13 +88,13 @@ def fill(store: Store, feed: str, items: Iterable[Item], paths: dict[str, str], 
     return filled, failed
 
 
-def newest_in_full(store: Store, feed: str, max_items: int, paths: dict[str, str], max_bytes: int
+def newest_in_full(store: Store, feed: str, max_items: int, path_of: Callable[[str], str | None], max_bytes: int
                    ) -> tuple[list[Item], list[Read]]:
     """The newest ``max_items``, every one extracted in full (stubs that entered the window are read now)."""
     failures: list[Read] = []
     while True:
         items = store.newest(feed, max_items)
-        filled, failed = fill(store, feed, items, paths, max_bytes)
+        filled, failed = fill(store, feed, items, path_of, max_bytes)
         failures += failed
         if len(filled) == sum(1 for i in items if is_stub(i)):
             return (store.newest(feed, max_items) if filled else items), failures

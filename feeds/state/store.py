@@ -249,10 +249,19 @@ class Store:
     def slugs(self, feed: str) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT slug FROM items WHERE feed = ?", (feed,))}
 
-    def stats(self, feed: str) -> dict[str, tuple[int, int]]:
-        """key -> (size, mtime_ns) of the live items: all a run needs to see that nothing changed."""
-        rows = self.db.execute("SELECT key, size, mtime_ns FROM items WHERE feed = ? AND removed_at IS NULL", (feed,))
-        return {key: (size, mtime_ns) for key, size, mtime_ns in rows}
+    def stats(self, feed: str, keys: Iterable[str] | None = None) -> dict[str, tuple[int, int]]:
+        """key -> (size, mtime_ns) of the live items (or of those with ``keys``): all a run needs to see that
+        nothing changed."""
+        query = "SELECT key, size, mtime_ns FROM items WHERE feed = ? AND removed_at IS NULL"
+        if keys is None:
+            return {key: (size, mtime_ns) for key, size, mtime_ns in self.db.execute(query, (feed,))}
+        out: dict[str, tuple[int, int]] = {}
+        keys = list(keys)
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            rows = self.db.execute(f"{query} AND key IN ({','.join('?' * len(chunk))})", (feed, *chunk))
+            out.update((key, (size, mtime_ns)) for key, size, mtime_ns in rows)
+        return out
 
     def _items(self, where: str, params: Iterable[Any]) -> list[Item]:
         rows = self.db.execute(
