@@ -16,6 +16,7 @@ front matter raise the same :class:`DocumentError` the full extraction would.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 from dataclasses import dataclass
@@ -48,19 +49,36 @@ def probe(raw: RawDoc, *, default_tz: tzinfo = UTC) -> Probe:
     """Probe one seed document. Raises :class:`DocumentError` where full extraction would fail at once."""
     if not raw.data.strip():
         raise DocumentError(f"{raw.origin}: empty document", "add some text, or remove the file")
-    try:
-        decoded = decode(raw.data, raw.charset, html=raw.kind == "html")
-    except ValueError as exc:
-        raise DocumentError(f"{raw.origin}: {exc}", "seedfeed reads UTF-8 text, Markdown and HTML") from None
-    warning = f"{raw.origin}: {decoded.warning}; save it as UTF-8 to be sure" if decoded.warning else None
+    text, warning = _text(raw)
     digest = raw_hash(raw.data)
     if raw.kind == "md":
-        published, updated, explicit_id = markdown_dates(raw, decoded.text, default_tz)
+        published, updated, explicit_id = markdown_dates(raw, text, default_tz)
         return Probe(digest, published, updated, explicit_id, warning)
     if raw.kind == "html":
-        published, updated = html_dates(decoded.text, default_tz)
+        published, updated = html_dates(text, default_tz)
         return Probe(digest, published, updated, None, warning)
     return Probe(digest, warning=warning)
+
+
+_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)   # the UTF-32 ones start like UTF-16's
+
+
+def _text(raw: RawDoc) -> tuple[str, str | None]:
+    """The decoded text and the decoder's warning, as :func:`seedfeed.sources.decode.decode` gives them.
+
+    Plain UTF-8 text without a BOM or NUL bytes (nearly every seed file) is what ``decode`` returns first
+    for text and Markdown; anything else goes through it."""
+    data = raw.data
+    if raw.kind != "html" and raw.charset is None and not data.startswith(_BOMS) and b"\x00" not in data[:8192]:
+        try:
+            return data.decode("utf-8"), None
+        except UnicodeDecodeError:
+            pass
+    try:
+        decoded = decode(data, raw.charset, html=raw.kind == "html")
+    except ValueError as exc:
+        raise DocumentError(f"{raw.origin}: {exc}", "seedfeed reads UTF-8 text, Markdown and HTML") from None
+    return decoded.text, f"{raw.origin}: {decoded.warning}; save it as UTF-8 to be sure" if decoded.warning else None
 
 
 # -------------------------------------------------------------------------------------------- markdown

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -92,7 +92,8 @@ def collect(feed: FeedConfig, store: Store, max_bytes: int, sink: Sink,
     old: dict[str, Entry] = {}
     if window.may_stub(store, feed.name, len(jobs), feed.max_items, bool(result.vanished)):
         old = {e.key: e for e in store.entries(feed.name, [j.key for j in jobs if j.key in result.known])}
-        jobs = [replace(j, probe_only=j.key not in old or old[j.key].content_hash.startswith("raw:")) for j in jobs]
+        jobs = [Job(j.found, j.key, max_bytes, j.key not in old or old[j.key].content_hash.startswith("raw:"))
+                for j in jobs]
     tracker = sink.progress("reading documents", len(jobs), LONG_DOCUMENTS)
     try:
         for read in read_all(jobs, sink.cancel):

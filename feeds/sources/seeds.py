@@ -57,6 +57,8 @@ def read_seed(job: Job) -> Read:
             seen = probe(raw)
         except DocumentError as exc:
             return Read(skip=_skip(origin, exc))
+        except Exception as exc:  # as below: a bug on one odd document must not stop the others
+            return _bug(origin, exc)
         doc = Document(key=job.key, origin=origin, title="", summary="", body_html="", published=seen.published,
                        updated=seen.updated, explicit_id=seen.explicit_id)
         return Read(Observed(doc, mtime, found.size, found.mtime_ns, seen.raw_hash, stub=True),
@@ -66,10 +68,14 @@ def read_seed(job: Job) -> Read:
     except DocumentError as exc:
         return Read(skip=_skip(origin, exc))
     except Exception as exc:  # a parser bug on one odd document must not stop the others being published
-        log.debug("extracting %s failed", origin, exc_info=True)
-        return Read(skip=Skip(origin, f"could not be extracted ({type(exc).__name__}: {exc}); this is a seedfeed "
-                                      "bug, please report it with the file (-vv shows the traceback)"))
+        return _bug(origin, exc)
     return Read(Observed(doc, mtime, found.size, found.mtime_ns, raw_hash(data)), warnings=warnings)
+
+
+def _bug(origin: str, exc: Exception) -> Read:
+    log.debug("extracting %s failed", origin, exc_info=True)
+    return Read(skip=Skip(origin, f"could not be extracted ({type(exc).__name__}: {exc}); this is a seedfeed "
+                                  "bug, please report it with the file (-vv shows the traceback)"))
 
 
 def _skip(origin: str, exc: DocumentError) -> Skip:

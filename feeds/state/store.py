@@ -10,6 +10,7 @@ nothing, so the next run sees the same changes again.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import sqlite3
 from collections.abc import Iterable
@@ -100,6 +101,9 @@ class SourceState:
 
 def _ts(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+_ts_cached = functools.lru_cache(maxsize=16)(_ts)   # first_seen: the same ``now`` for every item of a run
 
 
 def _dt(value: str | None) -> datetime | None:
@@ -304,7 +308,7 @@ class Store:
             " updated = excluded.updated, size = excluded.size, mtime_ns = excluded.mtime_ns, doc = excluded.doc,"
             " removed_at = NULL",
             [(feed, item.id, item.doc.key, item.slug, item.content_hash, _ts(item.published), _ts(item.updated),
-              _ts(first_seen), size, mtime_ns, "" if is_stub(item) else doc_to_json(item.doc))
+              _ts_cached(first_seen), size, mtime_ns, "" if is_stub(item) else doc_to_json(item.doc))
              for item, first_seen, size, mtime_ns in items])
 
     def fill(self, feed: str, item: Item) -> None:
