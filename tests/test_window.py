@@ -109,3 +109,20 @@ def test_the_probe_gives_the_dates_and_id_of_full_extraction():
     page = RawDoc("p.html", "p.html", "html", b"<html><head><meta property='article:published_time' "
                   b"content='2026-02-01T12:00:00+01:00'></head><body><article><p>Text</p></article></body></html>", T0)
     assert probe(page).published == extract(page)[0].published == datetime(2026, 2, 1, 11, tzinfo=UTC)
+
+
+def test_a_process_pool_reads_the_same_as_reading_in_process(site, monkeypatch):
+    from seedfeed.sources import pool
+    from seedfeed.sources.seeds import Job, read_all
+    from seedfeed.sources.walk import scan
+
+    corpus(site)
+    jobs = [Job(found, found.key, 10**6, probe_only=i % 2 == 0) for i, found in enumerate(scan(site / "seeds"))]
+    monkeypatch.setattr(pool, "POOL_MIN_JOBS", 1)
+    monkeypatch.setenv("SEEDFEED_WORKERS", "2")
+    import threading
+
+    assert threading.active_count() == 1   # else read_many would (rightly) not fork, and this test would prove nothing
+    pooled = list(pool.read_many(jobs, lambda: False))
+    assert pooled == list(read_all(jobs, lambda: False))
+    assert all(type(r.observed.doc.provenance).__name__ == "mappingproxy" for r in pooled)

@@ -19,7 +19,8 @@ from ..progress import LONG_DOCUMENTS, ProgressFactory
 from ..state.merge import Observed
 from ..state.store import Entry, Store
 from . import window
-from .seeds import Job, Read, read_all, read_seed
+from .pool import read_many
+from .seeds import Job, Read, read_seed
 from .walk import KINDS, SeedFile, Skip, _undecodable, ignore_reason, scan
 
 
@@ -70,13 +71,20 @@ def collect(feed: FeedConfig, store: Store, max_bytes: int, sink: Sink,
     found: list[tuple[str, SeedFile]] = []
     if changed is None:
         result.known = store.stats(feed.name)
-        for key, item in _walk(feed, sink):
-            if isinstance(item, Skip):
-                (sink.ignored if item.ignored else sink.skipped).append(item)
-                continue
-            result.present.add(key)
-            found.append((key, item))
-        result.vanished = {k for k in result.known.keys() - result.present if "://" not in k}  # not web pages
+        multi, known, present = len(feed.seeds) > 1, result.known, result.present
+        for folder in feed.seeds:
+            prefix = f"{folder.name}/" if multi else ""
+            for count, item in enumerate(scan(folder)):
+                if not count & 1023:
+                    sink.check_cancel()
+                if isinstance(item, Skip):
+                    (sink.ignored if item.ignored else sink.skipped).append(item)
+                    continue
+                key = prefix + item.key
+                present.add(key)
+                if known.get(key) != (item.size, item.mtime_ns):
+                    found.append((key, item))
+        result.vanished = {k for k in known.keys() - present if "://" not in k}  # web pages are not walked
     else:
         looked = dict(_look(feed, changed))
         result.known = store.stats(feed.name, looked)
@@ -89,6 +97,7 @@ def collect(feed: FeedConfig, store: Store, max_bytes: int, sink: Sink,
             else:
                 found.append((key, item))
     jobs = [Job(f, key, max_bytes) for key, f in found if result.known.get(key) != (f.size, f.mtime_ns)]
+    del found
     old: dict[str, Entry] = {}
     if window.may_stub(store, feed.name, len(jobs), feed.max_items, bool(result.vanished)):
         old = {e.key: e for e in store.entries(feed.name, [j.key for j in jobs if j.key in result.known])}
@@ -96,7 +105,7 @@ def collect(feed: FeedConfig, store: Store, max_bytes: int, sink: Sink,
                 for j in jobs]
     tracker = sink.progress("reading documents", len(jobs), LONG_DOCUMENTS)
     try:
-        for read in read_all(jobs, sink.cancel):
+        for read in read_many(jobs, sink.cancel):
             tracker.advance()
             take(read, result.observed, sink)
     finally:
@@ -120,17 +129,6 @@ def path_of(feed: FeedConfig, key: str) -> str | None:
     first, _, rest = key.partition("/")
     folder = next((f for f in feed.seeds if f.name == first), None)
     return os.path.join(folder, *rest.split("/")) if folder is not None and rest else None
-
-
-def _walk(feed: FeedConfig, sink: Sink) -> Iterator[tuple[str, SeedFile | Skip]]:
-    multi = len(feed.seeds) > 1
-    for folder in feed.seeds:
-        for item in scan(folder):
-            sink.check_cancel()
-            if isinstance(item, Skip):
-                yield "", item
-            else:
-                yield (f"{folder.name}/{item.key}" if multi else item.key), item
 
 
 def _look(feed: FeedConfig, paths: Collection[str]) -> Iterator[tuple[str, SeedFile | Skip | None]]:

@@ -1,8 +1,7 @@
 """Read and extract the seed files that are new or changed since the last run.
 
 One function per file, returning what happened as data (a document, or why not), so that one broken
-document never stops the others. (A process pool was measured for first builds: on 2 cores the cost of
-moving 10,000 documents between processes ate the gain — 3.3 s either way — so reading stays in-process.)
+document never stops the others. Many files at once may be read in a process pool (:mod:`.pool`).
 """
 
 from __future__ import annotations

@@ -258,7 +258,10 @@ class Store:
         nothing changed."""
         query = "SELECT key, size, mtime_ns FROM items WHERE feed = ? AND removed_at IS NULL"
         if keys is None:
-            return {key: (size, mtime_ns) for key, size, mtime_ns in self.db.execute(query, (feed,))}
+            # "+feed": a plain scan of the table reads 100,000 rows in about half the time the index would take,
+            # looking every row up from the index; this is most of a no-change run's work besides the walk.
+            rows = self.db.execute(query.replace("feed = ?", "+feed = ?"), (feed,)).fetchall()
+            return {key: (size, mtime_ns) for key, size, mtime_ns in rows}
         out: dict[str, tuple[int, int]] = {}
         keys = list(keys)
         for start in range(0, len(keys), 500):
