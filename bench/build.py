@@ -69,10 +69,16 @@ def generate(seeds: Path, n: int, seed: int | None = None) -> None:
         os.utime(path, (stamp, stamp))
 
 
-def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, int, str]:
+# Bytecode is written and used, as after `pip install` (a PYTHONDONTWRITEBYTECODE in the environment would
+# make every seedfeed run compile its modules again, while feedgen's come precompiled from site-packages).
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | {"PYTHONPATH": str(ROOT)}
+CPU: dict[str, list[float]] = {}   # label -> CPU seconds (user + system) of each run, a figure load disturbs less
+
+
+def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, label: str = "") -> tuple[float, int, str]:
     """(seconds, peak RSS in KB, stdout) of one command in a fresh process."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+    proc = subprocess.Popen(cmd, cwd=cwd, env={**ENV, **(env or {})},
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     out = proc.stdout.read() if proc.stdout else ""
     _, status, usage = os.wait4(proc.pid, 0)
@@ -80,11 +86,17 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[f
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode:
         raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}")
+    if label:
+        CPU.setdefault(label, []).append(usage.ru_utime + usage.ru_stime)
     return elapsed, usage.ru_maxrss, out
 
 
-def timed(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
-    return run(cmd, cwd, env)[0]
+def timed(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, label: str = "") -> float:
+    return run(cmd, cwd, env, label)[0]
+
+
+def cpu(label: str) -> float:
+    return statistics.median(CPU[label])
 
 
 BUILD = [sys.executable, "-m", "seedfeed", "build", "-q"]
@@ -100,18 +112,18 @@ def bench_size(n: int, repeat: int, workers: list[str], include_all: bool) -> di
         for r in range(repeat):
             shutil.rmtree(site / "output", ignore_errors=True)
             shutil.rmtree(site / ".seedfeed", ignore_errors=True)
-            seconds, rss, _ = run(BUILD, site)
+            seconds, rss, _ = run(BUILD, site, label=f"{n}:cold")
             results["cold"].append(seconds)
             results["rss"].append(rss / 1024)
-            results["no-change"].append(timed(BUILD, site))
+            results["no-change"].append(timed(BUILD, site, label=f"{n}:no-change"))
             with edit_target.open("a") as handle:
                 handle.write(f"\n\nEdited paragraph {r}.")
-            results["one-change"].append(timed(BUILD, site))
-            results["walk"].append(timed([sys.executable, "-c", BARE_WALK, str(site / "seeds")], site))
+            results["one-change"].append(timed(BUILD, site, label=f"{n}:one-change"))
+            results["walk"].append(timed([sys.executable, "-c", BARE_WALK, str(site / "seeds")], site, label=f"{n}:walk"))
             shutil.rmtree(site / "baseline-out", ignore_errors=True)
             script = [sys.executable, str(ROOT / "bench" / "baseline_feedgen.py"), str(site / "seeds"),
                       str(site / "baseline-out")]
-            results["baseline"].append(timed(script, site))
+            results["baseline"].append(timed(script, site, label=f"{n}:baseline"))
             if include_all:
                 results["baseline-all"].append(timed([*script, str(n)], site))
             for w in workers:
@@ -131,7 +143,9 @@ def bench_feeds(repeat: int, feeds: int = 10, n: int = 10_000) -> None:
         (site / "seedfeed.toml").write_text("".join(
             f'[[feeds]]\nname = "{name}"\ntitle = "Feed {name}"\nseeds = ["seeds/{name}"]\n\n' for name in names))
         cold = timed(BUILD, site)
-        no_change, walks, one = [], [], []
+        no_change: list[float] = []
+        walks: list[float] = []
+        one: list[float] = []
         rendered: list[str] = []
         for r in range(repeat):
             no_change.append(timed(BUILD, site))
@@ -161,6 +175,8 @@ def main() -> None:
     parser.add_argument("--all", action="store_true", help="also the baseline publishing every document")
     args = parser.parse_args()
     workers = [w for w in args.workers.split(",") if w]
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "feeds"), str(ROOT / "scheduler")],
+                   check=True, env=ENV, stdout=subprocess.DEVNULL)
     help_times = [timed([sys.executable, "-m", "seedfeed", "--help"], ROOT) for _ in range(7)]
     bare = [timed([sys.executable, "-c", "pass"], ROOT) for _ in range(7)]
     print(f"seedfeed --help: median {statistics.median(help_times):.3f} s "
@@ -178,6 +194,12 @@ def main() -> None:
               f"{m['one-change']:>12.3f} | {m['one-change'] / m['no-change']:>5.2f}x | {m['rss']:>11.0f}"
               + "".join(f" | {m['cold-w' + w]:>9.2f}" for w in workers)
               + (f" | {m['baseline-all']:>10.2f}" if args.all else ""), flush=True)
+    print("\nCPU seconds (user + system, medians), which the machine's load disturbs less than wall time:")
+    for n in measured:
+        print(f"{n:>7} | cold {cpu(f'{n}:cold'):.2f} | baseline {cpu(f'{n}:baseline'):.2f} "
+              f"({cpu(f'{n}:cold') / cpu(f'{n}:baseline'):.2f}x) | no-change {cpu(f'{n}:no-change'):.3f} | "
+              f"bare walk {cpu(f'{n}:walk'):.3f} ({cpu(f'{n}:no-change') / cpu(f'{n}:walk'):.2f}x) | "
+              f"one-change {cpu(f'{n}:one-change'):.3f} ({cpu(f'{n}:one-change') / cpu(f'{n}:no-change'):.2f}x)")
     sizes = sorted(measured)
     if len(sizes) >= 2:
         small, big = measured[sizes[0]], measured[sizes[-1]]

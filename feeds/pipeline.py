@@ -36,7 +36,6 @@ from .progress import ProgressFactory, no_progress
 from .publish import fsync_dir, kept_folder, remove, remove_stale_temp_files, run_lock, write_if_changed
 from .render.base import ATOM_FILE, ITEMS_DIR, JSON_FILE, PAGE_FILE, RSS_FILE, FeedMeta, page_path
 from .site import write_site
-from .sources import window
 from .sources.collect import AllBut, collect, path_of, take
 from .sources.walk import Skip
 from .sources.web import DueCheck, Harvest, harvest, settle, web_keys
@@ -281,7 +280,9 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
     if pending:
         log.info("%s: the previous run stopped while writing; rendering the feed again in full", folder)
     full = settings_changed or outputs_missing or pending
-    items, failed = window.newest_in_full(store, feed.name, feed.max_items, partial(path_of, feed), config.max_bytes)
+    from .sources.window import newest_in_full
+
+    items, failed = newest_in_full(store, feed.name, feed.max_items, partial(path_of, feed), config.max_bytes)
     for read in failed:   # stubs that entered the window and could not be extracted after all
         take(read, [], report)
     # The newest real change to what the feed shows: an item's update, or an item leaving it.

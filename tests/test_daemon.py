@@ -119,6 +119,8 @@ def test_seed_changes_are_published_while_running(site, daemons):
 def test_sigterm_during_a_big_build_exits_0_and_leaves_whole_feeds(site, daemons):
     for i in range(3000):
         write(site / "seeds" / f"d{i:04d}.txt", f"Doc {i}\n\n" + "words " * 200)
+    # Every document in the feed, so each is extracted in full: the first build takes long enough to interrupt.
+    write(site / "seedfeed.toml", 'seeds = ["seeds"]\nmax_items = 5000\n')
     d = Daemon(site)
     eventually(lambda: (site / ".seedfeed" / "state.sqlite.lock").exists(), timeout=30)  # the first build has begun
     time.sleep(0.3)

@@ -12,16 +12,16 @@ import stat
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..config import FeedConfig
 from ..progress import LONG_DOCUMENTS, ProgressFactory
 from ..state.merge import Observed
 from ..state.store import Entry, Store
-from . import window
-from .pool import read_many
-from .seeds import Job, Read, read_seed
 from .walk import KINDS, SeedFile, Skip, _undecodable, ignore_reason, scan
+
+if TYPE_CHECKING:
+    from .seeds import Read
 
 
 class Sink(Protocol):
@@ -96,6 +96,12 @@ def collect(feed: FeedConfig, store: Store, max_bytes: int, sink: Sink,
                     (sink.ignored if item.ignored else sink.skipped).append(item)
             else:
                 found.append((key, item))
+    if not found:
+        return result   # nothing to read: a no-change run never imports the readers and extractors below
+    from . import window
+    from .pool import read_many
+    from .seeds import Job, read_seed
+
     jobs = [Job(f, key, max_bytes) for key, f in found if result.known.get(key) != (f.size, f.mtime_ns)]
     del found
     old: dict[str, Entry] = {}

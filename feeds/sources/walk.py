@@ -118,7 +118,7 @@ def _walk(root: str, folder: str, seen_dirs: set[tuple[int, int]]) -> Iterator[S
             continue
         lower = name.lower()
         dot = lower.rfind(".")
-        kind = kinds.get(lower[dot:]) if dot > 0 and name[0] != "#" else None
+        kind = kinds.get(lower[dot:]) if dot > 0 and name[0] not in ".#" else None
         if kind is None:
             reason = ignore_reason(name)
             if reason:
