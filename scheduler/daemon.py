@@ -131,7 +131,7 @@ class Daemon:
 
     def run_seeds(self, paths: set[str] | None = None) -> None:
         """A run for seed folder changes: the paths events named, or (``None``) a full walk."""
-        self.run("seed folders changed" if paths is not None else "full walk of the seed folders",
+        self.run("seed folders changed" if paths is not None else "seed folders changed, full walk",
                  lambda source, last, now: False, changed=paths)
 
     def run_source(self, feed_name: str, url: str) -> None:
