@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,7 +17,7 @@ from seedfeed.extraction.probe import _simple_front_matter, probe
 from seedfeed.models import RawDoc
 from seedfeed.pipeline import run_once
 
-from tests.conftest import FIXED_NOW, run_cli, write
+from tests.conftest import FIXED_NOW, ROOT, run_cli, write
 
 T0 = datetime(2026, 1, 10, 8, 30, tzinfo=UTC)
 
@@ -111,18 +114,25 @@ def test_the_probe_gives_the_dates_and_id_of_full_extraction():
     assert probe(page).published == extract(page)[0].published == datetime(2026, 2, 1, 11, tzinfo=UTC)
 
 
-def test_a_process_pool_reads_the_same_as_reading_in_process(site, monkeypatch):
-    from seedfeed.sources import pool
-    from seedfeed.sources.seeds import Job, read_all
-    from seedfeed.sources.walk import scan
-
+def test_a_process_pool_reads_the_same_as_reading_in_process(site):
+    # In a fresh interpreter: the pool forks only a single-threaded process, and the test session has threads.
     corpus(site)
-    jobs = [Job(found, found.key, 10**6, probe_only=i % 2 == 0) for i, found in enumerate(scan(site / "seeds"))]
-    monkeypatch.setattr(pool, "POOL_MIN_JOBS", 1)
-    monkeypatch.setenv("SEEDFEED_WORKERS", "2")
-    import threading
+    script = """
+import sys, threading
+from pathlib import Path
+from seedfeed.sources import pool
+from seedfeed.sources.seeds import Job, read_all
+from seedfeed.sources.walk import scan
 
-    assert threading.active_count() == 1   # else read_many would (rightly) not fork, and this test would prove nothing
-    pooled = list(pool.read_many(jobs, lambda: False))
-    assert pooled == list(read_all(jobs, lambda: False))
-    assert all(type(r.observed.doc.provenance).__name__ == "mappingproxy" for r in pooled)
+jobs = [Job(f, f.key, 10**6, probe_only=i % 2 == 0) for i, f in enumerate(scan(Path(sys.argv[1])))]
+pool.POOL_MIN_JOBS = 1
+assert threading.active_count() == 1 and pool.workers() == 2
+pooled = list(pool.read_many(jobs, lambda: False))
+assert pooled == list(read_all(jobs, lambda: False)), "pool and in-process reads differ"
+assert all(type(r.observed.doc.provenance).__name__ == "mappingproxy" for r in pooled)
+print(len(pooled), "read alike")
+"""
+    result = subprocess.run([sys.executable, "-c", script, str(site / "seeds")], capture_output=True, text=True,
+                            env={**os.environ, "SEEDFEED_WORKERS": "2", "PYTHONPATH": str(ROOT)}, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "12 read alike"
