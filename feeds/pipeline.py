@@ -40,7 +40,7 @@ from .sources.collect import AllBut, collect, path_of, take
 from .sources.walk import Skip
 from .sources.web import DueCheck, Harvest, harvest, settle, web_keys
 from .state.merge import Changes, merge, mint_id
-from .state.store import Store, state_error
+from .state.store import Store, is_stub, state_error
 
 if TYPE_CHECKING:
     from .fetch.fetcher import Fetcher
@@ -269,12 +269,15 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
     if changes.removed or changed_at is None:
         changed_at = now if (changes.removed or not store.count_live(feed.name)) else changed_at
     settings_changed = fingerprint != old_fingerprint
+    # Stubs changed outside the window (no page, not shown, the count unchanged): the output stays as it is.
+    shown = bool(changes.new or changes.moved or changes.removed or changes.filled
+                 or not all(map(is_stub, changes.updated)))
     outputs_missing = not all((folder / name).is_file() for name in (RSS_FILE, ATOM_FILE, JSON_FILE, PAGE_FILE))
     result.items = store.count_live(feed.name)
     if report.dry_run:
-        result.rendered = changes.any or settings_changed or outputs_missing or pending   # would render
+        result.rendered = shown or settings_changed or outputs_missing or pending   # would render
         return result
-    if not (changes.any or settings_changed or outputs_missing or pending):
+    if not (shown or settings_changed or outputs_missing or pending):
         store.set_feed_state(feed.name, feed_id, fingerprint, changed_at, now)
         return result
     if pending:

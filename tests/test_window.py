@@ -136,3 +136,20 @@ print(len(pooled), "read alike")
                             env={**os.environ, "SEEDFEED_WORKERS": "2", "PYTHONPATH": str(ROOT)}, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "12 read alike"
+
+
+def test_editing_a_document_outside_the_window_rewrites_nothing_until_it_enters(site):
+    for i in range(6):
+        write(site / "seeds" / f"n{i}.txt", f"News {i}\n\nBody.", mtime=T0 + timedelta(days=i))
+    build(site, FIXED_NOW, max_items=3)
+    feed = (site / "output" / "atom.xml").read_bytes()
+    write(site / "seeds" / "n0.txt", "News 0 edited\n\nNew body.", mtime=T0 + timedelta(days=30))
+    report = build(site, FIXED_NOW + timedelta(hours=1), max_items=3)
+    assert report.feeds[0].updated == 1 and report.feeds[0].files_written == 0
+    assert (site / "output" / "atom.xml").read_bytes() == feed
+    for i in range(3, 6):
+        (site / "seeds" / f"n{i}.txt").unlink()
+    build(site, FIXED_NOW + timedelta(hours=2), max_items=3)
+    entries = feedparser.parse((site / "output" / "atom.xml").read_bytes()).entries
+    assert [e.title for e in entries] == ["News 2", "News 1", "News 0 edited"]
+    assert entries[2].published == "2026-01-10T08:30:00+00:00"   # its first sight, not the edit
