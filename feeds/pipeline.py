@@ -39,7 +39,7 @@ from .site import write_site
 from .sources.collect import AllBut, collect, path_of, take
 from .sources.walk import Skip
 from .sources.web import DueCheck, Harvest, harvest, settle, web_keys
-from .state.merge import Changes, merge, mint_id
+from .state.merge import Changes, SlugsInUse, merge, mint_id
 from .state.store import Store, is_stub, state_error
 
 if TYPE_CHECKING:
@@ -202,6 +202,11 @@ def feed_folder(config: Config, feed: FeedConfig) -> Path:
 
 # ------------------------------------------------------------------------------------------------ stages
 
+def _slugs(store: Store, feed: str, observed: int) -> set[str] | SlugsInUse:
+    """The slugs in use: all of them for a big batch, else asked one at a time (an index finds each)."""
+    return store.slugs(feed) if observed > 100 else SlugsInUse(partial(store.slug_taken, feed))
+
+
 def _apply(store: Store, feed: str, changes: Changes, now: datetime) -> None:
     store.put(feed, ((item, changes.first_seen[item.id], *changes.stats[item.id]) for item in changes.written))
     for item_id, size, mtime_ns in changes.touched:
@@ -251,7 +256,7 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
         explicit = [mint_id(feed.name, "", now, o.doc.explicit_id) for o in observed if o.doc.explicit_id]
         new_keys = any(o.doc.key not in known for o in observed)
         changes = merge(feed.name, store.entries(feed.name, keys, explicit), observed, present, now,
-                        used_slugs=store.slugs(feed.name) if new_keys else set())
+                        used_slugs=_slugs(store, feed.name, len(observed)) if new_keys else set())
     else:
         changes = Changes()  # nothing new, changed or gone: the common case, decided without loading entries
     _apply(store, feed.name, changes, now)
@@ -273,7 +278,7 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
     shown = bool(changes.new or changes.moved or changes.removed or changes.filled
                  or not all(map(is_stub, changes.updated)))
     outputs_missing = not all((folder / name).is_file() for name in (RSS_FILE, ATOM_FILE, JSON_FILE, PAGE_FILE))
-    result.items = store.count_live(feed.name)
+    result.items = live = store.count_live(feed.name)
     if report.dry_run:
         result.rendered = shown or settings_changed or outputs_missing or pending   # would render
         return result
@@ -288,6 +293,8 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
     items, failed = newest_in_full(store, feed.name, feed.max_items, partial(path_of, feed), config.max_bytes)
     for read in failed:   # stubs that entered the window and could not be extracted after all
         take(read, [], report)
+    if failed:
+        result.items = live = store.count_live(feed.name)
     # The newest real change to what the feed shows: an item's update, or an item leaving it.
     updated = max([i.updated for i in items] + [changed_at or datetime(1970, 1, 1, tzinfo=UTC)])
     meta = FeedMeta(
@@ -299,7 +306,7 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
     # (a re-minted id would re-broadcast items readers already have), and the mark makes the next run finish.
     store.set_feed_state(feed.name, feed_id, fingerprint, changed_at, now, render_pending=True)
     store.commit()
-    result.files_written = _write(store, feed, folder, meta, items, pages, changes, report, recover=pending)
+    result.files_written = _write(store, feed, folder, meta, items, pages, changes, report, live, recover=pending)
     result.rendered = True   # the render-pending mark is cleared by run_once, after the site files
     return result
 
@@ -321,7 +328,7 @@ def _pages(store: Store, feed: FeedConfig, items: list[Item], changes: Changes, 
 
 
 def _write(store: Store, feed: FeedConfig, folder: Path, meta: FeedMeta, items: list[Item], pages: list[Item],
-           changes: Changes, report: Report, *, recover: bool) -> int:
+           changes: Changes, report: Report, live: int, *, recover: bool) -> int:
     """Write the item pages, then the feeds; ``recover``: also undo what an interrupted run may have left."""
     from .render.feed_page import render_feed_page
     from .render.item_page import render_page
@@ -345,7 +352,7 @@ def _write(store: Store, feed: FeedConfig, folder: Path, meta: FeedMeta, items: 
     written += write_if_changed(folder / ATOM_FILE, render_atom(meta, items), previous=kept / ATOM_FILE)
     written += write_if_changed(folder / JSON_FILE, render_json(meta, items), previous=kept / JSON_FILE)
     written += write_if_changed(folder / PAGE_FILE, render_feed_page(
-        meta, items, store.count_live(feed.name), overview="../index.html" if feed.name else None))
+        meta, items, live, overview="../index.html" if feed.name else None))
     fsync_dir(folder)
     # Pages of removed items go last: until the feeds above are replaced, the published ones still link there.
     gone = store.removed_slugs(feed.name) if recover else [entry.slug for entry in changes.removed]

@@ -21,6 +21,7 @@ from ..sources.walk import ignore_reason
 log = logging.getLogger(__name__)
 
 DEBOUNCE = 0.15      # seconds of quiet before a run: a file written in pieces is read once it is complete
+SETTLED = 0.02       # ...or this, when every file written since the last run has been closed (inotify says so)
 MAX_DELAY = 0.6      # ...but never wait longer than this after the first event
 FULL_WALK_EVERY = 600.0   # seconds between full walks when events alone drive the runs
 
@@ -44,6 +45,7 @@ class SeedWatcher:
         self.full_every = full_every
         self._lock = threading.Lock()
         self._paths: set[str] = set()
+        self._writing: set[str] = set()   # files opened for writing and not closed yet
         self._full = False
         self._last_full = time.monotonic()   # the daemon's first run walks everything
         self._pending = threading.Event()
@@ -65,6 +67,10 @@ class SeedWatcher:
                 self._full = True
             else:
                 self._paths.update(p for p in (src, dest) if p)
+                if kind in ("created", "modified"):
+                    self._writing.add(src)
+                elif kind == "closed":
+                    self._writing.discard(src)
         now = time.monotonic()
         if not self._pending.is_set():
             self._first_event = now
@@ -116,15 +122,16 @@ class SeedWatcher:
                 now = time.monotonic()
                 quiet = now - self._last_event
                 waited = now - self._first_event
-                if quiet >= DEBOUNCE or waited >= MAX_DELAY:
+                debounce = DEBOUNCE if self._writing else SETTLED
+                if quiet >= debounce or waited >= MAX_DELAY:
                     break
-                time.sleep(min(DEBOUNCE - quiet, MAX_DELAY - waited, 0.05))
+                time.sleep(max(0.005, min(debounce - quiet, MAX_DELAY - waited, 0.05)))
             if self._stop.is_set():
                 return
             self._pending.clear()
             with self._lock:
                 paths, full = self._paths, self._full
-                self._paths, self._full = set(), False
+                self._paths, self._full, self._writing = set(), False, set()
             self._call(None if full else paths)
 
     def _call(self, paths: set[str] | None) -> None:

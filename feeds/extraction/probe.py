@@ -6,7 +6,7 @@ extraction (Markdown rendering, sanitizing, the HTML content rules) waits until 
 window. What a reader must hear about at once is still checked here: empty or undecodable bytes and broken
 front matter raise the same :class:`DocumentError` the full extraction would.
 
-- ``.txt``: no dates of its own (the file time is used), so decoding is all.
+- ``.txt``: no dates of its own (the file time is used), so decoding is all (and nothing else is imported).
 - Markdown: the front matter, read exactly as :func:`seedfeed.extraction.document.extract_markdown` reads
   it. Blocks of plain ``key: value`` lines (the common case) are read without YAML; anything else, and any
   value that is not plainly a string or an ISO date, goes through the real parser.
@@ -26,8 +26,6 @@ from typing import Any
 from ..errors import DocumentError
 from ..models import RawDoc
 from ..sources.decode import decode
-from .document import _FRONT_KEYS, _FRONT_MATTER, _as_datetime, _as_text, _front_matter
-from .sanitize import http_url
 
 
 @dataclass(frozen=True)
@@ -131,6 +129,9 @@ def _simple_front_matter(block: str) -> dict[str, Any] | None:
 def markdown_dates(raw: RawDoc, text: str, default_tz: tzinfo = UTC
                    ) -> tuple[datetime | None, datetime | None, str | None]:
     """(published, updated, explicit id) from the front matter, with the errors full extraction raises."""
+    from .document import _FRONT_KEYS, _FRONT_MATTER, _as_datetime, _as_text, _front_matter
+    from .sanitize import http_url
+
     text = text.lstrip("\ufeff")
     match = _FRONT_MATTER.match(text)
     meta = _simple_front_matter(match.group(2)) if match and match.group(1) == "---" else None

@@ -8,7 +8,6 @@ so it is used only with more than two cores, or when ``SEEDFEED_WORKERS`` asks f
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -36,8 +35,12 @@ def read_many(jobs: Sequence[Job], cancel: Callable[[], bool]) -> Iterator[Read]
     Only a single-threaded process forks (``seedfeed build``): forking the daemon, whose other threads may
     hold locks, could deadlock the children."""
     count = workers()
-    if (count <= 1 or len(jobs) < POOL_MIN_JOBS or threading.active_count() > 1
-            or "fork" not in multiprocessing.get_all_start_methods()):
+    if count <= 1 or len(jobs) < POOL_MIN_JOBS or threading.active_count() > 1:
+        yield from read_all(jobs, cancel)
+        return
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
         yield from read_all(jobs, cancel)
         return
     with multiprocessing.get_context("fork").Pool(count) as pool:

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from ..errors import DocumentError
-from ..extraction.document import extract
 from ..extraction.probe import probe, raw_hash
 from ..models import Document, RawDoc
 from ..state.merge import Observed, slugify
@@ -62,6 +61,8 @@ def read_seed(job: Job) -> Read:
                        updated=seen.updated, explicit_id=seen.explicit_id)
         return Read(Observed(doc, mtime, found.size, found.mtime_ns, seen.raw_hash, stub=True),
                     warnings=[seen.warning] if seen.warning else [])
+    from ..extraction.document import extract  # not before: a run that only probes never imports Markdown and nh3
+
     try:
         doc, warnings = extract(raw)
     except DocumentError as exc:

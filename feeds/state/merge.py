@@ -17,7 +17,7 @@ import hashlib
 import re
 import unicodedata
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -113,7 +113,7 @@ class Changes:
 
 
 def merge(feed: str, entries: Iterable[Entry], observed: Iterable[Observed], present: set[str],
-          now: datetime, used_slugs: set[str] | None = None) -> Changes:
+          now: datetime, used_slugs: set[str] | SlugsInUse | None = None) -> Changes:
     """Compare the stored entries with this run's observations.
 
     ``observed`` holds the documents that were read (new or changed files); ``present`` holds every key the
@@ -130,7 +130,8 @@ def merge(feed: str, entries: Iterable[Entry], observed: Iterable[Observed], pre
     for e in live.values():
         if e.key not in present:
             gone_by_hash.setdefault(e.content_hash, e)
-    used_slugs = set(used_slugs) if used_slugs is not None else {e.slug for e in entries}
+    used_slugs = (used_slugs if isinstance(used_slugs, SlugsInUse) else set(used_slugs)) if used_slugs is not None \
+        else {e.slug for e in entries}
     changes = Changes()
     claimed: set[str] = set()
 
@@ -184,7 +185,22 @@ def _next_updated(doc: Document, old: Entry, seen_at: datetime) -> datetime:
     return max(candidate.astimezone(UTC), old.updated)
 
 
-def _unique(base: str, used: set[str]) -> str:
+class SlugsInUse:
+    """The slugs of a feed, asked of the store one at a time: a run adding one document to 100,000 need not
+    load them all. Slugs taken during the merge are remembered here."""
+
+    def __init__(self, taken: Callable[[str], bool]) -> None:
+        self.taken = taken
+        self.added: set[str] = set()
+
+    def __contains__(self, slug: object) -> bool:
+        return slug in self.added or (isinstance(slug, str) and self.taken(slug))
+
+    def add(self, slug: str) -> None:
+        self.added.add(slug)
+
+
+def _unique(base: str, used: set[str] | SlugsInUse) -> str:
     slug, n = base, 1
     while slug in used:
         n += 1
