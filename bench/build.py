@@ -78,8 +78,8 @@ CPU: dict[str, list[float]] = {}   # label -> CPU seconds (user + system) of eac
 def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, label: str = "") -> tuple[float, int, str]:
     """(seconds, peak RSS in KB, stdout) of one command in a fresh process."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, env={**ENV, **(env or {})},
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(cmd, cwd=cwd, env={**ENV, **(env or {})},  # the summary line goes to stderr
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     out = proc.stdout.read() if proc.stdout else ""
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start

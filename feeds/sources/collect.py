@@ -104,11 +104,13 @@ def collect(feed: FeedConfig, store: Store, max_bytes: int, sink: Sink,
 
     jobs = [Job(f, key, max_bytes) for key, f in found if result.known.get(key) != (f.size, f.mtime_ns)]
     del found
-    old: dict[str, Entry] = {}
-    if window.may_stub(store, feed.name, len(jobs), feed.max_items, bool(result.vanished)):
-        old = {e.key: e for e in store.entries(feed.name, [j.key for j in jobs if j.key in result.known])}
-        jobs = [Job(j.found, j.key, max_bytes, j.key not in old or old[j.key].content_hash.startswith("raw:"))
-                for j in jobs]
+    # A changed stub stays one while it is outside the window (its key matches it: no rename to recognise);
+    # new documents are probed only when it pays and stays exact (see window.may_stub).
+    changed = [j.key for j in jobs if j.key in result.known]
+    old: dict[str, Entry] = {e.key: e for e in store.entries(feed.name, changed)} if changed else {}
+    new_stubs = window.may_stub(store, feed.name, len(jobs), feed.max_items, bool(result.vanished))
+    jobs = [Job(j.found, j.key, max_bytes, old[j.key].content_hash.startswith("raw:") if j.key in old else new_stubs)
+            for j in jobs]
     tracker = sink.progress("reading documents", len(jobs), LONG_DOCUMENTS)
     try:
         for read in read_many(jobs, sink.cancel):
