@@ -17,6 +17,7 @@ front matter raise the same :class:`DocumentError` the full extraction would.
 from __future__ import annotations
 
 import codecs
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -126,12 +127,20 @@ def _simple_front_matter(block: str) -> dict[str, Any] | None:
     return meta
 
 
-def markdown_dates(raw: RawDoc, text: str, default_tz: tzinfo = UTC
-                   ) -> tuple[datetime | None, datetime | None, str | None]:
-    """(published, updated, explicit id) from the front matter, with the errors full extraction raises."""
+@functools.cache
+def _markdown_rules() -> tuple[Any, ...]:
+    """Full extraction's front-matter rules, imported on first use (a .txt probe needs none of them) and once:
+    an import statement inside a function costs its look-up on each of 50,000 calls."""
     from .document import _FRONT_KEYS, _FRONT_MATTER, _as_datetime, _as_text, _front_matter
     from .sanitize import http_url
 
+    return _FRONT_KEYS, _FRONT_MATTER, _as_datetime, _as_text, _front_matter, http_url
+
+
+def markdown_dates(raw: RawDoc, text: str, default_tz: tzinfo = UTC
+                   ) -> tuple[datetime | None, datetime | None, str | None]:
+    """(published, updated, explicit id) from the front matter, with the errors full extraction raises."""
+    _FRONT_KEYS, _FRONT_MATTER, _as_datetime, _as_text, _front_matter, http_url = _markdown_rules()
     text = text.lstrip("\ufeff")
     match = _FRONT_MATTER.match(text)
     meta = _simple_front_matter(match.group(2)) if match and match.group(1) == "---" else None
