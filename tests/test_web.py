@@ -200,3 +200,25 @@ def test_build_does_not_refetch_before_the_schedule_says(tmp_path, web):
     assert web.hits == []
     assert run_cli("build", "--url", web.url("/a"), "--allow-private", "--refresh", cwd=tmp_path).returncode == 0
     assert web.hits == ["/a"]
+
+
+def test_extract_prints_what_it_found_for_a_saved_page_and_a_url(tmp_path, web):
+    """``seedfeed extract`` (README: "prints, as JSON, ...title, summary, body, dates, author, image, canonical
+    URL, language and which rule produced each"), run as a user runs it, on a saved file and on a URL."""
+    import json
+
+    web.article("/news/x", "Extracted story", "Body words.")
+    saved = tmp_path / "page.html"
+    saved.write_text(web.pages["/news/x"][1], encoding="utf-8")
+    from_file = run_cli("extract", str(saved), "--url", web.url("/news/x"), cwd=tmp_path)
+    from_url = run_cli("extract", web.url("/news/x"), "--allow-private", cwd=tmp_path)
+    for result in (from_file, from_url):
+        assert result.returncode == 0, result.stderr
+        page = json.loads(result.stdout)
+        assert page["title"] == "Extracted story" and page["url"] == web.url("/news/x")
+        assert page["published"] == "2026-02-01T10:00:00+01:00" and page["language"] == "en"
+        assert page["author"] == "Jane Writer" and page["summary"].startswith("A summary of Extracted story")
+        assert "Body words." in page["body_html"] and web.url("/rel/link") in page["body_html"]
+        assert {"title", "published"} <= set(page["provenance"])
+    missing = run_cli("extract", str(tmp_path / "nope.html"), cwd=tmp_path)
+    assert missing.returncode == 1 and "nope.html" in missing.stderr and not missing.stdout
