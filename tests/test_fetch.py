@@ -661,11 +661,24 @@ def test_fetch_many_returns_errors_in_place(server):
                                     "http://[::ffff:10.0.0.1]/", "http://100.64.0.1/", "http://192.168.1.1/",
                                     "http://[fd00::1]/", "http://0.0.0.0/", "http://167772161/",
                                     "http://0x0a000001/"])
-def test_redirect_to_private_address_refused_before_connecting(server, target):
+@pytest.mark.parametrize("robots", [True, False], ids=["robots", "no-robots"])
+def test_redirect_to_private_address_refused_before_connecting(server, target, robots):
+    """Each redirect hop is checked before anything is done for it: no DNS lookup, no robots.txt, no connection.
+
+    The connection-level guard would refuse these too, with the same message, so the test watches the
+    resolver: numeric hosts such as ``167772161`` reach it only if the hop's pre-check is skipped. With robots.txt
+    on, its fetch is pre-checked too, so the ``no-robots`` cases are the ones that see the hop's own check."""
+    asked: list[str] = []
+
+    def resolver(host, port, *args):
+        asked.append(host)
+        return socket.getaddrinfo(host, port, *args)
+
     server.expect_request("/go").respond_with_data("", status=302, headers={"Location": target})
-    with fetcher() as f:   # loopback allowed, everything else private refused; Recording socket watches
+    with Fetcher(policy(respect_robots=robots), sleep=Sleeps(), resolver=resolver) as f:   # only loopback allowed
         err = fails(f, server.url_for("/go"), "redirected to", "refused", "SSRF")
     assert "allow_private" in err.hint
+    assert set(asked) == {"127.0.0.1"}, f"looked up a refused redirect target: {asked}"
 
 
 def test_private_url_refused_by_default():
