@@ -9,10 +9,13 @@ from __future__ import annotations
 import email.utils
 import gzip
 import ipaddress
+import os
 import random
 import socket
 import ssl
 import struct
+import subprocess
+import sys
 import threading
 import time
 import tracemalloc
@@ -27,6 +30,8 @@ from seedfeed.fetch.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchJob, FetchP
 from seedfeed.fetch.netguard import BlockedAddressError, Guard, address_problem, check_url
 from seedfeed.sources.decode import decode
 from werkzeug import Request, Response
+
+from tests.conftest import ROOT
 
 LOOPBACK = ("127.0.0.0/8", "::1/128")
 HTML = b"<!doctype html><html><head><title>t</title></head><body><p>hello</p></body></html>"
@@ -838,3 +843,31 @@ def test_https_pinned_to_checked_ip_verifies_certificate_for_hostname(tmp_path):
         assert "secure.example" in sni
     finally:
         srv.stop()
+
+
+# --- the only_loopback fixture itself ------------------------------------------------------------------------
+
+SWALLOWING_TEST = '''
+import pytest
+from seedfeed.fetch import Fetcher, FetchPolicy
+from seedfeed.errors import FetchError
+
+
+def test_code_that_turns_the_violation_into_a_fetch_error(only_loopback):
+    with Fetcher(FetchPolicy(allow_private=True, retries=0, respect_robots=False)) as f, pytest.raises(FetchError):
+        f.fetch("http://192.0.2.1/")   # TEST-NET-1: refused by the fixture before any packet is sent
+'''
+
+
+def test_only_loopback_fails_a_test_even_when_the_code_swallows_the_violation(tmp_path):
+    """The fetcher turns any exception into a FetchError, so the fixture records the attempt and fails the test
+    in teardown: a test that only expects *some* fetch error must still fail when a non-loopback connection
+    was attempted."""
+    (tmp_path / "conftest.py").write_text((ROOT / "tests" / "conftest.py").read_text())
+    (tmp_path / "test_inner.py").write_text(SWALLOWING_TEST)
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path),
+                             "-c", os.devnull, str(tmp_path / "test_inner.py")], capture_output=True, text=True,
+                            timeout=60, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "connections outside loopback were attempted" in result.stdout and "('192.0.2.1', 80)" in result.stdout, (
+        result.stdout)
