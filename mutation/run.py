@@ -32,8 +32,9 @@ SESSIONS = ROOT / "mutation" / "sessions"
 #: guard name -> (module, tests that guard it, seconds before a mutant's test run counts as hung = killed)
 MODULES: dict[str, tuple[str, list[str], int]] = {
     "sanitizer": ("feeds/extraction/sanitize.py",
-                  ["tests/test_hostile_markup.py::test_the_sanitizer_itself_leaves_nothing_executable_in_any_vector",
-                   "tests/test_formats.py", "tests/test_pages.py", "tests/test_render.py"], 120),
+                  ["tests/test_sanitize.py",
+                   "tests/test_hostile_markup.py::test_the_sanitizer_itself_leaves_nothing_executable_in_any_vector",
+                   "tests/test_formats.py", "tests/test_render.py"], 120),
     "ssrf-guard": ("feeds/fetch/netguard.py", ["tests/test_fetch.py", "tests/test_url_faults.py"], 180),
     "publisher": ("feeds/publish.py",
                   ["tests/test_crash_points.py", "tests/test_crash_disk.py", "tests/test_crash_concurrency.py",
