@@ -5,7 +5,16 @@ cleaning a large body in pieces, a base URL ammonia refuses, the length limits o
 from __future__ import annotations
 
 import seedfeed.extraction.sanitize as sanitize
-from seedfeed.extraction.sanitize import TEXT_LIMIT, TITLE_LIMIT, html_to_text, plain_text, sanitize_html
+from seedfeed.extraction.sanitize import (
+    NAME_LIMIT,
+    TEXT_LIMIT,
+    TITLE_LIMIT,
+    absolutize,
+    html_to_text,
+    http_url,
+    plain_text,
+    sanitize_html,
+)
 
 from tests.hostile import executable_problems
 
@@ -38,11 +47,51 @@ def test_a_base_url_ammonia_refuses_leaves_links_relative_instead_of_failing():
 
 
 def test_plain_text_limits_are_the_documented_ones():
-    """Titles are cut at 300 characters and summaries at 5,000, at a word boundary, with an ellipsis."""
-    assert (TITLE_LIMIT, TEXT_LIMIT) == (300, 5000)
-    words = " ".join(["word"] * 3000)   # 14,999 characters
-    for limit in (TITLE_LIMIT, TEXT_LIMIT):
-        cut = plain_text(words, limit)
-        assert len(cut) <= limit and cut.endswith("word…")
+    """Titles are cut at 300 characters, names at 200, summaries at 5,000: at the last word boundary in the
+    second half of the allowance, with an ellipsis; a text without one there is cut mid-word."""
+    assert (TITLE_LIMIT, NAME_LIMIT, TEXT_LIMIT) == (300, 200, 5000)
+    words = " ".join(["alpha"] * 3000)
+    assert plain_text(words, 300) == " ".join(["alpha"] * 49) + "…"          # 293 characters + "…"
+    assert plain_text(words, 200) == " ".join(["alpha"] * 33) + "…"          # 197 characters + "…"
+    for limit in (TITLE_LIMIT, NAME_LIMIT, TEXT_LIMIT):
         exact = "x" * limit
-        assert plain_text(exact, limit) == exact and plain_text(exact + "y", limit) != exact + "y"
+        assert plain_text(exact, limit) == exact and plain_text(exact + "y", limit) == "x" * (limit - 1) + "…"
+    early_space = "x" * 120 + " " + "y" * 400          # the only space is in the first half: cut mid-word
+    assert plain_text(early_space, 300) == early_space[:299] + "…"
+    late_space = "x" * 200 + " " + "y" * 400
+    assert plain_text(late_space, 300) == "x" * 200 + "…"
+    assert plain_text("  a \n\t b  ") == "a b" and plain_text("a\x00b\x0bc") == "abc"
+
+
+def test_comments_are_dropped():
+    assert sanitize_html("<p>kept<!-- a private note --></p>") == "<p>kept</p>"
+
+
+def test_srcset_candidates_are_resolved_and_unsafe_ones_dropped():
+    out = sanitize_html('<img src="a.png" srcset="https://cdn.example/a.png 1x, /b.png 2x, javascript:alert(1) 3x">',
+                        "https://example.org/post/")
+    assert 'srcset="https://cdn.example/a.png 1x, https://example.org/b.png 2x"' in out, out
+
+
+def test_cite_with_a_script_scheme_is_dropped_even_with_a_path():
+    for cite in ("javascript:alert(1)//x/y", "java\tscript:alert(1)?a/b", " vbscript:x#y/z"):
+        out = sanitize_html(f'<blockquote cite="{cite}">q</blockquote>')
+        assert out == "<blockquote>q</blockquote>", (cite, out)
+    assert 'cite="https://e.org/a/b"' in sanitize_html('<q cite="https://e.org/a/b">q</q>')
+
+
+def test_http_url_resolves_against_the_base_and_refuses_everything_else():
+    assert http_url("/x?y#z", "https://example.org/a/b") == "https://example.org/x?y#z"
+    assert http_url("https://e.org/p") == "https://e.org/p"
+    for bad in ("javascript:alert(1)", "/relative-without-base", "http://[::1", "http://h:99999/", "ftp://e.org/", ""):
+        assert http_url(bad) is None, bad
+
+
+def test_absolutize_rewrites_relative_urls_and_leaves_everything_else_byte_for_byte():
+    base = "https://example.org/post/"
+    assert absolutize('<a href="/x">l</a> <img src="i.png">', base) == (
+        '<a href="https://example.org/x" rel="noopener noreferrer">l</a> <img src="https://example.org/post/i.png">')
+    absolute = '<a href="https://e.org/" rel="noopener noreferrer">l</a>'   # as sanitize_html leaves it
+    assert absolutize(absolute, base) == absolute                      # nothing relative: unchanged
+    assert absolutize('<a href="/x">l</a>', "") == '<a href="/x">l</a>'  # no base: untouched
+    assert absolutize("", base) == ""
