@@ -60,7 +60,7 @@ def test_plain_text_limits_are_the_documented_ones():
     assert plain_text(early_space, 300) == early_space[:299] + "…"
     late_space = "x" * 200 + " " + "y" * 400
     assert plain_text(late_space, 300) == "x" * 200 + "…"
-    assert plain_text("  a \n\t b  ") == "a b" and plain_text("a\x00b\x0bc") == "abc"
+    assert plain_text("  a \n\t b  ") == "a b" and plain_text("a\x00b\x01c") == "abc"
 
 
 def test_comments_are_dropped():
