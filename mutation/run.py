@@ -4,6 +4,7 @@
     python mutation/run.py --list                 # the guard modules and the tests each one is checked with
     python mutation/run.py sanitizer publisher    # run (or resume) those; prints run / killed / survived
     python mutation/run.py --report sanitizer     # the score and every survivor's diff, without running
+    python mutation/run.py --recheck sanitizer    # run only the survivors again, against the tests as they are now
 
 Each guard module is mapped to the test files that claim to guard it, so one mutant costs one short pytest run
 (``-x``: the first failure kills it) instead of the whole suite. cosmic-ray edits the module *in place* for each
@@ -87,6 +88,7 @@ def report(name: str) -> dict[str, int]:
     counts = {"mutants": 0, "run": 0, "killed": 0, "survived": 0, "timeout": 0, "incompetent": 0, "pending": 0,
               "filtered": 0}
     survivors = []
+    rechecked = _load_recheck(name)
     for job, result in results(session):
         if result is None:
             counts["pending"] += 1
@@ -99,7 +101,7 @@ def report(name: str) -> dict[str, int]:
         if worker == "abnormal":         # the test run hung past the timeout: the mutant was detected
             counts["timeout"] += 1
             counts["killed"] += 1
-        elif outcome == "killed":
+        elif outcome == "killed" or rechecked.get(job["job_id"]) == "killed":
             counts["killed"] += 1
         elif outcome == "incompetent":   # the mutant could not even be imported
             counts["incompetent"] += 1
@@ -111,6 +113,37 @@ def report(name: str) -> dict[str, int]:
     counts["mutants"] = counts["run"] + counts["pending"]
     (SESSIONS / f"{name}-survivors.txt").write_text("\n".join(survivors), encoding="utf-8")
     return counts
+
+
+def _load_recheck(name: str) -> dict[str, str]:
+    path = SESSIONS / f"{name}-recheck.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def recheck(name: str) -> None:
+    """Apply each survivor again and run the module's tests as they are now (after new tests were written);
+    the outcome is kept beside the session, which cosmic-ray itself never re-runs."""
+    module_path, tests, timeout = MODULES[name]
+    module = ROOT / module_path
+    original = module.read_bytes()
+    outcomes = _load_recheck(name)
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-o", "addopts=", *tests]
+    try:
+        for job, result in results(SESSIONS / f"{name}.sqlite"):
+            if not result or result.get("test_outcome") != "survived" or outcomes.get(job["job_id"]) == "killed":
+                continue
+            mutation = job["mutations"][0]
+            cosmic("apply", mutation["module_path"], mutation["operator_name"], str(mutation["occurrence"]))
+            try:
+                done = subprocess.run(command, cwd=ROOT, capture_output=True, timeout=timeout, check=False)
+                outcomes[job["job_id"]] = "killed" if done.returncode else "survived"
+            except subprocess.TimeoutExpired:
+                outcomes[job["job_id"]] = "killed"
+            finally:
+                module.write_bytes(original)
+            (SESSIONS / f"{name}-recheck.json").write_text(json.dumps(outcomes, indent=1), encoding="utf-8")
+    finally:
+        module.write_bytes(original)
 
 
 def run(name: str) -> None:
@@ -135,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", help=f"guard modules (default: all): {', '.join(MODULES)}")
     parser.add_argument("--list", action="store_true", help="print the modules and their tests")
     parser.add_argument("--report", action="store_true", help="only report sessions already run")
+    parser.add_argument("--recheck", action="store_true", help="re-run only the survivors, with the current tests")
     args = parser.parse_args(argv)
     if args.list:
         for name, (module, tests, timeout) in MODULES.items():
@@ -146,7 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     print("| guard | module | mutants | run | killed | survived | (of which timeouts) | score |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name in args.names or list(MODULES):
-        if not args.report:
+        if args.recheck:
+            recheck(name)
+        elif not args.report:
             run(name)
         if not (SESSIONS / f"{name}.sqlite").exists():
             continue
