@@ -71,6 +71,14 @@ def test_srcset_candidates_are_resolved_and_unsafe_ones_dropped():
     out = sanitize_html('<img src="a.png" srcset="https://cdn.example/a.png 1x, /b.png 2x, javascript:alert(1) 3x">',
                         "https://example.org/post/")
     assert 'srcset="https://cdn.example/a.png 1x, https://example.org/b.png 2x"' in out, out
+    no_base = sanitize_html('<img src="a.png" srcset="a.png 1x,, b.png 2x">')   # an empty candidate is skipped
+    assert 'srcset="a.png 1x, b.png 2x"' in no_base, no_base
+
+
+def test_only_a_single_language_class_survives_on_code():
+    assert sanitize_html('<pre><code class="language-py">x</code></pre>') == '<pre><code class="language-py">x</code></pre>'
+    for bad in ("highlight", "language-py evil", "x language-py"):
+        assert sanitize_html(f'<code class="{bad}">x</code>') == "<code>x</code>", bad
 
 
 def test_cite_with_a_script_scheme_is_dropped_even_with_a_path():
