@@ -36,3 +36,17 @@ def test_the_sweep_deletes_only_hidden_temp_files(tmp_path):
     remove_stale_temp_files(tmp_path)
     assert sorted(os.listdir(tmp_path)) == sorted(n for n in names if n != ".rss.xml.abc123.tmp")
     assert remove(tmp_path / "rss.xml") is True and remove(tmp_path / "rss.xml") is False
+
+
+def test_a_feed_write_is_fsynced_before_the_rename(tmp_path, monkeypatch):
+    """Durability across a power cut cannot be shown by killing a process (the page cache survives), so this
+    watches the real os.fsync: a feed write syncs its temp file, an item page (fsync=False) does not."""
+    import seedfeed.publish as publish
+
+    synced: list[int] = []
+    real = os.fsync
+    monkeypatch.setattr(publish.os, "fsync", lambda fd: synced.append(fd) or real(fd))
+    write_if_changed(tmp_path / "rss.xml", b"feed")
+    assert len(synced) == 1
+    write_if_changed(tmp_path / "page.html", b"page", fsync=False)
+    assert len(synced) == 1
