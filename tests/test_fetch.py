@@ -871,3 +871,18 @@ def test_only_loopback_fails_a_test_even_when_the_code_swallows_the_violation(tm
     assert result.returncode == 1, result.stdout + result.stderr
     assert "connections outside loopback were attempted" in result.stdout and "('192.0.2.1', 80)" in result.stdout, (
         result.stdout)
+
+
+def test_6to4_addresses_are_judged_by_the_ipv4_address_they_embed():
+    assert address_problem(ipaddress.ip_address("2002:0808:0808::1")) is None          # 8.8.8.8: public
+    problem = address_problem(ipaddress.ip_address("2002:0a00:0001::1"))               # 10.0.0.1: private
+    assert problem is not None and "10.0.0.0/8" in problem
+
+
+def test_a_scoped_link_local_answer_is_refused_as_link_local():
+    """getaddrinfo gives link-local IPv6 answers with a zone ("fe80::1%eth0"); the guard reads the address."""
+    def resolver(host, port, *args):
+        return [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("fe80::1%lo", port, 0, 1))]
+
+    with pytest.raises(BlockedAddressError, match="resolves to fe80::1, which is a link-local address"):
+        Guard.build(resolver=resolver).resolve("scoped.example", 80)
