@@ -104,3 +104,8 @@ def test_absolutize_rewrites_relative_urls_and_leaves_everything_else_byte_for_b
     assert absolutize(absolute, base) == absolute                      # nothing relative: unchanged
     assert absolutize('<a href="/x">l</a>', "") == '<a href="/x">l</a>'  # no base: untouched
     assert absolutize("", base) == ""
+
+
+def test_a_large_body_with_no_tag_after_the_first_megabyte_is_cleaned_in_one_go():
+    body = "<p>" + "word " * (3 * sanitize._CHUNK // 5)      # about 3 MB of text after a single tag
+    assert sanitize_html(body) == "<p>" + body[3:] + "</p>"
