@@ -886,3 +886,4 @@ def test_a_scoped_link_local_answer_is_refused_as_link_local():
 
     with pytest.raises(BlockedAddressError, match="resolves to fe80::1, which is a link-local address"):
         Guard.build(resolver=resolver).resolve("scoped.example", 80)
+    assert "link-local" in address_problem(ipaddress.ip_address("fe80::1%eth0"))
