@@ -29,3 +29,19 @@ def test_colliding_slugs_are_numbered_from_two():
     used: set[str] = set()
     assert [_unique("a", used) for _ in range(4)] == ["a", "a-2", "a-3", "a-4"]
     assert used == {"a", "a-2", "a-3", "a-4"}
+
+
+def test_a_touched_document_does_not_stop_the_new_ones_after_it(tmp_path):
+    """A file whose time changed but whose content did not is only re-stat'ed; documents after it in the same
+    run (here a new one, sorted after it) must still be published."""
+    import os
+
+    from tests.conftest import run_cli, write
+
+    write(tmp_path / "seeds" / "a.txt", "Alpha\n\nbody")
+    assert run_cli("build", cwd=tmp_path).returncode == 0
+    os.utime(tmp_path / "seeds" / "a.txt", (1_800_000_000, 1_800_000_000))
+    write(tmp_path / "seeds" / "b.txt", "Beta\n\nbody")
+    assert run_cli("build", cwd=tmp_path).returncode == 0
+    atom = (tmp_path / "output" / "atom.xml").read_text(encoding="utf-8")
+    assert "Alpha" in atom and "Beta" in atom
