@@ -1,17 +1,17 @@
 """Mutation testing of the guard modules with cosmic-ray, run by hand (never in CI).
 
     pip install -e '.[mutation]'
-    python mutation/run.py --list                 # the guard modules and the tests each one is checked with
-    python mutation/run.py sanitizer publisher    # run (or resume) those; prints run / killed / survived
-    python mutation/run.py --report sanitizer     # the score and every survivor's diff, without running
-    python mutation/run.py --recheck sanitizer    # run only the survivors again, against the tests as they are now
+    python bench/mutation.py --list                 # the guard modules and the tests each one is checked with
+    python bench/mutation.py sanitizer publisher    # run (or resume) those; prints run / killed / survived
+    python bench/mutation.py --report sanitizer     # the score and every survivor's diff, without running
+    python bench/mutation.py --recheck sanitizer    # run only the survivors again, against the tests as they are now
 
 Each guard module is mapped to the test files that claim to guard it, so one mutant costs one short pytest run
 (``-x``: the first failure kills it) instead of the whole suite. cosmic-ray edits the module *in place* for each
 mutant and puts it back afterwards: run this on a clean checkout you are not editing, and never commit while it
 runs (the script checks the module is back to its original bytes at the end and restores it if not).
 
-Sessions live in ``mutation/sessions/`` (not committed), so an interrupted run resumes where it stopped. The
+Sessions live in ``bench/results/mutation/`` (not committed), so an interrupted run resumes where it stopped. The
 operators are a deliberate subset (see OPERATORS_EXCLUDED): one replacement per arithmetic operator and the
 boundary/negation of each comparison, plus cosmic-ray's logical, constant, exception and loop operators; the
 ``Add -> BitXor`` kind adds hundreds of mutants that any test kills and that say nothing about the guards.
@@ -28,7 +28,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SESSIONS = ROOT / "mutation" / "sessions"
+SESSIONS = ROOT / "bench" / "results" / "mutation"
 
 #: guard name -> (module, tests that guard it, seconds before a mutant's test run counts as hung = killed)
 MODULES: dict[str, tuple[str, list[str], int]] = {
