@@ -100,6 +100,10 @@ def cpu(label: str) -> float:
 
 
 BUILD = [sys.executable, "-m", "seedfeed", "build", "-q"]
+# The plain script publishes the newest 50 only; so does seedfeed with archives off (the like-for-like
+# comparison). With --archives the default is measured: every older item goes into an RFC 5005 archive page
+# with its item page, so every document is read in full.
+ARCHIVES = ["archives = false\n"]
 
 
 def bench_size(n: int, repeat: int, workers: list[str], include_all: bool) -> dict[str, float]:
@@ -108,6 +112,7 @@ def bench_size(n: int, repeat: int, workers: list[str], include_all: bool) -> di
     with tempfile.TemporaryDirectory(prefix="seedfeed-bench-") as tmp:
         site = Path(tmp)
         generate(site / "seeds", n)
+        (site / "seedfeed.toml").write_text(ARCHIVES[0])
         edit_target = sorted((site / "seeds").rglob("*.txt"))[n // 4]
         for r in range(repeat):
             shutil.rmtree(site / "output", ignore_errors=True)
@@ -140,7 +145,7 @@ def bench_feeds(repeat: int, feeds: int = 10, n: int = 10_000) -> None:
         names = [f"feed{i}" for i in range(feeds)]
         for i, name in enumerate(names):
             generate(site / "seeds" / name, n, seed=i)
-        (site / "seedfeed.toml").write_text("".join(
+        (site / "seedfeed.toml").write_text(ARCHIVES[0] + "".join(
             f'[[feeds]]\nname = "{name}"\ntitle = "Feed {name}"\nseeds = ["seeds/{name}"]\n\n' for name in names))
         cold = timed(BUILD, site)
         no_change: list[float] = []
@@ -173,7 +178,10 @@ def main() -> None:
     parser.add_argument("--feeds", action="store_true", help="also 10 feeds x 10,000 documents")
     parser.add_argument("--workers", default="", help="e.g. 1,2: cold builds with SEEDFEED_WORKERS set")
     parser.add_argument("--all", action="store_true", help="also the baseline publishing every document")
+    parser.add_argument("--archives", action="store_true", help="measure the default, RFC 5005 archives on")
     args = parser.parse_args()
+    ARCHIVES[0] = "archives = true\n" if args.archives else "archives = false\n"
+    print(f"seedfeed.toml: {ARCHIVES[0].strip()}")
     workers = [w for w in args.workers.split(",") if w]
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "feeds"), str(ROOT / "scheduler")],
                    check=True, env=ENV, stdout=subprocess.DEVNULL)

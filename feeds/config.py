@@ -17,22 +17,29 @@ from urllib.parse import urlsplit
 
 from . import __version__
 from .errors import ConfigError
+from .filters import NO_FILTERS, Filters, parse_filters
 
 DEFAULT_CONFIG_NAME = "seedfeed.toml"
 DEFAULT_BASE_URL = "http://localhost:8000/"
 DEFAULT_MAX_ITEMS = 50
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_EVERY = "1h"
+# Fetching stops after this; what was not fetched is deferred to the next run. 90 s keeps a build with one bad
+# host under two minutes (issue #11), and is three page deadlines: enough for a few hundred good pages.
+DEFAULT_FETCH_BUDGET = "90s"
 DEFAULT_LISTING_MAX_NEW = 20
+DEFAULT_FEED_MAX_ENTRIES = 50      # feed sources: only the newest entries of the source are looked at
+DEFAULT_ARCHIVE_SIZE = 50          # items per RFC 5005 archive document
 USER_AGENT = f"seedfeed/{__version__} (+https://github.com/seedfeed/seedfeed)"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
 @dataclass(frozen=True)
 class WebSource:
-    """A URL to follow: a ``page`` (one document) or a ``listing`` (a page linking to documents)."""
+    """A URL to follow: a ``page`` (one document), a ``listing`` (a page linking to documents) or a ``feed``
+    (an RSS/Atom/JSON feed whose entries' articles are fetched in full)."""
 
-    kind: str                       # "page" | "listing"
+    kind: str                       # "page" | "listing" | "feed"
     url: str
     every: str | None = None        # "30m", "2h", "1d"
     cron: str | None = None         # "*/10 7-22 * * *"
@@ -40,6 +47,10 @@ class WebSource:
     max_new: int = DEFAULT_LISTING_MAX_NEW
     robots: bool = True
     timezone: str = "UTC"           # for naive dates on the page
+    max_entries: int = DEFAULT_FEED_MAX_ENTRIES   # feeds: the newest M entries of the source are looked at
+    max_pages: int = 1              # feeds: follow rel="next" paging up to this many documents (1: no paging)
+    max_bytes: int | None = None    # feeds: size cap of the source document (None: the global max_bytes)
+    filters: Filters = NO_FILTERS   # include/exclude rules for this source's documents
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,15 @@ class FeedConfig:
     listings: tuple[WebSource, ...] = ()
     max_items: int = DEFAULT_MAX_ITEMS
     hub: str | None = None
+    feed_sources: tuple[WebSource, ...] = ()     # ``[[sources]]`` tables with ``feed = "URL"``
+    filters: Filters = NO_FILTERS                # include/exclude rules for every document of the feed
+    archives: bool = True                        # RFC 5005 archive documents of older items
+    archive_size: int = DEFAULT_ARCHIVE_SIZE
+
+    @property
+    def web_sources(self) -> tuple[WebSource, ...]:
+        """Every URL source: pages, listings and feeds (what schedules and ``status`` look at)."""
+        return self.pages + self.listings + self.feed_sources
 
 
 @dataclass(frozen=True)
@@ -68,6 +88,10 @@ class Config:
     allow_private: bool = False
     default_every: str = DEFAULT_EVERY
     source_file: Path | None = None  # the seedfeed.toml this came from
+    fetch_budget: float = 90         # seconds of fetching per run (DEFAULT_FETCH_BUDGET)
+    # True: neither --base-url nor the config set base_url (check then asks the state); where a value came from,
+    # not part of what the configuration is
+    base_url_default: bool = field(default=False, compare=False)
 
     def feed_base_url(self, feed: FeedConfig) -> str:
         """The absolute URL of a feed's output folder."""
@@ -76,11 +100,13 @@ class Config:
 
 # ---------------------------------------------------------------------------------------------- loading
 
-_TOP_KEYS = {"output", "state", "base_url", "max_items", "max_bytes", "user_agent", "allow_private", "every",
-             "feeds", "title", "description", "link", "language", "author", "seeds", "pages", "listings", "hub"}
 _FEED_KEYS = {"name", "title", "description", "link", "language", "author", "seeds", "pages", "listings",
-              "max_items", "hub"}
-_SOURCE_KEYS = {"url", "every", "cron", "selector", "max_new", "robots", "timezone"}
+              "max_items", "hub", "sources", "filters", "archives", "archive_size"}
+_TOP_KEYS = ({"output", "state", "base_url", "max_bytes", "user_agent", "allow_private", "every", "fetch_budget",
+              "feeds"}
+             | (_FEED_KEYS - {"name"}))
+_SOURCE_KEYS = {"url", "every", "cron", "selector", "max_new", "robots", "timezone", "filters"}
+_FEED_SOURCE_KEYS = (_SOURCE_KEYS - {"url", "selector"}) | {"feed", "max_entries", "max_pages", "max_bytes"}
 
 
 @dataclass
@@ -95,7 +121,9 @@ class Overrides:
     max_items: int | None = None
     urls: list[str] = field(default_factory=list)
     listings: list[str] = field(default_factory=list)
+    feed_urls: list[str] = field(default_factory=list)
     allow_private: bool | None = None
+    fetch_budget: float | None = None
 
 
 def _fail(where: str, message: str, hint: str) -> ConfigError:
@@ -122,11 +150,11 @@ def normalize_base_url(url: str, where: str = "--base-url") -> str:
     return url if url.endswith("/") else url + "/"
 
 
-def parse_interval(text: str, where: str) -> int:
+def parse_interval(text: str, where: str, key: str = "every") -> int:
     """``"30m"`` → 1800 seconds. Units: s, m, h, d."""
     match = re.fullmatch(r"\s*(\d+)\s*([smhd])\s*", text)
     if not match or int(match.group(1)) == 0:
-        raise _fail(where, f"every = {text!r} is not an interval", 'use a number and a unit, e.g. every = "30m"')
+        raise _fail(where, f"{key} = {text!r} is not an interval", f'use a number and a unit, e.g. {key} = "30m"')
     return int(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
 
 
@@ -138,10 +166,15 @@ def _sources(where: str, kind: str, raw: Any) -> tuple[WebSource, ...]:
     for i, entry in enumerate(raw):
         here = f"{where} {kind}s[{i}]"
         if isinstance(entry, str):
-            entry = {"url": entry}
+            entry = {"feed" if kind == "feed" else "url": entry}
         _typed(here, "entry", entry, dict, '{ url = "https://..." }')
-        _check_keys(here, entry, _SOURCE_KEYS)
-        url = _typed(here, "url", entry.get("url"), str, '"https://example.org/"')
+        if kind == "feed":   # [[sources]] tables name their kind: feed = "https://example.org/feed.xml"
+            here = f"{where} sources[{i}]"
+            _check_keys(here, entry, _FEED_SOURCE_KEYS)
+            entry = {("url" if k == "feed" else k): v for k, v in entry.items()}
+        else:
+            _check_keys(here, entry, _SOURCE_KEYS)
+        url = _typed(here, "url" if kind != "feed" else "feed", entry.get("url"), str, '"https://example.org/"')
         if urlsplit(url).scheme not in ("http", "https"):
             raise _fail(here, f"url {url!r} is not an http(s) URL", "write the full address, starting https://")
         every = entry.get("every")
@@ -170,8 +203,18 @@ def _sources(where: str, kind: str, raw: Any) -> tuple[WebSource, ...]:
             max_new=_typed(here, "max_new", entry.get("max_new", DEFAULT_LISTING_MAX_NEW), int, "20"),
             robots=_typed(here, "robots", entry.get("robots", True), bool, "false"),
             timezone=tz,
+            max_entries=_positive(here, "max_entries", entry.get("max_entries", DEFAULT_FEED_MAX_ENTRIES)),
+            max_pages=_positive(here, "max_pages", entry.get("max_pages", 1)),
+            max_bytes=_positive(here, "max_bytes", entry["max_bytes"]) if "max_bytes" in entry else None,
+            filters=parse_filters(f"{here} filters", entry.get("filters")),
         ))
     return tuple(out)
+
+
+def _positive(where: str, key: str, value: Any) -> int:
+    if _typed(where, key, value, int, "10") < 1:
+        raise _fail(where, f"{key} must be at least 1", f"{key} = 10")
+    return int(value)
 
 
 def _feed(where: str, table: Mapping[str, Any], base: Path, defaults: Mapping[str, Any], index: int) -> FeedConfig:
@@ -183,7 +226,7 @@ def _feed(where: str, table: Mapping[str, Any], base: Path, defaults: Mapping[st
         raise _fail(where, f"name {name!r} is not a folder-safe name", "use lower-case letters, digits, - and _")
     seeds_raw = table.get("seeds", defaults.get("seeds"))
     if seeds_raw is None:
-        seeds_raw = [] if (table.get("pages") or table.get("listings")) else ["seeds"]
+        seeds_raw = [] if (table.get("pages") or table.get("listings") or table.get("sources")) else ["seeds"]
     if isinstance(seeds_raw, str):
         seeds_raw = [seeds_raw]
     _typed(where, "seeds", seeds_raw, list, '["seeds"]')
@@ -215,6 +258,11 @@ def _feed(where: str, table: Mapping[str, Any], base: Path, defaults: Mapping[st
         listings=_sources(where, "listing", table.get("listings")),
         max_items=max_items,
         hub=hub,
+        feed_sources=_sources(where, "feed", table.get("sources")),
+        filters=parse_filters(f"{where} filters", table.get("filters", defaults.get("filters"))),
+        archives=_typed(where, "archives", table.get("archives", defaults.get("archives", True)), bool, "false"),
+        archive_size=_positive(where, "archive_size", table.get("archive_size",
+                                                                defaults.get("archive_size", DEFAULT_ARCHIVE_SIZE))),
     )
 
 
@@ -251,10 +299,11 @@ def load(config_path: Path | None, overrides: Overrides, cwd: Path) -> Config:
     feeds_raw = data.get("feeds")
     if feeds_raw is not None:
         _typed(where, "feeds", feeds_raw, list, "[[feeds]] tables")
-        for key in ("seeds", "pages", "listings", "title", "link", "hub"):
+        for key in ("seeds", "pages", "listings", "sources", "title", "link", "hub"):
             if key in data:
                 raise _fail(where, f"top-level {key!r} next to [[feeds]]", f"move {key} into each [[feeds]] table")
-        defaults = {k: data[k] for k in ("language", "author", "max_items", "description") if k in data}
+        defaults = {k: data[k] for k in ("language", "author", "max_items", "description", "filters", "archives",
+                                         "archive_size") if k in data}
         feeds = []
         for i, table in enumerate(feeds_raw):
             here = f"{where} [[feeds]] #{i + 1}"
@@ -290,6 +339,13 @@ def load(config_path: Path | None, overrides: Overrides, cwd: Path) -> Config:
     allow_private = data.get("allow_private", False) if overrides.allow_private is None else overrides.allow_private
     every = _typed(where, "every", data.get("every", DEFAULT_EVERY), str, '"1h"')
     parse_interval(every, f"{where} every")
+    if overrides.fetch_budget is not None:
+        if overrides.fetch_budget <= 0:
+            raise ConfigError("--fetch-budget must be more than 0 seconds", "e.g. --fetch-budget 90")
+        fetch_budget = float(overrides.fetch_budget)
+    else:
+        budget = _typed(where, "fetch_budget", data.get("fetch_budget", DEFAULT_FETCH_BUDGET), str, '"90s"')
+        fetch_budget = float(parse_interval(budget, where, "fetch_budget"))
     output = output.resolve()
     state = state.resolve()
     if state.parent == output or output in state.parents:
@@ -298,7 +354,8 @@ def load(config_path: Path | None, overrides: Overrides, cwd: Path) -> Config:
         feeds=tuple(feeds), output=output, state=state, base_url=base_url, max_bytes=max_bytes,
         user_agent=_typed(where, "user_agent", data.get("user_agent", USER_AGENT), str, '"mybot/1.0"'),
         allow_private=_typed(where, "allow_private", allow_private, bool, "true"),
-        default_every=every, source_file=config_path.resolve() if config_path else None,
+        default_every=every, source_file=config_path.resolve() if config_path else None, fetch_budget=fetch_budget,
+        base_url_default=not overrides.base_url and "base_url" not in data,
     )
 
 
@@ -325,12 +382,14 @@ def _apply_feed_overrides(feed: FeedConfig, o: Overrides, cwd: Path, n_feeds: in
         changes["pages"] = feed.pages + _sources("--url", "page", o.urls)
     if o.listings and n_feeds == 1:
         changes["listings"] = feed.listings + _sources("--listing", "listing", o.listings)
-    if (o.urls or o.listings or o.title) and n_feeds > 1:
-        raise ConfigError("--url, --listing and --title need a config with a single feed",
+    if o.feed_urls and n_feeds == 1:
+        changes["feed_sources"] = feed.feed_sources + _sources("--feed", "feed", o.feed_urls)
+    if (o.urls or o.listings or o.feed_urls or o.title) and n_feeds > 1:
+        raise ConfigError("--url, --listing, --feed and --title need a config with a single feed",
                           "add the URL to one [[feeds]] table in the config instead")
     # --url alone publishes just the URLs, unless there is a ./seeds to publish too
     default_seeds = feed.seeds == ((cwd / "seeds").resolve(),)
-    if (o.urls or o.listings) and not o.seeds and default_seeds and not (cwd / "seeds").is_dir():
+    if (o.urls or o.listings or o.feed_urls) and not o.seeds and default_seeds and not (cwd / "seeds").is_dir():
         changes["seeds"] = ()
     return replace(feed, **changes) if changes else feed
 
@@ -344,5 +403,6 @@ def load_config(args: argparse.Namespace) -> Config:
         seeds=getattr(args, "seeds", None), output=getattr(args, "output", None), state=getattr(args, "state", None),
         base_url=getattr(args, "base_url", None), title=getattr(args, "title", None),
         max_items=getattr(args, "max_items", None), urls=getattr(args, "url", None) or [],
-        listings=getattr(args, "listing", None) or [], allow_private=getattr(args, "allow_private", None))
+        listings=getattr(args, "listing", None) or [], feed_urls=getattr(args, "feed", None) or [],
+        allow_private=getattr(args, "allow_private", None), fetch_budget=getattr(args, "fetch_budget", None))
     return load(find_config(getattr(args, "config", None), cwd), overrides, cwd)

@@ -6,6 +6,7 @@
     ├── ConfigError                   a config file or command-line option is wrong
     ├── DocumentError                 one document cannot be read or parsed; it is skipped
     ├── FetchError                    one URL could not be fetched; its items are kept
+    │   └── FetchDeferred             the run's fetch budget ran out first; the next run fetches it
     ├── OutputError                   output or state could not be written
     └── LockedError                   another run holds the lock
 
@@ -44,6 +45,11 @@ class FetchError(SeedfeedError):
     def __init__(self, message: str, hint: str = "", status: int | None = None) -> None:
         super().__init__(message, hint)
         self.status = status
+
+
+class FetchDeferred(FetchError):
+    """The run's fetch budget ran out before this URL was fetched (or while it was): not a failure of the
+    source, so its state is left as it was and the next run fetches it first."""
 
 
 class OutputError(SeedfeedError):

@@ -45,6 +45,7 @@ class Document:
     language: str | None = None
     explicit_id: str | None = None      # an id the author gave (front matter ``id``)
     provenance: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    files: tuple[str, ...] = ()          # local files the body links to, published under the feed's files/
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,13 @@ half-written item page, removing pages of removed items and stale temp files).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
 import os
 import sqlite3
+import time
 import uuid
 from collections.abc import Callable, Collection
 from contextlib import AbstractContextManager, nullcontext
@@ -34,19 +36,32 @@ from .errors import Cancelled
 from .models import Item
 from .progress import ProgressFactory, no_progress
 from .publish import fsync_dir, kept_folder, remove, remove_stale_temp_files, run_lock, write_if_changed
-from .render.base import ATOM_FILE, ITEMS_DIR, JSON_FILE, PAGE_FILE, RSS_FILE, FeedMeta, page_path
+from .render.base import (
+    ARCHIVE_DIR,
+    ATOM_FILE,
+    FILES_DIR,
+    ITEMS_DIR,
+    JSON_FILE,
+    PAGE_FILE,
+    RSS_FILE,
+    FeedMeta,
+    page_path,
+)
 from .site import write_site
-from .sources.collect import AllBut, collect, path_of, take
+from .sources.collect import AllBut, collect, job_for, take
+from .sources.links import publish_files
 from .sources.walk import Skip
 from .sources.web import DueCheck, Harvest, harvest, settle, web_keys
+from .state.archives import ArchivePlan, archive_files_present, plan_archives
 from .state.merge import Changes, SlugsInUse, merge, mint_id
+from .state.recover import Recovery, published_feed_id
 from .state.store import Store, is_stub, state_error
 
 if TYPE_CHECKING:
     from .fetch.fetcher import Fetcher
 
 log = logging.getLogger(__name__)
-RENDER_VERSION = "2"  # 2: feed pages (index.html)
+RENDER_VERSION = "3"  # 2: feed pages (index.html); 3: item pages carry their ids (state recovery)
 _FEED_ID_NAMESPACE = uuid.UUID("0b6f4a47-61e5-4bd4-9c38-4b44cb3a1f0e")
 
 
@@ -63,6 +78,7 @@ class FeedReport:
     rendered: bool = False
     changes: Changes | None = field(default=None, repr=False)   # what changed (item titles, for --dry-run)
     removed_titles: list[str] = field(default_factory=list)     # dry runs only: titles of the items leaving
+    filtered: list[tuple[str, str]] = field(default_factory=list)  # (title, rule) of documents a filter dropped
 
 
 @dataclass
@@ -127,6 +143,12 @@ def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0, due: Due
     """
     report = Report(cancel=cancel or (lambda: False), dry_run=dry_run, progress=progress or no_progress)
     harvests = _harvest_web(config, now, due, fetcher, report.progress)
+    deferred = [url for h in harvests.values() for url in h.deferred]
+    if deferred:   # one line for the run, not one per URL: nothing failed, the run was out of time
+        shown = ", ".join(deferred[:3]) + (f" and {len(deferred) - 3} more" if len(deferred) > 3 else "")
+        report.warnings.append(f"the fetch budget ({config.fetch_budget:g} s) ran out: {len(deferred)} "
+                               f"URL{'s' if len(deferred) != 1 else ''} deferred to the next run ({shown}); "
+                               "everything fetched is published")
     # A dry run takes no lock (the lock file would be written) and works on a snapshot of the state.
     lock = nullcontext() if dry_run else run_lock(config.state, lock_wait)
     with lock, write_guard or nullcontext():
@@ -175,7 +197,7 @@ def make_fetcher(config: Config) -> Fetcher:
 def _harvest_web(config: Config, now: datetime, due: DueCheck | None, fetcher: Fetcher | None,
                  progress: ProgressFactory = no_progress) -> dict[str, Harvest]:
     """Fetch what is due, before taking the lock: network time never blocks other runs."""
-    if not any(feed.pages or feed.listings for feed in config.feeds):
+    if not any(feed.web_sources for feed in config.feeds):
         return {}
     made: list[Fetcher] = []
 
@@ -187,8 +209,12 @@ def _harvest_web(config: Config, now: datetime, due: DueCheck | None, fetcher: F
         return made[0]
 
     reader = Store.peek(config.state)
+    stop_at = time.monotonic() + config.fetch_budget   # one budget for the run, across all its feeds
     try:
-        return {feed.name: harvest(config, feed, reader, get_fetcher, now, due, progress) for feed in config.feeds}
+        from .sources.feed import harvest_feeds
+
+        return {feed.name: harvest(config, feed, reader, get_fetcher, now, due, progress, stop_at).extend(
+                    harvest_feeds(config, feed, reader, get_fetcher, now, due, progress, stop_at)) for feed in config.feeds}
     finally:
         if reader is not None:
             reader.close()
@@ -213,23 +239,28 @@ def _apply(store: Store, feed: str, changes: Changes, now: datetime) -> None:
         store.touch(feed, item_id, size=size, mtime_ns=mtime_ns)
     for entry in changes.removed:
         store.remove(feed, entry.id, now)
+        store.set_files(feed, entry.id, ())
+    for item in changes.written:
+        store.set_files(feed, item.id, item.doc.files)
 
 
 def _fingerprint(config: Config, feed: FeedConfig, ttl: int | None) -> str:
     data = [RENDER_VERSION, __version__, feed.name, feed.title, feed.description, feed.link, feed.language,
             feed.author, feed.hub, feed.max_items, config.feed_base_url(feed), ttl]
-    return hashlib.sha256(json.dumps(data).encode()).hexdigest()[:32]
+    if feed.archives:   # without archives the fingerprint (hence the output) is exactly what it was before them
+        data += ["archives", feed.archive_size]
+    return hashlib.sha256(json.dumps(data).encode()).hexdigest()[:32] + "-" + feed.filters.digest
 
 
 def _ttl_minutes(config: Config, feed: FeedConfig, now: datetime) -> int | None:
     """How often the feed can change, for RSS <ttl> and the update hints: its most frequent URL source.
 
     Feeds made only of seed files have no schedule (they change when a file does), so they get no hint."""
-    if not (feed.pages or feed.listings):
+    if not feed.web_sources:
         return None
     from .schedules import shortest_period
 
-    period = shortest_period(list(feed.pages + feed.listings), config, now)
+    period = shortest_period(list(feed.web_sources), config, now)
     return max(1, period // 60) if period else None
 
 
@@ -237,26 +268,42 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
                 web_harvest: Harvest | None, changed: Collection[str] | None = None) -> FeedReport:
     folder = feed_folder(config, feed)
     result = FeedReport(feed.name or "(default)", folder)
-    found = collect(feed, store, config.max_bytes, report, changed)
+    # New filter rules apply to every document: read them all again (web pages are judged when next fetched).
+    old_fingerprint = store.feed_state(feed.name)[1]
+    reread = bool(old_fingerprint) and old_fingerprint.partition("-")[2] != feed.filters.digest
+    changed = None if reread else changed
+    found = collect(feed, store, config.max_bytes, report, changed, reread=reread)
     known, observed = found.known, found.observed
     web_observed, web_present = settle(store, feed, web_harvest or Harvest())
     observed += web_observed
-    if changed is None:
-        present: set[str] | AllBut = found.present | web_present
-        vanished = known.keys() - present
-    else:  # only the changed paths were looked at: everything else is still there
-        vanished = found.vanished | ((web_keys(feed, store) - web_present) if feed.pages or feed.listings else set())
-        present = AllBut(vanished)
     if web_harvest:
         report.source_errors += web_harvest.errors
         report.warnings += web_harvest.warnings
+        result.filtered += web_harvest.filtered
+    dropped: set[str] = set()
+    if feed.filters:
+        kept = [o for o in observed if feed.filters.keeps(o.doc, now, result.filtered)]
+        dropped = {o.doc.key for o in observed} - {o.doc.key for o in kept}
+        observed = kept
+    if changed is None:
+        present: set[str] | AllBut = (found.present | web_present) - dropped
+        vanished = known.keys() - present
+    else:  # only the changed paths were looked at: everything else is still there
+        vanished = found.vanished | ((web_keys(feed, store) - web_present) if feed.web_sources else set()) \
+            | (dropped & known.keys())
+        present = AllBut(vanished)
     if observed or vanished:
         # Load only what merge needs: the entries of changed or vanished keys, tombstones, explicit ids.
         keys = {o.doc.key for o in observed} | vanished
         explicit = [mint_id(feed.name, "", now, o.doc.explicit_id) for o in observed if o.doc.explicit_id]
         new_keys = any(o.doc.key not in known for o in observed)
+        recovery = Recovery(folder, ITEMS_DIR, ATOM_FILE, config.feed_base_url(feed), lambda i: store.has_id(feed.name, i))
         changes = merge(feed.name, store.entries(feed.name, keys, explicit), observed, present, now,
-                        used_slugs=_slugs(store, feed.name, len(observed)) if new_keys else set())
+                        used_slugs=_slugs(store, feed.name, len(observed)) if new_keys else set(),
+                        recover=recovery.find if new_keys else None)
+        if adopted := sum(1 for item in changes.new if recovery.adopted_id(item.id)):
+            report.warnings.append(f"{folder}: the state did not know {adopted} published item"
+                                   f"{'s' if adopted != 1 else ''}; kept the ids and dates the published files gave them")
     else:
         changes = Changes()  # nothing new, changed or gone: the common case, decided without loading entries
     _apply(store, feed.name, changes, now)
@@ -269,44 +316,56 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
     feed_id, old_fingerprint, changed_at, pending = store.feed_state(feed.name)
     ttl = _ttl_minutes(config, feed, now)
     fingerprint = _fingerprint(config, feed, ttl)
-    if feed_id is None:
-        feed_id = f"urn:uuid:{uuid.uuid5(_FEED_ID_NAMESPACE, f'{feed.name}/{now.isoformat()}')}"
+    if feed_id is None:   # first build, or a lost state: the published feed's id, if there is one
+        feed_id = (published_feed_id(folder / ATOM_FILE)
+                   or f"urn:uuid:{uuid.uuid5(_FEED_ID_NAMESPACE, f'{feed.name}/{now.isoformat()}')}")
     if changes.removed or changed_at is None:
         changed_at = now if (changes.removed or not store.count_live(feed.name)) else changed_at
     settings_changed = fingerprint != old_fingerprint
     # Stubs changed outside the window (no page, not shown, the count unchanged): the output stays as it is.
     shown = bool(changes.new or changes.moved or changes.removed or changes.filled
                  or not all(map(is_stub, changes.updated)))
-    outputs_missing = not all((folder / name).is_file() for name in (RSS_FILE, ATOM_FILE, JSON_FILE, PAGE_FILE))
-    result.items = live = store.count_live(feed.name)
+    outputs_missing = not all((folder / name).is_file() for name in (RSS_FILE, ATOM_FILE, JSON_FILE, PAGE_FILE)) or (
+        feed.archives and not archive_files_present(store, feed.name, folder))
+    result.items = store.count_live(feed.name)
     if report.dry_run:
         result.rendered = shown or settings_changed or outputs_missing or pending   # would render
         return result
     if not (shown or settings_changed or outputs_missing or pending):
-        store.set_feed_state(feed.name, feed_id, fingerprint, changed_at, now)
+        store.set_feed_state(feed.name, feed_id, fingerprint, changed_at, now, base_url=config.feed_base_url(feed))
+        # a file a document links to may have changed
+        result.files_written = publish_files(store.files(feed.name), feed.seeds, config.max_bytes, folder / FILES_DIR)
         return result
     if pending:
         log.info("%s: the previous run stopped while writing; rendering the feed again in full", folder)
     full = settings_changed or outputs_missing or pending
-    from .sources.window import newest_in_full
+    archive = plan_archives(store, feed.name, feed.max_items, feed.archive_size, [i.id for i in changes.written]
+                            + [e.id for e in changes.removed], full=full) if feed.archives else None
+    if archive:   # with archives nothing is only probed (collect), so every item is whole
+        items = archive.current
+    else:
+        from .sources.window import newest_in_full
 
-    items, failed = newest_in_full(store, feed.name, feed.max_items, partial(path_of, feed), config.max_bytes)
-    for read in failed:   # stubs that entered the window and could not be extracted after all
-        take(read, [], report)
-    if failed:
-        result.items = live = store.count_live(feed.name)
+        items, failed = newest_in_full(store, feed.name, feed.max_items, partial(job_for, feed, max_bytes=config.max_bytes))
+        for read in failed:   # stubs that entered the window and could not be extracted after all
+            take(read, [], report)
+        if failed:
+            result.items = store.count_live(feed.name)
     # The newest real change to what the feed shows: an item's update, or an item leaving it.
     updated = max([i.updated for i in items] + [changed_at or datetime(1970, 1, 1, tzinfo=UTC)])
     meta = FeedMeta(
         id=feed_id, title=feed.title, description=feed.description,
         site_url=feed.link or config.feed_base_url(feed), base_url=config.feed_base_url(feed),
-        updated=updated, language=feed.language, author=feed.author, hub=feed.hub, ttl_minutes=ttl)
-    pages = _pages(store, feed, items, changes, full=full)
+        updated=updated, language=feed.language, author=feed.author, hub=feed.hub, ttl_minutes=ttl,
+        doc_links=functools.cache(lambda: store.doc_links(feed.name)))
+    pages = _pages(store, feed, items + (archive.archived if archive else []), changes, full=full)
     # Commit before writing: a run that dies from here on has published nothing the state does not keep
     # (a re-minted id would re-broadcast items readers already have), and the mark makes the next run finish.
-    store.set_feed_state(feed.name, feed_id, fingerprint, changed_at, now, render_pending=True)
+    store.set_feed_state(feed.name, feed_id, fingerprint, changed_at, now, render_pending=True,
+                         base_url=config.feed_base_url(feed))
     store.commit()
-    result.files_written = _write(store, feed, folder, meta, items, pages, changes, report, live, recover=pending)
+    result.files_written = _write(store, feed, folder, meta, items, pages, changes, report, archive, recover=pending)
+    result.files_written += publish_files(store.files(feed.name), feed.seeds, config.max_bytes, folder / FILES_DIR)
     result.rendered = True   # the render-pending mark is cleared by run_once, after the site files
     return result
 
@@ -328,17 +387,18 @@ def _pages(store: Store, feed: FeedConfig, items: list[Item], changes: Changes, 
 
 
 def _write(store: Store, feed: FeedConfig, folder: Path, meta: FeedMeta, items: list[Item], pages: list[Item],
-           changes: Changes, report: Report, live: int, *, recover: bool) -> int:
-    """Write the item pages, then the feeds; ``recover``: also undo what an interrupted run may have left."""
+           changes: Changes, report: Report, archive: ArchivePlan | None, *, recover: bool) -> int:
+    """Write the item pages, the archive pages, then the feeds; ``recover``: also undo what an interrupted run
+    may have left."""
+    from .render.archive import render_archive_page, render_current
     from .render.feed_page import render_feed_page
     from .render.item_page import render_page
-    from .render.json_feed import render_json
-    from .render.xml_feeds import render_atom, render_rss
 
     written = 0
     if recover:
         remove_stale_temp_files(folder)
         remove_stale_temp_files(folder / ITEMS_DIR)
+        remove_stale_temp_files(folder / ARCHIVE_DIR)
         remove_stale_temp_files(kept_folder(store.path, feed.name))
     for item in pages:
         report.check_cancel()
@@ -348,11 +408,16 @@ def _write(store: Store, feed: FeedConfig, folder: Path, meta: FeedMeta, items: 
     fsync_dir(folder / ITEMS_DIR)
     # The replaced feed files are kept beside the state, so `seedfeed check` can compare ids across a build.
     kept = kept_folder(store.path, feed.name)
-    written += write_if_changed(folder / RSS_FILE, render_rss(meta, items), previous=kept / RSS_FILE)
-    written += write_if_changed(folder / ATOM_FILE, render_atom(meta, items), previous=kept / ATOM_FILE)
-    written += write_if_changed(folder / JSON_FILE, render_json(meta, items), previous=kept / JSON_FILE)
+    # Archive pages first (like item pages: the render-pending mark makes a killed run write them all again).
+    for number, archived in archive.pages.items() if archive else ():
+        for name, data in render_archive_page(meta, number, archive.last, archived):  # type: ignore[union-attr]
+            written += write_if_changed(folder / name, data, fsync=False, new_in_place=True)
+    fsync_dir(folder / ARCHIVE_DIR)
+    feeds = render_current(meta, items, archive.last if archive else 0)
+    for name, data in zip((RSS_FILE, ATOM_FILE, JSON_FILE), feeds, strict=True):
+        written += write_if_changed(folder / name, data, previous=kept / name)
     written += write_if_changed(folder / PAGE_FILE, render_feed_page(
-        meta, items, live, overview="../index.html" if feed.name else None))
+        meta, items, store.count_live(feed.name), overview="../index.html" if feed.name else None))
     fsync_dir(folder)
     # Pages of removed items go last: until the feeds above are replaced, the published ones still link there.
     gone = store.removed_slugs(feed.name) if recover else [entry.slug for entry in changes.removed]

@@ -14,6 +14,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -114,6 +115,51 @@ def remove(path: Path) -> bool:
         return False
     except OSError as exc:
         raise OutputError(f"{path}: cannot remove ({exc.strerror})", "check the output folder's permissions") from None
+
+
+def sync_files(root: Path, files: dict[str, str]) -> int:
+    """Make ``root`` hold exactly ``files`` (published path -> source file): copy new and changed ones (atomically,
+    keeping the source's mtime, so an unchanged file is recognised by size and mtime without reading it), remove
+    the rest. Returns how many files were written or removed."""
+    changed = 0
+    for rel, source in files.items():
+        dest = root / rel
+        try:
+            st = os.stat(source)
+            current = dest.stat()
+            if (current.st_size, current.st_mtime_ns) == (st.st_size, st.st_mtime_ns):
+                continue
+        except FileNotFoundError:
+            pass
+        except OSError:
+            continue   # the source went away or became unreadable since it was checked: try again next run
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=TEMP_SUFFIX, dir=dest.parent)
+            os.close(fd)
+        except OSError as exc:
+            raise _write_error(dest, exc) from None
+        try:
+            shutil.copyfile(source, tmp)
+            shutil.copystat(source, tmp)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, dest)
+            changed += 1
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            if exc.filename == source or not os.path.exists(source):
+                continue   # a read error on the source is not an output problem: try again next run
+            raise _write_error(dest, exc) from None
+    if root.is_dir():
+        for path in sorted(root.rglob("*"), reverse=True):   # files before the folders holding them
+            rel = path.relative_to(root).as_posix()
+            if path.is_dir() and not path.is_symlink():
+                with contextlib.suppress(OSError):
+                    path.rmdir()   # only when empty
+            elif rel not in files:
+                changed += remove(path)
+    return changed
 
 
 @contextlib.contextmanager

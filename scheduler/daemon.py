@@ -111,7 +111,7 @@ class Daemon:
         return report
 
     def _fetcher(self):  # noqa: ANN202
-        if not any(f.pages or f.listings for f in self.config.feeds):
+        if not any(f.web_sources for f in self.config.feeds):
             return None
         if self.fetcher is None:
             from ..pipeline import make_fetcher
@@ -136,7 +136,7 @@ class Daemon:
 
     def run_source(self, feed_name: str, url: str) -> None:
         config = self.config
-        target = next((s for f in config.feeds if f.name == feed_name for s in f.pages + f.listings if s.url == url), None)
+        target = next((s for f in config.feeds if f.name == feed_name for s in f.web_sources if s.url == url), None)
         if target is None:
             return  # removed by a reload while queued
 
@@ -173,7 +173,7 @@ class Daemon:
             reader.close()
         now = utcnow()
         for feed in self.config.feeds:
-            for source in feed.pages + feed.listings:
+            for source in feed.web_sources:
                 trigger = triggers.trigger(source, self.config)
                 trigger.jitter = triggers.jitter_seconds(source, self.config)
                 first = schedules.next_run(source, self.config, last_runs.get((feed.name, source_key(source.url))), now)
@@ -198,7 +198,7 @@ class Daemon:
         for feed in self.config.feeds:
             name = feed.name or "(default)"
             h = self.state.feeds.get(name)
-            period = schedules.shortest_period(list(feed.pages + feed.listings), self.config, now) or 3600
+            period = schedules.shortest_period(list(feed.web_sources), self.config, now) or 3600
             if h is None or h.last_ok is None:
                 problems.append(f"{name}: no successful run yet")
             elif h.last_failure and h.last_failure > h.last_ok and now - h.last_ok > timedelta(seconds=period):
@@ -212,7 +212,7 @@ class Daemon:
         feed = self._feed_for(rel_path)
         if feed is None or not rel_path.endswith((".xml", ".json")):
             return default_max_age(rel_path)
-        period = schedules.shortest_period(list(feed.pages + feed.listings), self.config, utcnow())
+        period = schedules.shortest_period(list(feed.web_sources), self.config, utcnow())
         return min(period, 3600) if period else default_max_age(rel_path)
 
     def _feed_for(self, rel_path: str) -> FeedConfig | None:
@@ -247,7 +247,7 @@ class Daemon:
         self.schedule_sources()
         self.watch()
         log.info("configuration reloaded: %d feeds, %d URL sources", len(config.feeds),
-                 sum(len(f.pages) + len(f.listings) for f in config.feeds), extra={"event": "reloaded"})
+                 sum(len(f.web_sources) for f in config.feeds), extra={"event": "reloaded"})
         self.run("configuration reloaded", schedules.due_check(config))
 
     def serve_forever(self) -> int:

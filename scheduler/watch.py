@@ -30,7 +30,9 @@ def relevant(path: str, is_directory: bool) -> bool:
     name = os.path.basename(path)
     if is_directory:
         return not name.startswith(".")
-    return ignore_reason(name) is None
+    reason = ignore_reason(name)
+    # any other file may be one a document links to (an image, a PDF): published under files/, so it counts too
+    return reason is None or reason.startswith("unknown extension")
 
 
 class SeedWatcher:

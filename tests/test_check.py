@@ -134,7 +134,7 @@ def test_comparison_counts_and_rebroadcast_threshold():
 
 def seeds(site, n: int) -> None:
     for i in range(n):
-        write(site / "seeds" / f"doc{i}.md", f"# Document {i}\n\nBody of document {i}, with [a link](other{i}.html).\n")
+        write(site / "seeds" / f"doc{i}.md", f"# Document {i}\n\nBody of document {i}, with [a link](doc0.md).\n")
 
 
 def test_a_fresh_build_passes_and_says_there_is_nothing_to_compare_yet(site):
@@ -172,8 +172,14 @@ def test_check_reports_new_updated_and_removed_since_the_previous_build(site):
 def test_lost_state_makes_check_shout_about_a_mass_rebroadcast(site):
     seeds(site, 6)
     assert run_cli("build", cwd=site).returncode == 0
-    (site / ".seedfeed" / "state.sqlite").unlink()            # ids get minted again on the next build
+    # State and output both lost (a fresh machine): ids get minted again, and nothing published is left to
+    # recover them from. The feeds published before are what check compares with.
+    published = {name: (site / "output" / name).read_bytes() for name in ("rss.xml", "atom.xml", "feed.json")}
+    shutil.rmtree(site / ".seedfeed")
+    shutil.rmtree(site / "output")
     assert run_cli("build", cwd=site).returncode == 0
+    for name, data in published.items():
+        write(site / ".seedfeed" / "previous" / "_default" / name, data)
     result = run_cli("check", "-q", cwd=site)
     assert result.returncode == 1
     for name in ("rss.xml", "atom.xml", "feed.json"):
@@ -191,6 +197,20 @@ def test_config_feeds_are_checked_against_the_config_base_url(site):
     assert result.returncode == 1
     assert ("error: output/news/atom.xml: self link 'https://example.org/f/news/atom.xml' is not where the feed is "
             "served (https://moved.example/news/atom.xml)") in result.stdout
+
+
+def test_check_after_build_with_base_url_uses_what_the_build_used(site):
+    """Issue #11, item 7: with no --base-url and no config, check compares self links with the base URL the last
+    build published for (the state keeps it), not with the default http://localhost:8000/."""
+    seeds(site, 2)
+    assert run_cli("build", "--base-url", "https://feeds.example/", cwd=site).returncode == 0
+    result = run_cli("check", cwd=site)
+    assert result.returncode == 0, result.stdout
+    assert "is not where the feed is served" not in result.stdout
+    assert result.stdout.splitlines()[-1] == "seedfeed check: 1 feed, 0 errors, 0 warnings"
+    # an explicit --base-url still wins: the feeds are not served there
+    moved = run_cli("check", "--base-url", "https://moved.example/", cwd=site)
+    assert moved.returncode == 1 and "(https://moved.example/atom.xml)" in moved.stdout
 
 
 def test_without_config_feed_folders_are_discovered_and_missing_files_fail(tmp_path):

@@ -97,9 +97,10 @@ def test_unusable_documents_raise_a_document_error_naming_the_file(data, reason)
     assert "seeds/doc.txt" in exc.value.message and reason in exc.value.message
 
 
-def test_bad_front_matter_date_names_the_field():
-    with pytest.raises(DocumentError, match="date"):
-        extract(raw("---\ntitle: x\ndate: next tuesday\n---\nbody", "md"))
+def test_bad_front_matter_date_is_a_warning_naming_the_file_the_field_and_the_value():
+    doc, warnings = extract(raw("---\ntitle: x\ndate: next tuesday\n---\nbody", "md"))
+    assert doc.title == "x" and doc.published is None
+    assert len(warnings) == 1 and "seeds/doc.md" in warnings[0] and "date" in warnings[0] and "next tuesday" in warnings[0]
 
 
 def test_sanitizer_removes_active_content_and_makes_urls_absolute():

@@ -37,10 +37,12 @@ def test_every_option_the_loader_accepts_is_in_the_template():
 def test_every_commented_option_is_valid_when_uncommented(tmp_path):
     """Uncommenting the single-feed options (not the [[feeds]] alternative) still loads."""
     text = template().split("# More than one feed?")[0]
-    text = re.sub(r"^# (\w+ =|\[\[)", r"\1", text, flags=re.MULTILINE).replace('cron = "*/10 7-22 * * *"\n', "")
+    text = re.sub(r"^# (\w+ =|\[)", r"\1", text, flags=re.MULTILINE).replace('cron = "*/10 7-22 * * *"\n', "")
     write(tmp_path / "seedfeed.toml", text)
     config = load(tmp_path / "seedfeed.toml", Overrides(), tmp_path)
     assert config.feeds[0].language == "en" and config.feeds[0].listings[0].selector == "article h2 a"
+    assert dict(config.feeds[0].filters.rules)["max_age"] == "90d"
+    assert config.feeds[0].feed_sources[0].url == "https://example.org/feed.xml"
 
 
 def test_init_refuses_to_overwrite(tmp_path):

@@ -24,7 +24,7 @@ TOP = {"feeds": "seedfeed", "scheduler": "seedfeed.scheduler"}
 LAYERS = {
     "seedfeed": 0, "seedfeed.models": 0, "seedfeed.errors": 0,
     "seedfeed.config": 1, "seedfeed.urls": 1, "seedfeed.progress": 1, "seedfeed.publish": 1,
-    "seedfeed.schedules": 1,
+    "seedfeed.schedules": 1, "seedfeed.filters": 1,
     "seedfeed.sources": 2, "seedfeed.fetch": 2, "seedfeed.extraction": 2, "seedfeed.state": 2,
     "seedfeed.render": 2, "seedfeed.site": 2, "seedfeed.websub": 2, "seedfeed.check": 2, "seedfeed.serve": 2,
     "seedfeed.pipeline": 3,
@@ -190,3 +190,16 @@ def test_wheel_installs_only_the_seedfeed_name(tmp_path):
     assert "seedfeed/__main__.py" in names and "seedfeed/scheduler/daemon.py" in names
     assert "seedfeed/render/xml_feeds.py" in names and "seedfeed/serve/server.py" in names
     assert "seedfeed = seedfeed.cli:main" in entry_points
+
+
+def test_tests_and_benchmarks_import_the_installed_name():
+    """From the repository root ``feeds`` is importable as a folder too; a second copy of every module would
+    make monkeypatches and module state silently miss the code under test."""
+    bad = []
+    for path in sorted([*ROOT.glob("tests/*.py"), *ROOT.glob("bench/*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            bad += [f"{path.relative_to(ROOT)}:{node.lineno} imports {n}" for n in names
+                    if n.split(".")[0] in ("feeds", "scheduler")]
+    assert not bad, "\n".join(bad)

@@ -13,12 +13,16 @@ the state (:func:`seedfeed.publish.kept_folder`), never in output/.
 from __future__ import annotations
 
 import argparse
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from ..config import Config
 from ..publish import kept_folder
 from ..render.base import ATOM_FILE, JSON_FILE, RSS_FILE
+from ..state.store import Store
+from .archives import check_chain
 from .lint import Linted, Seen, lint
 from .rules import Problem
 
@@ -46,15 +50,35 @@ class Diff:
 
 
 def targets(config: Config) -> list[Target]:
-    """The feeds to check: those in the config; without a config file, every feed folder found in output/."""
+    """The feeds to check: those in the config; without a config file, every feed folder found in output/.
+
+    Each is checked against the address it is served at: ``--base-url`` or the config's ``base_url`` when given,
+    else the one the last build published for (the state keeps it), so ``build --base-url URL && check`` agree.
+    """
+    built = _built_base_urls(config) if config.base_url_default else {}
+
+    def base(name: str) -> str:
+        return built.get(name) or config.base_url + (f"{name}/" if name else "")
+
     if config.source_file is None:
         found = discover(config.output)
         if found:
-            return [Target(name, config.output / name if name else config.output,
-                           config.base_url + (f"{name}/" if name else ""), kept_folder(config.state, name))
-                    for name in found]
+            return [Target(name, config.output / name if name else config.output, base(name),
+                           kept_folder(config.state, name)) for name in found]
     return [Target(feed.name, config.output / feed.name if feed.name else config.output,
-                   config.feed_base_url(feed), kept_folder(config.state, feed.name)) for feed in config.feeds]
+                   base(feed.name), kept_folder(config.state, feed.name)) for feed in config.feeds]
+
+
+def _built_base_urls(config: Config) -> dict[str, str]:
+    store = Store.peek(config.state)
+    if store is None:
+        return {}
+    try:
+        return store.base_urls()
+    except sqlite3.Error:
+        return {}
+    finally:
+        store.close()
 
 
 def discover(output: Path) -> list[str]:
@@ -106,12 +130,36 @@ def check_target(target: Target, show: Path) -> tuple[list[Problem], list[str]]:
             continue
         linted = lint(kind, data, shown, target.base_url + file_name)
         problems += linted.problems
+        problems += broken_links(linted, target, shown)
         if linted.items is not None and not linted.items:
             problems.append(Problem("warning", shown, "has no items"))
         found = _compare_previous(target.kept / file_name, linted, shown)
         problems += found[0]
         notes += found[1]
+        problems += check_chain(target.folder, target.base_url, file_name, kind, shown,
+                                {s.id for s in linted.items or []})
     return problems, notes
+
+
+def broken_links(linted: Linted, target: Target, shown: str) -> list[Problem]:
+    """Links in content that point into the output (under the site's base URL) at a file that is not there: a
+    local file a seed links to that is missing or could not be published, a link to a removed document."""
+    root_url = target.base_url.removesuffix(f"{target.name}/") if target.name else target.base_url
+    root = target.folder.parents[len(Path(target.name).parts) - 1] if target.name else target.folder
+    problems, seen = [], set()
+    for item, where, url in linted.links:
+        if not url.startswith(root_url) or (item, url) in seen:
+            continue
+        seen.add((item, url))
+        rel = unquote(urlsplit(url).path[len(urlsplit(root_url).path):])
+        path = root / rel
+        if rel.endswith("/") or not rel:
+            path = path / "index.html"
+        if ".." in Path(rel).parts or not path.is_file():
+            problems.append(Problem("error", shown, f"{where} links to {url}, which is not in {_shown(root, Path.cwd())}/; "
+                                    "the seed links to a file that is missing or was not published (see the build's "
+                                    "warnings)", item))
+    return problems
 
 
 def _compare_previous(kept: Path, current: Linted, shown: str) -> tuple[list[Problem], list[str]]:

@@ -19,7 +19,7 @@ from typing import Any
 
 from lxml import etree
 
-from .rules import Problem, absolute_url, illegal_characters, illegal_in, relative_urls, rfc822, rfc3339
+from .rules import Problem, absolute_url, content_urls, illegal_characters, illegal_in, rfc822, rfc3339
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 CONTENT_ENCODED = "{http://purl.org/rss/1.0/modules/content/}encoded"
@@ -41,6 +41,7 @@ class Linted:
     file: str
     problems: list[Problem] = field(default_factory=list)
     items: list[Seen] | None = None      # None: the file could not be read at all
+    links: list[tuple[str | None, str, str]] = field(default_factory=list)   # (item, where, URL) in content
 
     def error(self, message: str, item: str | None = None) -> None:
         self.problems.append(Problem("error", self.file, message, item))
@@ -80,8 +81,11 @@ def _text(el: etree._Element | None, tag: str) -> str | None:
 
 def _html_urls(out: Linted, html: str | None, what: str, item: str | None) -> None:
     if html:
-        for url in relative_urls(html):
-            out.error(f"{what} has a relative URL {url!r}", item)
+        for url in content_urls(html):
+            if absolute_url(url) is not None:
+                out.error(f"{what} has a relative URL {url!r}", item)
+            else:
+                out.links.append((item, what, url))
 
 
 def _link(out: Linted, value: str | None, what: str, item: str | None = None) -> None:

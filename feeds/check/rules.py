@@ -123,9 +123,14 @@ class _Links(HTMLParser):
                 self.urls += [part.strip().split()[0] for part in value.split(",") if part.strip()]
 
 
-def relative_urls(html: str) -> list[str]:
-    """The relative URLs in an HTML fragment's ``href``/``src``/``srcset`` (and the rarer URL attributes)."""
+def content_urls(html: str) -> list[str]:
+    """Every URL in an HTML fragment's ``href``/``src``/``srcset`` (and the rarer URL attributes)."""
     parser = _Links()
     parser.feed(html)
     parser.close()
-    return [url for url in parser.urls if absolute_url(url) is not None]
+    return parser.urls
+
+
+def relative_urls(html: str) -> list[str]:
+    """The relative URLs in an HTML fragment's ``href``/``src``/``srcset`` (and the rarer URL attributes)."""
+    return [url for url in content_urls(html) if absolute_url(url) is not None]

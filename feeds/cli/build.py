@@ -55,4 +55,6 @@ def print_dry_run(report) -> None:  # noqa: ANN001 - Report, imported lazily
                                   ("removed", feed.removed_titles), ("moved", [i.doc.title for i in changes.moved])):
                 for title in titles:
                     print(f"  {label + ':':9}{title or '(untitled)'}")
+        for title, rule in feed.filtered:
+            print(f"  filtered: {title or '(untitled)'} ({rule})")
     print("dry run: nothing was written")

@@ -15,9 +15,12 @@ import json
 from pathlib import Path
 
 from ..config import (
+    DEFAULT_ARCHIVE_SIZE,
     DEFAULT_BASE_URL,
     DEFAULT_CONFIG_NAME,
     DEFAULT_EVERY,
+    DEFAULT_FEED_MAX_ENTRIES,
+    DEFAULT_FETCH_BUDGET,
     DEFAULT_LISTING_MAX_NEW,
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_ITEMS,
@@ -44,6 +47,7 @@ def template() -> str:
         (f"max_bytes = {DEFAULT_MAX_BYTES}", "documents and pages larger than this are skipped"),
         ("allow_private = false", "true: allow URLs on loopback/private networks (intranet pages)"),
         (f"every = {_q(DEFAULT_EVERY)}", "default schedule of URL sources (s, m, h, d)"),
+        (f"fetch_budget = {_q(DEFAULT_FETCH_BUDGET)}", "fetching stops after this; the rest is deferred to the next run"),
         (f"# user_agent = {_q(USER_AGENT)}", ""),
     ])
     feed = _lines([
@@ -56,6 +60,30 @@ def template() -> str:
         (f"max_items = {DEFAULT_MAX_ITEMS}", "items in each feed file (older items keep their pages)"),
         ('# hub = "https://pubsubhubbub.appspot.com/"', "WebSub hub to ping after each change; default: none"),
         ('# pages = ["https://example.org/about"]', "web pages, one URL = one item; default: none"),
+        ("archives = true", "RFC 5005 archives of items older than max_items; false: no archive/"),
+        (f"archive_size = {DEFAULT_ARCHIVE_SIZE}", "items per archive document (a full one never changes)"),
+    ])
+    filters = _lines([
+        ("# [filters]", ""),
+        ('# include_title = "(?i)python|rust"', "keep only documents whose title matches"),
+        ('# exclude_title = "(?i)^sponsored"', "drop documents whose title matches"),
+        ('# include_body = ""', "the same on the body text (markup removed) ..."),
+        ('# exclude_body = "(?i)giveaway"', ""),
+        ('# include_author = ""', "... on the author ..."),
+        ('# exclude_author = "(?i)partner content"', ""),
+        ('# include_tags = ""', "... and on each tag"),
+        ('# exclude_tags = "^(ads|advertising)$"', ""),
+        ('# max_age = "90d"', "drop documents published longer ago (s, m, h, d, w)"),
+    ])
+    source = _lines([
+        ("# [[sources]]", ""),
+        ('# feed = "https://example.org/feed.xml"', "RSS, Atom or JSON Feed (or seedfeed build --feed URL)"),
+        (f"# max_new = {DEFAULT_LISTING_MAX_NEW}", "new entries whose article is fetched per run"),
+        (f"# max_entries = {DEFAULT_FEED_MAX_ENTRIES}", "only the newest entries of the source are looked at"),
+        ("# max_pages = 1", "more than 1: follow the feed's rel=\"next\" paging"),
+        (f"# max_bytes = {DEFAULT_MAX_BYTES}", "size cap of the feed document"),
+        (f"# every = {_q(DEFAULT_EVERY)}", "schedule, cron, timezone and robots as for listings"),
+        ('# filters = { exclude_tags = "^ads$" }', "filters for this source only (keys as in [filters])"),
     ])
     listing = _lines([
         ("# [[listings]]", ""),
@@ -77,8 +105,16 @@ def template() -> str:
 # ---- the feed, published straight into output/ ----
 {feed}
 
+# Filters: drop documents by regular expression (Python re, searched anywhere in the field) and by age.
+# A [filters] table applies to every document of the feed; filters = {{...}} in a listing or feed source
+# applies to that source only. `seedfeed build --dry-run` lists what each rule drops. Default: none.
+{filters}
+
 # A page that links to articles; each new article becomes an item. Default: none.
 {listing}
+
+# A feed whose entries are cut short: each entry becomes an item with the whole article. Default: none.
+{source}
 
 # More than one feed? Replace the feed keys above (title ... listings) with one table per feed; each is
 # published into output/<name>/. language, author, max_items and description set above apply to all.

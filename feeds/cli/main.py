@@ -28,12 +28,16 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--url", metavar="URL", action="append", default=[], help="a web page to publish (repeatable)")
     p.add_argument("--listing", metavar="URL", action="append", default=[],
                    help="a page that links to articles; each new article is published (repeatable)")
+    p.add_argument("--feed", metavar="URL", action="append", default=[],
+                   help="an RSS/Atom/JSON feed; each entry is published with its full article text (repeatable)")
     p.add_argument("--allow-private", action="store_true", default=None,
                    help="allow URLs on loopback/private networks (intranet pages)")
     p.add_argument("--refresh", action="store_true",
                    help="fetch every URL source now, even if its schedule says it is not due yet")
     p.add_argument("--wait", metavar="SECONDS", type=float, default=10.0,
                    help="how long to wait for another run's lock (default 10)")
+    p.add_argument("--fetch-budget", metavar="SECONDS", type=float,
+                   help="stop fetching URLs after this; the rest is deferred to the next run (default 90)")
     _verbosity(p)
 
 

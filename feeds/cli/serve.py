@@ -21,7 +21,7 @@ def run_serve(args: argparse.Namespace) -> int:
         host, port = parse_listen(args.listen)
     except ValueError as exc:
         raise ConfigError(f"--listen {args.listen!r}: {exc}", "use HOST:PORT, e.g. 127.0.0.1:8000") from None
-    periods = {f.name: schedules.shortest_period(list(f.pages + f.listings), config, datetime.now(UTC))
+    periods = {f.name: schedules.shortest_period(list(f.web_sources), config, datetime.now(UTC))
                for f in config.feeds}
 
     def max_age(rel_path: str) -> int:

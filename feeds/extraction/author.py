@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from .meta import PageMeta, ld_text, text_of
+from .tuning import DEFAULT, Tuning
 
 _BY = re.compile(r"^\s*(?:(?:written|posted|published|reviewed|words|text|story|report(?:ed)?|photos?)\s+)?"
                  r"(?:by|from|von|par|por|di|door|av|af)\s*:?\s+", re.I)
@@ -25,6 +26,18 @@ _BAD = re.compile(r"https?://|www\.|\S@\S|\b(post time|posted|date|comments?|rep
                   r"^(admin|administrator|anonymous|unknown|user|webmaster|guest|"
                   r"author|authors|by|share|follow|home|menu|search|login|sign in|read more|view all)$", re.I)
 _LABEL = re.compile(r"^\s*(?:written\s+by|author(?:s|\(s\))?|posted\s+by|by|words\s+by|auteur|autor)\s*:?\s*$", re.I)
+#: The same, with more "... by" labels ("Article by", "Story by", "Text by").
+_LABEL_MORE = re.compile(r"^\s*(?:(?:written|article|story|words|text|posted)\s+by|author(?:s|\(s\))?|by|auteur|autor)"
+                         r"\s*:?\s*$", re.I)
+_NESTED = re.compile(r"[\"'](?:author|authors|creator)[\"']\s*:\s*\[?\s*\{[^{}]{0,300}?[\"'](?:name|display_name|"
+                     r"displayName)[\"']\s*:\s*[\"']([^\"'\\{}<>]{3,60})[\"']")
+#: "By Jane Doe" as the whole text of a short element, in the languages of _BY.
+_BYLINE = re.compile(r"^\s*(?:by|von|par|por|door|di|av|af|от|przez)\s*:?\s+(\S.{1,60})$", re.I)
+#: Paths of user-profile pages (forum software, CMS author pages): the link text is the person.
+_PROFILE = ('contains(@href, "/author/") or contains(@href, "/authors/") or contains(@href, "/members/") or '
+            'contains(@href, "/member/") or contains(@href, "/u/") or contains(@href, "/user/") or '
+            'contains(@href, "/users/") or contains(@href, "/profile/") or contains(@href, "viewprofile") or '
+            'contains(@href, "member.php")')
 _DATALAYER = re.compile(r"[\"'](?:pagePostAuthor|author|authors|authorName|author_name|articleAuthor)[\"']\s*:"
                         r"\s*[\"']([^\"'\\{}<>]{3,60})[\"']")
 
@@ -86,12 +99,12 @@ def _ld_authors(pm: PageMeta) -> tuple[list[str], bool]:
     return [], False
 
 
-def _labelled(root) -> str | None:
+def _labelled(root, more: bool = False) -> str | None:
     """A name right after a label element: <p>Written by</p><p>Jane Doe</p>, <h3>Author</h3><p>Jane</p>."""
     for el in root.xpath('//body//*[not(*) and string-length(normalize-space(text())) < 14]'
                          '[contains(translate(text(), "ABWTRUHOSY", "abwtruhosy"), "by") or '
                          'contains(translate(text(), "ABWTRUHOSY", "abwtruhosy"), "author")]')[:20]:
-        if not _LABEL.match(el.text or ""):
+        if not (_LABEL_MORE if more else _LABEL).match(el.text or ""):
             continue
         nxt = el.getnext()
         candidates = []
@@ -154,13 +167,72 @@ def _data_layer(root) -> str | None:
     return None
 
 
-def extract_author(pm: PageMeta, root, url: str | None) -> tuple[str | None, str]:
+def _byline_text(root) -> str | None:
+    """A short element whose whole text is "By Jane Doe", in the page body outside navigation and footers."""
+    for el in root.xpath('//body//*[self::p or self::span or self::div or self::li or self::a or self::em or '
+                         'self::strong or self::small][not(ancestor::nav or ancestor::footer)]'
+                         '[string-length(normalize-space(.)) < 70]')[:3000]:
+        text = text_of(el)
+        m = _BYLINE.match(text)
+        if m:
+            name = clean_name(m.group(1))
+            if name and len(name.split()) <= 6:
+                return name
+    return None
+
+
+def _profile_link(root) -> str | None:
+    """The first link to a user or author profile page in the content (not in navigation, header, footer)."""
+    for el in root.xpath(f'//body//a[{_PROFILE}][not(ancestor::nav or ancestor::header or ancestor::footer)]')[:20]:
+        name = clean_name(text_of(el))
+        if name and len(name) <= 40 and len(name.split()) <= 4:
+            return name
+    return None
+
+
+def _nested_json(root) -> str | None:
+    for script in root.iter("script"):
+        text = script.text or ""
+        if "uthor" not in text and "reator" not in text:
+            continue
+        m = _NESTED.search(text)
+        if m:
+            name = clean_name(m.group(1))
+            if name and not re.search(r"\d{3}|[=;()]", name):
+                return name
+    return None
+
+
+_GLUED_LABEL = re.compile(r"^\s*(?:written|posted|reviewed|published|words)\s*by(?=[^\W\d_])", re.I)
+
+
+def _repair(name: str | None, rule: str, root, tuning: Tuning) -> tuple[str | None, str]:
+    """Undo two losses of the rules above: a label glued to the name ("Written byJane Doe", from elements
+    without a space between them) and the digits trafilatura strips from user names ("member42" -> "member")."""
+    if not name:
+        return None, ""
+    if tuning.author_glued and _GLUED_LABEL.match(name):
+        name = _GLUED_LABEL.sub("", name).strip() or name
+    if tuning.author_digits and rule == "trafilatura author xpaths" and re.fullmatch(r"[^\W\d]\w{1,30}", name):
+        body = root.find(".//body")
+        m = re.search(rf"(?<!\w){re.escape(name)}(\d+)(?!\w)", text_of(body) if body is not None else "")
+        if m:
+            name += m.group(1)
+    return name, rule
+
+
+def extract_author(pm: PageMeta, root, url: str | None, tuning: Tuning = DEFAULT) -> tuple[str | None, str]:
     """(author names joined with ", ", rule)."""
+    name, rule = _extract_author(pm, root, url, tuning)
+    return _repair(name, rule, root, tuning)
+
+
+def _extract_author(pm: PageMeta, root, url: str | None, tuning: Tuning) -> tuple[str | None, str]:
     names, orgs = _ld_authors(pm)
     if names and not orgs:
         return ", ".join(names), "json-ld author"
     if names:  # an organisation: a person named on the page wins
-        name = _labelled(root)
+        name = _labelled(root, tuning.author_label)
         if name:
             return name, "labelled byline (json-ld author is an organisation)"
         people, rule = _dom_authors(root)
@@ -175,7 +247,7 @@ def extract_author(pm: PageMeta, root, url: str | None) -> tuple[str | None, str
         name = clean_name(value)
         if name:
             return name, f"meta {key}"
-    name = _labelled(root)
+    name = _labelled(root, tuning.author_label)
     if name:
         return name, "labelled byline"
     name = _trafilatura_author(root)
@@ -187,4 +259,10 @@ def extract_author(pm: PageMeta, root, url: str | None) -> tuple[str | None, str
     name = _data_layer(root)
     if name:
         return name, "analytics data layer"
+    for on, rule, func in ((tuning.author_byline, "'By' byline text", _byline_text),
+                           (tuning.author_json, "author object in a script", _nested_json),
+                           (tuning.author_profile, "profile link", _profile_link)):
+        name = func(root) if on else None
+        if name:
+            return name, rule
     return None, ""

@@ -11,6 +11,7 @@ from lxml import etree
 
 from .sanitize import sanitize_html
 from .text import html_to_text
+from .tuning import DEFAULT, Tuning
 
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 logging.getLogger("htmldate").setLevel(logging.CRITICAL)
@@ -122,18 +123,7 @@ def _to_html(body) -> str:
 
 
 _WORD = re.compile(r"\w+")
-#: Below this share of the main region's words, trafilatura's result on a page that is neither an article nor a
-#: product page is replaced by the main region (wcxb-dev sample: listing 0.584 -> 0.651, service 0.730 -> 0.762,
-#: documentation 0.884 -> 0.898 body F1; articles and products unchanged).
-REGION_SHARE = 0.4
-#: ... unless trafilatura's paragraphs average this many words (prose: a short article without markup saying so).
-PROSE_WORDS = 30
-#: Pages that are not marked as articles but whose balanced extraction is prose this long are re-extracted with
-#: favor_recall (wcxb-dev sample: articles 0.932 -> 0.937, products 0.674 -> 0.681 body F1).
-RECALL_MIN_WORDS = 300
-#: On article pages favor_precision's result replaces favor_recall's when it keeps this share of its words.
-TRIM_MIN, TRIM_MAX = 0.7, 0.95
-RECALL_PARAGRAPH_WORDS = 20
+# The thresholds of the rules below live in .tuning.Tuning (chosen by bench/extraction.py --kfold).
 
 
 def _stats(text: str) -> tuple[int, float]:
@@ -143,7 +133,18 @@ def _stats(text: str) -> tuple[int, float]:
     return words, words / paragraphs
 
 
-def _run(tree, url: str | None, images: list | None, **options) -> tuple[str, str]:
+def _run(tree, url: str | None, images: list | None, memo: dict | None = None, **options) -> tuple[str, str]:
+    """(body HTML, body text) of one trafilatura run; ``memo`` keeps runs already made on this tree."""
+    key = ("run", tuple(sorted(options.items())))
+    if memo is not None and key in memo:
+        return memo[key]
+    result = _run_uncached(tree, url, images, **options)
+    if memo is not None:
+        memo[key] = result
+    return result
+
+
+def _run_uncached(tree, url: str | None, images: list | None, **options) -> tuple[str, str]:
     doc = _trafilatura(tree, url, **options)
     raw = _to_html(doc.body) if doc is not None else ""
     if options.get("include_comments") and doc is not None and doc.commentsbody is not None \
@@ -159,8 +160,18 @@ def _run(tree, url: str | None, images: list | None, **options) -> tuple[str, st
 HUGE_PAGE = 5_000_000
 
 
+def _region(tree, url: str | None, images: list | None, memo: dict) -> tuple[str, str]:
+    if "region" not in memo:
+        from .region import region_html
+
+        region = sanitize_html(restore_images(region_html(tree), images or []), url or "")
+        memo["region"] = (region, html_to_text(region))
+    return memo["region"]
+
+
 def extract_body(tree, url: str | None, *, article: bool = False, product: bool = False, forum: bool = False,
-                 images: list | None = None, huge: bool = False) -> tuple[str, str, str]:
+                 images: list | None = None, huge: bool = False, tuning: Tuning = DEFAULT,
+                 memo: dict | None = None) -> tuple[str, str, str]:
     """(sanitized body HTML, body text, rule).
 
     Measured on wcxb-dev and scrapinghub (bench/extraction.py):
@@ -172,45 +183,46 @@ def extract_body(tree, url: str | None, *, article: bool = False, product: bool 
       (an article without markup saying so);
     * on pages that are neither articles nor products, when trafilatura keeps little of the main region
       (cards, grids, feature blocks it takes for navigation) and no prose, the region wins.
-    """
-    if huge:
-        from .region import region_html
 
-        region = sanitize_html(restore_images(region_html(tree), images or []), url or "")
-        return region, html_to_text(region), f"main region (page over {HUGE_PAGE:,} characters: trafilatura skipped)"
+    ``memo`` (one dict per parsed page) lets several ``tuning`` variants share the trafilatura runs.
+    """
+    memo = {} if memo is None else memo
+    fast = {"fast": True} if tuning.fast else {}
+    if huge:
+        region, region_text = _region(tree, url, images, memo)
+        return region, region_text, f"main region (page over {HUGE_PAGE:,} characters: trafilatura skipped)"
     prose = False
     if forum:
-        body_html, body_text = _run(tree, url, images, include_comments=True)
+        body_html, body_text = _run(tree, url, images, memo, include_comments=True, **fast)
         rule = "trafilatura with comments (discussion thread)"
     elif article:
-        body_html, body_text = _run(tree, url, images, favor_recall=True)
+        body_html, body_text = _run(tree, url, images, memo, favor_recall=True, **fast)
         rule = "trafilatura favor_recall (article page; no comments, tables)"
-        precise_html, precise_text = _run(tree, url, images, favor_precision=True)
-        words, precise_words = _stats(body_text)[0], _stats(precise_text)[0]
         # favor_precision trimming only the edges (up to 30%) drops related links, captions and promotions;
         # trimming more loses paragraphs (scrapinghub 0.961 -> 0.965, wcxb-dev articles unchanged)
-        if TRIM_MIN * words <= precise_words <= TRIM_MAX * words:
+        if tuning.trim:  # off, its trafilatura run is saved
+            trim_fast = {"fast": True} if tuning.trim_fast else fast
+            precise_html, precise_text = _run(tree, url, images, memo, favor_precision=True, **trim_fast)
+            words, precise_words = _stats(body_text)[0], _stats(precise_text)[0]
+        if tuning.trim and tuning.trim_min * words <= precise_words <= tuning.trim_max * words:
             body_html, body_text = precise_html, precise_text
             rule = "trafilatura favor_precision (article page; trims favor_recall's edges)"
     else:
-        body_html, body_text = _run(tree, url, images)
+        body_html, body_text = _run(tree, url, images, memo, **fast)
         rule = "trafilatura (no comments, tables)"
         words, per_paragraph = _stats(body_text)
-        prose = per_paragraph >= PROSE_WORDS
-        if not product and words >= RECALL_MIN_WORDS and per_paragraph >= RECALL_PARAGRAPH_WORDS:
-            recall_html, recall_text = _run(tree, url, images, favor_recall=True)
+        prose = per_paragraph >= tuning.prose_words
+        if not product and words >= tuning.recall_min_words and per_paragraph >= tuning.recall_paragraph_words:
+            recall_html, recall_text = _run(tree, url, images, memo, favor_recall=True, **fast)
             # favor_recall sometimes settles on a smaller, different block: then the balanced result stays
             if _stats(recall_text)[0] >= 0.9 * words:
                 body_html, body_text = recall_html, recall_text
                 rule = "trafilatura favor_recall (prose page; no comments, tables)"
                 prose = True
-    if not article and not product and not prose:
-        from .region import region_html
-
-        region = sanitize_html(restore_images(region_html(tree), images or []), url or "")
-        region_text = html_to_text(region)
+    if not article and (tuning.region_products or not product) and (tuning.region_forums or not forum) and not prose:
+        region, region_text = _region(tree, url, images, memo)
         words = _stats(body_text)[0]
         region_words = _stats(region_text)[0]
-        if words < REGION_SHARE * region_words:
+        if words < tuning.region_share * region_words:
             return region, region_text, f"main region (trafilatura kept {words / max(1, region_words):.0%} of it)"
     return body_html, body_text, rule

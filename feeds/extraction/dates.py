@@ -115,9 +115,33 @@ def _time_elements(root) -> tuple[str | None, str]:
     return None, ""
 
 
-def extract_dates(pm: PageMeta, root, html: str, url: str | None, default_tz: tzinfo
-                  ) -> tuple[datetime | None, str, datetime | None, str]:
-    """(published, rule, updated, rule)."""
+_LABELLED = re.compile(r"^\s*(?:published|posted|date|published on|posted on|veröffentlicht|publié|publicado|pubblicato|"
+                       r"gepubliceerd|publicerad|opublikowano)(?:\s+(?:on|am|le|el|il|op|den))?\s*:?\s*(.{6,40})$", re.I)
+
+
+def _text_dates(root, default_tz: tzinfo) -> tuple[datetime | None, str]:
+    """A date written as text: a <time> without datetime outside comments and sidebars, or a short element
+    "Published: March 3, 2024" / "Posted on 3 March 2024" (the label in several languages)."""
+    for el in root.xpath(f"//time[not(@datetime)][not({_NOT_MAIN})]")[:5]:
+        dt = parse_date(" ".join("".join(el.itertext()).split()), default_tz)
+        if dt is not None:
+            return dt, "<time> text"
+    for el in root.xpath(f'//body//*[self::p or self::span or self::div or self::li or self::small or self::em]'
+                         f'[string-length(normalize-space(.)) < 60][not({_NOT_MAIN})]')[:3000]:
+        m = _LABELLED.match(" ".join("".join(el.itertext()).split()))
+        if m:
+            dt = parse_date(m.group(1), default_tz)
+            if dt is not None:
+                return dt, "labelled date text"
+    return None, ""
+
+
+def extract_dates(pm: PageMeta, root, html: str, url: str | None, default_tz: tzinfo, extensive: bool = True,
+                  text: bool = False) -> tuple[datetime | None, str, datetime | None, str, list[str]]:
+    """(published, rule, updated, rule, unreadable).
+
+    ``unreadable`` says which dates the page states but cannot be read, when no other rule found one: the
+    caller warns, and the document is published as if it gave no date."""
     published, prule = None, ""
     # measured on wcxb-dev: meta published-time tags agree with the date shown on the page most often (0.95),
     # then a visible <time> in the article (0.86), JSON-LD datePublished (0.75-0.88), itemprop datePublished;
@@ -136,16 +160,24 @@ def extract_dates(pm: PageMeta, root, html: str, url: str | None, default_tz: tz
         if dt is not None:
             published, prule = dt, rule
             break
-    if published is None:
+    stated = [(value, rule) for value, rule in candidates if value and value.strip()]
+    if published is None and text:
+        published, prule = _text_dates(root, default_tz)
+    # A page that states its date in a way nobody can read gets no guess (htmldate would make "2024-13-45" into
+    # 2024-01-01): the caller warns and dates it as if it stated none.
+    if published is None and not stated:
         try:
             from htmldate import find_date
 
-            found = find_date(root, url=url, original_date=True, extensive_search=True)
+            found = find_date(root, url=url, original_date=True, extensive_search=extensive)
         except Exception:  # noqa: BLE001
             found = None
         dt = parse_date(found, default_tz)
         if dt is not None:
             published, prule = dt, "htmldate (original date)"
+    unreadable = []
+    if published is None:
+        unreadable += [f"published date {value.strip()[:80]!r} ({rule}) is not a date" for value, rule in stated[:1]]
     updated, urule = None, ""
     value, rule = _ld_dates(pm, ("dateModified",))
     if not value:
@@ -157,4 +189,6 @@ def extract_dates(pm: PageMeta, root, html: str, url: str | None, default_tz: tz
     dt = parse_date(value, default_tz)
     if dt is not None:
         updated, urule = dt, rule
-    return published, prule, updated, urule
+    elif value and value.strip():
+        unreadable.append(f"updated date {value.strip()[:80]!r} ({rule}) is not a date")
+    return published, prule, updated, urule, unreadable

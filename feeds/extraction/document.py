@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import html as htmllib
 import re
-import tomllib
-from datetime import UTC, date, datetime, time, tzinfo
+from datetime import UTC, datetime, tzinfo
 from types import MappingProxyType
 from typing import Any
 
 from ..errors import DocumentError
 from ..models import Document, RawDoc
 from ..sources.decode import decode
+from .frontmatter import DATE_HINT, FrontMatterError, parse_date_text, read_front_matter
 from .sanitize import (
     NAME_LIMIT,
     TEXT_LIMIT,
@@ -25,6 +25,7 @@ from .sanitize import (
     plain_text,
     sanitize_html,
     strip_xml_illegal,
+    title_text,
 )
 
 SUMMARY_LIMIT = 400  # characters; longer first paragraphs are cut at a sentence boundary
@@ -45,9 +46,9 @@ def extract(raw: RawDoc, *, default_tz: tzinfo = UTC) -> tuple[Document, list[st
     if raw.kind == "txt":
         doc = extract_text(raw, text)
     elif raw.kind == "md":
-        doc = extract_markdown(raw, text, default_tz)
+        doc = extract_markdown(raw, text, default_tz, warnings)
     else:
-        doc = extract_html_document(raw, text, default_tz)
+        doc = extract_html_document(raw, text, default_tz, warnings)
     if not doc.title and not html_to_text(doc.body_html):
         raise DocumentError(f"{raw.origin}: no title and no text found", "check the file is a document")
     return doc, warnings
@@ -72,7 +73,7 @@ def extract_text(raw: RawDoc, text: str) -> Document:
     lines = strip_xml_illegal(text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
     while lines and not lines[0].strip():
         lines.pop(0)
-    title = plain_text(lines.pop(0), TITLE_LIMIT) if lines else ""
+    title = title_text(lines.pop(0)) if lines else ""
     paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", "\n".join(lines)) if p.strip()]
     body = "\n".join(f"<p>{htmllib.escape(p, quote=False)}</p>" for p in paragraphs)
     return Document(
@@ -85,7 +86,6 @@ def extract_text(raw: RawDoc, text: str) -> Document:
 
 # -------------------------------------------------------------------------------------------- markdown
 
-_FRONT_MATTER = re.compile(r"\A(---|\+\+\+)[ \t]*\n(.*?)\n\1[ \t]*(?:\n|\Z)", re.S)
 _FRONT_KEYS = {"title", "date", "updated", "summary", "description", "author", "tags", "id", "link", "draft",
                "image", "lang", "language", "categories"}
 
@@ -101,29 +101,6 @@ def _markdown(text: str) -> str:
                                                      extensions=["table", "strikethrough", "autolink"])
 
 
-def _front_matter(raw: RawDoc, text: str) -> tuple[dict[str, Any], str]:
-    match = _FRONT_MATTER.match(text)
-    if not match:
-        return {}, text
-    fence, block = match.group(1), match.group(2)
-    try:
-        if fence == "+++":
-            meta = tomllib.loads(block)
-        else:
-            import yaml
-
-            meta = yaml.load(block, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}  # libyaml: 10x faster
-    except Exception as exc:  # yaml raises many types
-        kind = "TOML" if fence == "+++" else "YAML"
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DocumentError(f"{raw.origin}: front matter is not valid {kind} ({first})",
-                            "fix the block between the --- (YAML) or +++ (TOML) lines") from None
-    if not isinstance(meta, dict):
-        raise DocumentError(f"{raw.origin}: front matter is not a key/value block",
-                            "write it as lines like  title: My post")
-    return meta, text[match.end():]
-
-
 # Greedy, with the closing #s removed by _heading_text: "(.+?)[ \t#]*$" took quadratic time on a long heading.
 _ATX_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.+)$", re.M)
 
@@ -137,28 +114,14 @@ def _heading_text(text: str) -> str:
     return text
 
 
-def _as_datetime(value: Any, field: str, raw: RawDoc, default_tz: tzinfo) -> datetime | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        dt = value
-    elif isinstance(value, date):
-        dt = datetime.combine(value, time(0, 0))
-    elif isinstance(value, str):
-        try:
-            dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise DocumentError(f"{raw.origin}: front matter {field} = {value!r} is not a date",
-                                "use ISO 8601, e.g. 2024-05-01 or 2024-05-01T09:30:00+02:00") from None
-    else:
-        raise DocumentError(f"{raw.origin}: front matter {field} is not a date", "use e.g. 2024-05-01")
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=default_tz)
-    try:
-        return dt.astimezone(UTC)
-    except OverflowError:  # 0001-01-01T00:00+14:00 is before year 1 in UTC
-        raise DocumentError(f"{raw.origin}: front matter {field} = {value!s} is out of range",
-                            "use a date between the years 1 and 9999") from None
+def _date(meta: dict[str, Any], field: str, raw: RawDoc, default_tz: tzinfo, warnings: list[str]) -> datetime | None:
+    """The front matter date ``field``, or None with a warning naming the file and the value when it cannot be read:
+    the document is then published as if it gave no date (its file time at first sight)."""
+    value, problem = parse_date_text(meta.get(field), default_tz)
+    if problem:
+        fallback = "the file's time at first sight" if field == "date" else "no update date"
+        warnings.append(f"{raw.origin}: front matter {field}: {problem}; published with {fallback} ({DATE_HINT})")
+    return value
 
 
 def _as_text(value: Any) -> str | None:
@@ -169,12 +132,18 @@ def _as_text(value: Any) -> str | None:
     return str(value)
 
 
-def extract_markdown(raw: RawDoc, text: str, default_tz: tzinfo = UTC) -> Document:
-    """CommonMark body (cmark-gfm); title, dates and the rest from optional YAML (---) or TOML (+++) front matter."""
-    meta, body_md = _front_matter(raw, text.lstrip("\ufeff"))
-    meta = {str(k).lower(): v for k, v in meta.items() if str(k).lower() in _FRONT_KEYS}
+def extract_markdown(raw: RawDoc, text: str, default_tz: tzinfo = UTC, warnings: list[str] | None = None) -> Document:
+    """CommonMark body (cmark-gfm); title, dates and the rest from optional YAML (---) or TOML (+++) front matter.
+
+    A date that cannot be read is appended to ``warnings`` and left out; the document is still published."""
+    warnings = [] if warnings is None else warnings
+    try:
+        meta, body_md = read_front_matter(text.lstrip("\ufeff"))
+    except FrontMatterError as exc:
+        raise DocumentError(f"{raw.origin}: {exc}", "fix the block between the --- (YAML) or +++ (TOML) lines") from None
+    meta = {k: v for k, v in meta.items() if k in _FRONT_KEYS}
     provenance = {"body": "markdown (CommonMark)"}
-    title = plain_text(_as_text(meta.get("title")) or "", TITLE_LIMIT)
+    title = title_text(_as_text(meta.get("title")) or "")
     if title:
         provenance["title"] = "front matter title"
     else:
@@ -183,7 +152,7 @@ def extract_markdown(raw: RawDoc, text: str, default_tz: tzinfo = UTC) -> Docume
         if heading or setext:
             first = min((m for m in (heading, setext) if m), key=lambda m: m.start())
             text = _heading_text(first.group(1)) if first is heading else first.group(1)
-            title = plain_text(html_to_text(_markdown(text[:TITLE_LIMIT * 4])), TITLE_LIMIT)
+            title = title_text(html_to_text(_markdown(text[:TITLE_LIMIT * 4])))
             provenance["title"] = "first heading"
             body_md = body_md[: first.start()] + body_md[first.end():]  # the title is not repeated in the body
     body_html = sanitize_html(_markdown(body_md), http_url(_as_text(meta.get("link"))) or "")
@@ -198,7 +167,7 @@ def extract_markdown(raw: RawDoc, text: str, default_tz: tzinfo = UTC) -> Docume
     tags = meta.get("tags") or meta.get("categories") or []
     if isinstance(tags, str):
         tags = [t for t in re.split(r"\s*,\s*", tags) if t]
-    published = _as_datetime(meta.get("date"), "date", raw, default_tz)
+    published = _date(meta, "date", raw, default_tz, warnings)
     if published:
         provenance["published"] = "front matter date"
     link = _as_text(meta.get("link")) or None
@@ -209,9 +178,9 @@ def extract_markdown(raw: RawDoc, text: str, default_tz: tzinfo = UTC) -> Docume
     explicit_id = _as_text(meta.get("id"))
     return Document(
         key=raw.key, origin=raw.origin, title=title, summary=summary, body_html=body_html,
-        published=published, updated=_as_datetime(meta.get("updated"), "updated", raw, default_tz),
+        published=published, updated=_date(meta, "updated", raw, default_tz, warnings),
         author=plain_text(_as_text(meta.get("author")) or "", NAME_LIMIT) or None,
-        tags=tuple(dict.fromkeys(plain_text(str(t), NAME_LIMIT) for t in tags if str(t).strip())),
+        tags=tuple(dict.fromkeys(plain_text(str(t), NAME_LIMIT) for t in tags if t is not None and str(t).strip())),
         link=link,
         image=http_url(_as_text(meta.get("image")), link or "") if meta.get("image") else None,
         language=_as_text(meta.get("language") or meta.get("lang")),
@@ -222,10 +191,13 @@ def extract_markdown(raw: RawDoc, text: str, default_tz: tzinfo = UTC) -> Docume
 
 # ------------------------------------------------------------------------------------------------ html
 
-def extract_html_document(raw: RawDoc, text: str, default_tz: tzinfo = UTC) -> Document:
+def extract_html_document(raw: RawDoc, text: str, default_tz: tzinfo = UTC, warnings: list[str] | None = None
+                          ) -> Document:
     from . import extract_page
 
     page = extract_page(text, raw.url, default_tz=default_tz)
+    if warnings is not None:
+        warnings += [f"{raw.origin}: {problem}; published as if it gave none ({DATE_HINT})" for problem in page.warnings]
     return Document(
         key=raw.key, origin=raw.origin, title=page.title, summary=page.summary, body_html=page.body_html,
         published=page.published.astimezone(UTC) if page.published else None,

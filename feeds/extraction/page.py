@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
-from .sanitize import NAME_LIMIT, TEXT_LIMIT, TITLE_LIMIT, http_url, plain_text
+from .sanitize import NAME_LIMIT, TEXT_LIMIT, http_url, plain_text, title_text
+from .tuning import DEFAULT, Tuning
 
-__all__ = ["PageData", "extract_page", "page_to_json"]
+__all__ = ["PageData", "Tuning", "extract_page", "extract_variants", "page_to_json"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class PageData:
     url: str | None
     language: str | None
     provenance: dict[str, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()    # dates the page states but that cannot be read
 
 
 def _summary(pm, body_text: str) -> tuple[str, str]:
@@ -66,8 +68,18 @@ def _image(pm, url: str | None) -> tuple[str | None, str]:
     return None, "none"
 
 
-def extract_page(html: str, url: str | None = None, *, default_tz: tzinfo = UTC) -> PageData:
-    """Extract the fields of one web page (``url`` is its address, used for relative links and site names)."""
+def extract_page(html: str, url: str | None = None, *, default_tz: tzinfo = UTC, tuning: Tuning = DEFAULT) -> PageData:
+    """Extract the fields of one web page (``url`` is its address, used for relative links and site names).
+
+    ``tuning`` is for the benchmark only: production code uses the defaults, chosen there by k-fold selection.
+    """
+    return extract_variants(html, url, [tuning], default_tz=default_tz)[0]
+
+
+def extract_variants(html: str, url: str | None, tunings: list[Tuning], *, default_tz: tzinfo = UTC
+                     ) -> list[PageData]:
+    """``extract_page`` under several tunings, parsing the page and running each extractor once
+    (``bench/extraction.py --kfold`` scores every candidate on every page this way)."""
     from .author import extract_author
     from .body import HUGE_PAGE, extract_body, mark_images, resolve_lazy_images
     from .dates import extract_dates
@@ -76,38 +88,56 @@ def extract_page(html: str, url: str | None = None, *, default_tz: tzinfo = UTC)
 
     root = parse_html(html or "")
     if root is None:
-        return PageData("", "", "", "", None, None, None, None, url, None, {"body": "empty page"})
+        return [PageData("", "", "", "", None, None, None, None, url, None, {"body": "empty page"}) for _ in tunings]
     pm = collect(root, url)
     page_url = pm.canonical or url
     base = url or page_url
     resolve_lazy_images(root)
-    title, title_rule = extract_title(pm, url or page_url)
-    published, prule, updated, urule = extract_dates(pm, root, html, url, default_tz)
-    author, arule = extract_author(pm, root, url or page_url)
+    titles = {flag: extract_title(pm, url or page_url, flag) for flag in {t.title_h1_strip for t in tunings}}
+    # each distinct variant of a metadata rule runs once, however many tunings share it
+    dates: dict[tuple, tuple] = {}
+    for t in tunings:
+        if t.key("date_extensive", "date_text") not in dates:
+            dates[t.key("date_extensive", "date_text")] = extract_dates(pm, root, html, url, default_tz,
+                                                                        t.date_extensive, t.date_text)
+    author_keys = ("author_label", "author_byline", "author_json", "author_profile", "author_glued",
+                   "author_digits")
+    authors: dict[tuple, tuple] = {}
+    for t in tunings:
+        if t.key(*author_keys) not in authors:
+            authors[t.key(*author_keys)] = extract_author(pm, root, url or page_url, t)
     forum = looks_like_forum(pm, root)
     images = mark_images(root)  # the tree is not used after this
     product = (pm.meta("og:type") or "").lower().startswith("product") or bool(pm.meta("product:price:amount")) \
         or any(o.depth == 0 and "product" in o.types for o in pm.jsonld)
-    body_html, body_text, brule = extract_body(root, base, article=looks_like_article(pm) and not forum,
-                                               product=product, forum=forum, images=images,
-                                               huge=len(html) > HUGE_PAGE)
-    summary, srule = _summary(pm, body_text)
+    article = looks_like_article(pm) and not forum
     image, irule = _image(pm, base)
-    provenance = {"title": title_rule, "summary": srule, "body": brule, "url": "link rel=canonical"
-                  if pm.canonical else "given url", "image": irule}
-    if published:
-        provenance["published"] = prule
-    if updated:
-        provenance["updated"] = urule
-    if author:
-        provenance["author"] = arule
-    if pm.lang:
-        provenance["language"] = "html lang / meta"
-    return PageData(
-        title=plain_text(title, TITLE_LIMIT), summary=summary, body_html=body_html, body_text=body_text, published=published,
-        updated=updated, author=plain_text(author, NAME_LIMIT) if author else None, image=image, url=page_url,
-        language=pm.lang, provenance=provenance,
-    )
+    memo: dict = {}
+    pages = []
+    for tuning in tunings:
+        title, title_rule = titles[tuning.title_h1_strip]
+        published, prule, updated, urule, unreadable = dates[tuning.key("date_extensive", "date_text")]
+        author, arule = authors[tuning.key(*author_keys)]
+        body_html, body_text, brule = extract_body(root, base, article=article, product=product, forum=forum,
+                                                   images=images, huge=len(html) > HUGE_PAGE, tuning=tuning, memo=memo)
+        summary, srule = _summary(pm, body_text)
+        provenance = {"title": title_rule, "summary": srule, "body": brule, "url": "link rel=canonical"
+                      if pm.canonical else "given url", "image": irule}
+        if published:
+            provenance["published"] = prule
+        if updated:
+            provenance["updated"] = urule
+        if author:
+            provenance["author"] = arule
+        if pm.lang:
+            provenance["language"] = "html lang / meta"
+        pages.append(PageData(
+            title=title_text(title), summary=summary, body_html=body_html, body_text=body_text,
+            published=published, updated=updated, author=plain_text(author, NAME_LIMIT) if author else None,
+            image=image, url=page_url, language=pm.lang, provenance=provenance,
+            warnings=tuple(unreadable),
+        ))
+    return pages
 
 
 def page_to_json(page: PageData) -> dict:

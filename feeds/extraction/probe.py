@@ -37,7 +37,7 @@ class Probe:
     published: datetime | None = None    # the document's own dates, exactly as full extraction gives them
     updated: datetime | None = None
     explicit_id: str | None = None
-    warning: str | None = None           # the decoder's guess, if it had to guess
+    warnings: tuple[str, ...] = ()       # the decoder's guess, dates that cannot be read
 
 
 def raw_hash(data: bytes) -> str:
@@ -51,12 +51,12 @@ def probe(raw: RawDoc, *, default_tz: tzinfo = UTC) -> Probe:
     text, warning = _text(raw)
     digest = raw_hash(raw.data)
     if raw.kind == "md":
-        published, updated, explicit_id = markdown_dates(raw, text, default_tz)
-        return Probe(digest, published, updated, explicit_id, warning)
+        published, updated, explicit_id, problems = markdown_dates(raw, text, default_tz)
+        return Probe(digest, published, updated, explicit_id, (*([warning] if warning else []), *problems))
     if raw.kind == "html":
         published, updated = html_dates(text, default_tz)
-        return Probe(digest, published, updated, None, warning)
-    return Probe(digest, warning=warning)
+        return Probe(digest, published, updated, None, (warning,) if warning else ())
+    return Probe(digest, warnings=(warning,) if warning else ())
 
 
 _BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)   # the UTF-32 ones start like UTF-16's
@@ -131,38 +131,37 @@ def _simple_front_matter(block: str) -> dict[str, Any] | None:
 def _markdown_rules() -> tuple[Any, ...]:
     """Full extraction's front-matter rules, imported on first use (a .txt probe needs none of them) and once:
     an import statement inside a function costs its look-up on each of 50,000 calls."""
-    from .document import _FRONT_KEYS, _FRONT_MATTER, _as_datetime, _as_text, _front_matter
+    from .document import _FRONT_KEYS, _as_text, _date
+    from .frontmatter import FRONT_MATTER, FrontMatterError, read_front_matter
     from .sanitize import http_url
 
-    return _FRONT_KEYS, _FRONT_MATTER, _as_datetime, _as_text, _front_matter, http_url
+    return _FRONT_KEYS, FRONT_MATTER, FrontMatterError, read_front_matter, _as_text, _date, http_url
 
 
 def markdown_dates(raw: RawDoc, text: str, default_tz: tzinfo = UTC
-                   ) -> tuple[datetime | None, datetime | None, str | None]:
-    """(published, updated, explicit id) from the front matter, with the errors full extraction raises."""
-    _FRONT_KEYS, _FRONT_MATTER, _as_datetime, _as_text, _front_matter, http_url = _markdown_rules()
+                   ) -> tuple[datetime | None, datetime | None, str | None, list[str]]:
+    """(published, updated, explicit id, warnings) from the front matter, with the errors full extraction raises
+    and the same warnings for dates that cannot be read (every scalar is read as text, as full extraction does)."""
+    _FRONT_KEYS, FRONT_MATTER, FrontMatterError, read_front_matter, _as_text, _date, http_url = _markdown_rules()
     text = text.lstrip("\ufeff")
-    match = _FRONT_MATTER.match(text)
+    match = FRONT_MATTER.match(text)
     meta = _simple_front_matter(match.group(2)) if match and match.group(1) == "---" else None
     if meta is None:
-        meta, _ = _front_matter(raw, text)
+        try:
+            meta, _ = read_front_matter(text)
+        except FrontMatterError as exc:
+            raise DocumentError(f"{raw.origin}: {exc}",
+                                "fix the block between the --- (YAML) or +++ (TOML) lines") from None
     meta = {str(k).lower(): v for k, v in meta.items() if str(k).lower() in _FRONT_KEYS}
-    try:
-        published = _as_datetime(meta.get("date"), "date", raw, default_tz)
-        updated = _as_datetime(meta.get("updated"), "updated", raw, default_tz)
-    except DocumentError:
-        if match is None:
-            raise
-        meta, _ = _front_matter(raw, text)   # the fast path never hides the parser's own message
-        meta = {str(k).lower(): v for k, v in meta.items() if str(k).lower() in _FRONT_KEYS}
-        published = _as_datetime(meta.get("date"), "date", raw, default_tz)
-        updated = _as_datetime(meta.get("updated"), "updated", raw, default_tz)
+    warnings: list[str] = []
+    published = _date(meta, "date", raw, default_tz, warnings)
+    updated = _date(meta, "updated", raw, default_tz, warnings)
     link = _as_text(meta.get("link")) or None
     if link is not None and not http_url(link):
         raise DocumentError(f"{raw.origin}: front matter link = {link.strip()[:100]!r} is not an absolute http(s) URL",
                             "write it like link: https://example.org/post, or remove it")
     explicit_id = _as_text(meta.get("id"))
-    return published, updated, explicit_id.strip() if explicit_id else None
+    return published, updated, explicit_id.strip() if explicit_id else None, warnings
 
 
 # ------------------------------------------------------------------------------------------------ html
@@ -175,5 +174,5 @@ def html_dates(text: str, default_tz: tzinfo = UTC) -> tuple[datetime | None, da
     root = parse_html(text or "")
     if root is None:
         return None, None
-    published, _, updated, _ = extract_dates(collect(root, None), root, text, None, default_tz)
+    published, _, updated, _, _ = extract_dates(collect(root, None), root, text, None, default_tz)
     return (published.astimezone(UTC) if published else None, updated.astimezone(UTC) if updated else None)

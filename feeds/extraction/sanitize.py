@@ -194,6 +194,30 @@ def plain_text(text: str, limit: int | None = None) -> str:
     return cut.rstrip(" ,;:") + "…"
 
 
+# What starts a tag, an end tag, a comment or a bogus comment in HTML's data state (WHATWG tokenizer 13.2.5.1/6):
+# text without it holds no element and no comment however a browser or a feed reader parses it.
+_MARKUP_START = re.compile(r"<[A-Za-z!/?]")
+
+
+def safe_title(text: str) -> str:
+    """``text`` with every element and comment stripped (their text kept), so it is text however it is read.
+
+    Many readers render an RSS ``<title>`` as HTML: a title like ``<img src=x onerror=...>`` would run there.
+    Stripping is repeated because decoding the entities of one pass can make new markup (``&lt;b&gt;``); after a
+    few passes any "<" that still starts markup is dropped. Script and style contents go with their tags.
+    """
+    for _ in range(4):
+        if not _MARKUP_START.search(text):
+            return text
+        text = html.unescape(nh3.clean(text, tags=set(), strip_comments=True))
+    return _MARKUP_START.sub(lambda m: m.group()[1:], text)
+
+
+def title_text(text: str, limit: int = TITLE_LIMIT) -> str:
+    """A title as published: :func:`safe_title`, then :func:`plain_text` (one line, at most ``limit``)."""
+    return plain_text(safe_title(text), limit)
+
+
 # Starts with a literal "=" so that re scans for it at C speed (40x faster on a 50 MB body than "\b(?:href|...)=").
 _RELATIVE_URL = re.compile(
     r"""=(?:(?<=\bhref=)|(?<=\bsrc=)|(?<=\bsrcset=)|(?<=\bcite=))["']?(?![a-zA-Z][a-zA-Z0-9+.-]*:)""")

@@ -97,7 +97,7 @@ def looks_like_article(pm: PageMeta) -> bool:
     return any(o.types & _ARTICLE_LD for o in pm.jsonld)
 
 
-def extract_title(pm: PageMeta, url: str | None) -> tuple[str, str]:
+def extract_title(pm: PageMeta, url: str | None, h1_strip: bool = False) -> tuple[str, str]:
     """(title, rule).
 
     The <h1> wins when another source agrees with it (a part of the <title>, og:title or the JSON-LD
@@ -109,6 +109,8 @@ def extract_title(pm: PageMeta, url: str | None) -> tuple[str, str]:
     parts = [_ARCHIVES.sub("", p) for p in split_parts(title)]
     nonsite = [p for p in parts if not _is_site(norm(p), sites)] or parts
     h1s = [h for h in pm.h1 if norm(h) and not _is_site(norm(h), sites)]
+    if h1_strip:  # "Thread title - Site Forum" in the <h1> itself
+        h1s = [strip_site(h, sites) for h in h1s]
     h1 = h1s[0] if h1s else None
     og = pm.meta("og:title") or pm.meta("twitter:title") or ""
     og_clean = _ARCHIVES.sub("", strip_site(og, sites)) if og else ""

@@ -2,9 +2,13 @@
 
 Socket timeouts bound each read, not the whole exchange: a server that drips one byte a second never trips them.
 So every try gets a :class:`_Watchdog` with the policy's ``deadline``.  It learns the connection each request is
-sent on (via :func:`seedfeed.fetch.netguard.watch_connections`), and when the deadline passes it shuts that socket down,
-which wakes the blocked read in the fetching thread.  One daemon thread for the whole process fires the expired
-watchdogs from a heap, rather than a ``threading.Timer`` (a thread) per request.
+sent on and the socket it uses (via :func:`seedfeed.fetch.netguard.watch_connections`), and when the deadline passes
+it shuts that socket down, which wakes the blocked read in the fetching thread. It keeps the socket itself, not
+just the connection: after a ``Connection: close`` answer http.client sets ``conn.sock`` to ``None`` while the body
+is still being read from that socket, and a watchdog that looked only at ``conn.sock`` found nothing to shut
+(issue #11: a page dripping one byte a second with ``Content-Length`` and ``Connection: close`` hung ``build``).
+One daemon thread for the whole process fires the expired watchdogs from a heap, rather than a
+``threading.Timer`` (a thread) per request.
 """
 
 from __future__ import annotations
@@ -67,12 +71,20 @@ class _Watchdog:
         self.expired = False
         self.done = False
         self._conn = None
+        self._sock: socket.socket | None = None
         _DEADLINES.add(time.monotonic() + max(seconds, 0.0), self)
 
-    def register(self, conn) -> None:  # type: ignore[no-untyped-def]
+    def register(self, conn, sock: socket.socket | None = None) -> None:  # type: ignore[no-untyped-def]
         with self._lock:
+            if conn is not self._conn:
+                self._sock = None
             self._conn = conn
+            if sock is not None:
+                self._sock = sock
             conn._seedfeed_owner = self  # a pooled connection belongs to whoever sent on it last
+            late = self.expired and not self.done
+        if late:   # the deadline passed before this socket existed (a slow DNS lookup): cut it off at once
+            self.expire()
 
     def expire(self) -> None:
         with self._lock:
@@ -82,7 +94,7 @@ class _Watchdog:
             conn = self._conn
             if conn is None or getattr(conn, "_seedfeed_owner", None) is not self:
                 return
-            sock = getattr(conn, "sock", None)
+            sock = getattr(conn, "sock", None) or self._sock
             if sock is not None:
                 with contextlib.suppress(OSError):
                     socket.socket.shutdown(sock, socket.SHUT_RDWR)  # wakes a blocked recv in the other thread

@@ -6,23 +6,30 @@ against the guard and robots.txt, waits for the host's gate, runs under a deadli
 :class:`~seedfeed.fetch.deadline._Watchdog`, reads at most ``max_bytes`` of decompressed body, and turns everything
 that goes wrong into a :class:`~seedfeed.errors.FetchError` (final) or a :class:`~seedfeed.fetch.http._Transient`
 (worth another try) whose message says what happened in words.
+
+Every try ends by its deadline, whichever comes first of: ``policy.deadline`` (30 s, connect to last byte), the
+deadline of the exchange it is part of (robots.txt is fetched inside the page's exchange, so a dripping robots.txt
+cannot stretch the page's 30 s), and the end of the run's fetch budget (:func:`budget`). A try stopped by the
+budget raises :class:`~seedfeed.errors.FetchDeferred`: the page is not slow, the run is out of time.
 """
 
 from __future__ import annotations
 
 import contextlib
 import http.client
+import logging
 import socket
 import ssl
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3.exceptions
 
-from ..errors import FetchError
+from ..errors import FetchDeferred, FetchError
 from .deadline import _Watchdog
 from .http import (
     _CHUNK,
@@ -46,6 +53,32 @@ if TYPE_CHECKING:
     from .robots import RobotsCache
 
 _MAX_CRAWL_DELAY = 60.0
+# urllib3 logs a warning with a traceback when headers end early, which is what a deadline cutting off dripping
+# headers looks like to it; the exchange reports that itself, in words, naming the URL.
+logging.getLogger("urllib3.connection").setLevel(logging.ERROR)
+_bounds = threading.local()   # this thread's run budget end (``stop_at``) and enclosing exchange deadline (``outer``)
+
+
+@contextlib.contextmanager
+def budget(stop_at: float | None) -> Iterator[None]:
+    """Within the block, no exchange in this thread runs past ``stop_at`` (``time.monotonic()``; ``None``: no limit)."""
+    previous = getattr(_bounds, "stop_at", None)
+    _bounds.stop_at = stop_at
+    try:
+        yield
+    finally:
+        _bounds.stop_at = previous
+
+
+def budget_left() -> float | None:
+    """Seconds left in this thread's run budget (``None``: no budget)."""
+    stop_at = getattr(_bounds, "stop_at", None)
+    return None if stop_at is None else stop_at - time.monotonic()
+
+
+def deferred_error(url: str) -> FetchDeferred:
+    return FetchDeferred(f"{url}: not fetched, the run's fetch budget ran out; deferred to the next run",
+                         "nothing to do; raise fetch_budget if many sources are deferred every run")
 
 
 def blocked_error(url: str, hop: str, e: BlockedAddressError) -> FetchError:
@@ -79,10 +112,18 @@ class Exchange:
         """One try: follow redirects (checking each hop), read the final body. Raises _Transient/FetchError."""
         policy = self.policy
         started = time.monotonic()
-        deadline = started + policy.deadline
-        watchdog = _Watchdog(policy.deadline)
+        stop_at = getattr(_bounds, "stop_at", None)
+        outer = getattr(_bounds, "outer", None)
+        deadline = min(t for t in (started + policy.deadline, stop_at, outer) if t is not None)
+        by_budget = stop_at is not None and deadline == stop_at < started + policy.deadline
+        if deadline <= started:
+            raise deferred_error(url) if by_budget or outer is None else FetchError(
+                f"{url}: took longer than the {_seconds(policy.deadline)} deadline; stopped",
+                "the server is too slow for a feed; seedfeed tries again next run")
+        watchdog = _Watchdog(deadline - started)
         chain = [url]
         current = url
+        _bounds.outer = deadline
         try:
             with watch_connections(watchdog.register):
                 for _hop in range(policy.max_redirects + 1):
@@ -123,7 +164,12 @@ class Exchange:
                              "use the final address of the page as the source URL")
             err.redirects = True   # type: ignore[attr-defined]
             raise err
+        except FetchError as e:
+            if by_budget and getattr(e, "deadline", False):
+                raise deferred_error(url) from None   # cut off by the run's budget, not by its own slowness
+            raise
         finally:
+            _bounds.outer = outer
             watchdog.finish()
 
     def _one_request(self, url: str, current: str, headers: dict[str, str], deadline: float, max_bytes: int,
@@ -136,10 +182,12 @@ class Exchange:
             return deadline - time.monotonic()
 
         def deadline_error() -> FetchError:
-            return FetchError(f"{where}: took longer than the {_seconds(policy.deadline)} deadline; stopped",
-                              "the server is very slow; raise the deadline if this page is worth waiting for")
+            err = FetchError(f"{where}: took longer than the {_seconds(policy.deadline)} deadline; stopped",
+                             "the server is too slow for a feed; seedfeed tries again next run")
+            err.deadline = True   # type: ignore[attr-defined]  # run() tells the budget's cut from the page's own
+            return err
 
-        with self._gate(current).slot():
+        with self._gate(current).slot(until=deadline, late=deadline_error):
             if remaining() <= 0:
                 raise deadline_error()
             timeout = (min(policy.connect_timeout, remaining()), min(policy.read_timeout, remaining()))
@@ -226,7 +274,7 @@ class Exchange:
                 raise deadline_error() from None
             if isinstance(e, urllib3.exceptions.ReadTimeoutError | TimeoutError):
                 raise _Transient(f"server stopped sending the page for {_seconds(self.policy.read_timeout)}",
-                                 resp.status_code) from None
+                                 resp.status_code, retry=False) from None
             raise _Transient(f"connection broke while reading the page ({type(e).__name__})",
                              resp.status_code) from None
         if watchdog.expired:
@@ -249,10 +297,11 @@ class Exchange:
 
     @staticmethod
     def _transient(e: requests.RequestException, policy: FetchPolicy) -> _Transient:
+        # A timeout is not retried within the run: the schedule is the retry (four tries of 20 s held whole runs)
         if isinstance(e, requests.ConnectTimeout):
-            return _Transient(f"could not connect within {_seconds(policy.connect_timeout)}")
+            return _Transient(f"could not connect within {_seconds(policy.connect_timeout)}", retry=False)
         if isinstance(e, requests.ReadTimeout):
-            return _Transient(f"server did not answer within {_seconds(policy.read_timeout)}")
+            return _Transient(f"server did not answer within {_seconds(policy.read_timeout)}", retry=False)
         text = str(e)
         if "NameResolutionError" in text or "Name or service not known" in text or "getaddrinfo" in text:
             return _Transient("host name could not be resolved (DNS)")

@@ -13,11 +13,13 @@ One :class:`Fetcher` owns one ``requests.Session``. Every request:
 * reads at most ``max_bytes`` of *decompressed* body (streamed in 64 KiB chunks, so a gzip bomb is stopped
   after ``max_bytes``, not after it has filled memory). Larger pages are an error, not silently truncated;
 * follows at most ``max_redirects`` redirects itself, so each hop is checked; a loop is reported as a loop;
-* is retried with exponential backoff and jitter on connection errors, timeouts, 5xx and 429, honouring
+* is retried with exponential backoff and jitter on connection errors, 5xx and 429, honouring
   ``Retry-After`` (seconds or HTTP date): at most ``retries`` more tries and at most ``max_retry_wait``
   seconds asleep in total. A ``Retry-After`` longer than that is not waited for: the fetch fails now and the
-  next run tries again. A host name that does not exist, an invalid TLS certificate and 4xx answers are not
-  retried;
+  next run tries again. Timeouts, a host name that does not exist, an invalid TLS certificate and 4xx answers
+  are not retried: the schedule is the retry;
+* stays within the run's fetch budget (``fetch_many(..., stop_at=...)``): no try runs past it, no retry waits
+  past it, and a job not finished when it ends is a :class:`~seedfeed.errors.FetchDeferred`;
 * waits its turn per host: at most ``per_host_concurrency`` requests in flight to one host and at least
   ``per_host_delay`` seconds between request starts (raised to the site's ``Crawl-delay``, capped at 60 s);
 * respects robots.txt unless told not to (see :mod:`seedfeed.fetch.robots` for the RFC 9309 policy).
@@ -47,10 +49,10 @@ from urllib.parse import urlsplit
 import requests
 
 from ..errors import FetchError
-from .exchange import Exchange, blocked_error
+from .exchange import Exchange, blocked_error, budget, budget_left, deferred_error
 from .http import HTML_TYPES, _HostGate, _phrase, _Response, _seconds, _Transient, parse_content_type, parse_retry_after
 from .netguard import BlockedAddressError, Guard, GuardedAdapter, check_url
-from .policy import DEFAULT_USER_AGENT, FetchJob, FetchPolicy, FetchResult
+from .policy import DEFAULT_USER_AGENT, FEED_ACCEPT, FetchJob, FetchPolicy, FetchResult
 from .robots import ROBOTS_MAX_BYTES, RobotsCache
 
 log = logging.getLogger(__name__)
@@ -96,11 +98,13 @@ class Fetcher:
         self.session.close()
 
     def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
-              respect_robots: bool | None = None) -> FetchResult:
-        """Fetch one HTML page. Raises :class:`FetchError` with the URL and a reason."""
+              respect_robots: bool | None = None, feed: bool = False, max_bytes: int | None = None) -> FetchResult:
+        """Fetch one HTML page (``feed``: a feed document of any type). Raises :class:`FetchError` with the URL
+        and a reason."""
         robots = self.policy.respect_robots if respect_robots is None else respect_robots
+        log.debug("fetching %s", url)   # -vv: which URL a slow run is waiting for
         try:
-            return self._fetch(url, etag, last_modified, robots)
+            return self._fetch(url, etag, last_modified, robots, feed, max_bytes)
         except FetchError:
             raise
         except Exception as e:  # a bug; report it as this URL's failure instead of killing the run
@@ -108,11 +112,14 @@ class Fetcher:
             raise FetchError(f"{url}: unexpected error ({type(e).__name__}: {e})",
                              "this is a bug in seedfeed; please report it") from e
 
-    def fetch_many(self, jobs: Sequence[FetchJob], on_done: Callable[[], None] | None = None
-                   ) -> list[FetchResult | FetchError]:
+    def fetch_many(self, jobs: Sequence[FetchJob], on_done: Callable[[], None] | None = None,
+                   stop_at: float | None = None) -> list[FetchResult | FetchError]:
         """Fetch all jobs; results in job order. Different hosts run in parallel, each host within its limits.
 
-        ``on_done`` is called (from a worker thread) after each job, for a progress bar."""
+        ``on_done`` is called (from a worker thread) after each job, for a progress bar. ``stop_at`` (a
+        ``time.monotonic()`` value) is the end of the run's fetch budget: no exchange runs past it, and every job
+        not done by then comes back as a :class:`~seedfeed.errors.FetchDeferred`, so a host that never answers
+        or drips can delay the run by the budget at most, never hold it."""
         results: list[FetchResult | FetchError | None] = [None] * len(jobs)
         by_host: dict[str, deque[int]] = {}
         for i, job in enumerate(jobs):
@@ -126,8 +133,12 @@ class Fetcher:
                     return
                 job = jobs[i]
                 try:
-                    results[i] = self.fetch(job.url, etag=job.etag, last_modified=job.last_modified,
-                                            respect_robots=job.respect_robots)
+                    if stop_at is not None and time.monotonic() >= stop_at:
+                        raise deferred_error(job.url.strip())
+                    with budget(stop_at):
+                        results[i] = self.fetch(job.url, etag=job.etag, last_modified=job.last_modified,
+                                                respect_robots=job.respect_robots, feed=job.feed,
+                                                max_bytes=job.max_bytes)
                 except FetchError as e:
                     results[i] = e
                 if on_done is not None:
@@ -163,7 +174,8 @@ class Fetcher:
                                                     self._clock, self._sleep)
             return gate
 
-    def _fetch(self, url: str, etag: str | None, last_modified: str | None, robots: bool) -> FetchResult:
+    def _fetch(self, url: str, etag: str | None, last_modified: str | None, robots: bool, feed: bool = False,
+               max_bytes: int | None = None) -> FetchResult:
         url = url.strip()
         try:
             urlsplit(url).port   # noqa: B018 - raises ValueError for a bad port
@@ -172,13 +184,16 @@ class Fetcher:
             raise blocked_error(url, url, e) from None
         except ValueError as e:
             raise FetchError(f"{url}: not a valid URL ({e})", "check the URL") from None
-        headers = {}
+        headers = {"Accept": FEED_ACCEPT} if feed else {}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        resp = self._with_retries(url, lambda: self.exchange.run(url, headers, self.policy.max_bytes,
-                                                              HTML_TYPES, robots))
+        limit = min(max_bytes or self.policy.max_bytes, self.policy.max_bytes)
+        # A feed may come as any type (servers label feeds text/plain, application/octet-stream ...): the
+        # feed parser decides, and says "an HTML page, not a feed" itself.
+        resp = self._with_retries(url, lambda: self.exchange.run(url, headers, limit, None if feed else HTML_TYPES,
+                                                              robots))
         where = url if resp.final_url == url else f"{url} (redirected to {resp.final_url})"
         status = resp.status
         if status == 304:
@@ -231,8 +246,11 @@ class Fetcher:
                 else:
                     wait = self.policy.backoff_base * 2 ** (tries - 1)
                     wait = wait / 2 + self._rng.uniform(0, wait / 2)   # "equal jitter"
-                # bounded: at most `retries` more tries, and at most max_retry_wait seconds asleep in total
-                if tries > retries or waited + wait > self.policy.max_retry_wait:
+                # bounded: at most `retries` more tries, at most max_retry_wait seconds asleep in total, never a
+                # wait that ends after the run's fetch budget, and no second try after a timeout
+                left = budget_left()
+                if (not t.retry or tries > retries or waited + wait > self.policy.max_retry_wait
+                        or (left is not None and wait >= left)):
                     raise FetchError(f"{url}: {t.reason} after {tries} {plural}; will retry next run",
                                      "nothing to do if it is temporary; check the URL if it keeps failing",
                                      t.status) from None

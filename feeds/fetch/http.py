@@ -93,13 +93,16 @@ def _cause(e: BaseException, kind: type[E]) -> E | None:
 
 
 class _Transient(Exception):
-    """Worth another try: connection trouble, timeouts, 5xx, 429."""
+    """Worth another try: connection trouble, 5xx, 429. ``retry=False``: worth another *run*, not another try now
+    (a timeout: a server that did not answer in 20 s is not likely to in the next 20, and the schedule retries)."""
 
-    def __init__(self, reason: str, status: int | None = None, retry_after: float | None = None) -> None:
+    def __init__(self, reason: str, status: int | None = None, retry_after: float | None = None, *,
+                 retry: bool = True) -> None:
         super().__init__(reason)
         self.reason = reason
         self.status = status
         self.retry_after = retry_after
+        self.retry = retry
 
 
 @dataclass
@@ -124,12 +127,20 @@ class _HostGate:
         self._sleep = sleep
 
     @contextlib.contextmanager
-    def slot(self) -> Iterator[None]:
-        with self._sem:
+    def slot(self, until: float | None = None, late: Callable[[], Exception] = TimeoutError) -> Iterator[None]:
+        """Wait for a turn. ``until`` (``time.monotonic()``): when no turn starts before it, raise ``late()`` at
+        once, so waiting for a busy or slow host never takes a request past its deadline."""
+        if not self._sem.acquire(timeout=None if until is None else max(0.0, until - time.monotonic())):
+            raise late()
+        try:
             with self._lock:
                 now = self._clock()
                 start = max(now, self._next)
+                if until is not None and start - now > until - time.monotonic():
+                    raise late()
                 self._next = start + self.delay
             if start > now:
                 self._sleep(start - now)
             yield
+        finally:
+            self._sem.release()

@@ -196,10 +196,14 @@ _local = threading.local()
 
 
 @contextlib.contextmanager
-def watch_connections(callback: Callable[[HTTPConnection], None]) -> Iterator[None]:
-    """Call ``callback(conn)`` for every connection this thread sends a request on, inside the block.
+def watch_connections(callback: Callable[[HTTPConnection, socket.socket | None], None]) -> Iterator[None]:
+    """Call ``callback(conn, sock)`` for every connection this thread sends a request on, inside the block:
+    when the request is sent (``sock`` is the connection's socket, ``None`` before it connects) and again as
+    soon as a new socket is connected.
 
-    The fetcher uses it to find the socket to shut down when a request's total deadline passes.
+    The fetcher uses it to find the socket to shut down when a request's total deadline passes. It needs the
+    socket itself: after a ``Connection: close`` answer, http.client drops ``conn.sock`` while the response
+    goes on reading from that very socket.
     """
     previous = getattr(_local, "observer", None)
     _local.observer = callback
@@ -209,10 +213,10 @@ def watch_connections(callback: Callable[[HTTPConnection], None]) -> Iterator[No
         _local.observer = previous
 
 
-def _observe(conn: HTTPConnection) -> None:
+def _observe(conn: HTTPConnection, sock: socket.socket | None = None) -> None:
     observer = getattr(_local, "observer", None)
     if observer is not None:
-        observer(conn)
+        observer(conn, sock)
 
 
 class _GuardedMixin:
@@ -235,6 +239,7 @@ class _GuardedMixin:
                     sock.setsockopt(*opt)
                 if isinstance(timeout, int | float) or timeout is None:
                     sock.settimeout(timeout)
+                _observe(self, sock)     # from now on the deadline can shut it down (a stalled connect too)
                 sock.connect(sockaddr)   # the address that was checked, never a fresh lookup
                 sys.audit("http.client.connect", self, self.host, self.port)  # type: ignore[attr-defined]
                 return sock
@@ -251,7 +256,7 @@ class _GuardedMixin:
         raise NewConnectionError(self, f"Failed to establish a new connection: {err}")  # type: ignore[arg-type]
 
     def request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        _observe(self)
+        _observe(self, getattr(self, "sock", None))
         return super().request(*args, **kwargs)  # type: ignore[misc]
 
 

@@ -13,6 +13,11 @@ from .. import __version__
 DEFAULT_USER_AGENT = f"seedfeed/{__version__} (+https://github.com/seedfeed/seedfeed)"
 
 
+#: What a feed fetch asks for (RFC 9110 content negotiation); HTML last, so an error page is recognised.
+FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
+               "application/xml;q=0.9, text/xml;q=0.9, application/rdf+xml;q=0.9, */*;q=0.1")
+
+
 @dataclass(frozen=True)
 class FetchResult:
     url: str              # as requested
@@ -30,7 +35,7 @@ class FetchPolicy:
     user_agent: str = DEFAULT_USER_AGENT
     connect_timeout: float = 10
     read_timeout: float = 20
-    deadline: float = 60                 # seconds for one whole exchange: redirects, headers and body
+    deadline: float = 30                 # seconds for one whole exchange, connect to last byte (issue #11)
     max_bytes: int = 10 * 1024 * 1024    # decompressed body
     max_redirects: int = 5
     retries: int = 3                     # extra tries after the first
@@ -50,3 +55,5 @@ class FetchJob:
     etag: str | None = None
     last_modified: str | None = None
     respect_robots: bool | None = None
+    feed: bool = False               # a feed document (RSS, Atom, JSON Feed), not an HTML page
+    max_bytes: int | None = None     # a smaller cap than the policy's, for this job

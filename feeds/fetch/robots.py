@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-from ..errors import FetchError
+from ..errors import FetchDeferred, FetchError
 
 ROBOTS_MAX_BYTES = 512 * 1024
 
@@ -93,6 +93,8 @@ class RobotsCache:
         now = self._clock()
         try:
             status, body = self._fetch(robots_url)
+        except FetchDeferred:
+            raise   # the run is out of time: no verdict to remember, the page is deferred too
         except FetchError as e:
             if getattr(e, "blocked", None) is not None:
                 raise   # the SSRF guard refused the site: that is the page's error, not a robots.txt verdict

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from html import escape
 
 from ..models import Item
-from .base import ATOM_FILE, JSON_FILE, RSS_FILE, page_path
+from .base import ATOM_FILE, JSON_FILE, RSS_FILE, item_title, page_path
 
 # (label, file, media type), in the order pages offer them. Atom first: it is the format feeds.opml lists, so
 # a reader that picks the first autodiscovery link ends up with the same subscription as an OPML import.
@@ -138,7 +138,7 @@ def item_list(items: Sequence[Item], folder: str = "", *, summaries: bool = True
         doc = item.doc
         summary = f'<p dir="auto">{esc(short(doc.summary))}</p>' if summaries and doc.summary else ""
         author = f' · <span dir="auto">{esc(doc.author)}</span>' if doc.author else ""
-        rows.append(f'<li><h3 dir="auto"><a href="{esc(item_href(item, folder))}">{esc(doc.title or "(untitled)")}</a>'
+        rows.append(f'<li><h3 dir="auto"><a href="{esc(item_href(item, folder))}">{esc(item_title(item) or "(untitled)")}</a>'
                     f'</h3><div class="meta">{date(item.published)}{author}</div>{summary}</li>')
     return '<ol class="items">' + "".join(rows) + "</ol>"
 

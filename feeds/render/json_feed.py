@@ -8,21 +8,26 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..models import Item
-from .base import JSON_FILE, FeedMeta, feed_body_html, item_link
+from .base import JSON_FILE, FeedMeta, feed_body_html, item_link, item_title
 
 
 def _date(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def render_json(meta: FeedMeta, items: Sequence[Item]) -> bytes:
+def render_json(meta: FeedMeta, items: Sequence[Item], *, feed_url: str | None = None,
+                next_url: str | None = None) -> bytes:
+    """``feed_url``: where this document is served (default ``feed.json``); ``next_url``: the page of older items
+    (RFC 5005 archives, see :mod:`.archive`)."""
     feed: dict[str, Any] = {
         "version": "https://jsonfeed.org/version/1.1",
         "title": meta.title,
         "home_page_url": meta.site_url,
-        "feed_url": meta.url(JSON_FILE),
+        "feed_url": feed_url or meta.url(JSON_FILE),
         "description": meta.description,
     }
+    if next_url:
+        feed["next_url"] = next_url
     if meta.language:
         feed["language"] = meta.language
     if meta.author:
@@ -36,7 +41,7 @@ def render_json(meta: FeedMeta, items: Sequence[Item]) -> bytes:
 def _item(item: Item, meta: FeedMeta) -> dict[str, Any]:
     doc = item.doc
     out: dict[str, Any] = {"id": item.id, "url": item_link(item, meta)}
-    out["title"] = doc.title
+    out["title"] = item_title(item)
     out["content_html"] = feed_body_html(item, meta) or "<p></p>"
     if doc.summary:
         out["summary"] = doc.summary

@@ -7,8 +7,10 @@ feedgen traps, each guarded by a regression test in tests/test_render.py:
 - content without ``type="html"`` is read as text → always pass the type;
 - control characters raise → every string goes through :func:`strip_xml_illegal`;
 - ``description()`` without ``isSummary=True`` replaces the Atom content → set it first, as a summary.
-The summary is plain text, but readers render RSS ``<description>`` as HTML: there it is HTML-escaped first,
-so a summary reading "<img src=x onerror=...>" is shown, not run (Atom's ``<summary>`` is a text construct).
+The summary is plain text, but readers render RSS ``<description>`` as HTML: it is HTML-escaped first, so a
+summary reading "<img src=x onerror=...>" is shown, not run. Atom's ``<summary>`` gets the same escaped text with
+``type="html"``: as a bare text construct, a summary about the ``<head>`` tag made the W3C validator warn that
+"summary should not contain HTML unless declared in the type attribute".
 feedgen's RSS writer only copies the first ``rel="self"`` link, so the WebSub ``rel="hub"`` link is added
 to the RSS tree afterwards.
 """
@@ -23,7 +25,7 @@ from lxml import etree
 
 from ..extraction.sanitize import strip_xml_illegal as x
 from ..models import Item
-from .base import ATOM_FILE, GENERATOR, RSS_FILE, FeedMeta, feed_body_html, item_link
+from .base import ATOM_FILE, GENERATOR, RSS_FILE, FeedMeta, feed_body_html, item_link, item_title
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 SY_NS = "http://purl.org/rss/1.0/modules/syndication/"
@@ -55,13 +57,13 @@ def _generator(meta: FeedMeta, items: Sequence[Item], self_file: str, self_type:
         doc = item.doc
         fe = fg.add_entry(order="append")
         fe.guid(item.id, permalink=False)
-        fe.title(x(doc.title) or "(untitled)")
+        fe.title(x(item_title(item)) or "(untitled)")
         fe.link(href=item_link(item, meta), rel="alternate", type="text/html")
         fe.published(item.published)
         fe.updated(item.updated)
         if doc.summary:
-            summary = x(doc.summary)
-            fe.description(escape(summary, quote=False) if rss else summary, isSummary=True)  # RSS <description>, Atom <summary>
+            # RSS <description> and Atom <summary type="html">: the plain text, HTML-escaped (see the docstring)
+            fe.summary(escape(x(doc.summary), quote=False), type="html")
         if doc.body_html:
             fe.content(x(feed_body_html(item, meta)), type="html")  # after description(), which would overwrite it
         if doc.author:

@@ -26,11 +26,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..render.base import archive_file, archive_page
 from .http import (
     FEED_TYPES,
     accepts_gzip,
     content_type_for,
     etag_matches,
+    etag_matches_strong,
     http_date,
     is_compressible,
     parse_http_date,
@@ -45,7 +47,10 @@ HeaderGetter = Callable[[str], "str | None"]
 
 FEED_MAX_AGE = 300
 PAGE_MAX_AGE = 3600
+ARCHIVE_MAX_AGE = 31_536_000   # a year: a full RFC 5005 archive page never changes (Cache-Control: immutable)
 ALLOWED_METHODS = "GET, HEAD"
+#: Methods HTTP defines (RFC 9110 section 9, plus PATCH): refused with 405. Any other is 501 (section 9.1).
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
 HEALTH_PATH = "/healthz"
 
 #: Files up to this size are kept (with their gzip variant) in memory; larger ones are streamed.
@@ -132,6 +137,7 @@ class FeedApp:
         self._cache_bytes = 0
         self._lock = threading.Lock()
         self._max_age_memo: dict[str, tuple[int, float]] = {}
+        self._sealed_pages: set[str] = set()
 
     # ------------------------------------------------------------------ paths
 
@@ -173,6 +179,8 @@ class FeedApp:
         ``header(name)`` returns a request header value or None.  With ``may_read=False`` a request
         that would have to read a file (cache miss, large file) raises :class:`NeedsRead` instead, so
         an event loop can redo it in a worker thread; everything else costs at most a few ``stat``s."""
+        if method not in KNOWN_METHODS:
+            return plain(501, "method not implemented", [("Allow", ALLOWED_METHODS)])
         if path == HEALTH_PATH:
             return self._health(method)
         if method not in ("GET", "HEAD"):
@@ -233,18 +241,30 @@ class FeedApp:
         headers = [
             ("ETag", etag),
             ("Last-Modified", last_modified),
-            ("Cache-Control", f"max-age={max_age}"),
+            ("Cache-Control", f"max-age={ARCHIVE_MAX_AGE}, immutable" if self._sealed(rel) else f"max-age={max_age}"),
             ("X-Content-Type-Options", "nosniff"),
         ]
         if entry.compressible:
             headers.append(("Vary", "Accept-Encoding"))
 
+        # RFC 9110 section 13.2.2: If-Match, else If-Unmodified-Since; then If-None-Match, else If-Modified-Since
+        if_match = header("If-Match")
+        if if_match is not None:
+            failed = not etag_matches_strong(if_match, etag)
+        else:
+            ius = header("If-Unmodified-Since")
+            until = parse_http_date(ius) if ius else None   # not one valid date: ignored (section 13.1.4)
+            failed = until is not None and int(min(entry.mtime, now)) > until   # changed since: the Last-Modified
+        if failed:
+            if fd is not None:
+                os.close(fd)
+            return plain(412, "precondition failed", [("ETag", etag), ("Last-Modified", last_modified)])
         if_none_match = header("If-None-Match")
         if if_none_match is not None:
             not_modified = if_none_match == etag or etag_matches(if_none_match, etag)
         else:
             ims = header("If-Modified-Since")
-            since = parse_http_date(ims) if ims else None
+            since = parse_http_date(ims) if ims else None   # not one valid date (a list, 25:61:61): ignored
             not_modified = since is not None and modified_ts <= since
         if not_modified:
             if fd is not None:
@@ -316,6 +336,20 @@ class FeedApp:
             while self._cache_bytes > CACHE_BUDGET and len(self._cache) > 1:
                 _, evicted = self._cache.popitem(last=False)
                 self._cache_bytes -= evicted.cost
+
+    def _sealed(self, rel: str) -> bool:
+        """An RFC 5005 archive page that has a successor: its name and bytes never change (state/archives.py)."""
+        if rel in self._sealed_pages:
+            return True
+        page = archive_page(rel)
+        if page is None:
+            return False
+        following = f"{rel.rpartition('/')[0]}/{archive_file(page[0], page[1] + 1).rpartition('/')[2]}"
+        if not os.path.isfile(os.path.join(self.root, following)):
+            return False
+        if len(self._sealed_pages) < 100_000:
+            self._sealed_pages.add(rel)
+        return True
 
     def _max_age(self, rel: str) -> int:
         """``max_age(rel)``, asked at most once per path every MAX_AGE_TTL seconds (hot polls stay cheap

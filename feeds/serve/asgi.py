@@ -48,16 +48,23 @@ class AsgiApp:
         if scope["type"] != "http":
             return
         headers: dict[str, str] = {}
+        hosts = 0
         for raw_name, raw_value in scope["headers"]:
             name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
             headers[name] = f"{headers[name]}, {value}" if name in headers else value
+            hosts += name == "host"
         method, path = scope["method"], request_path(scope)
+        version = scope.get("http_version", "1.1")
 
         def header(name: str) -> str | None:
             return headers.get(name.lower())
 
-        if path is None:
-            resp = plain(400, "bad request")
+        if version not in ("1.0", "1.1"):   # the parser reads "HTTP/2.0" on an HTTP/1 request line as a version
+            resp = plain(505, "HTTP version not supported: use HTTP/1.1", [("Connection", "close")])
+        elif hosts > 1 or (hosts == 0 and version == "1.1"):   # RFC 9112 section 3.2: MUST answer 400
+            resp = plain(400, "bad request: exactly one Host header is required")
+        elif path is None:
+            resp = plain(400, "bad request: the path is not valid UTF-8")
         else:
             try:
                 resp = self.core.respond(method, path, header, may_read=False)

@@ -7,10 +7,13 @@ date formats, ``Accept-Encoding`` q-values, ``If-None-Match`` lists) can be read
 
 from __future__ import annotations
 
+import calendar
 import email.utils
 import math
 import mimetypes
 import os
+import re
+import time
 from collections.abc import Iterator
 
 FEED_TYPES = {
@@ -63,18 +66,46 @@ def http_date(ts: float) -> str:
     return email.utils.formatdate(ts, usegmt=True)
 
 
+_MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+                                        "Dec"), 1)}
+_TIME = r"(\d\d):(\d\d):(\d\d)"
+_MON = r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+_HTTP_DATES = (   # RFC 9110 section 5.6.7: IMF-fixdate, then the two obsolete forms a recipient must accept
+    (re.compile(rf"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d\d) {_MON} (\d{{4}}) {_TIME} GMT"), "dmy"),
+    (re.compile(rf"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\d\d)-{_MON}-(\d\d) {_TIME} GMT"),
+     "dmy2"),
+    (re.compile(rf"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) {_MON} ([ \d]\d) {_TIME} (\d{{4}})"), "mdy"),
+)
+
+
 def parse_http_date(value: str) -> int | None:
-    """Epoch seconds of an HTTP-date (IMF-fixdate, RFC 850 or asctime), or None if invalid."""
-    try:
-        parsed = email.utils.parsedate_tz(value.strip())
-    except (TypeError, ValueError, IndexError):
-        return None
-    if parsed is None:
-        return None
-    try:
-        return int(email.utils.mktime_tz(parsed))
-    except (OverflowError, ValueError):
-        return None
+    """Epoch seconds of one HTTP-date (IMF-fixdate, RFC 850 or asctime, exactly), or None.
+
+    Strict on purpose: RFC 9110 section 13.1.3 says an ``If-Modified-Since`` that is not one valid HTTP-date is
+    ignored, and a lenient parser turned a list of dates, two header lines joined with a comma, or
+    ``25:61:61`` into some date, and so into a wrong 304."""
+    value = value.strip(" \t")
+    for pattern, order in _HTTP_DATES:
+        match = pattern.fullmatch(value)
+        if match is None:
+            continue
+        groups = match.groups()
+        if order == "mdy":
+            month, day, hh, mm, ss, year = groups
+        else:
+            day, month, year, hh, mm, ss = groups
+        y = int(year)
+        if order == "dmy2":   # two-digit year: RFC 9110 says a year more than 50 years ahead is in the past
+            y += 2000 if y + 2000 <= _this_year() + 50 else 1900
+        h, m, s, d, mon = int(hh), int(mm), int(ss), int(day), _MONTHS[month]
+        if h > 23 or m > 59 or s > 60 or not 1 <= d <= calendar.monthrange(y, mon)[1]:
+            return None
+        return calendar.timegm((y, mon, d, h, m, min(s, 59), 0, 0, 0))
+    return None
+
+
+def _this_year() -> int:
+    return time.gmtime().tm_year
 
 
 def _parse_qvalue(params: list[str]) -> float:
@@ -126,6 +157,13 @@ def _split_etags(value: str) -> Iterator[str]:
             while i < n and value[i] != ",":
                 i += 1
         yield value[start:i].strip()
+
+
+def etag_matches_strong(if_match: str, etag: str) -> bool:
+    """Strong comparison (RFC 9110 section 13.1.1) of ``etag`` against an ``If-Match`` value: weak tags never match."""
+    if etag.startswith("W/"):
+        return False
+    return any(tag == "*" or tag == etag for tag in _split_etags(if_match))
 
 
 def etag_matches(if_none_match: str, etag: str) -> bool:

@@ -3,7 +3,8 @@ foreground, and stops it cleanly; :func:`parse_listen` reads ``--listen``.
 
 uvicorn (with uvloop and httptools) was chosen by measurement against waitress, cheroot, granian and the stdlib
 server (docs/serving.md, bench/serve.py); it is the only server the product ships.  It drives
-:class:`~.asgi.AsgiApp`, the ASGI face of the caching core :class:`~.app.FeedApp`.
+:class:`~.asgi.AsgiApp`, the ASGI face of the caching core :class:`~.app.FeedApp`, through
+:class:`~.guard.GuardedProtocol` (header timeout, head size and connection caps: slow clients cannot hold it).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import uvicorn
 
 from .app import Health, MaxAge, make_app
 from .asgi import AsgiApp
+from .guard import GuardedProtocol
 
 log = logging.getLogger("seedfeed.serve")
 
@@ -66,7 +68,8 @@ class FeedServer:
     handlers; ``should_exit`` makes its loop close listeners and connections and return.
     """
 
-    #: uvicorn's event loop and HTTP parser ("auto": uvloop and httptools when installed).
+    #: uvicorn's event loop and HTTP protocol ("auto": uvloop, and httptools guarded by :class:`GuardedProtocol`;
+    #: bench/serve.py sets "h11" to measure pure-Python uvicorn, which is then unguarded).
     loop = "auto"
     http = "auto"
 
@@ -116,7 +119,7 @@ class FeedServer:
             self.asgi,
             interface="asgi3",
             loop=self.loop,
-            http=self.http,
+            http=GuardedProtocol if self.http == "auto" else self.http,
             lifespan="off",
             log_config=None,  # leave the daemon's logging configuration alone
             log_level="warning",

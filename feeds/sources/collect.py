@@ -21,7 +21,7 @@ from ..state.store import Entry, Store
 from .walk import KINDS, SeedFile, Skip, _undecodable, ignore_reason, scan
 
 if TYPE_CHECKING:
-    from .seeds import Read
+    from .seeds import Job, Read
 
 
 class Sink(Protocol):
@@ -63,10 +63,11 @@ def take(read: Read, observed: list[Observed], sink: Sink) -> None:
 
 
 def collect(feed: FeedConfig, store: Store, max_bytes: int, sink: Sink,
-            changed: Collection[str] | None = None) -> Collected:
+            changed: Collection[str] | None = None, *, reread: bool = False) -> Collected:
     """Find what changed in the feed's seed folders (``changed``: only these paths) and read it.
 
-    A document that cannot rank among the newest ``max_items`` is only probed (see :mod:`.window`)."""
+    A document that cannot rank among the newest ``max_items`` is only probed (see :mod:`.window`). ``reread``
+    (the feed's filter rules changed): every document is read again in full."""
     result = Collected()
     found: list[tuple[str, SeedFile]] = []
     if changed is None:
@@ -82,7 +83,7 @@ def collect(feed: FeedConfig, store: Store, max_bytes: int, sink: Sink,
                     continue
                 key = prefix + item.key
                 present.add(key)
-                if known.get(key) != (item.size, item.mtime_ns):
+                if reread or known.get(key) != (item.size, item.mtime_ns):
                     found.append((key, item))
         result.vanished = {k for k in known.keys() - present if "://" not in k}  # web pages are not walked
     else:
@@ -102,15 +103,18 @@ def collect(feed: FeedConfig, store: Store, max_bytes: int, sink: Sink,
     from .pool import read_many
     from .seeds import Job, read_seed
 
-    jobs = [Job(f, key, max_bytes) for key, f in found if result.known.get(key) != (f.size, f.mtime_ns)]
+    known = {} if reread else result.known
+    jobs = [Job(f, key, max_bytes) for key, f in found if known.get(key) != (f.size, f.mtime_ns)]
     del found
     # A changed stub stays one while it is outside the window (its key matches it: no rename to recognise);
     # new documents are probed only when it pays and stays exact (see window.may_stub).
     changed = [j.key for j in jobs if j.key in result.known]
     old: dict[str, Entry] = {e.key: e for e in store.entries(feed.name, changed)} if changed else {}
-    new_stubs = window.may_stub(store, feed.name, len(jobs), feed.max_items, bool(result.vanished))
-    jobs = [Job(j.found, j.key, max_bytes, old[j.key].content_hash.startswith("raw:") if j.key in old else new_stubs)
-            for j in jobs]
+    # Archives and filters need every document's text, so with either on nothing is only probed.
+    lazy = not feed.archives and not feed.filters and not reread
+    new_stubs = lazy and window.may_stub(store, feed.name, len(jobs), feed.max_items, bool(result.vanished))
+    jobs = [Job(j.found, j.key, max_bytes, (lazy and old[j.key].content_hash.startswith("raw:")) if j.key in old
+                else new_stubs, *(where(feed, j.key) or ("", "", ""))[1:]) for j in jobs]
     tracker = sink.progress("reading documents", len(jobs), LONG_DOCUMENTS)
     try:
         for read in read_many(jobs, sink.cancel):
@@ -123,20 +127,29 @@ def collect(feed: FeedConfig, store: Store, max_bytes: int, sink: Sink,
     if wanted:  # the stubs that may rank in the window after all: read them in full
         kept = [o for o in result.observed if o.doc.key not in wanted]
         for key in sorted(wanted):
-            job = window.full_job(key, path_of(feed, key) or "", max_bytes)
+            job = job_for(feed, key, max_bytes)
             if job is not None:
                 take(read_seed(job), kept, sink)
         result.observed = kept
     return result
 
 
-def path_of(feed: FeedConfig, key: str) -> str | None:
-    """The file a seed document's key names (keys of a feed with several folders start with the folder's name)."""
+def where(feed: FeedConfig, key: str) -> tuple[str, str, str] | None:
+    """(file, seed folder, key prefix) a seed document's key names (keys of a feed with several folders start
+    with the folder's name); the folder and prefix are what links beside the document are resolved against."""
     if len(feed.seeds) == 1:
-        return os.path.join(feed.seeds[0], *key.split("/"))
+        return os.path.join(feed.seeds[0], *key.split("/")), str(feed.seeds[0]), ""
     first, _, rest = key.partition("/")
     folder = next((f for f in feed.seeds if f.name == first), None)
-    return os.path.join(folder, *rest.split("/")) if folder is not None and rest else None
+    return (os.path.join(folder, *rest.split("/")), str(folder), f"{first}/") if folder is not None and rest else None
+
+
+def job_for(feed: FeedConfig, key: str, max_bytes: int) -> Job | None:
+    """A job reading the document ``key`` in full, or ``None`` when its file is gone."""
+    from .window import full_job
+
+    found = where(feed, key)
+    return full_job(key, found[0], max_bytes, found[1], found[2]) if found else None
 
 
 def _look(feed: FeedConfig, paths: Collection[str]) -> Iterator[tuple[str, SeedFile | Skip | None]]:

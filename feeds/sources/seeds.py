@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from ..errors import DocumentError
 from ..extraction.probe import probe, raw_hash
 from ..models import Document, RawDoc
 from ..state.merge import Observed, slugify
+from .links import rewrite_local_links
 from .walk import SeedFile, Skip
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,8 @@ class Job:
     key: str
     max_bytes: int
     probe_only: bool = False   # outside the feed window, as far as is known: probe it, extract it later
+    root: str = ""      # the seed folder, for links to the files beside the document
+    prefix: str = ""    # "<folder name>/" when the feed has several seed folders (keys carry it)
 
 
 @dataclass
@@ -60,7 +63,7 @@ def read_seed(job: Job) -> Read:
         doc = Document(key=job.key, origin=origin, title="", summary="", body_html="", published=seen.published,
                        updated=seen.updated, explicit_id=seen.explicit_id)
         return Read(Observed(doc, mtime, found.size, found.mtime_ns, seen.raw_hash, stub=True),
-                    warnings=[seen.warning] if seen.warning else [])
+                    warnings=list(seen.warnings))
     from ..extraction.document import extract  # not before: a run that only probes never imports Markdown and nh3
 
     try:
@@ -69,6 +72,10 @@ def read_seed(job: Job) -> Read:
         return Read(skip=_skip(origin, exc))
     except Exception as exc:  # a parser bug on one odd document must not stop the others being published
         return _bug(origin, exc)
+    if job.root and doc.link is None:   # a document with its own address keeps links relative to it
+        body, files, problems = rewrite_local_links(doc.body_html, job.key, job.root, job.prefix, job.max_bytes)
+        doc = replace(doc, body_html=body, files=files)
+        warnings += [f"{origin}: {problem}" for problem in problems]
     return Read(Observed(doc, mtime, found.size, found.mtime_ns, raw_hash(data)), warnings=warnings)
 
 

@@ -6,6 +6,10 @@ Two phases, so that network time is never spent holding the run lock:
   articles each listing links to, and extract every page that changed;
 - :func:`settle` (inside the run's transaction): record each source's state, and say which web items are
   still present (a failing source keeps its items; 410 Gone, or 404 three runs in a row, retires one).
+
+Fetching has a budget (``stop_at``, the end of the run's ``fetch_budget``). A source it did not reach is
+*deferred*: its schedule state is left as it was (so it is due again), ``deferred_since`` is set for
+``seedfeed status``, and the next run fetches it before the others.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..config import Config, FeedConfig, WebSource
-from ..errors import FetchError
+from ..errors import FetchDeferred, FetchError
 from ..models import Document
 from ..progress import LONG_URLS, ProgressFactory, no_progress
 from ..state.merge import Observed
@@ -51,6 +55,16 @@ class Harvest:
     outcomes: list[Outcome] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    deferred: list[str] = field(default_factory=list)   # URLs the fetch budget did not reach
+    filtered: list[tuple[str, str]] = field(default_factory=list)   # (title, why) of documents a filter dropped
+
+    def extend(self, other: Harvest) -> Harvest:
+        self.outcomes += other.outcomes
+        self.errors += other.errors
+        self.warnings += other.warnings
+        self.filtered += other.filtered
+        self.deferred += other.deferred
+        return self
 
 
 def source_key(url: str) -> str:
@@ -61,21 +75,24 @@ def source_key(url: str) -> str:
 
 
 def web_keys(feed: FeedConfig, store: Store) -> set[str]:
-    """The item keys the feed's configured URL sources own: its pages, and the articles of its listings."""
+    """The item keys the feed's configured URL sources own: its pages, the articles of its listings and the
+    entries of its feed sources (which stay after leaving the source feed, until they scroll out of ours)."""
     keys = {source_key(s.url) for s in feed.pages}
-    listings = {source_key(s.url) for s in feed.listings}
+    listings = {source_key(s.url) for s in feed.listings + feed.feed_sources}
     for state in store.sources():
-        if state.feed == feed.name and state.kind == "article" and state.parent in listings:
+        if state.feed == feed.name and state.kind in ("article", "entry") and state.parent in listings:
             keys.add(state.url)
     return keys
 
 
 def harvest(config: Config, feed: FeedConfig, store: Store | None, fetcher: Callable[[], Any], now: datetime,
-            due: DueCheck | None = None, progress: ProgressFactory = no_progress) -> Harvest:
+            due: DueCheck | None = None, progress: ProgressFactory = no_progress, stop_at: float | None = None
+            ) -> Harvest:
     """Fetch what is due for one feed. ``store`` is read only here (``None``: nothing stored yet).
 
     ``fetcher`` is called to get the :class:`~seedfeed.fetch.Fetcher`, only when something is due.
-    ``progress`` draws a bar while many URLs are fetched."""
+    ``progress`` draws a bar while many URLs are fetched. ``stop_at`` (``time.monotonic()``) ends the fetching:
+    what is not fetched by then is deferred to the next run."""
     result = Harvest()
     known = {s.url: s for s in store.sources() if s.feed == feed.name} if store else {}
     sources = feed.pages + feed.listings
@@ -84,33 +101,47 @@ def harvest(config: Config, feed: FeedConfig, store: Store | None, fetcher: Call
         key = source_key(source.url)
         state = known.get(key) or SourceState(feed.name, key, source.kind)
         state = replace(state, kind=source.kind, location=source.url)
-        if due is None or due(source, state.last_run, now):
+        if due is None or due(source, state.last_run, now) or state.deferred_since is not None:
             runs.append((source, state))
-    if not runs:
+    articles = _deferred_articles(feed, known)
+    if not runs and not articles:
         return result
+    runs.sort(key=lambda run: run[1].deferred_since is None)   # what the last run deferred goes first
     from ..fetch.fetcher import FetchJob
 
     fetcher = fetcher()
     answers = _fetch_all(fetcher, [FetchJob(s.url, st.etag, st.last_modified, s.robots) for s, st in runs],
-                         progress, "fetching pages")
-    articles: list[tuple[WebSource, SourceState]] = []
+                         progress, "fetching pages", stop_at)
     for (source, state), answer in zip(runs, answers, strict=True):
         outcome = _outcome(source, state, answer, now, result)
         result.outcomes.append(outcome)
-        if source.kind == "listing" and outcome.observed is None and outcome.error is None and answer.status == 200:
-            articles += _articles(source, state, answer, known, now, due, result)
+        if (source.kind == "listing" and outcome.observed is None and outcome.error is None
+                and not isinstance(answer, FetchError) and answer.status == 200):
+            fetching = {st.url for _src, st in articles}
+            articles += [a for a in _articles(source, state, answer, known, now, due, result) if a[1].url not in fetching]
     if articles:
         answers = _fetch_all(fetcher, [FetchJob(st.location or st.url, st.etag, st.last_modified, src.robots)
-                                       for src, st in articles], progress, "fetching articles")
+                                       for src, st in articles], progress, "fetching articles", stop_at)
         for (source, state), answer in zip(articles, answers, strict=True):
             result.outcomes.append(_outcome(source, state, answer, now, result, article=True))
     return result
 
 
-def _fetch_all(fetcher: Any, jobs: list[Any], progress: ProgressFactory, label: str) -> list[Any]:
+def _deferred_articles(feed: FeedConfig, known: dict[str, SourceState]) -> list[tuple[WebSource, SourceState]]:
+    """Articles of this feed's listings that the last run found but had no budget left to fetch: fetched now,
+    whether or not their listing is due (a new article would otherwise wait for its listing to change)."""
+    listings = {source_key(s.url): s for s in feed.listings}
+    return [(WebSource("article", listing.url, every=listing.every, cron=listing.cron, robots=listing.robots,
+                       timezone=listing.timezone), state)
+            for state in known.values()
+            if state.kind == "article" and state.deferred_since is not None
+            and (listing := listings.get(state.parent or "")) is not None]
+
+
+def _fetch_all(fetcher: Any, jobs: list[Any], progress: ProgressFactory, label: str, stop_at: float | None) -> list[Any]:
     tracker = progress(label, len(jobs), LONG_URLS)
     try:
-        return fetcher.fetch_many(jobs, on_done=tracker.advance)
+        return fetcher.fetch_many(jobs, on_done=tracker.advance, stop_at=stop_at)
     finally:
         tracker.close()
 
@@ -118,7 +149,11 @@ def _fetch_all(fetcher: Any, jobs: list[Any], progress: ProgressFactory, label: 
 def _outcome(source: WebSource, state: SourceState, answer, now: datetime, result: Harvest,  # noqa: ANN001
              article: bool = False) -> Outcome:
     base = dict(state.__dict__)
-    base.update(last_run=now)
+    if isinstance(answer, FetchDeferred):   # not reached: keep its schedule state, so it is due next run
+        base.update(deferred_since=state.deferred_since or now)
+        result.deferred.append(state.location or source.url)
+        return Outcome(SourceState(**base))
+    base.update(last_run=now, deferred_since=None)
     if isinstance(answer, FetchError):
         status = answer.status
         not_found = state.not_found_count + 1 if status == 404 else 0
@@ -134,10 +169,10 @@ def _outcome(source: WebSource, state: SourceState, answer, now: datetime, resul
                 etag=answer.etag or (state.etag if answer.status == 304 else None),
                 last_modified=answer.last_modified or (state.last_modified if answer.status == 304 else None))
     outcome = Outcome(SourceState(**base))
-    if answer.status == 304 or (source.kind == "listing" and not article):
-        return outcome
+    if answer.status == 304 or (source.kind != "page" and not article):
+        return outcome   # a listing's or a feed's own document is read by its caller
     doc = _document(source, state.url, answer, result)
-    if doc is not None:
+    if doc is not None and source.filters.keeps(doc, now, result.filtered, f"{source.url} filters"):
         outcome.observed = Observed(doc, now)
     return outcome
 
@@ -183,11 +218,11 @@ def _articles(listing: WebSource, listing_state: SourceState, answer, known: dic
         result.errors.append(f"{listing.url}: {exc}")
         return []
     article = WebSource("article", listing.url, every=listing.every, cron=listing.cron, robots=listing.robots,
-                        timezone=listing.timezone)
+                        timezone=listing.timezone, filters=listing.filters)
     fresh: list[tuple[WebSource, SourceState]] = []
     for link in links:
         key = source_key(link)
-        if key in known or key == listing_state.url:
+        if key in known or key == listing_state.url:   # (known articles the last run deferred are fetched anyway)
             continue
         if len(fresh) >= listing.max_new:
             log.info("%s: more than %d new links; the rest wait for the next run (max_new)", listing.url, listing.max_new)

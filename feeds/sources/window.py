@@ -50,17 +50,18 @@ def to_extract(observed: list[Observed], old: dict[str, Entry], store: Store, fe
     return {o.doc.key for o in stubs if effective_published(o, old.get(o.doc.key)) >= cutoff}
 
 
-def full_job(key: str, path: str, max_bytes: int) -> Job | None:
+def full_job(key: str, path: str, max_bytes: int, root: str = "", prefix: str = "") -> Job | None:
     """A job reading ``path`` in full (``None`` if it is gone: the next run's walk says so)."""
     try:
         st = os.stat(path)
     except OSError:
         return None
     lower = path.lower()
-    return Job(SeedFile(key, path, KINDS[lower[lower.rfind("."):]], st.st_size, st.st_mtime_ns), key, max_bytes)
+    return Job(SeedFile(key, path, KINDS[lower[lower.rfind("."):]], st.st_size, st.st_mtime_ns), key, max_bytes,
+               root=root, prefix=prefix)
 
 
-def fill(store: Store, feed: str, items: Iterable[Item], path_of: Callable[[str], str | None], max_bytes: int
+def fill(store: Store, feed: str, items: Iterable[Item], job_for: Callable[[str], Job | None]
          ) -> tuple[list[Item], list[Read]]:
     """Extract the stubs among ``items`` (the window) and store them; returns (filled items, failed reads).
 
@@ -71,8 +72,7 @@ def fill(store: Store, feed: str, items: Iterable[Item], path_of: Callable[[str]
     for item in items:
         if not is_stub(item):
             continue
-        path = path_of(item.doc.key)
-        job = full_job(item.doc.key, path, max_bytes) if path else None
+        job = job_for(item.doc.key)
         read = read_seed(job) if job else None
         if read is None or read.observed is None:
             store.forget(feed, item.id)
@@ -88,13 +88,13 @@ def fill(store: Store, feed: str, items: Iterable[Item], path_of: Callable[[str]
     return filled, failed
 
 
-def newest_in_full(store: Store, feed: str, max_items: int, path_of: Callable[[str], str | None], max_bytes: int
+def newest_in_full(store: Store, feed: str, max_items: int, job_for: Callable[[str], Job | None]
                    ) -> tuple[list[Item], list[Read]]:
     """The newest ``max_items``, every one extracted in full (stubs that entered the window are read now)."""
     failures: list[Read] = []
     while True:
         items = store.newest(feed, max_items)
-        filled, failed = fill(store, feed, items, path_of, max_bytes)
+        filled, failed = fill(store, feed, items, job_for)
         failures += failed
         if len(filled) == sum(1 for i in items if is_stub(i)):
             return (store.newest(feed, max_items) if filled else items), failures

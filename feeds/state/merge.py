@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from ..models import Document, Item
+from .recover import Published
 from .store import Entry
 
 HASH_VERSION = "v1"
@@ -113,13 +114,15 @@ class Changes:
 
 
 def merge(feed: str, entries: Iterable[Entry], observed: Iterable[Observed], present: set[str],
-          now: datetime, used_slugs: set[str] | SlugsInUse | None = None) -> Changes:
+          now: datetime, used_slugs: set[str] | SlugsInUse | None = None,
+          recover: Callable[[Document, str], Published | None] | None = None) -> Changes:
     """Compare the stored entries with this run's observations.
 
     ``observed`` holds the documents that were read (new or changed files); ``present`` holds every key the
     sources still have, read or not — including documents that failed to extract this time, which keep
     their published version. ``entries`` may be limited to the live entries whose keys were observed or
-    are gone, plus every tombstone; ``used_slugs`` then holds every slug in use.
+    are gone, plus every tombstone; ``used_slugs`` then holds every slug in use. ``recover(doc, slug_base)``
+    says what the published output gave a document the state does not know (:mod:`.recover`).
     """
     entries = list(entries)
     live = {e.key: e for e in entries if not e.removed}
@@ -145,10 +148,20 @@ def merge(feed: str, entries: Iterable[Entry], observed: Iterable[Observed], pre
             old = next((c for c in candidates if c is not None and c.id not in claimed), None)
             if old is None:
                 first_seen = now
-                item_id = explicit or mint_id(feed, doc.key, first_seen)
-                slug = _unique(slug_base(doc.key, doc.title), used_slugs)
-                published = doc.published or obs.seen_at
-                item = Item(item_id, slug, doc, published, max(doc.updated or published, published), digest)
+                base = slug_base(doc.key, doc.title)
+                # what the published output already gave this document (a lost state): adopted, not re-minted
+                found = recover(doc, base) if recover is not None and not explicit else None
+                if found is not None and (found.id in by_id or found.id in claimed):
+                    found = None
+                item_id = explicit or (found.id if found else mint_id(feed, doc.key, first_seen))
+                if found is not None and found.slug and found.slug not in used_slugs:
+                    slug = found.slug
+                    used_slugs.add(slug)
+                else:
+                    slug = _unique(base, used_slugs)
+                published = doc.published or (found.published.astimezone(UTC) if found else obs.seen_at)
+                updated = max(doc.updated or published, published, found.updated.astimezone(UTC) if found else published)
+                item = Item(item_id, slug, doc, published, updated, digest)
                 changes.new.append(item)
                 changes.first_seen[item_id] = first_seen
                 changes.stats[item_id] = (obs.size, obs.mtime_ns)

@@ -50,7 +50,24 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE feeds ADD COLUMN render_pending INTEGER NOT NULL DEFAULT 0;
     """,
-    # 4: a run that adds one document to 100,000 checks its slug and finds the paged items without a scan
+    """
+    ALTER TABLE sources ADD COLUMN deferred_since TEXT;
+    """,
+    """
+    ALTER TABLE feeds ADD COLUMN base_url TEXT;
+    """,
+    # Every seed document is read again once: bodies get their links to local files and other seeds rewritten
+    # (seedfeed.sources.links), titles lose markup, and unreadable dates stop being skips.
+    """
+    CREATE TABLE files (feed TEXT NOT NULL, item_id TEXT NOT NULL, path TEXT NOT NULL, PRIMARY KEY (feed, item_id, path));
+    UPDATE items SET size = -1, mtime_ns = -1 WHERE removed_at IS NULL;
+    """,
+    # RFC 5005 archives: the archive page each archived item was put in, once (state/archives.py)
+    """
+    CREATE TABLE archive (feed TEXT NOT NULL, id TEXT NOT NULL, page INTEGER NOT NULL, PRIMARY KEY (feed, id));
+    CREATE INDEX archive_by_page ON archive (feed, page);
+    """,
+    # a run that adds one document to 100,000 checks its slug and finds the paged items without a scan
     """
     CREATE INDEX items_by_slug ON items (feed, slug);
     CREATE INDEX items_paged ON items (feed, id) WHERE has_page = 1 AND removed_at IS NULL;
@@ -102,6 +119,7 @@ class SourceState:
     not_found_count: int = 0
     parent: str | None = None       # for articles: the listing that linked to them
     location: str | None = None     # the address to fetch (``url`` is its normalised key)
+    deferred_since: datetime | None = None   # the run's fetch budget ran out before it was fetched
 
 
 def _ts(value: datetime) -> str:
@@ -116,6 +134,7 @@ def doc_to_json(doc: Document) -> str:
     data = {f.name: getattr(doc, f.name) for f in fields(doc)}
     data["provenance"] = dict(doc.provenance)
     data["tags"] = list(doc.tags)
+    data["files"] = list(doc.files)
     for name in ("published", "updated"):
         data[name] = _ts(data[name]) if data[name] else None
     return json.dumps(data, ensure_ascii=False, sort_keys=True)
@@ -126,6 +145,7 @@ def doc_from_json(text: str) -> Document:
     for name in ("published", "updated"):
         data[name] = _dt(data[name])
     data["tags"] = tuple(data.get("tags") or ())
+    data["files"] = tuple(data.get("files") or ())
     data["provenance"] = MappingProxyType(data.get("provenance") or {})
     return Document(**data)
 
@@ -252,6 +272,24 @@ class Store:
         unique = {r[0]: r for r in rows}
         return [Entry(*r[:9], r[9] is not None) for r in unique.values()]
 
+    def set_files(self, feed: str, item_id: str, paths: Iterable[str]) -> None:
+        """The local files item ``item_id`` links to (none: its entry is dropped, as when the item is removed)."""
+        self.db.execute("DELETE FROM files WHERE feed = ? AND item_id = ?", (feed, item_id))
+        self.db.executemany("INSERT OR IGNORE INTO files (feed, item_id, path) VALUES (?,?,?)",
+                            [(feed, item_id, path) for path in paths])
+
+    def files(self, feed: str) -> set[str]:
+        """Every local file some live item of ``feed`` links to."""
+        return {r[0] for r in self.db.execute("SELECT DISTINCT path FROM files WHERE feed = ?", (feed,))}
+
+    def doc_links(self, feed: str) -> dict[str, tuple[str, str | None]]:
+        """Key -> (slug, own link) of every live item: where links between seed documents point."""
+        return {r[0]: (r[1], r[2]) for r in self.db.execute(
+            "SELECT key, slug, json_extract(doc, '$.link') FROM items WHERE feed = ? AND removed_at IS NULL", (feed,))}
+
+    def has_id(self, feed: str, item_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM items WHERE feed = ? AND id = ?", (feed, item_id)).fetchone() is not None
+
     def slugs(self, feed: str) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT slug FROM items WHERE feed = ?", (feed,))}
 
@@ -357,11 +395,17 @@ class Store:
         return _dt(row[0]) if row else None
 
     def set_feed_state(self, feed: str, feed_id: str, fingerprint: str, changed_at: datetime | None,
-                       built_at: datetime, *, render_pending: bool = False) -> None:
+                       built_at: datetime, *, render_pending: bool = False, base_url: str | None = None) -> None:
+        """Remember a feed's build; ``base_url`` is the address its files were published for (for ``check``)."""
         self.db.execute(
-            "INSERT OR REPLACE INTO feeds (name, feed_id, fingerprint, changed_at, built_at, render_pending)"
-            " VALUES (?,?,?,?,?,?)",
-            (feed, feed_id, fingerprint, _ts(changed_at) if changed_at else None, _ts(built_at), int(render_pending)))
+            "INSERT OR REPLACE INTO feeds (name, feed_id, fingerprint, changed_at, built_at, render_pending, base_url)"
+            " VALUES (?,?,?,?,?,?,?)",
+            (feed, feed_id, fingerprint, _ts(changed_at) if changed_at else None, _ts(built_at), int(render_pending),
+             base_url))
+
+    def base_urls(self) -> dict[str, str]:
+        """Feed name -> the base URL its last build published for."""
+        return {name: url for name, url in self.db.execute("SELECT name, base_url FROM feeds WHERE base_url IS NOT NULL")}
 
     def rendered(self, feed: str) -> None:
         """The feed's files now match the state: clear its render-pending mark."""
@@ -375,17 +419,19 @@ class Store:
     def sources(self) -> list[SourceState]:
         rows = self.db.execute(
             "SELECT feed, url, kind, etag, last_modified, last_status, last_run, last_success, last_error,"
-            " failing_since, not_found_count, parent, location FROM sources ORDER BY feed, url")
-        return [SourceState(r[0], r[1], r[2], r[3], r[4], r[5], _dt(r[6]), _dt(r[7]), r[8], _dt(r[9]), r[10], r[11], r[12])
-                for r in rows]
+            " failing_since, not_found_count, parent, location, deferred_since FROM sources ORDER BY feed, url")
+        return [SourceState(r[0], r[1], r[2], r[3], r[4], r[5], _dt(r[6]), _dt(r[7]), r[8], _dt(r[9]), r[10], r[11], r[12],
+                            _dt(r[13])) for r in rows]
 
     def put_source(self, s: SourceState) -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO sources (feed, url, kind, etag, last_modified, last_status, last_run, last_success,"
-            " last_error, failing_since, not_found_count, parent, location) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " last_error, failing_since, not_found_count, parent, location, deferred_since)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (s.feed, s.url, s.kind, s.etag, s.last_modified, s.last_status,
              _ts(s.last_run) if s.last_run else None, _ts(s.last_success) if s.last_success else None,
-             s.last_error, _ts(s.failing_since) if s.failing_since else None, s.not_found_count, s.parent, s.location))
+             s.last_error, _ts(s.failing_since) if s.failing_since else None, s.not_found_count, s.parent, s.location,
+             _ts(s.deferred_since) if s.deferred_since else None))
 
 
 def state_error(path: Path, exc: sqlite3.Error) -> OutputError:

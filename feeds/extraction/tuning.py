@@ -1,0 +1,68 @@
+"""The tunable choices of the extraction rules, in one frozen record.
+
+Why a record instead of module constants: ``bench/extraction.py --kfold`` must choose every threshold and every
+rule switched on or off on four folds of the development pages and score the choice on the fifth. That needs
+several variants of the rules in one process, on the same parsed page, without reloading modules. Production
+code always uses :data:`DEFAULT`; the benchmark passes other candidates to ``extract_page(..., tuning=...)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+
+@dataclass(frozen=True)
+class Tuning:
+    #: Below this share of the main region's words, trafilatura's result on a page that is neither an article
+    #: nor a product page is replaced by the main region (cards, grids, feature blocks it takes for navigation).
+    #: k-fold choice among 0.4 (the old value), 0.7, 0.9, 1.0: 1.0 in 4 folds of 5 (docs/extraction.md).
+    region_share: float = 1.0
+    #: ... unless trafilatura's paragraphs average this many words (prose).
+    prose_words: float = 30
+    #: Pages not marked as articles whose balanced extraction is prose this long are re-extracted with recall.
+    recall_min_words: int = 300
+    recall_paragraph_words: float = 20
+    #: On article pages, run favor_precision too and take its result when it keeps trim_min-trim_max of
+    #: favor_recall's words. Off: k-fold chose "no trim" in 4 folds of 5 (scrapinghub -0.004, wcxb-dev +0.001,
+    #: union +0.0002), and it costs a second trafilatura run on every article.
+    trim: bool = False
+    trim_min: float = 0.7
+    trim_max: float = 0.95
+    #: The favor_precision run that may trim an article runs in trafilatura's fast mode (it only trims).
+    trim_fast: bool = False
+    #: trafilatura's fast mode: no readability / jusText comparison after its own extractor.
+    fast: bool = False
+    #: htmldate's extensive search (free-text dates parsed by dateparser) when no markup gives the date.
+    date_extensive: bool = True
+    #: The main-region fallback also on product pages / on discussion threads.
+    region_products: bool = False
+    region_forums: bool = True
+    #: Site-name parts stripped from <h1> candidates too ("Thread title - Site Forum"); on in every fold.
+    title_h1_strip: bool = True
+    #: Dates written as text (a <time> without datetime, "Published: March 3, 2024") before htmldate: measured
+    #: no change at all (htmldate's extensive search already finds them), so off.
+    date_text: bool = False
+    #: Author rules tried after all the others, on in every fold (held-out author 0.797 -> 0.832): more "... by"
+    #: labels ("Article by"), a short "By Jane Doe" element, an author object in a page script
+    #: ({"author": {"name": ...}}), the first link to a user/author profile page outside navigation.
+    author_label: bool = True
+    author_byline: bool = True
+    author_json: bool = True
+    author_profile: bool = True
+    #: Repairs: a label glued to the name ("Written byJane"), digits trafilatura strips from user names.
+    #: Both chosen on 4 folds of 5 (the glued-label repair alone on the fifth): held-out author 0.832 -> 0.835.
+    author_glued: bool = True
+    author_digits: bool = True
+
+    def key(self, *names: str) -> tuple:
+        """The values of ``names``: a memo key for a step that only depends on them."""
+        return tuple(getattr(self, n) for n in names)
+
+    def with_(self, **changes) -> Tuning:
+        return replace(self, **changes)
+
+
+DEFAULT = Tuning()
+
+#: The field names, for the benchmark's command line.
+NAMES = tuple(f.name for f in fields(Tuning))
