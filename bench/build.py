@@ -1,18 +1,22 @@
-"""Benchmark the one-shot pipeline against a minimal feedgen baseline, measured in the same run.
+"""Benchmark the one-shot pipeline against a minimal feedgen baseline and a bare walk, measured in the same run.
 
-For each N (default 1,000 and 10,000 deterministic seed documents) it measures, as whole commands the way
+For each N (default 10,000 and 100,000 deterministic seed documents) it measures, as whole commands the way
 cron runs them (a fresh `python -m seedfeed build` process each time):
-  cold       first build: empty state, empty output
+  cold       first build: empty state, empty output (and its peak RSS)
   no-change  rebuild with nothing changed
   one-change rebuild after one document was edited
   baseline   bench/baseline_feedgen.py: read the same files, write RSS + Atom with feedgen, no state, the same
              newest-50 feed we publish (the strict comparison: same output)
-  baseline-all  the same script putting every document into the feed (what a minimal script would do)
-and prints medians and ratios. Also `seedfeed --help` start-up time.
+  bare walk  a fresh Python process doing os.scandir + stat over the same folders (the floor of a no-change run)
+and prints medians and the ratios issue #12 sets targets for. `--feeds` adds 10 feeds x 10,000 documents:
+their no-change rebuild against the sum of their bare walks, and a change in one feed (only it is rendered).
+`--workers 1,2` repeats the cold build with SEEDFEED_WORKERS set (documents read by a process pool).
+Also `seedfeed --help` start-up time.
 
-Usage: python bench/build.py [--sizes 1000,10000] [--repeat 3]
-Targets (issue #2, at 10,000): no-change <= 10% of cold; one-change <= 15% of cold; cold <= 2x baseline;
-`seedfeed --help` < 0.3 s.
+Usage: python bench/build.py [--sizes 10000,100000] [--repeat 3] [--feeds] [--workers 1,2] [--all]
+Targets (issue #12, at both sizes): cold <= 1.5x baseline; cold(100k)/cold(10k) <= 10.5 and the same for
+no-change; no-change <= 2x bare walk; one-change <= 1.2x no-change; peak RSS of the 100k cold build <= 300 MB;
+10 feeds: no-change <= 2x the sum of the bare walks, and one changed feed renders only that feed.
 """
 
 from __future__ import annotations
@@ -31,11 +35,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 WORDS = ("harbour bridge council budget library river school market station energy water report city "  # noqa: SIM905
          "residents plan vote week morning project design transport cost growth season data study").split()
+BARE_WALK = """
+import os, sys
+def walk(folder):
+    n = 0
+    for entry in os.scandir(folder):
+        if entry.is_dir():
+            n += walk(entry.path)
+        else:
+            entry.stat()
+            n += 1
+    return n
+print(sum(walk(folder) for folder in sys.argv[1:]))
+"""
 
 
-def generate(seeds: Path, n: int) -> None:
+def generate(seeds: Path, n: int, seed: int | None = None) -> None:
     """N documents, ~2.5 KB each, txt and md mixed, in 100-file subfolders, deterministic."""
-    rng = random.Random(n)
+    rng = random.Random(n if seed is None else seed)
     for i in range(n):
         folder = seeds / f"batch-{i // 100:03d}"
         folder.mkdir(parents=True, exist_ok=True)
@@ -52,59 +69,157 @@ def generate(seeds: Path, n: int) -> None:
         os.utime(path, (stamp, stamp))
 
 
-def timed(cmd: list[str], cwd: Path) -> float:
+# Bytecode is written and used, as after `pip install` (a PYTHONDONTWRITEBYTECODE in the environment would
+# make every seedfeed run compile its modules again, while feedgen's come precompiled from site-packages).
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | {"PYTHONPATH": str(ROOT)}
+CPU: dict[str, list[float]] = {}   # label -> CPU seconds (user + system) of each run, a figure load disturbs less
+
+
+def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, label: str = "") -> tuple[float, int, str]:
+    """(seconds, peak RSS in KB, stdout) of one command in a fresh process."""
     start = time.perf_counter()
-    subprocess.run(cmd, cwd=cwd, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    proc = subprocess.Popen(cmd, cwd=cwd, env={**ENV, **(env or {})},  # the summary line goes to stderr
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    out = proc.stdout.read() if proc.stdout else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}")
+    if label:
+        CPU.setdefault(label, []).append(usage.ru_utime + usage.ru_stime)
+    return elapsed, usage.ru_maxrss, out
 
 
-def bench_size(n: int, repeat: int) -> dict[str, float]:
-    build = [sys.executable, "-m", "seedfeed", "build", "-q"]
-    results: dict[str, list[float]] = {"cold": [], "no-change": [], "one-change": [], "baseline": [],
-                                       "baseline-all": []}
+def timed(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, label: str = "") -> float:
+    return run(cmd, cwd, env, label)[0]
+
+
+def cpu(label: str) -> float:
+    return statistics.median(CPU[label])
+
+
+BUILD = [sys.executable, "-m", "seedfeed", "build", "-q"]
+# The plain script publishes the newest 50 only; so does seedfeed with archives off (the like-for-like
+# comparison). With --archives the default is measured: every older item goes into an RFC 5005 archive page
+# with its item page, so every document is read in full.
+ARCHIVES = ["archives = false\n"]
+
+
+def bench_size(n: int, repeat: int, workers: list[str], include_all: bool) -> dict[str, float]:
+    results: dict[str, list[float]] = {"cold": [], "rss": [], "no-change": [], "one-change": [], "baseline": [],
+                                       "walk": [], "baseline-all": []}
     with tempfile.TemporaryDirectory(prefix="seedfeed-bench-") as tmp:
         site = Path(tmp)
         generate(site / "seeds", n)
+        (site / "seedfeed.toml").write_text(ARCHIVES[0])
         edit_target = sorted((site / "seeds").rglob("*.txt"))[n // 4]
         for r in range(repeat):
             shutil.rmtree(site / "output", ignore_errors=True)
             shutil.rmtree(site / ".seedfeed", ignore_errors=True)
-            results["cold"].append(timed(build, site))
-            results["no-change"].append(timed(build, site))
+            seconds, rss, _ = run(BUILD, site, label=f"{n}:cold")
+            results["cold"].append(seconds)
+            results["rss"].append(rss / 1024)
+            results["no-change"].append(timed(BUILD, site, label=f"{n}:no-change"))
             with edit_target.open("a") as handle:
                 handle.write(f"\n\nEdited paragraph {r}.")
-            results["one-change"].append(timed(build, site))
+            results["one-change"].append(timed(BUILD, site, label=f"{n}:one-change"))
+            results["walk"].append(timed([sys.executable, "-c", BARE_WALK, str(site / "seeds")], site, label=f"{n}:walk"))
             shutil.rmtree(site / "baseline-out", ignore_errors=True)
             script = [sys.executable, str(ROOT / "bench" / "baseline_feedgen.py"), str(site / "seeds"),
                       str(site / "baseline-out")]
-            results["baseline"].append(timed(script, site))
-            results["baseline-all"].append(timed([*script, str(n)], site))
-    return {k: statistics.median(v) for k, v in results.items()}
+            results["baseline"].append(timed(script, site, label=f"{n}:baseline"))
+            if include_all:
+                results["baseline-all"].append(timed([*script, str(n)], site))
+            for w in workers:
+                shutil.rmtree(site / "output", ignore_errors=True)
+                shutil.rmtree(site / ".seedfeed", ignore_errors=True)
+                results.setdefault(f"cold-w{w}", []).append(timed(BUILD, site, {"SEEDFEED_WORKERS": w}))
+    return {k: statistics.median(v) for k, v in results.items() if v}
+
+
+def bench_feeds(repeat: int, feeds: int = 10, n: int = 10_000) -> None:
+    """10 feeds x 10,000 documents: no-change vs the sum of bare walks, and one changed feed."""
+    with tempfile.TemporaryDirectory(prefix="seedfeed-feeds-") as tmp:
+        site = Path(tmp)
+        names = [f"feed{i}" for i in range(feeds)]
+        for i, name in enumerate(names):
+            generate(site / "seeds" / name, n, seed=i)
+        (site / "seedfeed.toml").write_text(ARCHIVES[0] + "".join(
+            f'[[feeds]]\nname = "{name}"\ntitle = "Feed {name}"\nseeds = ["seeds/{name}"]\n\n' for name in names))
+        cold = timed(BUILD, site)
+        no_change: list[float] = []
+        walks: list[float] = []
+        one: list[float] = []
+        rendered: list[str] = []
+        for r in range(repeat):
+            no_change.append(timed(BUILD, site))
+            walks.append(sum(timed([sys.executable, "-c", BARE_WALK, str(site / "seeds" / name)], site)
+                             for name in names))
+            target = sorted((site / "seeds" / names[3]).rglob("*.txt"))[-1]
+            before = {p: p.stat().st_mtime_ns for p in (site / "output").rglob("*.xml")}
+            with target.open("a") as handle:
+                handle.write(f"\n\nEdited paragraph {r}.")
+            seconds, _, out = run([sys.executable, "-m", "seedfeed", "build"], site)
+            one.append(seconds)
+            rendered = sorted({p.parent.name for p in (site / "output").rglob("*.xml")
+                               if p in before and p.stat().st_mtime_ns != before[p]})
+            print(f"  one change in {names[3]}: {out.strip()}; feed files rewritten in: {', '.join(rendered)}")
+        nc, w, oc = statistics.median(no_change), statistics.median(walks), statistics.median(one)
+        print(f"{feeds} feeds x {n:,} documents: cold {cold:.2f} s, no-change {nc:.3f} s, sum of bare walks {w:.3f} s "
+              f"(no-change / walks {nc / w:.2f}x, target <= 2x), one change {oc:.3f} s; "
+              f"rendered only {names[3]}: {rendered == [names[3]]}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--feeds", action="store_true", help="also 10 feeds x 10,000 documents")
+    parser.add_argument("--workers", default="", help="e.g. 1,2: cold builds with SEEDFEED_WORKERS set")
+    parser.add_argument("--all", action="store_true", help="also the baseline publishing every document")
+    parser.add_argument("--archives", action="store_true", help="measure the default, RFC 5005 archives on")
     args = parser.parse_args()
+    ARCHIVES[0] = "archives = true\n" if args.archives else "archives = false\n"
+    print(f"seedfeed.toml: {ARCHIVES[0].strip()}")
+    workers = [w for w in args.workers.split(",") if w]
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "feeds"), str(ROOT / "scheduler")],
+                   check=True, env=ENV, stdout=subprocess.DEVNULL)
     help_times = [timed([sys.executable, "-m", "seedfeed", "--help"], ROOT) for _ in range(7)]
     bare = [timed([sys.executable, "-c", "pass"], ROOT) for _ in range(7)]
     print(f"seedfeed --help: median {statistics.median(help_times):.3f} s "
           f"(bare python start-up {statistics.median(bare):.3f} s)   target < 0.3 s")
     print()
-    print(f"{'docs':>6} | {'cold s':>8} | {'no-change s':>11} | {'one-change s':>12} | {'baseline s':>10} | "
-          f"{'base-all s':>10} | {'no-change/cold':>14} | {'one-change/cold':>15} | {'cold/baseline':>13} | "
-          f"{'cold/base-all':>13}")
-    print("-" * 158)
+    print(f"{'docs':>7} | {'cold s':>7} | {'baseline s':>10} | {'cold/base':>9} | {'no-change s':>11} | "
+          f"{'bare walk s':>11} | {'nc/walk':>7} | {'one-change s':>12} | {'one/nc':>6} | {'cold RSS MB':>11}"
+          + "".join(f" | {'cold w=' + w:>9}" for w in workers) + (" | base-all s" if args.all else ""))
+    print("-" * (120 + 12 * len(workers) + (13 if args.all else 0)))
+    measured: dict[int, dict[str, float]] = {}
     for n in (int(s) for s in args.sizes.split(",")):
-        m = bench_size(n, args.repeat)
-        print(f"{n:>6} | {m['cold']:>8.2f} | {m['no-change']:>11.3f} | {m['one-change']:>12.3f} | "
-              f"{m['baseline']:>10.2f} | {m['baseline-all']:>10.2f} | {m['no-change'] / m['cold']:>13.1%} | "
-              f"{m['one-change'] / m['cold']:>14.1%} | {m['cold'] / m['baseline']:>12.2f}x | "
-              f"{m['cold'] / m['baseline-all']:>12.2f}x", flush=True)
-    print("\ntargets at 10,000: no-change <= 10% of cold, one-change <= 15%, cold <= 2x baseline "
-          f"(medians of {args.repeat} runs; each run is a fresh process, as from cron)")
+        m = measured[n] = bench_size(n, args.repeat, workers, args.all)
+        print(f"{n:>7} | {m['cold']:>7.2f} | {m['baseline']:>10.2f} | {m['cold'] / m['baseline']:>8.2f}x | "
+              f"{m['no-change']:>11.3f} | {m['walk']:>11.3f} | {m['no-change'] / m['walk']:>6.2f}x | "
+              f"{m['one-change']:>12.3f} | {m['one-change'] / m['no-change']:>5.2f}x | {m['rss']:>11.0f}"
+              + "".join(f" | {m['cold-w' + w]:>9.2f}" for w in workers)
+              + (f" | {m['baseline-all']:>10.2f}" if args.all else ""), flush=True)
+    print("\nCPU seconds (user + system, medians), which the machine's load disturbs less than wall time:")
+    for n in measured:
+        print(f"{n:>7} | cold {cpu(f'{n}:cold'):.2f} | baseline {cpu(f'{n}:baseline'):.2f} "
+              f"({cpu(f'{n}:cold') / cpu(f'{n}:baseline'):.2f}x) | no-change {cpu(f'{n}:no-change'):.3f} | "
+              f"bare walk {cpu(f'{n}:walk'):.3f} ({cpu(f'{n}:no-change') / cpu(f'{n}:walk'):.2f}x) | "
+              f"one-change {cpu(f'{n}:one-change'):.3f} ({cpu(f'{n}:one-change') / cpu(f'{n}:no-change'):.2f}x)")
+    sizes = sorted(measured)
+    if len(sizes) >= 2:
+        small, big = measured[sizes[0]], measured[sizes[-1]]
+        factor = sizes[-1] / sizes[0]
+        print(f"\ngrowth {sizes[0]:,} -> {sizes[-1]:,} ({factor:.0f}x documents): cold {big['cold'] / small['cold']:.1f}x, "
+              f"no-change {big['no-change'] / small['no-change']:.1f}x, baseline {big['baseline'] / small['baseline']:.1f}x, "
+              f"bare walk {big['walk'] / small['walk']:.1f}x   (target <= 10.5 for 10x)")
+    print("\ntargets: cold <= 1.5x baseline; no-change <= 2x bare walk; one-change <= 1.2x no-change; "
+          f"cold RSS at 100,000 <= 300 MB (medians of {args.repeat} runs; each a fresh process, as from cron)")
+    if args.feeds:
+        print()
+        bench_feeds(args.repeat)
 
 
 if __name__ == "__main__":

@@ -78,13 +78,13 @@ class Daemon:
             timezone=UTC)
 
     # ------------------------------------------------------------------------------------------- runs
-    def run(self, reason: str, due: schedules.DueCheck | None) -> Report | None:
-        """One pipeline run; never raises."""
+    def run(self, reason: str, due: schedules.DueCheck | None, changed: set[str] | None = None) -> Report | None:
+        """One pipeline run (``changed``: look only at these seed paths); never raises."""
         now = clock()
         started = time.monotonic()
         try:
             report = run_once(self.config, now, lock_wait=LOCK_WAIT, due=due, fetcher=self._fetcher(),
-                              write_guard=self.write_guard, cancel=self.stop_event.is_set)
+                              write_guard=self.write_guard, cancel=self.stop_event.is_set, changed=changed)
         except Cancelled:
             log.info("run (%s) cancelled: stopping", reason)
             return None
@@ -129,8 +129,10 @@ class Daemon:
             if feed.hub and any(r.name == (feed.name or "(default)") and r.files_written for r in report.feeds):
                 ping_in_background(feed.hub, self.config, feed)
 
-    def run_seeds(self) -> None:
-        self.run("seed folders changed", lambda source, last, now: False)
+    def run_seeds(self, paths: set[str] | None = None) -> None:
+        """A run for seed folder changes: the paths events named, or (``None``) a full walk."""
+        self.run("seed folders changed" if paths is not None else "seed folders changed, full walk",
+                 lambda source, last, now: False, changed=paths)
 
     def run_source(self, feed_name: str, url: str) -> None:
         config = self.config

@@ -2,6 +2,9 @@
 
 Filesystem events come from watchdog (inotify on Linux); where the filesystem gives none (network mounts,
 some containers) it falls back to polling. Editor temp files and other ignored names never trigger a run.
+The callback gets the paths the events named, so a run looks at those files only instead of walking a
+folder of 100,000; a folder created, moved or deleted, and a timer (``FULL_WALK_EVERY``), ask for a full walk
+(``None``) as a safety net for anything events missed.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from ..sources.walk import ignore_reason
 log = logging.getLogger(__name__)
 
 DEBOUNCE = 0.15      # seconds of quiet before a run: a file written in pieces is read once it is complete
+SETTLED = 0.02       # ...or this, when every file written since the last run has been closed (inotify says so)
 MAX_DELAY = 0.6      # ...but never wait longer than this after the first event
+FULL_WALK_EVERY = 600.0   # seconds between full walks when events alone drive the runs
 
 
 def relevant(path: str, is_directory: bool) -> bool:
@@ -31,11 +36,20 @@ def relevant(path: str, is_directory: bool) -> bool:
 
 
 class SeedWatcher:
-    """Calls ``on_change()`` from its own thread, at most one call at a time, after a short debounce."""
+    """Calls ``on_change(paths)`` from its own thread, at most one call at a time, after a short debounce.
 
-    def __init__(self, folders: Iterable[Path], on_change: Callable[[], None], *, poll: bool = False) -> None:
+    ``paths`` is the set of changed file paths, or ``None`` for "walk everything"."""
+
+    def __init__(self, folders: Iterable[Path], on_change: Callable[[set[str] | None], None], *,
+                 poll: bool = False, full_every: float = FULL_WALK_EVERY) -> None:
         self.folders = [f for f in folders if f.is_dir()]
         self.on_change = on_change
+        self.full_every = full_every
+        self._lock = threading.Lock()
+        self._paths: set[str] = set()
+        self._writing: set[str] = set()   # files opened for writing and not closed yet
+        self._full = False
+        self._last_full = time.monotonic()   # the daemon's first run walks everything
         self._pending = threading.Event()
         self._first_event = 0.0
         self._last_event = 0.0
@@ -45,9 +59,20 @@ class SeedWatcher:
         self._thread = threading.Thread(target=self._loop, name="seed-watcher", daemon=True)
 
     # called from watchdog's thread
-    def _event(self, src: str, dest: str | None, is_directory: bool) -> None:
+    def _event(self, src: str, dest: str | None, is_directory: bool, kind: str = "modified") -> None:
         if not (relevant(src, is_directory) or (dest and relevant(dest, is_directory))):
             return
+        with self._lock:
+            if is_directory:
+                if kind not in ("created", "deleted", "moved"):
+                    return   # a file inside changed: that file's own event names it
+                self._full = True
+            else:
+                self._paths.update(p for p in (src, dest) if p)
+                if kind in ("created", "modified"):
+                    self._writing.add(src)
+                elif kind == "closed":
+                    self._writing.discard(src)
         now = time.monotonic()
         if not self._pending.is_set():
             self._first_event = now
@@ -64,7 +89,8 @@ class SeedWatcher:
                 if event.event_type in ("opened", "closed_no_write"):
                     return
                 dest = getattr(event, "dest_path", None) or None
-                watcher._event(os.fsdecode(event.src_path), os.fsdecode(dest) if dest else None, event.is_directory)
+                watcher._event(os.fsdecode(event.src_path), os.fsdecode(dest) if dest else None, event.is_directory,
+                               event.event_type)
 
         self._observer = self._make_observer(Handler())
         self._thread.start()
@@ -91,21 +117,32 @@ class SeedWatcher:
     def _loop(self) -> None:
         while not self._stop.is_set():
             if not self._pending.wait(timeout=0.5):
+                if time.monotonic() - self._last_full >= self.full_every:
+                    self._call(None)
                 continue
             while not self._stop.is_set():
                 now = time.monotonic()
                 quiet = now - self._last_event
                 waited = now - self._first_event
-                if quiet >= DEBOUNCE or waited >= MAX_DELAY:
+                debounce = DEBOUNCE if self._writing else SETTLED
+                if quiet >= debounce or waited >= MAX_DELAY:
                     break
-                time.sleep(min(DEBOUNCE - quiet, MAX_DELAY - waited, 0.05))
+                time.sleep(max(0.005, min(debounce - quiet, MAX_DELAY - waited, 0.05)))
             if self._stop.is_set():
                 return
             self._pending.clear()
-            try:
-                self.on_change()
-            except Exception:  # never let the watcher die
-                log.exception("seed folder run failed")
+            with self._lock:
+                paths, full = self._paths, self._full
+                self._paths, self._full, self._writing = set(), False, set()
+            self._call(None if full else paths)
+
+    def _call(self, paths: set[str] | None) -> None:
+        if paths is None:
+            self._last_full = time.monotonic()
+        try:
+            self.on_change(paths)
+        except Exception:  # never let the watcher die
+            log.exception("seed folder run failed")
 
     def stop(self) -> None:
         self._stop.set()

@@ -12,6 +12,7 @@ before it) makes -- so no half page, stale page of a removed item or temp file s
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import traceback
 from datetime import UTC, datetime, timedelta
@@ -39,9 +40,14 @@ from reliability import record
 
 
 def _killed_build(site: Path, epoch: int, target: int) -> int:
-    """``seedfeed build`` in a forked child that SIGKILLs itself at step ``target``: each file write (first cut
-    in half, as a kill in the middle of it leaves it), each removal, and before and after each state commit.
-    Returns the child's exit status (-9: killed). Forked, not a new interpreter: 50 steps cost 50 forks."""
+    """``seedfeed build`` in a forked child that dies at step ``target``: inside each real file write, each
+    removal, and before and after each state commit. Returns the child's exit status (-9 or -SIGXFSZ: killed).
+    Forked, not a new interpreter: 50 steps cost 50 forks.
+
+    A write step does not stand in for the code under test: it lowers the file size limit (RLIMIT_FSIZE) to
+    half the bytes about to be written and calls the real ``write_if_changed``, so the kernel kills the child
+    (SIGXFSZ) in the middle of whatever write that function really does -- a temp file if it writes one, the
+    feed itself if it wrote in place."""
     pid = os.fork()
     if pid:
         return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
@@ -50,34 +56,37 @@ def _killed_build(site: Path, epoch: int, target: int) -> int:
         import seedfeed.site as site_files
         from seedfeed.state.store import Store
 
+        signal.signal(signal.SIGXFSZ, signal.SIG_DFL)        # Python ignores it (a write would fail with EFBIG)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))     # and by default it dumps core
         count = 0
 
-        def step(torn=None):  # noqa: ANN001, ANN202
+        def step() -> bool:
             nonlocal count
             count += 1
-            if count == target:
-                if torn is not None:
-                    torn()
-                os.kill(os.getpid(), signal.SIGKILL)
+            return count == target
 
         real_write, real_remove, real_commit = pipeline.write_if_changed, pipeline.remove, Store.commit
 
         def write_if_changed(path: Path, data: bytes, **kw: bool) -> bool:
-            def torn() -> None:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                in_place = kw.get("new_in_place") and not path.exists()
-                (path if in_place else path.parent / f".{path.name}.killed.tmp").write_bytes(data[: len(data) // 2])
-            step(torn)
-            return real_write(path, data, **kw)
+            if not step():
+                return real_write(path, data, **kw)
+            limit = max(1, len(data) // 2)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+            real_write(path, data, **kw)     # dies inside, unless nothing needed writing
+            os.kill(os.getpid(), signal.SIGKILL)
+            return True
 
         def remove(path: Path) -> bool:
-            step()
+            if step():
+                os.kill(os.getpid(), signal.SIGKILL)
             return real_remove(path)
 
         def commit(self: Store) -> None:
-            step()
+            if step():
+                os.kill(os.getpid(), signal.SIGKILL)
             real_commit(self)
-            step()
+            if step():
+                os.kill(os.getpid(), signal.SIGKILL)
 
         pipeline.write_if_changed, pipeline.remove, Store.commit = write_if_changed, remove, commit
         site_files.write_if_changed = write_if_changed   # the overview and OPML, written after every feed
@@ -148,7 +157,7 @@ def test_a_kill_at_any_write_never_publishes_an_id_the_state_does_not_keep(tmp_p
         if status == 0:
             done = True
         else:
-            assert status == -9, f"the build failed at step {step}"
+            assert status in (-signal.SIGKILL, -signal.SIGXFSZ), f"the build failed at step {step}"
             killed += 1
         published = feed_files(site)
         problems = check_after_interruption(site, old, new)
@@ -166,4 +175,4 @@ def test_a_kill_at_any_write_never_publishes_an_id_the_state_does_not_keep(tmp_p
     assert killed >= 15
     kind = "a cold" if scenario == "cold" else "an incremental"
     record("crash safety", f"SIGKILL at each of the {killed} write/commit points of {kind} build",
-           note="pages and temp files cut in half before the kill; next run at a later clock")
+           note="writes killed half-way by the kernel (RLIMIT_FSIZE); next run at a later clock")

@@ -9,10 +9,13 @@ from __future__ import annotations
 import email.utils
 import gzip
 import ipaddress
+import os
 import random
 import socket
 import ssl
 import struct
+import subprocess
+import sys
 import threading
 import time
 import tracemalloc
@@ -27,6 +30,8 @@ from seedfeed.fetch.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchJob, FetchP
 from seedfeed.fetch.netguard import BlockedAddressError, Guard, address_problem, check_url
 from seedfeed.sources.decode import decode
 from werkzeug import Request, Response
+
+from tests.conftest import ROOT
 
 LOOPBACK = ("127.0.0.0/8", "::1/128")
 HTML = b"<!doctype html><html><head><title>t</title></head><body><p>hello</p></body></html>"
@@ -661,11 +666,24 @@ def test_fetch_many_returns_errors_in_place(server):
                                     "http://[::ffff:10.0.0.1]/", "http://100.64.0.1/", "http://192.168.1.1/",
                                     "http://[fd00::1]/", "http://0.0.0.0/", "http://167772161/",
                                     "http://0x0a000001/"])
-def test_redirect_to_private_address_refused_before_connecting(server, target):
+@pytest.mark.parametrize("robots", [True, False], ids=["robots", "no-robots"])
+def test_redirect_to_private_address_refused_before_connecting(server, target, robots):
+    """Each redirect hop is checked before anything is done for it: no DNS lookup, no robots.txt, no connection.
+
+    The connection-level guard would refuse these too, with the same message, so the test watches the
+    resolver: numeric hosts such as ``167772161`` reach it only if the hop's pre-check is skipped. With robots.txt
+    on, its fetch is pre-checked too, so the ``no-robots`` cases are the ones that see the hop's own check."""
+    asked: list[str] = []
+
+    def resolver(host, port, *args):
+        asked.append(host)
+        return socket.getaddrinfo(host, port, *args)
+
     server.expect_request("/go").respond_with_data("", status=302, headers={"Location": target})
-    with fetcher() as f:   # loopback allowed, everything else private refused; Recording socket watches
+    with Fetcher(policy(respect_robots=robots), sleep=Sleeps(), resolver=resolver) as f:   # only loopback allowed
         err = fails(f, server.url_for("/go"), "redirected to", "refused", "SSRF")
     assert "allow_private" in err.hint
+    assert set(asked) == {"127.0.0.1"}, f"looked up a refused redirect target: {asked}"
 
 
 def test_private_url_refused_by_default():
@@ -825,3 +843,47 @@ def test_https_pinned_to_checked_ip_verifies_certificate_for_hostname(tmp_path):
         assert "secure.example" in sni
     finally:
         srv.stop()
+
+
+# --- the only_loopback fixture itself ------------------------------------------------------------------------
+
+SWALLOWING_TEST = '''
+import pytest
+from seedfeed.fetch import Fetcher, FetchPolicy
+from seedfeed.errors import FetchError
+
+
+def test_code_that_turns_the_violation_into_a_fetch_error(only_loopback):
+    with Fetcher(FetchPolicy(allow_private=True, retries=0, respect_robots=False)) as f, pytest.raises(FetchError):
+        f.fetch("http://192.0.2.1/")   # TEST-NET-1: refused by the fixture before any packet is sent
+'''
+
+
+def test_only_loopback_fails_a_test_even_when_the_code_swallows_the_violation(tmp_path):
+    """The fetcher turns any exception into a FetchError, so the fixture records the attempt and fails the test
+    in teardown: a test that only expects *some* fetch error must still fail when a non-loopback connection
+    was attempted."""
+    (tmp_path / "conftest.py").write_text((ROOT / "tests" / "conftest.py").read_text())
+    (tmp_path / "test_inner.py").write_text(SWALLOWING_TEST)
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path),
+                             "-c", os.devnull, str(tmp_path / "test_inner.py")], capture_output=True, text=True,
+                            timeout=60, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "connections outside loopback were attempted" in result.stdout and "('192.0.2.1', 80)" in result.stdout, (
+        result.stdout)
+
+
+def test_6to4_addresses_are_judged_by_the_ipv4_address_they_embed():
+    assert address_problem(ipaddress.ip_address("2002:0808:0808::1")) is None          # 8.8.8.8: public
+    problem = address_problem(ipaddress.ip_address("2002:0a00:0001::1"))               # 10.0.0.1: private
+    assert problem is not None and "10.0.0.0/8" in problem
+
+
+def test_a_scoped_link_local_answer_is_refused_as_link_local():
+    """getaddrinfo gives link-local IPv6 answers with a zone ("fe80::1%eth0"); the guard reads the address."""
+    def resolver(host, port, *args):
+        return [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("fe80::1%lo", port, 0, 1))]
+
+    with pytest.raises(BlockedAddressError, match="resolves to fe80::1, which is a link-local address"):
+        Guard.build(resolver=resolver).resolve("scoped.example", 80)
+    assert "link-local" in address_problem(ipaddress.ip_address("fe80::1%eth0"))

@@ -262,7 +262,8 @@ def test_pathological_files(case: str, tmp_path: Path):
     record("pathological files", case, crashed=crashed, items_lost=max(lost, 0), invalid_outputs=len(invalid),
            executable_survived=len(executable), seconds=round(run.seconds, 2), peak_rss_mb=round(run.peak_mb, 1),
            note=f"{published} published, {len(reported)} reported"
-           + (f"; killed at the {TIMEOUT} s timeout" if run.seconds >= TIMEOUT else ""))
+           + (f"; killed at the {TIMEOUT} s timeout" if run.seconds >= TIMEOUT else "")
+           + ("; heavy case" if case in HEAVY else ""))
     assert not crashed, run.stderr[-3000:]
     assert lost == 0, (published, [d.name for d in reported], run.stderr[-3000:])
     assert not invalid, invalid

@@ -233,8 +233,9 @@ def test_last_modified_never_in_the_future(server, site):
     resp = get(server, "/feed.json")
     assert resp.status == 200
     assert lm(resp) <= time.time()
-    date = resp.getheader("Date")
-    assert date is None or lm(resp) <= email.utils.parsedate_to_datetime(date).timestamp()
+    date = resp.getheader("Date")   # RFC 9110 6.6.1: an origin server with a clock sends Date
+    assert date is not None and lm(resp) <= email.utils.parsedate_to_datetime(date).timestamp()
+    assert abs(email.utils.parsedate_to_datetime(date).timestamp() - time.time()) < 300
     # a client echoing that (clamped) date gets a 304 even though the clock has moved on
     again = get(server, "/feed.json", If_Modified_Since=resp.getheader("Last-Modified"))
     assert again.status == 304
@@ -443,6 +444,22 @@ def test_hot_polls_reuse_cached_response(site, monkeypatch):
         assert status.startswith("200") and gzip.decompress(body) == ATOM.encode()
     assert reads == []
     assert app._cache["atom.xml"] is entry
+
+
+def test_cache_evicts_to_stay_within_its_budget(site, monkeypatch):
+    """The in-memory cache holds at most CACHE_BUDGET bytes of bodies (64 MiB; 10 kB here): older entries go."""
+    monkeypatch.setattr(serve_app, "CACHE_BUDGET", 10_000)
+    app = make_app(site)
+    files = {f"/blob{i}.bin": os.urandom(3_000) for i in range(8)}   # random: nothing to gzip, cost = size
+    for path, data in files.items():
+        (site / path[1:]).write_bytes(data)
+    for path, data in files.items():
+        status, _, body = call_asgi(app, path)
+        assert status.startswith("200") and body == data
+        assert app._cache_bytes <= 10_000 and app._cache_bytes == sum(e.cost for e in app._cache.values())
+    assert "blob7.bin" in app._cache and "blob0.bin" not in app._cache and len(app._cache) == 3
+    status, _, body = call_asgi(app, "/blob0.bin")                      # an evicted file is read again
+    assert status.startswith("200") and body == files["/blob0.bin"]
 
 
 def test_large_files_are_streamed(site, monkeypatch):

@@ -204,3 +204,25 @@ def test_many_processes_migrating_a_fresh_state_at_once_all_succeed(backend):
         assert sorted(s.url for s in reader.sources()) == [f"https://h/{n}" for n in range(4)]
     finally:
         reader.close()
+
+
+def test_stubs_are_kept_filled_and_forgotten(store):
+    """Documents only probed (outside the window) are stored without a document and read in full later."""
+    stub = Item("s", "s", Document(key="seeds/s.md", origin="seeds/s.md", title="", summary="", body_html=""),
+                T0 + timedelta(hours=1), T0 + timedelta(hours=1), "raw:abc")
+    store.put("f", [(item("a"), T0, 1, 1), (item("B"), T0, 1, 1), (stub, T0, 3, 4)])
+    newest = store.newest("f", 1)[0]
+    assert newest.id == "s" and newest.content_hash == "raw:abc" and newest.doc.key == "seeds/s.md"
+    assert store.window("f", 2) == [("seeds/s.md", "2026-03-01T13:00:00.000000+00:00"),
+                                    ("seeds/B.md", "2026-03-01T12:00:00.000000+00:00")]
+    assert store.doc_links("f")["seeds/s.md"] == ("s", None)   # a stub has no document yet, hence no link
+    store.fill("f", item("s", published=T0 + timedelta(hours=1), title="Filled"))
+    filled = store.items_by_id("f", ["s"])[0]
+    assert filled.doc.title == "Filled" and filled.content_hash == "hash-s" and filled.slug == "s"
+    assert store.stats("f", ["seeds/s.md", "seeds/missing.md"]) == {"seeds/s.md": (3, 4)}
+    assert store.slug_taken("f", "b") and not store.slug_taken("f", "zz") and not store.slug_taken("g", "b")
+    assert not store.has_tombstones("f")
+    store.remove("f", "a", T0)
+    assert store.has_tombstones("f") and store.count_live("f") == 2
+    store.forget("f", "s")
+    assert store.count_live("f") == 1 and not store.has_id("f", "s")

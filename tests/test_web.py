@@ -34,6 +34,8 @@ class Site:
         self.server = server
         self.pages: dict[str, tuple[int, str]] = {}
         self.hits: list[str] = []
+        self.exchanges: list[tuple[str, str | None, str | None, int]] = []  # path, If-None-Match, IMS, status
+        self.validator = "etag"   # or "last-modified": which validator the pages carry
         server.expect_request("/robots.txt").respond_with_data("User-agent: *\nAllow: /\n")
         server.expect_request(__import__("re").compile(r"^/(?!robots\.txt).*")).respond_with_handler(self.handle)
 
@@ -46,10 +48,18 @@ class Site:
     def handle(self, request: Request) -> Response:
         self.hits.append(request.path)
         status, html = self.pages.get(request.path, (404, "not here"))
-        etag = f'"{hash(html) & 0xFFFFFFFF:x}"'
-        if status == 200 and request.headers.get("If-None-Match") == etag:
-            return Response(status=304, headers={"ETag": etag})
-        return Response(html, status=status, headers={"ETag": etag}, content_type="text/html; charset=utf-8")
+        inm, ims = request.headers.get("If-None-Match"), request.headers.get("If-Modified-Since")
+        if self.validator == "etag":
+            validators = {"ETag": f'"{hash(html) & 0xFFFFFFFF:x}"'}
+            fresh = inm == validators["ETag"]
+        else:
+            validators = {"Last-Modified": f"Sun, 01 Feb 2026 {len(html) % 24:02d}:00:00 GMT"}
+            fresh = ims == validators["Last-Modified"]
+        answer = 304 if status == 200 and fresh else status
+        self.exchanges.append((request.path, inm, ims, answer))
+        if answer == 304:
+            return Response(status=304, headers=validators)
+        return Response(html, status=status, headers=validators, content_type="text/html; charset=utf-8")
 
 
 @pytest.fixture
@@ -93,11 +103,26 @@ def test_refetch_answered_304_changes_nothing_and_an_edit_keeps_the_id(tmp_path,
     atom = (tmp_path / "output" / "atom.xml").read_bytes()
     report = build(tmp_path, FIXED_NOW + timedelta(hours=2), urls=[url])
     assert not report.changed and (tmp_path / "output" / "atom.xml").read_bytes() == atom
+    (first, _, _, _), (_, etag_sent, _, status) = web.exchanges   # the refetch sent the stored ETag back
+    assert first == "/a" and etag_sent and status == 304, web.exchanges
     web.article("/a", "Story A, corrected", "Version two.")
     report = build(tmp_path, FIXED_NOW + timedelta(hours=4), urls=[url])
     (after,) = entries(tmp_path)
     assert report.feeds[0].updated == 1
     assert after.id == before.id and after.title == "Story A, corrected" and after.published == before.published
+
+
+def test_build_sends_the_stored_last_modified_and_a_304_changes_nothing(tmp_path, web):
+    web.validator = "last-modified"
+    web.article("/b", "Story B")
+    url = web.url("/b")
+    assert run_cli("build", "--url", url, "--allow-private", cwd=tmp_path).returncode == 0
+    atom = (tmp_path / "output" / "atom.xml").read_bytes()
+    result = run_cli("build", "--url", url, "--allow-private", "--refresh", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (_, _, ims_first, _), (_, _, ims_sent, status) = web.exchanges
+    assert ims_first is None and ims_sent == f"Sun, 01 Feb 2026 {len(web.pages['/b'][1]) % 24:02d}:00:00 GMT"
+    assert status == 304 and (tmp_path / "output" / "atom.xml").read_bytes() == atom
 
 
 def test_a_different_spelling_of_the_same_url_is_not_a_new_item(tmp_path, web):
@@ -175,3 +200,25 @@ def test_build_does_not_refetch_before_the_schedule_says(tmp_path, web):
     assert web.hits == []
     assert run_cli("build", "--url", web.url("/a"), "--allow-private", "--refresh", cwd=tmp_path).returncode == 0
     assert web.hits == ["/a"]
+
+
+def test_extract_prints_what_it_found_for_a_saved_page_and_a_url(tmp_path, web):
+    """``seedfeed extract`` (README: "prints, as JSON, ...title, summary, body, dates, author, image, canonical
+    URL, language and which rule produced each"), run as a user runs it, on a saved file and on a URL."""
+    import json
+
+    web.article("/news/x", "Extracted story", "Body words.")
+    saved = tmp_path / "page.html"
+    saved.write_text(web.pages["/news/x"][1], encoding="utf-8")
+    from_file = run_cli("extract", str(saved), "--url", web.url("/news/x"), cwd=tmp_path)
+    from_url = run_cli("extract", web.url("/news/x"), "--allow-private", cwd=tmp_path)
+    for result in (from_file, from_url):
+        assert result.returncode == 0, result.stderr
+        page = json.loads(result.stdout)
+        assert page["title"] == "Extracted story" and page["url"] == web.url("/news/x")
+        assert page["published"] == "2026-02-01T10:00:00+01:00" and page["language"] == "en"
+        assert page["author"] == "Jane Writer" and page["summary"].startswith("A summary of Extracted story")
+        assert "Body words." in page["body_html"] and web.url("/rel/link") in page["body_html"]
+        assert {"title", "published"} <= set(page["provenance"])
+    missing = run_cli("extract", str(tmp_path / "nope.html"), cwd=tmp_path)
+    assert missing.returncode == 1 and "nope.html" in missing.stderr and not missing.stdout

@@ -54,8 +54,8 @@ def print_dry_run(report) -> None:  # noqa: ANN001 - Report, imported lazily
               + (f", {feed.moved} moved" if feed.moved else "")
               + ("" if feed.rendered else " (feed files unchanged)"))
         if changes is not None:
-            for label, titles in (("new", [i.doc.title for i in changes.new]),
-                                  ("updated", [i.doc.title for i in changes.updated]),
+            for label, titles in (("new", [i.doc.title or i.doc.key for i in changes.new]),
+                                  ("updated", [i.doc.title or i.doc.key for i in changes.updated]),
                                   ("removed", feed.removed_titles), ("moved", [i.doc.title for i in changes.moved])):
                 for title in titles:
                     print(f"  {label + ':':9}{title or '(untitled)'}")

@@ -22,17 +22,18 @@ import os
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..config import Config, FeedConfig
 from ..errors import Cancelled
-from ..progress import LONG_DOCUMENTS, ProgressFactory, no_progress
+from ..progress import ProgressFactory, no_progress
 from ..publish import run_lock
 from ..render.base import (
     ATOM_FILE,
@@ -44,15 +45,16 @@ from ..render.base import (
     FeedMeta,
 )
 from ..site import write_site
+from ..sources.collect import AllBut, collect, job_for, take
 from ..sources.links import publish_files
-from ..sources.seeds import Job, read_all
-from ..sources.walk import Skip, scan
-from ..sources.web import DueCheck, Harvest, harvest, settle
+from ..sources.walk import Skip
+from ..sources.web import DueCheck, Harvest, harvest, settle, web_keys
 from ..state.archives import archive_files_present, plan_archives
 from ..state.backends import open_store, peek_store, scratch_store
 from ..state.base import Store
-from ..state.merge import Changes, Observed, merge, mint_id
+from ..state.merge import Changes, SlugsInUse, merge, mint_id
 from ..state.recover import Recovery, published_feed_id
+from ..state.rows import is_stub
 from ..state.store import state_error
 from .write import item_pages, write_feed
 
@@ -127,7 +129,7 @@ class Report:
 def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0, due: DueCheck | None = None,
              fetcher: Fetcher | None = None, write_guard: AbstractContextManager[Any] | None = None,
              cancel: Callable[[], bool] | None = None, dry_run: bool = False,
-             progress: ProgressFactory | None = None) -> Report:
+             progress: ProgressFactory | None = None, changed: Collection[str] | None = None) -> Report:
     """Bring every feed's output up to date with its sources.
 
     ``due`` says which URL sources to fetch this run (``None``: all of them); seed folders are always looked
@@ -137,7 +139,8 @@ def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0, due: Due
     it had not committed (feeds already committed are finished, or re-rendered by the next run).
     ``dry_run``: do everything up to deciding what changed, on an in-memory copy of the state, and write
     nothing at all (URLs are still fetched, read-only); the report says what a real run would change.
-    ``progress`` draws a bar for long loops (see :mod:`seedfeed.progress`).
+    ``progress`` draws a bar for long loops (see :mod:`seedfeed.progress`). ``changed``: the seed paths file
+    events named; only they are looked at, instead of walking every seed folder.
     """
     report = Report(cancel=cancel or (lambda: False), dry_run=dry_run, progress=progress or no_progress)
     harvests = _harvest_web(config, now, due, fetcher, report.progress)
@@ -154,7 +157,8 @@ def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0, due: Due
             with scratch_store(config) if dry_run else open_store(config) as store:
                 try:
                     for feed in config.feeds:
-                        report.feeds.append(_build_feed(config, feed, store, now, report, harvests.get(feed.name)))
+                        report.feeds.append(_build_feed(config, feed, store, now, report, harvests.get(feed.name),
+                                                        changed))
                     if not dry_run:
                         rendered = [f.name for f, r in zip(config.feeds, report.feeds, strict=True) if r.rendered]
                         write_site(config, store, now, rendered=bool(rendered))
@@ -225,36 +229,9 @@ def feed_folder(config: Config, feed: FeedConfig) -> Path:
 
 # ------------------------------------------------------------------------------------------------ stages
 
-def _collect_files(config: Config, feed: FeedConfig, known: dict[str, tuple[int, int]], report: Report
-                   ) -> tuple[list[Observed], set[str]]:
-    """Walk the seed folders; read and extract only new or changed files (``known``: key -> size, mtime)."""
-    jobs: list[Job] = []
-    present: set[str] = set()
-    multi = len(feed.seeds) > 1
-    for folder in feed.seeds:
-        for found in scan(folder):
-            report.check_cancel()
-            if isinstance(found, Skip):
-                (report.ignored if found.ignored else report.skipped).append(found)
-                continue
-            key = f"{folder.name}/{found.key}" if multi else found.key
-            present.add(key)
-            if known.get(key) != (found.size, found.mtime_ns):
-                jobs.append(Job(found, key, config.max_bytes, str(folder), f"{folder.name}/" if multi else ""))
-    observed: list[Observed] = []
-    tracker = report.progress("reading documents", len(jobs), LONG_DOCUMENTS)
-    try:
-        for read in read_all(jobs, report.cancel):
-            tracker.advance()
-            if read.skip is not None:
-                report.skipped.append(read.skip)
-            if read.observed is not None:
-                observed.append(read.observed)
-            report.warnings.extend(read.warnings)
-    finally:
-        tracker.close()
-    report.check_cancel()
-    return observed, present
+def _slugs(store: Store, feed: str, observed: int) -> set[str] | SlugsInUse:
+    """The slugs in use: all of them for a big batch, else asked one at a time (an index finds each)."""
+    return store.slugs(feed) if observed > 100 else SlugsInUse(partial(store.slug_taken, feed))
 
 
 def _apply(store: Store, feed: str, changes: Changes, now: datetime) -> None:
@@ -289,33 +266,42 @@ def _ttl_minutes(config: Config, feed: FeedConfig, now: datetime) -> int | None:
 
 
 def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, report: Report,
-                web_harvest: Harvest | None) -> FeedReport:
+                web_harvest: Harvest | None, changed: Collection[str] | None = None) -> FeedReport:
     folder = feed_folder(config, feed)
     result = FeedReport(feed.name or "(default)", folder)
-    known = store.stats(feed.name)
-    old_fingerprint = store.feed_state(feed.name)[1]
     # New filter rules apply to every document: read them all again (web pages are judged when next fetched).
+    old_fingerprint = store.feed_state(feed.name)[1]
     reread = bool(old_fingerprint) and old_fingerprint.partition("-")[2] != feed.filters.digest
-    observed, present = _collect_files(config, feed, {} if reread else known, report)
+    changed = None if reread else changed
+    found = collect(feed, store, config.max_bytes, report, changed, reread=reread)
+    known, observed = found.known, found.observed
     web_observed, web_present = settle(store, feed, web_harvest or Harvest())
     observed += web_observed
-    present |= web_present
     if web_harvest:
         report.source_errors += web_harvest.errors
         report.warnings += web_harvest.warnings
         result.filtered += web_harvest.filtered
+    dropped: set[str] = set()
     if feed.filters:
         kept = [o for o in observed if feed.filters.keeps(o.doc, now, result.filtered)]
-        present -= {o.doc.key for o in observed} - {o.doc.key for o in kept}
+        dropped = {o.doc.key for o in observed} - {o.doc.key for o in kept}
         observed = kept
-    if observed or not present.issuperset(known):
+    if changed is None:
+        present: set[str] | AllBut = (found.present | web_present) - dropped
+        vanished = known.keys() - present
+    else:  # only the changed paths were looked at: everything else is still there
+        vanished = found.vanished | ((web_keys(feed, store) - web_present) if feed.web_sources else set()) \
+            | (dropped & known.keys())
+        present = AllBut(vanished)
+    if observed or vanished:
         # Load only what merge needs: the entries of changed or vanished keys, tombstones, explicit ids.
-        keys = {o.doc.key for o in observed} | (known.keys() - present)
+        keys = {o.doc.key for o in observed} | vanished
         explicit = [mint_id(feed.name, "", now, o.doc.explicit_id) for o in observed if o.doc.explicit_id]
         new_keys = any(o.doc.key not in known for o in observed)
         recovery = Recovery(folder, ITEMS_DIR, ATOM_FILE, config.feed_base_url(feed), lambda i: store.has_id(feed.name, i))
         changes = merge(feed.name, store.entries(feed.name, keys, explicit), observed, present, now,
-                        used_slugs=store.slugs(feed.name) if new_keys else set(), recover=recovery.find if new_keys else None)
+                        used_slugs=_slugs(store, feed.name, len(observed)) if new_keys else set(),
+                        recover=recovery.find if new_keys else None)
         if adopted := sum(1 for item in changes.new if recovery.adopted_id(item.id)):
             report.warnings.append(f"{folder}: the state did not know {adopted} published item"
                                    f"{'s' if adopted != 1 else ''}; kept the ids and dates the published files gave them")
@@ -337,13 +323,16 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
     if changes.removed or changed_at is None:
         changed_at = now if (changes.removed or not store.count_live(feed.name)) else changed_at
     settings_changed = fingerprint != old_fingerprint
+    # Stubs changed outside the window (no page, not shown, the count unchanged): the output stays as it is.
+    shown = bool(changes.new or changes.moved or changes.removed or changes.filled
+                 or not all(map(is_stub, changes.updated)))
     outputs_missing = not all((folder / name).is_file() for name in (RSS_FILE, ATOM_FILE, JSON_FILE, PAGE_FILE)) or (
         feed.archives and not archive_files_present(store, feed.name, folder))
     result.items = store.count_live(feed.name)
     if report.dry_run:
-        result.rendered = changes.any or settings_changed or outputs_missing or pending   # would render
+        result.rendered = shown or settings_changed or outputs_missing or pending   # would render
         return result
-    if not (changes.any or settings_changed or outputs_missing or pending):
+    if not (shown or settings_changed or outputs_missing or pending):
         store.set_feed_state(feed.name, feed_id, fingerprint, changed_at, now, base_url=config.feed_base_url(feed))
         # a file a document links to may have changed
         result.files_written = publish_files(store.files(feed.name), feed.seeds, config.max_bytes, folder / FILES_DIR)
@@ -353,7 +342,16 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
     full = settings_changed or outputs_missing or pending
     archive = plan_archives(store, feed.name, feed.max_items, feed.archive_size, [i.id for i in changes.written]
                             + [e.id for e in changes.removed], full=full) if feed.archives else None
-    items = archive.current if archive else store.newest(feed.name, feed.max_items)
+    if archive:   # with archives nothing is only probed (collect), so every item is whole
+        items = archive.current
+    else:
+        from ..sources.window import newest_in_full
+
+        items, failed = newest_in_full(store, feed.name, feed.max_items, partial(job_for, feed, max_bytes=config.max_bytes))
+        for read in failed:   # stubs that entered the window and could not be extracted after all
+            take(read, [], report)
+        if failed:
+            result.items = store.count_live(feed.name)
     # The newest real change to what the feed shows: an item's update, or an item leaving it.
     updated = max([i.updated for i in items] + [changed_at or datetime(1970, 1, 1, tzinfo=UTC)])
     meta = FeedMeta(

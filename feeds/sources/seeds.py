@@ -1,8 +1,7 @@
 """Read and extract the seed files that are new or changed since the last run.
 
 One function per file, returning what happened as data (a document, or why not), so that one broken
-document never stops the others. (A process pool was measured for first builds: on 2 cores the cost of
-moving 10,000 documents between processes ate the gain — 3.3 s either way — so reading stays in-process.)
+document never stops the others. Many files at once may be read in a process pool (:mod:`.pool`).
 """
 
 from __future__ import annotations
@@ -13,9 +12,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from ..errors import DocumentError
-from ..extraction.document import extract
-from ..models import RawDoc
-from ..state.merge import Observed
+from ..extraction.probe import probe, raw_hash
+from ..models import Document, RawDoc
+from ..state.merge import Observed, slugify
 from .links import rewrite_local_links
 from .walk import SeedFile, Skip
 
@@ -27,6 +26,7 @@ class Job:
     found: SeedFile
     key: str
     max_bytes: int
+    probe_only: bool = False   # outside the feed window, as far as is known: probe it, extract it later
     root: str = ""      # the seed folder, for links to the files beside the document
     prefix: str = ""    # "<folder name>/" when the feed has several seed folders (keys carry it)
 
@@ -51,19 +51,42 @@ def read_seed(job: Job) -> Read:
     except OSError as exc:
         return Read(skip=Skip(origin, f"cannot read ({exc.strerror}); check its permissions"))
     mtime = datetime.fromtimestamp(found.mtime_ns / 1e9, UTC)
+    raw = RawDoc(key=job.key, origin=origin, kind=found.kind, data=data, mtime=mtime)
+    # A stem with no letters or digits takes its slug from the title, which only full extraction knows.
+    if job.probe_only and slugify(job.key.rsplit("/", 1)[-1].rsplit(".", 1)[0]) != "item":
+        try:
+            seen = probe(raw)
+        except DocumentError as exc:
+            return Read(skip=_skip(origin, exc))
+        except Exception as exc:  # as below: a bug on one odd document must not stop the others
+            return _bug(origin, exc)
+        doc = Document(key=job.key, origin=origin, title="", summary="", body_html="", published=seen.published,
+                       updated=seen.updated, explicit_id=seen.explicit_id)
+        return Read(Observed(doc, mtime, found.size, found.mtime_ns, seen.raw_hash, stub=True),
+                    warnings=list(seen.warnings))
+    from ..extraction.document import extract  # not before: a run that only probes never imports Markdown and nh3
+
     try:
-        doc, warnings = extract(RawDoc(key=job.key, origin=origin, kind=found.kind, data=data, mtime=mtime))
+        doc, warnings = extract(raw)
     except DocumentError as exc:
-        return Read(skip=Skip(origin, exc.message.removeprefix(f"{origin}: ") + (f"; {exc.hint}" if exc.hint else "")))
+        return Read(skip=_skip(origin, exc))
     except Exception as exc:  # a parser bug on one odd document must not stop the others being published
-        log.debug("extracting %s failed", origin, exc_info=True)
-        return Read(skip=Skip(origin, f"could not be extracted ({type(exc).__name__}: {exc}); this is a seedfeed "
-                                      "bug, please report it with the file (-vv shows the traceback)"))
+        return _bug(origin, exc)
     if job.root and doc.link is None:   # a document with its own address keeps links relative to it
         body, files, problems = rewrite_local_links(doc.body_html, job.key, job.root, job.prefix, job.max_bytes)
         doc = replace(doc, body_html=body, files=files)
         warnings += [f"{origin}: {problem}" for problem in problems]
-    return Read(Observed(doc, mtime, found.size, found.mtime_ns), warnings=warnings)
+    return Read(Observed(doc, mtime, found.size, found.mtime_ns, raw_hash(data)), warnings=warnings)
+
+
+def _bug(origin: str, exc: Exception) -> Read:
+    log.debug("extracting %s failed", origin, exc_info=True)
+    return Read(skip=Skip(origin, f"could not be extracted ({type(exc).__name__}: {exc}); this is a seedfeed "
+                                  "bug, please report it with the file (-vv shows the traceback)"))
+
+
+def _skip(origin: str, exc: DocumentError) -> Skip:
+    return Skip(origin, exc.message.removeprefix(f"{origin}: ") + (f"; {exc.hint}" if exc.hint else ""))
 
 
 def read_all(jobs: Sequence[Job], cancel: Callable[[], bool]) -> Iterator[Read]:

@@ -12,14 +12,17 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 KINDS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html"}
+_SLASH = os.sep == "/"
 _TEMP_SUFFIXES = (".swp", ".swo", ".swx", ".tmp", ".temp", ".part", ".partial", ".crdownload", ".download",
                   ".bak", ".orig", ".rej", ".kate-swp")
 
 
-@dataclass(frozen=True)
-class SeedFile:
+class SeedFile(NamedTuple):
+    """One document found (a named tuple: the walk makes 100,000 of them, a frozen dataclass is 3x slower)."""
+
     key: str            # path relative to its seed folder, "/"-separated; the document's key in its feed
     path: str           # a plain string: the walk is the hot path of a no-change run, pathlib is slow there
     kind: str
@@ -88,13 +91,16 @@ def _walk(root: str, folder: str, seen_dirs: set[tuple[int, int]]) -> Iterator[S
     except OSError as exc:
         yield Skip(folder, f"cannot list folder ({exc.strerror}); check its permissions")
         return
+    # The loop below runs once per file of every no-change run: it decides the common case (a plain document
+    # name, a regular file) with as few calls as it can, and leaves the rest to ignore_reason.
     prefix = len(root) + 1
+    kinds, is_dir, is_reg = KINDS, stat.S_ISDIR, stat.S_ISREG
     for entry in entries:
-        path = entry.path
-        if entry.name.startswith(".") and entry.is_dir(follow_symlinks=False):
+        name, path = entry.name, entry.path
+        if name[0] == "." and entry.is_dir(follow_symlinks=False):
             yield Skip(path, "hidden folder", ignored=True)
             continue
-        if _undecodable(entry.name):
+        if not name.isascii() and _undecodable(name):
             # Keys and origins are stored as UTF-8 text; a name with bytes that are not UTF-8 cannot be.
             yield Skip(path, "name is not valid UTF-8; rename it")
             continue
@@ -106,16 +112,21 @@ def _walk(root: str, folder: str, seen_dirs: set[tuple[int, int]]) -> Iterator[S
         except OSError as exc:
             yield Skip(path, f"cannot read ({exc.strerror})")
             continue
-        if stat.S_ISDIR(st.st_mode):
+        mode = st.st_mode
+        if is_dir(mode):
             yield from _walk(root, path, seen_dirs)
             continue
-        reason = ignore_reason(entry.name)
-        if reason:
-            yield Skip(path, reason, ignored=True)
-            continue
-        if not stat.S_ISREG(st.st_mode):
+        lower = name.lower()
+        dot = lower.rfind(".")
+        kind = kinds.get(lower[dot:]) if dot > 0 and name[0] not in ".#" else None
+        if kind is None:
+            reason = ignore_reason(name)
+            if reason:
+                yield Skip(path, reason, ignored=True)
+                continue
+            kind = kinds[lower[dot:]]
+        if not is_reg(mode):
             yield Skip(path, "not a regular file")
             continue
-        key = path[prefix:].replace(os.sep, "/")
-        lower = entry.name.lower()
-        yield SeedFile(key, path, KINDS[lower[lower.rfind("."):]], st.st_size, st.st_mtime_ns)
+        yield SeedFile(path[prefix:] if _SLASH else path[prefix:].replace(os.sep, "/"), path, kind, st.st_size,
+                       st.st_mtime_ns)

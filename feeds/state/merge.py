@@ -12,6 +12,7 @@ Identity rules (what feed readers care about most):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -45,13 +46,24 @@ def mint_id(feed: str, key: str, first_seen: datetime, explicit: str | None = No
         if _URI.match(explicit):
             return explicit
         return f"urn:uuid:{uuid.uuid5(_ID_NAMESPACE, 'explicit:' + explicit)}"
-    name = "\0".join((feed, key, first_seen.isoformat()))
+    name = "\0".join((feed, key, _isoformat(first_seen)))
     return f"urn:uuid:{uuid.uuid5(_ID_NAMESPACE, name)}"
 
 
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+@functools.lru_cache(maxsize=16)
+def _isoformat(when: datetime) -> str:
+    """A run mints every new id with the same ``now``: format it once, not 100,000 times."""
+    return when.isoformat()
+
+
 def slugify(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
-    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:60].strip("-") or "item"
+    # ASCII needs no NFKD pass (it is its own decomposition): the common case of a first build's 100,000 names.
+    text = text.lower() if text.isascii() else \
+        unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    return _NOT_SLUG.sub("-", text).strip("-")[:60].strip("-") or "item"
 
 
 def slug_base(key: str, title: str) -> str:
@@ -60,8 +72,8 @@ def slug_base(key: str, title: str) -> str:
         segments = [s for s in parts.path.split("/") if s]
         last = segments[-1] if segments else parts.hostname or ""
         return slugify(re.sub(r"\.(html?|php|aspx?)$", "", last)) if last else slugify(title)
-    stem = key.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    return slugify(stem) if slugify(stem) != "item" else slugify(title)
+    slug = slugify(key.rsplit("/", 1)[-1].rsplit(".", 1)[0])
+    return slug if slug != "item" else slugify(title)
 
 
 @dataclass(frozen=True)
@@ -72,6 +84,13 @@ class Observed:
     seen_at: datetime        # file modification time, or fetch time for web pages (tz-aware)
     size: int = -1
     mtime_ns: int = -1
+    raw: str = ""            # seed files: "raw:" + hash of the bytes (see seedfeed.extraction.probe)
+    stub: bool = False       # only probed (dates and hash): outside the feed window, extracted when it enters
+
+    @property
+    def digest(self) -> str:
+        """The content hash merge compares: of the extracted document, or of the raw bytes for a stub."""
+        return self.raw if self.stub else content_hash(self.doc)
 
 
 @dataclass
@@ -79,6 +98,7 @@ class Changes:
     new: list[Item] = field(default_factory=list)        # entered the feed (first sight, or came back)
     updated: list[Item] = field(default_factory=list)    # content changed (possibly moved too)
     moved: list[Item] = field(default_factory=list)      # same content under a new key
+    filled: list[Item] = field(default_factory=list)     # a stub's bytes, unchanged, now fully extracted
     touched: list[tuple[str, int, int]] = field(default_factory=list)  # (id, size, mtime_ns): stat only
     removed: list[Entry] = field(default_factory=list)
     first_seen: dict[str, datetime] = field(default_factory=dict)     # id -> first sight
@@ -86,15 +106,15 @@ class Changes:
 
     @property
     def written(self) -> list[Item]:
-        return self.new + self.updated + self.moved
+        return self.new + self.updated + self.moved + self.filled
 
     @property
     def any(self) -> bool:
-        return bool(self.new or self.updated or self.moved or self.removed)
+        return bool(self.new or self.updated or self.moved or self.removed or self.filled)
 
 
 def merge(feed: str, entries: Iterable[Entry], observed: Iterable[Observed], present: set[str],
-          now: datetime, used_slugs: set[str] | None = None,
+          now: datetime, used_slugs: set[str] | SlugsInUse | None = None,
           recover: Callable[[Document, str], Published | None] | None = None) -> Changes:
     """Compare the stored entries with this run's observations.
 
@@ -113,12 +133,13 @@ def merge(feed: str, entries: Iterable[Entry], observed: Iterable[Observed], pre
     for e in live.values():
         if e.key not in present:
             gone_by_hash.setdefault(e.content_hash, e)
-    used_slugs = set(used_slugs) if used_slugs is not None else {e.slug for e in entries}
+    used_slugs = (used_slugs if isinstance(used_slugs, SlugsInUse) else set(used_slugs)) if used_slugs is not None \
+        else {e.slug for e in entries}
     changes = Changes()
     claimed: set[str] = set()
 
     for obs in sorted(observed, key=lambda o: o.doc.key):
-        doc, digest = obs.doc, content_hash(obs.doc)
+        doc, digest = obs.doc, obs.digest
         old = live.get(doc.key)
         if old is None:
             explicit = mint_id(feed, doc.key, now, doc.explicit_id) if doc.explicit_id else None
@@ -154,6 +175,10 @@ def merge(feed: str, entries: Iterable[Entry], observed: Iterable[Observed], pre
         if digest == old.content_hash and old.key == doc.key and not old.removed:
             changes.touched.append((old.id, obs.size, obs.mtime_ns))
             continue
+        if old.content_hash == obs.raw and not obs.stub and old.key == doc.key and not old.removed:
+            # A stub whose bytes did not change, now extracted: what it would have been at first sight.
+            changes.filled.append(Item(old.id, old.slug, doc, old.published, old.updated, digest))
+            continue
         updated = old.updated if digest == old.content_hash else _next_updated(doc, old, obs.seen_at)
         item = Item(old.id, old.slug, doc, published, max(updated, published), digest)
         if old.removed:
@@ -173,7 +198,22 @@ def _next_updated(doc: Document, old: Entry, seen_at: datetime) -> datetime:
     return max(candidate.astimezone(UTC), old.updated)
 
 
-def _unique(base: str, used: set[str]) -> str:
+class SlugsInUse:
+    """The slugs of a feed, asked of the store one at a time: a run adding one document to 100,000 need not
+    load them all. Slugs taken during the merge are remembered here."""
+
+    def __init__(self, taken: Callable[[str], bool]) -> None:
+        self.taken = taken
+        self.added: set[str] = set()
+
+    def __contains__(self, slug: object) -> bool:
+        return slug in self.added or (isinstance(slug, str) and self.taken(slug))
+
+    def add(self, slug: str) -> None:
+        self.added.add(slug)
+
+
+def _unique(base: str, used: set[str] | SlugsInUse) -> str:
     slug, n = base, 1
     while slug in used:
         n += 1

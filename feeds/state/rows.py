@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
-from ..models import Document
+from ..models import Document, Item
 
 
 @dataclass(frozen=True)
@@ -85,3 +85,11 @@ def doc_from_json(text: str) -> Document:
     data["files"] = tuple(data.get("files") or ())
     data["provenance"] = MappingProxyType(data.get("provenance") or {})
     return Document(**data)
+
+
+def is_stub(item: Item) -> bool:  # only probed so far (outside the feed window): a hash of its raw bytes
+    return item.content_hash.startswith("raw:")
+
+
+def stub_document(key: str) -> Document:  # what a stub shows where a document is expected (dry runs): its key
+    return Document(key=key, origin=key, title="", summary="", body_html="")

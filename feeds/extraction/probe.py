@@ -1,0 +1,178 @@
+"""The cheap look at a seed document that is enough to decide whether it enters the feed window.
+
+A document outside the newest ``max_items`` needs only what places it in time and what tells a later run it
+changed: its own dates (``published``/``updated``), an explicit ``id`` and a hash of its raw bytes. Full
+extraction (Markdown rendering, sanitizing, the HTML content rules) waits until the document enters the
+window. What a reader must hear about at once is still checked here: empty or undecodable bytes and broken
+front matter raise the same :class:`DocumentError` the full extraction would.
+
+- ``.txt``: no dates of its own (the file time is used), so decoding is all (and nothing else is imported).
+- Markdown: the front matter, read exactly as :func:`seedfeed.extraction.document.extract_markdown` reads
+  it. Blocks of plain ``key: value`` lines (the common case) are read without YAML; anything else, and any
+  value that is not plainly a string or an ISO date, goes through the real parser.
+- HTML: the page's date rules (:func:`seedfeed.extraction.dates.extract_dates`) on the parsed tree, without
+  the content extraction.
+"""
+
+from __future__ import annotations
+
+import codecs
+import functools
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+
+from ..errors import DocumentError
+from ..models import RawDoc
+from ..sources.decode import decode
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What decides the window, and the hash that tells the next run whether the bytes changed."""
+
+    raw_hash: str                        # "raw:" + sha256 of the bytes (stored as the stub's content hash)
+    published: datetime | None = None    # the document's own dates, exactly as full extraction gives them
+    updated: datetime | None = None
+    explicit_id: str | None = None
+    warnings: tuple[str, ...] = ()       # the decoder's guess, dates that cannot be read
+
+
+def raw_hash(data: bytes) -> str:
+    return "raw:" + hashlib.sha256(data).hexdigest()[:32]
+
+
+def probe(raw: RawDoc, *, default_tz: tzinfo = UTC) -> Probe:
+    """Probe one seed document. Raises :class:`DocumentError` where full extraction would fail at once."""
+    if not raw.data.strip():
+        raise DocumentError(f"{raw.origin}: empty document", "add some text, or remove the file")
+    text, warning = _text(raw)
+    digest = raw_hash(raw.data)
+    if raw.kind == "md":
+        published, updated, explicit_id, problems = markdown_dates(raw, text, default_tz)
+        return Probe(digest, published, updated, explicit_id, (*([warning] if warning else []), *problems))
+    if raw.kind == "html":
+        published, updated = html_dates(text, default_tz)
+        return Probe(digest, published, updated, None, (warning,) if warning else ())
+    return Probe(digest, warnings=(warning,) if warning else ())
+
+
+_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)   # the UTF-32 ones start like UTF-16's
+
+
+def _text(raw: RawDoc) -> tuple[str, str | None]:
+    """The decoded text and the decoder's warning, as :func:`seedfeed.sources.decode.decode` gives them.
+
+    Plain UTF-8 text without a BOM or NUL bytes (nearly every seed file) is what ``decode`` returns first
+    for text and Markdown; anything else goes through it."""
+    data = raw.data
+    if raw.kind != "html" and raw.charset is None and not data.startswith(_BOMS) and b"\x00" not in data[:8192]:
+        try:
+            return data.decode("utf-8"), None
+        except UnicodeDecodeError:
+            pass
+    try:
+        decoded = decode(data, raw.charset, html=raw.kind == "html")
+    except ValueError as exc:
+        raise DocumentError(f"{raw.origin}: {exc}", "seedfeed reads UTF-8 text, Markdown and HTML") from None
+    return decoded.text, f"{raw.origin}: {decoded.warning}; save it as UTF-8 to be sure" if decoded.warning else None
+
+
+# -------------------------------------------------------------------------------------------- markdown
+
+# A line the fast path understands: a simple key, then nothing, a plain scalar or a flow list of plain words.
+_SIMPLE_LINE = re.compile(r"([A-Za-z][A-Za-z0-9_]*) *:(?: +(.*?))? *")
+# Plain scalars that are certainly strings to YAML, whatever their words: a letter first, then printable
+# characters with no indicator (":", "#", brackets, quotes, anchors...), so nothing a number, bool, null,
+# timestamp, comment or nested block could be read into.
+_WORD = "[A-Za-z][^:#\\[\\]{},&*!|>'\"%@`\x00-\x1f\x7f-\x9f\ud800-\udfff\ufeff\ufffe\uffff]*"
+_PLAIN = re.compile(_WORD)
+_FLOW_LIST = re.compile(rf"\[ *(?:{_WORD}?(?: *, *{_WORD}?)*)? *\]")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})?)?")
+_YAML_WORDS = {"yes", "no", "true", "false", "on", "off", "y", "n", "null", "nan", "inf"}
+
+
+def _simple_front_matter(block: str) -> dict[str, Any] | None:
+    """The front matter as a dict when every line is plainly ``key: text``; ``None`` sends it to the parser.
+
+    Only the keys the probe needs (``date``, ``updated``, ``id``, ``link``) keep their values; the fast path
+    must agree with YAML on them, so a date is accepted only in the ISO forms where YAML's timestamp and
+    :func:`datetime.fromisoformat` agree, and anything unusual falls back to the real parser."""
+    meta: dict[str, Any] = {}
+    for line in block.split("\n"):
+        if not line.strip():
+            continue
+        match = _SIMPLE_LINE.fullmatch(line)
+        if match is None:
+            return None
+        key, value = match.group(1), match.group(2) or ""
+        lower = key.lower()
+        if not value:
+            if lower in ("date", "updated", "id", "link"):
+                return None
+            continue
+        if _ISO_DATE.fullmatch(value):
+            if lower not in ("date", "updated"):
+                return None   # YAML would make it a date object; leave such keys to the parser
+        elif value.startswith("["):
+            if not _FLOW_LIST.fullmatch(value) or lower in ("date", "updated", "id", "link"):
+                return None
+        elif not _PLAIN.fullmatch(value) or value.lower() in _YAML_WORDS or value.endswith((" ", "\t")):
+            return None
+        elif lower in ("date", "updated", "id"):
+            return None       # words as a date are an error, and ids keep YAML's typing: the parser decides
+        meta[key] = value
+    return meta
+
+
+@functools.cache
+def _markdown_rules() -> tuple[Any, ...]:
+    """Full extraction's front-matter rules, imported on first use (a .txt probe needs none of them) and once:
+    an import statement inside a function costs its look-up on each of 50,000 calls."""
+    from .document import _FRONT_KEYS, _as_text, _date
+    from .frontmatter import FRONT_MATTER, FrontMatterError, read_front_matter
+    from .sanitize import http_url
+
+    return _FRONT_KEYS, FRONT_MATTER, FrontMatterError, read_front_matter, _as_text, _date, http_url
+
+
+def markdown_dates(raw: RawDoc, text: str, default_tz: tzinfo = UTC
+                   ) -> tuple[datetime | None, datetime | None, str | None, list[str]]:
+    """(published, updated, explicit id, warnings) from the front matter, with the errors full extraction raises
+    and the same warnings for dates that cannot be read (every scalar is read as text, as full extraction does)."""
+    _FRONT_KEYS, FRONT_MATTER, FrontMatterError, read_front_matter, _as_text, _date, http_url = _markdown_rules()
+    text = text.lstrip("\ufeff")
+    match = FRONT_MATTER.match(text)
+    meta = _simple_front_matter(match.group(2)) if match and match.group(1) == "---" else None
+    if meta is None:
+        try:
+            meta, _ = read_front_matter(text)
+        except FrontMatterError as exc:
+            raise DocumentError(f"{raw.origin}: {exc}",
+                                "fix the block between the --- (YAML) or +++ (TOML) lines") from None
+    meta = {str(k).lower(): v for k, v in meta.items() if str(k).lower() in _FRONT_KEYS}
+    warnings: list[str] = []
+    published = _date(meta, "date", raw, default_tz, warnings)
+    updated = _date(meta, "updated", raw, default_tz, warnings)
+    link = _as_text(meta.get("link")) or None
+    if link is not None and not http_url(link):
+        raise DocumentError(f"{raw.origin}: front matter link = {link.strip()[:100]!r} is not an absolute http(s) URL",
+                            "write it like link: https://example.org/post, or remove it")
+    explicit_id = _as_text(meta.get("id"))
+    return published, updated, explicit_id.strip() if explicit_id else None, warnings
+
+
+# ------------------------------------------------------------------------------------------------ html
+
+def html_dates(text: str, default_tz: tzinfo = UTC) -> tuple[datetime | None, datetime | None]:
+    """The page's published and updated dates by the same rules as full extraction (lxml, no content rules)."""
+    from .dates import extract_dates
+    from .meta import collect, parse_html
+
+    root = parse_html(text or "")
+    if root is None:
+        return None, None
+    published, _, updated, _, _ = extract_dates(collect(root, None), root, text, None, default_tz)
+    return (published.astimezone(UTC) if published else None, updated.astimezone(UTC) if updated else None)

@@ -1,0 +1,54 @@
+"""Runs driven by file events look at the named paths only; a full walk catches the rest."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import feedparser
+from seedfeed.config import Overrides, load
+from seedfeed.pipeline import run_once
+from seedfeed.scheduler.watch import SeedWatcher
+
+from tests.conftest import FIXED_NOW, write
+
+T0 = datetime(2026, 1, 10, 8, 30, tzinfo=UTC)
+
+
+def titles(site: Path) -> set[str]:
+    return {e.title for e in feedparser.parse((site / "output" / "atom.xml").read_bytes()).entries}
+
+
+def test_an_event_run_reads_the_named_paths_and_a_full_walk_the_rest(site):
+    config = load(None, Overrides(), site)
+    write(site / "seeds" / "old.txt", "Old\n\nbody", mtime=T0)
+    write(site / "seeds" / "gone.txt", "Gone\n\nbody", mtime=T0)
+    run_once(config, FIXED_NOW)
+    dropped = write(site / "seeds" / "sub" / "dropped.txt", "Dropped\n\nbody", mtime=T0 + timedelta(hours=1))
+    write(site / "seeds" / "unnamed.txt", "Unnamed\n\nbody", mtime=T0 + timedelta(hours=2))
+    (site / "seeds" / "gone.txt").unlink()
+    report = run_once(config, FIXED_NOW + timedelta(minutes=1),
+                      changed={str(dropped), str(site / "seeds" / "gone.txt"), str(site / "seeds" / ".x.swp")})
+    assert titles(site) == {"Old", "Dropped"}            # the file no event named is not seen yet
+    assert report.feeds[0].new == 1 and report.feeds[0].removed == 1
+    run_once(config, FIXED_NOW + timedelta(minutes=2))   # the safety net: a full walk
+    assert titles(site) == {"Old", "Dropped", "Unnamed"}
+
+
+def test_the_watcher_names_changed_files_and_asks_for_a_full_walk_on_folder_events(tmp_path):
+    calls: list[set[str] | None] = []
+    watcher = SeedWatcher([tmp_path], calls.append)
+    watcher._event(str(tmp_path / "a.md"), None, False, "modified")
+    watcher._event(str(tmp_path / "b.tmp"), str(tmp_path / "b.md"), False, "moved")
+    watcher._event(str(tmp_path / "c.swp"), None, False, "modified")   # ignored name: no run
+    watcher._event(str(tmp_path), None, True, "modified")              # a folder's mtime: its files say more
+    watcher._thread.start()
+    deadline = datetime.now(UTC) + timedelta(seconds=5)
+    while not calls and datetime.now(UTC) < deadline:
+        watcher._stop.wait(0.05)
+    assert calls[0] == {str(tmp_path / "a.md"), str(tmp_path / "b.tmp"), str(tmp_path / "b.md")}
+    watcher._event(str(tmp_path / "new-folder"), None, True, "created")
+    while len(calls) < 2 and datetime.now(UTC) < deadline:
+        watcher._stop.wait(0.05)
+    watcher.stop()
+    assert calls[1] is None

@@ -1,0 +1,52 @@
+"""``seedfeed.publish`` called directly: what a caller relies on besides atomicity (which the crash tests prove
+by killing inside the real writes): the return value, in-place creation, keeping the previous version, and which
+leftovers the stale-temp-file sweep may delete."""
+
+from __future__ import annotations
+
+import os
+
+from seedfeed.publish import remove, remove_stale_temp_files, write_if_changed
+
+
+def test_write_if_changed_says_whether_it_wrote(tmp_path):
+    feed = tmp_path / "out" / "rss.xml"
+    assert write_if_changed(feed, b"one") is True and feed.read_bytes() == b"one"
+    before = feed.stat().st_mtime_ns, feed.stat().st_ino
+    assert write_if_changed(feed, b"one") is False
+    assert (feed.stat().st_mtime_ns, feed.stat().st_ino) == before          # untouched: Last-Modified stays
+    assert write_if_changed(feed, b"two", previous=tmp_path / "prev" / "rss.xml") is True
+    assert feed.read_bytes() == b"two" and (tmp_path / "prev" / "rss.xml").read_bytes() == b"one"
+    assert feed.stat().st_ino != before[1]                                   # replaced by a rename, not rewritten
+    assert oct(feed.stat().st_mode & 0o777) == oct(0o644)
+
+
+def test_a_new_page_is_written_in_place_and_counted(tmp_path):
+    page = tmp_path / "items" / "a.html"
+    page.parent.mkdir()
+    assert write_if_changed(page, b"<html>a</html>", new_in_place=True) is True
+    assert page.read_bytes() == b"<html>a</html>" and os.listdir(page.parent) == ["a.html"]
+    assert write_if_changed(page, b"<html>a</html>", new_in_place=True) is False
+
+
+def test_the_sweep_deletes_only_hidden_temp_files(tmp_path):
+    names = [".rss.xml.abc123.tmp", ".htaccess", "notes.tmp", "rss.xml", ".well-known"]
+    for name in names:
+        (tmp_path / name).write_text("x")
+    remove_stale_temp_files(tmp_path)
+    assert sorted(os.listdir(tmp_path)) == sorted(n for n in names if n != ".rss.xml.abc123.tmp")
+    assert remove(tmp_path / "rss.xml") is True and remove(tmp_path / "rss.xml") is False
+
+
+def test_a_feed_write_is_fsynced_before_the_rename(tmp_path, monkeypatch):
+    """Durability across a power cut cannot be shown by killing a process (the page cache survives), so this
+    watches the real os.fsync: a feed write syncs its temp file, an item page (fsync=False) does not."""
+    import seedfeed.publish as publish
+
+    synced: list[int] = []
+    real = os.fsync
+    monkeypatch.setattr(publish.os, "fsync", lambda fd: synced.append(fd) or real(fd))
+    write_if_changed(tmp_path / "rss.xml", b"feed")
+    assert len(synced) == 1
+    write_if_changed(tmp_path / "page.html", b"page", fsync=False)
+    assert len(synced) == 1
