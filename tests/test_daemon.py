@@ -123,7 +123,7 @@ def test_seed_changes_are_published_while_running(site, daemons):
 SLOW_FEED_WRITE = """
 import sys, time
 from pathlib import Path
-import seedfeed.pipeline as pipeline
+import seedfeed.pipeline.write as pipeline   # where a feed's files are written
 from seedfeed.cli import main
 
 real = pipeline.write_if_changed
