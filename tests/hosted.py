@@ -2,8 +2,10 @@
 
 ``.ci/run`` starts the cluster and exports ``SEEDFEED_TEST_PG`` (a URL to its ``postgres`` database, whose user
 may create databases). Without it, the session fixture starts one itself with ``initdb`` and ``pg_ctl`` in a
-temporary folder, as the ``postgres`` user when run as root (PostgreSQL refuses to run as root). A server that
-cannot be had is a test failure, never a skip: these tests are the only proof hosted mode works.
+temporary folder, as the ``postgres`` user when run as root (PostgreSQL refuses to run as root). Under CI a server
+that cannot be had is a test failure, never a skip: these tests are the only proof hosted mode works. On a
+machine without Debian's ``postgresql`` they are skipped with that reason, so the README's test command still
+passes there (as the browser tests do without Chromium).
 """
 
 from __future__ import annotations
@@ -25,7 +27,10 @@ import pytest
 def _pg_bin(name: str) -> str:
     found = shutil.which(name) or next(iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None)
     if not found:
-        pytest.fail(f"PostgreSQL's {name} is not installed: apt-get install postgresql (CI's .ci/run does)")
+        # On a developer's fresh machine the README's test command still passes (these tests say why they did not
+        # run); under CI, where .ci/run installs the server, a missing one is a failure.
+        why = f"PostgreSQL's {name} is not installed: apt-get install postgresql (CI's .ci/run does)"
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(why)
     return found
 
 
