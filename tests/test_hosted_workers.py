@@ -176,3 +176,49 @@ def test_feed_sources_are_claimed_and_a_deferred_source_stays_due(tmp_path, pg_u
         assert claims.complete(db, config, "", claimed, now) == 2
         due = dict(db.execute("SELECT url, due_at FROM due_sources").fetchall())
     assert due == {"https://a.example/p": now, "https://b.example/feed.xml": now + timedelta(hours=1)}
+
+
+def waiting_for(pg_url: str, key: int) -> int:
+    """How many sessions wait for the advisory lock ``key`` (a bigint key is classid = high, objid = low 32 bits)."""
+    with psycopg.connect(pg_url) as db:
+        row = db.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                         " AND classid = %s AND objid = %s AND objsubid = 1", (key >> 32, key & 0xFFFFFFFF)).fetchone()
+        return int(row[0]) if row else 0
+
+
+def wait_until(check, what: str, seconds: float = 20) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, f"{what}: not after {seconds} s"
+        time.sleep(0.1)
+
+
+def test_writers_of_different_feeds_hold_the_state_at_once_and_writers_of_one_feed_take_turns(tmp_path, pg_url):
+    import threading
+
+    from seedfeed.state.postgres import WRITE_LOCK, feed_lock
+
+    opened: list[str] = []
+
+    def open_later(name: str, feeds: list[str] | None) -> threading.Thread:
+        def run() -> None:
+            PgStore(pg_url, tmp_path / "s", feeds=feeds).close()
+            opened.append(name)
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    a = PgStore(pg_url, tmp_path / "s", feeds=["a"])
+    b = PgStore(pg_url, tmp_path / "s", feeds=["b"])   # another feed: opens while a's writer is open
+    second_a = open_later("a again", ["c", "a"])
+    wait_until(lambda: waiting_for(pg_url, feed_lock("a")) == 1, "a second writer of a waits")
+    whole = open_later("whole state", None)   # `build`: waits for every feed writer
+    wait_until(lambda: waiting_for(pg_url, WRITE_LOCK) == 1, "a writer of the whole state waits")
+    assert opened == []
+    a.close()
+    second_a.join(20)
+    assert opened == ["a again"]
+    b.close()
+    whole.join(20)
+    assert opened == ["a again", "whole state"]
+

@@ -5,6 +5,8 @@ default needs none of the hosted-mode packages.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from ..config import Config
 from ..errors import OutputError
 from .base import Store
@@ -20,10 +22,11 @@ def _pg(config: Config):  # type: ignore[no-untyped-def]
     return postgres
 
 
-def open_store(config: Config) -> Store:
-    """The state, open for writing (migrated to the current schema first)."""
+def open_store(config: Config, feeds: Iterable[str] | None = None) -> Store:
+    """The state, open for writing (migrated to the current schema first). ``feeds``: the run writes only these
+    feeds, and PostgreSQL lets runs of other feeds write at the same time (the SQLite file has one writer)."""
     if config.state_url:
-        return _pg(config).PgStore(config.state_url, config.state)
+        return _pg(config).PgStore(config.state_url, config.state, feeds=feeds)
     return SqliteStore(config.state)
 
 

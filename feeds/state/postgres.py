@@ -5,12 +5,15 @@ state copies across verbatim (``seedfeed state migrate``) and every ``ORDER BY``
 that reaches an order is ``COLLATE "C"`` (byte order, like SQLite's BINARY), never the server's locale.
 
 Like the run lock file beside the SQLite store, a writer holds an advisory lock for as long as it is open, so two
-runs on two machines (``build``, or hosted-mode workers) take turns instead of interleaving.
+runs on two machines take turns instead of interleaving. A writer of the whole state (``build``) holds it
+exclusively; a writer of some feeds only (a hosted-mode refresh, ``feeds=``) holds it shared plus one exclusive
+lock per feed, so refreshes of different feeds write at once while two writers of one feed still take turns.
 """
 
 from __future__ import annotations
 
 import contextlib
+import zlib
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -24,13 +27,23 @@ from .rows import Entry, SourceState, _dt, _ts, doc_from_json, doc_to_json, is_s
 
 # Advisory lock key of the writer (a 64-bit number that nothing else on the server uses).
 WRITE_LOCK = 0x5EEDFEED0002
-__all__ = ["MIGRATE_LOCK", "MIGRATIONS", "SCHEMA_VERSION", "PgStore", "connect", "migrate", "redact", "schema_version"]
+__all__ = ["MIGRATE_LOCK", "MIGRATIONS", "SCHEMA_VERSION", "PgStore", "connect", "feed_lock", "migrate", "redact",
+           "schema_version"]
+FEED_LOCKS = 0x5EED0010   # the high 32 bits of a feed's writer lock; the low 32 are the CRC-32 of its name
+
+
+def feed_lock(feed: str, space: int = FEED_LOCKS) -> int:
+    """The advisory lock key of one feed in ``space``. Two names with the same CRC-32 share a lock: they then take
+    turns, which is slower but never wrong."""
+    return (space << 32) | zlib.crc32(feed.encode())
 
 
 class PgStore:
     """The state in one PostgreSQL database (see the module docstring)."""
 
-    def __init__(self, url: str, path: Path, *, readonly: bool = False, scratch: bool = False) -> None:
+    def __init__(self, url: str, path: Path, *, readonly: bool = False, scratch: bool = False,
+                 feeds: Iterable[str] | None = None) -> None:
+        """``feeds``: this writer writes only these feeds' rows (see the module docstring); ``None``: any."""
         self.url = url
         self.path = path
         self.readonly = readonly
@@ -44,10 +57,15 @@ class PgStore:
         if not readonly:
             self.db.execute("SET lock_timeout = '30s'")   # as long as the SQLite store waits for its lock
             if not scratch:
-                # One writer at a time for the store's whole life, as the run lock file does on one machine: a
-                # run's render never interleaves with another's (no older version published over a newer).
-                # A session lock: a killed writer's connection closes and the server releases it.
-                self.db.execute("SELECT pg_advisory_lock(%s)", (WRITE_LOCK,))
+                # One writer at a time per feed for the store's whole life, as the run lock file does on one
+                # machine: a run's render never interleaves with another's (no older version published over a
+                # newer). Session locks: a killed writer's connection closes and the server releases them.
+                if feeds is None:
+                    self.db.execute("SELECT pg_advisory_lock(%s)", (WRITE_LOCK,))
+                else:   # in one order (by key): two writers of overlapping feeds never deadlock
+                    self.db.execute("SELECT pg_advisory_lock_shared(%s)", (WRITE_LOCK,))
+                    for key in sorted({feed_lock(name) for name in feeds}):
+                        self.db.execute("SELECT pg_advisory_lock(%s)", (key,))
                 self.db.commit()
 
     @classmethod
