@@ -222,3 +222,27 @@ def test_writers_of_different_feeds_hold_the_state_at_once_and_writers_of_one_fe
     whole.join(20)
     assert opened == ["a again", "whole state"]
 
+
+def test_two_feeds_render_at_once_in_two_worker_processes_and_one_feed_never_does(tmp_path, origin, pg_url):
+    """A writer holds feed a (as a render of a in progress does): a worker process renders feed b meanwhile, and
+    the worker process with a's refresh waits for a's lock, rendering a only once that writer is gone."""
+    from seedfeed.state.postgres import feed_lock
+
+    site = setup_site(tmp_path, origin, pg_url, {"a": ["/a1"], "b": ["/b1"]})
+    assert run_cli("dispatch", cwd=site).returncode == 0
+    holder = PgStore(pg_url, tmp_path / "elsewhere", feeds=["a"])
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    workers = [subprocess.Popen([sys.executable, "-m", "seedfeed", "worker", "--once", "--concurrency", "1"],
+                                cwd=site, env=env, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    out = site / "output"
+    try:
+        # Both within the store's 30 s lock_timeout: b is rendered while a is held, and a's refresh waits for it.
+        wait_until(lambda: (out / "b" / "feed.json").is_file(), "feed b rendered while feed a is held")
+        wait_until(lambda: waiting_for(pg_url, feed_lock("a")) == 1, "the refresh of a waits for a's writer")
+        assert not (out / "a" / "feed.json").exists()
+    finally:
+        holder.close()
+    errors = [w.communicate(timeout=120)[1] for w in workers]
+    assert [w.returncode for w in workers] == [0, 0], errors
+    assert set(ids(site, "a")) == {"Story /a1"} and set(ids(site, "b")) == {"Story /b1"}
+    assert "/a/" in (out / "feeds.opml").read_text() and "/b/" in (out / "index.html").read_text()
