@@ -6,6 +6,7 @@ mirror the SQLite store's (:mod:`.store`); :func:`migrate` runs under an advisor
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -87,20 +88,61 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def redact(url: str) -> str:
-    """The URL without its password, for messages."""
+    """The URL without its password (in the user part or a ``password=`` parameter), for messages."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
+    query = re.sub(r"(^|&)password=[^&]*", r"\1password=***", parts.query)
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 def connect(url: str, *, autocommit: bool = False) -> psycopg.Connection[Any]:
     try:
         return psycopg.connect(url, autocommit=autocommit, connect_timeout=10)
     except psycopg.Error as exc:
-        raise OutputError(f"{redact(url)}: cannot connect to the state database ({str(exc).strip()})",
-                          "check the server is running and the URL (user, password, database) in --state") from None
+        raise state_error(url, exc, connecting=True) from None
+
+
+def find_database_error(exc: BaseException) -> psycopg.Error | None:
+    """The PostgreSQL error behind ``exc``: itself, or its cause (procrastinate wraps psycopg's errors)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, psycopg.Error):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def state_error(url: str, exc: BaseException, *, connecting: bool = False) -> OutputError:
+    """A PostgreSQL failure as a state error (exit 3): the server with its password redacted, what went wrong in
+    libpq's words, and what to do about it. ``connecting``: it happened while connecting."""
+    parts = urlsplit(url)
+    detail = " ".join(str(exc).split())   # libpq's message, on one line
+    for secret in (parts.password, *re.findall(r"(?:^|&)password=([^&]*)", parts.query)):
+        if secret:
+            detail = detail.replace(secret, "***")
+    server = redact(url)
+    sqlstate, low = getattr(exc, "sqlstate", None), detail.lower()
+    if sqlstate == "3D000" or re.search(r'database "[^"]*" does not exist', low):
+        name = parts.path.lstrip("/") or "NAME"
+        return OutputError(f"{server}: the state database does not exist ({detail})",
+                           f"create it (createdb -O USER {name}), then seedfeed state init --state URL; or fix the"
+                           " database name in --state (or state = in seedfeed.toml)")
+    if sqlstate in ("28P01", "28000") or any(s in low for s in ("password authentication failed", "no password supplied",
+                                                                "pg_hba.conf", "authentication failed")):
+        return OutputError(f"{server}: the PostgreSQL server refused the login ({detail})",
+                           "check the user and password: keep the password in ~/.pgpass or PGPASSWORD rather than in"
+                           " the URL; the server's pg_hba.conf must let this user in from this machine")
+    if connecting:
+        return OutputError(f"{server}: cannot connect to the state database ({detail})",
+                           "start PostgreSQL there, or fix the host and port in --state (or state = in seedfeed.toml),"
+                           " then run the command again")
+    return OutputError(f"{server}: the state database failed during the run ({detail})",
+                       "see the PostgreSQL server's log; what the run had not committed was rolled back, so run the"
+                       " command again once the server answers")
 
 
 def schema_version(db: psycopg.Connection[Any]) -> int:
