@@ -53,6 +53,7 @@ log = logging.getLogger(__name__)
 
 UPLOAD_LOCK = 0x5EEDFEED0003   # shared by refreshes while they render and upload; exclusive for the site job
 FEED_UPLOADS = 0x5EED0011      # the space of each feed's upload lock (seedfeed.state.postgres.feed_lock)
+PING_EVERY = 5   # seconds between a worker's checks that its database answers
 SITE_DELAY = 2   # seconds: refreshes finishing within this window share one overview rewrite
 
 
@@ -240,29 +241,49 @@ def run_worker(config: Config, concurrency: int, *, dispatch_every: float | None
                 await asyncio.to_thread(dispatch, app, config)
             await asyncio.sleep(dispatch_every or min(stalled_after, 10))
 
+    async def watchdog() -> None:
+        """A worker whose database is gone stops with the state error (exit 3: systemd restarts it), instead of
+        waiting on its connection pool for ever."""
+        while True:
+            await asyncio.sleep(PING_EVERY)
+            await asyncio.to_thread(_ping, config.state_url)
+
+    async def work() -> None:
+        while True:
+            await app.run_worker_async(queues=["seedfeed"], concurrency=concurrency, wait=not once, name=name,
+                                       update_heartbeat_interval=max(1.0, stalled_after / 5),
+                                       stalled_worker_timeout=stalled_after, delete_jobs="successful",
+                                       fetch_job_polling_interval=1.0)
+            # --once: a job may have queued another (the site pages, a little later) as the worker found the queue
+            # empty, or a dead worker's job may wait to be requeued.
+            if not once or not await asyncio.to_thread(_waiting, config.state_url):
+                return
+            await asyncio.sleep(0.5)
+            await retry_stalled(app, stalled_after)
+
     async def main() -> None:
         async with app.open_async():
             await retry_stalled(app, stalled_after)
             if dispatch_every:
                 await asyncio.to_thread(dispatch, app, config)
-            keeper = None if once else asyncio.create_task(housekeeping())
-            try:
-                while True:
-                    await app.run_worker_async(queues=["seedfeed"], concurrency=concurrency, wait=not once, name=name,
-                                               update_heartbeat_interval=max(1.0, stalled_after / 5),
-                                               stalled_worker_timeout=stalled_after, delete_jobs="successful",
-                                               fetch_job_polling_interval=1.0)
-                    # --once: a job may have queued another (the site pages, a little later) as the worker found
-                    # the queue empty, or a dead worker's job may wait to be requeued.
-                    if not once or not await asyncio.to_thread(_waiting, config.state_url):
-                        break
-                    await asyncio.sleep(0.5)
-                    await retry_stalled(app, stalled_after)
+            tasks = [asyncio.create_task(work()), asyncio.create_task(watchdog())]
+            if not once:
+                tasks.append(asyncio.create_task(housekeeping()))
+            try:   # the first to end ends the worker: the work done (--once), or a failure of any of them
+                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    task.result()
             finally:
-                if keeper:
-                    keeper.cancel()
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
 
     asyncio.run(main())
+
+
+def _ping(url: str) -> None:
+    with postgres.connect(url) as db:
+        db.execute("SELECT 1")
 
 
 def _waiting(url: str) -> int:
