@@ -19,7 +19,7 @@ MIGRATE_LOCK = 0x5EEDFEED0001
 
 # Each entry upgrades the schema from version i to i + 1. Never edit a released entry: append a new one.
 # Version 1 is the SQLite store's schema 3, with byte-order collation on every text that is sorted or joined;
-# versions 3 to 7 are its schemas 4 to 8.
+# versions 3 to 7 are its schemas 4 to 8; version 8 is hosted mode's robots.txt table.
 MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE items (
@@ -82,6 +82,15 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX items_by_slug ON items (feed, slug);
     CREATE INDEX items_paged ON items (feed, id) WHERE has_page = 1 AND removed_at IS NULL;
+    """,
+    # Hosted mode: each site's robots.txt, fetched once per expiry by one worker and obeyed by all of them
+    # (seedfeed.hosted.robots). ``url`` is the robots.txt URL (scheme, host and port: one per site); ``mode`` the
+    # verdict: "rules" (``body`` holds the text), "allow" (no rules, e.g. a 404) or "disallow" (unreadable: 5xx).
+    """
+    CREATE TABLE robots (
+        url TEXT COLLATE "C" PRIMARY KEY, mode TEXT NOT NULL, body TEXT NOT NULL DEFAULT '',
+        note TEXT NOT NULL DEFAULT '', fetched_at TIMESTAMPTZ NOT NULL, expires_at TIMESTAMPTZ NOT NULL
+    );
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
