@@ -122,7 +122,8 @@ class Origin:
     """A real HTTP server on 127.0.0.1 serving article pages, counting requests and concurrent requests.
 
     ``pages[path] = (title, body)``; ``slow[path] = seconds`` holds that answer back. ``hits[path]`` counts
-    requests; ``max_in_flight`` is the most requests it ever served at once (politeness across workers)."""
+    requests; ``max_in_flight`` is the most requests it ever served at once (politeness across workers).
+    ``robots``: the text of /robots.txt (``None``: it answers 404)."""
 
     def __init__(self) -> None:
         import threading
@@ -131,6 +132,7 @@ class Origin:
         self.pages: dict[str, tuple[str, str]] = {}
         self.slow: dict[str, float] = {}
         self.hits: dict[str, int] = {}
+        self.robots: str | None = None
         self.in_flight = self.max_in_flight = 0
         self.started = threading.Event()
         lock = threading.Lock()
@@ -148,6 +150,14 @@ class Origin:
                     origin.in_flight += 1
                     origin.max_in_flight = max(origin.max_in_flight, origin.in_flight)
                 try:
+                    if self.path == "/robots.txt" and origin.robots is not None:
+                        rules = origin.robots.encode()
+                        self.send_response(200)
+                        self.send_header("Content-Type", "text/plain")
+                        self.send_header("Content-Length", str(len(rules)))
+                        self.end_headers()
+                        self.wfile.write(rules)
+                        return
                     if self.path == "/robots.txt":
                         self.send_response(404)
                         self.send_header("Content-Length", "0")

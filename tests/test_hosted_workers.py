@@ -119,6 +119,7 @@ def test_politeness_holds_across_worker_processes(tmp_path, origin, pg_url):
     assert [w.returncode for w in workers] == [0, 0], errors
     assert {p: origin.hits.get(p) for p in paths} == {p: 1 for p in paths}
     assert origin.max_in_flight == 2
+    assert origin.hits["/robots.txt"] == 1   # six jobs in two processes: one fetch, kept in PostgreSQL for all
 
 
 def test_a_late_worker_is_fenced_off_by_the_epoch(pg_url):
@@ -246,3 +247,35 @@ def test_two_feeds_render_at_once_in_two_worker_processes_and_one_feed_never_doe
     assert [w.returncode for w in workers] == [0, 0], errors
     assert set(ids(site, "a")) == {"Story /a1"} and set(ids(site, "b")) == {"Story /b1"}
     assert "/a/" in (out / "feeds.opml").read_text() and "/b/" in (out / "index.html").read_text()
+
+
+def test_robots_txt_is_kept_in_postgresql_fetched_once_per_expiry_and_obeyed_by_every_worker(origin, pg_url):
+    import pytest
+    from seedfeed.errors import FetchError
+    from seedfeed.fetch.policy import FetchPolicy
+    from seedfeed.hosted.gate import SharedFetcher
+
+    migrate(pg_url)
+    origin.robots = "User-agent: *\nDisallow: /private\n"
+    origin.pages.update({"/a1": ("Story a1", "Text."), "/private": ("Secret", "Text.")})
+
+    def worker_fetch(path: str) -> None:   # a fetcher as each refresh job of each worker makes
+        fetcher = SharedFetcher(FetchPolicy(allow_private=True, per_host_delay=0), pg_url)
+        try:
+            fetcher.fetch(origin.url + path)
+        finally:
+            fetcher.close()
+
+    worker_fetch("/a1")
+    with pytest.raises(FetchError, match="disallows"):
+        worker_fetch("/private")   # another worker obeys the copy the first one fetched, without fetching it again
+    assert origin.hits == {"/robots.txt": 1, "/a1": 1}
+    with psycopg.connect(pg_url) as db:
+        row = db.execute("SELECT url, mode, body, expires_at - fetched_at FROM robots").fetchone()
+        assert row[:3] == (f"{origin.url}/robots.txt", "rules", origin.robots)
+        assert timedelta(hours=23, minutes=59) < row[3] <= timedelta(hours=24)   # RFC 9309's upper bound
+        db.execute("UPDATE robots SET expires_at = now() - interval '1 second'")   # expired
+    origin.robots = "User-agent: *\nDisallow: /a1\n"
+    with pytest.raises(FetchError, match="disallows"):
+        worker_fetch("/a1")   # fetched again once expired, and the new rules hold
+    assert origin.hits == {"/robots.txt": 2, "/a1": 1}
