@@ -71,3 +71,16 @@ def test_every_command_names_the_server_and_says_what_to_do(tmp_path, pw_server,
         assert "horse" not in done.stderr, (name, done.stderr)   # neither the wrong password nor the right one
     if failure != "wrong port":
         assert urlsplit(url).port == port
+
+
+def test_a_writer_lock_waited_on_too_long_is_exit_4_like_the_run_lock_file():
+    """`build` waits for the workers' feed locks up to the store's lock_timeout (30 s: too long for a test, so the
+    server's error is made here); it is the README's exit 4, "another run held the lock", not a broken server."""
+    import psycopg
+    from seedfeed.errors import LockedError, OutputError
+    from seedfeed.state.pg_schema import state_error
+
+    error = state_error("postgresql://u:pw@db.example:5432/s", psycopg.errors.LockNotAvailable("canceling statement"
+                                                                                                 " due to lock timeout"))
+    assert isinstance(error, LockedError) and "writer lock" in error.message and "u:***@db.example" in error.message
+    assert isinstance(state_error("postgresql://db.example/s", psycopg.errors.AdminShutdown("terminating")), OutputError)

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
-from ..errors import OutputError
+from ..errors import LockedError, OutputError
 
 # Advisory lock key of the migration runner (a 64-bit number that nothing else on the server uses).
 MIGRATE_LOCK = 0x5EEDFEED0001
@@ -125,9 +125,10 @@ def find_database_error(exc: BaseException) -> psycopg.Error | None:
     return None
 
 
-def state_error(url: str, exc: BaseException, *, connecting: bool = False) -> OutputError:
-    """A PostgreSQL failure as a state error (exit 3): the server with its password redacted, what went wrong in
-    libpq's words, and what to do about it. ``connecting``: it happened while connecting."""
+def state_error(url: str, exc: BaseException, *, connecting: bool = False) -> OutputError | LockedError:
+    """A PostgreSQL failure as a state error (exit 3; 4 for a writer lock waited on too long): the server with its
+    password redacted, what went wrong in libpq's words, and what to do about it. ``connecting``: it happened while
+    connecting."""
     parts = urlsplit(url)
     detail = " ".join(str(exc).split())   # libpq's message, on one line
     for secret in (parts.password, *re.findall(r"(?:^|&)password=([^&]*)", parts.query)):
@@ -145,6 +146,10 @@ def state_error(url: str, exc: BaseException, *, connecting: bool = False) -> Ou
         return OutputError(f"{server}: the PostgreSQL server refused the login ({detail})",
                            "check the user and password: keep the password in ~/.pgpass or PGPASSWORD rather than in"
                            " the URL; the server's pg_hba.conf must let this user in from this machine")
+    if sqlstate == "55P03":   # lock_not_available: the store's lock_timeout ran out waiting for another writer
+        return LockedError(f"{server}: another run held the state's writer lock for longer than 30 s ({detail})",
+                           "wait for it: a `seedfeed build` on a PostgreSQL state writes every feed and takes turns"
+                           " with the workers' refreshes; in hosted mode let the workers alone write the state")
     if connecting:
         return OutputError(f"{server}: cannot connect to the state database ({detail})",
                            "start PostgreSQL there, or fix the host and port in --state (or state = in seedfeed.toml),"
