@@ -84,3 +84,43 @@ def test_a_writer_lock_waited_on_too_long_is_exit_4_like_the_run_lock_file():
                                                                                                  " due to lock timeout"))
     assert isinstance(error, LockedError) and "writer lock" in error.message and "u:***@db.example" in error.message
     assert isinstance(state_error("postgresql://db.example/s", psycopg.errors.AdminShutdown("terminating")), OutputError)
+
+
+def test_a_worker_whose_database_goes_away_stops_with_the_state_error(tmp_path):
+    """The server stops under a running worker: within PING_TRIES checks the worker exits 3 naming the server (a
+    systemd unit then restarts it), instead of waiting on its connection pool for ever."""
+    import os
+    import sys
+    import time
+
+    import psycopg
+
+    from tests.conftest import ROOT
+
+    folder = Path(tempfile.mkdtemp(prefix="seedfeed-pgdown-"))   # not under tmp_path: the postgres user reads it
+    folder.chmod(0o755)
+    url, stop = start_cluster(folder)
+    (tmp_path / "seeds").mkdir()
+    worker = subprocess.Popen([sys.executable, "-m", "seedfeed", "worker", "--state", url], cwd=tmp_path,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:   # started: procrastinate registered it
+            with psycopg.connect(url) as db:
+                if db.execute("SELECT to_regclass('procrastinate_workers')").fetchone()[0] and db.execute(
+                        "SELECT count(*) FROM procrastinate_workers").fetchone()[0]:
+                    break
+            assert worker.poll() is None and time.monotonic() < deadline, "the worker did not start"
+            time.sleep(0.2)
+    finally:
+        subprocess.run(stop, capture_output=True, check=False)
+    try:
+        err = worker.communicate(timeout=90)[1]
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        shutil.rmtree(folder, ignore_errors=True)
+    assert worker.returncode == 3, err[-3000:]
+    last = err.strip().splitlines()[-2:]
+    assert last[0].startswith(f"error: {url}: cannot connect to the state database"), err[-3000:]
+    assert last[1].startswith("hint: start PostgreSQL there"), err[-3000:]

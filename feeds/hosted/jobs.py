@@ -53,7 +53,8 @@ log = logging.getLogger(__name__)
 
 UPLOAD_LOCK = 0x5EEDFEED0003   # shared by refreshes while they render and upload; exclusive for the site job
 FEED_UPLOADS = 0x5EED0011      # the space of each feed's upload lock (seedfeed.state.postgres.feed_lock)
-PING_EVERY = 5   # seconds between a worker's checks that its database answers
+PING_EVERY, PING_TRIES = 5, 3   # a worker checks its database every 5 s, and stops after 3 failures in a row
+STOP_GRACE = 5   # seconds a stopping worker gives its jobs and procrastinate's shutdown
 SITE_DELAY = 2   # seconds: refreshes finishing within this window share one overview rewrite
 
 
@@ -242,11 +243,18 @@ def run_worker(config: Config, concurrency: int, *, dispatch_every: float | None
             await asyncio.sleep(dispatch_every or min(stalled_after, 10))
 
     async def watchdog() -> None:
-        """A worker whose database is gone stops with the state error (exit 3: systemd restarts it), instead of
-        waiting on its connection pool for ever."""
+        """A worker whose database stopped answering (PING_TRIES checks in a row) stops with the state error (exit
+        3: systemd restarts it), instead of waiting on its connection pool for ever."""
+        failures = 0
         while True:
             await asyncio.sleep(PING_EVERY)
-            await asyncio.to_thread(_ping, config.state_url)
+            try:
+                await asyncio.to_thread(_ping, config.state_url)
+                failures = 0
+            except SeedfeedError:
+                failures += 1
+                if failures >= PING_TRIES:
+                    raise
 
     async def work() -> None:
         while True:
@@ -262,21 +270,27 @@ def run_worker(config: Config, concurrency: int, *, dispatch_every: float | None
             await retry_stalled(app, stalled_after)
 
     async def main() -> None:
-        async with app.open_async():
-            await retry_stalled(app, stalled_after)
-            if dispatch_every:
-                await asyncio.to_thread(dispatch, app, config)
-            tasks = [asyncio.create_task(work()), asyncio.create_task(watchdog())]
-            if not once:
-                tasks.append(asyncio.create_task(housekeeping()))
-            try:   # the first to end ends the worker: the work done (--once), or a failure of any of them
-                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    task.result()
-            finally:
-                for task in tasks:
-                    task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
+        tasks: list[asyncio.Task[None]] = []
+        try:
+            async with app.open_async():
+                await retry_stalled(app, stalled_after)
+                if dispatch_every:
+                    await asyncio.to_thread(dispatch, app, config)
+                tasks += [asyncio.create_task(work()), asyncio.create_task(watchdog())]
+                if not once:
+                    tasks.append(asyncio.create_task(housekeeping()))
+                try:   # the first to end ends the worker: the work done (--once), or a failure of any of them
+                    done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                    for task in done:
+                        task.result()
+                finally:
+                    for task in tasks:
+                        task.cancel()
+                    # Bounded: with the database gone, procrastinate's shutdown would wait on its pool for about a
+                    # minute; leaving open_async() closes the pool, which fails those waits at once.
+                    await asyncio.wait(tasks, timeout=STOP_GRACE)
+        finally:
+            await asyncio.gather(*tasks, return_exceptions=True)   # collect what the closed pool failed
 
     asyncio.run(main())
 
