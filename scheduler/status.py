@@ -79,10 +79,12 @@ def collect(config: Config, now: datetime, max_periods: int = 3) -> tuple[list[d
 
 def run_status(args: argparse.Namespace) -> int:
     from ..config import load_config
+    from ..state.backends import database_errors
 
     config = load_config(args)
     now = datetime.now(UTC)
-    rows, alarms = collect(config, now, args.max_periods)
+    with database_errors(config.state_url):
+        rows, alarms = collect(config, now, args.max_periods)
     if args.json:
         json.dump({"feeds": rows, "alarms": alarms}, sys.stdout, indent=2)
         sys.stdout.write("\n")

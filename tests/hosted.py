@@ -40,21 +40,29 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_cluster(folder: Path, options: str = "") -> tuple[str, list[str]]:
-    """initdb + pg_ctl start in ``folder``; returns (URL of the postgres database, the command that stops it)."""
+def start_cluster(folder: Path, options: str = "", password: str | None = None) -> tuple[str, list[str]]:
+    """initdb + pg_ctl start in ``folder``; returns (URL of the postgres database, the command that stops it).
+    ``password``: the postgres user must log in with it (scram-sha-256) instead of being trusted."""
     as_user: list[str] = []
     if os.geteuid() == 0:   # the server will not run as root: run it as the postgres user Debian's package made
         as_user = ["runuser", "-u", "postgres", "--"]
         shutil.chown(folder, "postgres")
     data, port = folder / "data", _free_port()
     run = [*as_user]
-    subprocess.run([*run, _pg_bin("initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+    auth = ["--auth=trust"]
+    if password is not None:
+        (folder / "pw").write_text(password)
+        if as_user:
+            shutil.chown(folder / "pw", "postgres")
+        auth = ["--auth=scram-sha-256", f"--pwfile={folder / 'pw'}"]
+    subprocess.run([*run, _pg_bin("initdb"), "-D", str(data), "-U", "postgres", *auth, "-E", "UTF8",
                     "--locale=C.UTF-8"], check=True, capture_output=True)
     subprocess.run([*run, _pg_bin("pg_ctl"), "-D", str(data), "-l", str(folder / "log"), "-w", "-o",
                     f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 {options}",
                     "start"], check=True, capture_output=True)
-    return f"postgresql://postgres@127.0.0.1:{port}/postgres", [*run, _pg_bin("pg_ctl"), "-D", str(data), "-m",
-                                                                "immediate", "stop"]
+    user = "postgres" if password is None else f"postgres:{password}"
+    return f"postgresql://{user}@127.0.0.1:{port}/postgres", [*run, _pg_bin("pg_ctl"), "-D", str(data), "-m",
+                                                              "immediate", "stop"]
 
 
 @pytest.fixture(scope="session")
@@ -114,7 +122,8 @@ class Origin:
     """A real HTTP server on 127.0.0.1 serving article pages, counting requests and concurrent requests.
 
     ``pages[path] = (title, body)``; ``slow[path] = seconds`` holds that answer back. ``hits[path]`` counts
-    requests; ``max_in_flight`` is the most requests it ever served at once (politeness across workers)."""
+    requests; ``max_in_flight`` is the most requests it ever served at once (politeness across workers).
+    ``robots``: the text of /robots.txt (``None``: it answers 404)."""
 
     def __init__(self) -> None:
         import threading
@@ -123,6 +132,7 @@ class Origin:
         self.pages: dict[str, tuple[str, str]] = {}
         self.slow: dict[str, float] = {}
         self.hits: dict[str, int] = {}
+        self.robots: str | None = None
         self.in_flight = self.max_in_flight = 0
         self.started = threading.Event()
         lock = threading.Lock()
@@ -140,6 +150,14 @@ class Origin:
                     origin.in_flight += 1
                     origin.max_in_flight = max(origin.max_in_flight, origin.in_flight)
                 try:
+                    if self.path == "/robots.txt" and origin.robots is not None:
+                        rules = origin.robots.encode()
+                        self.send_response(200)
+                        self.send_header("Content-Type", "text/plain")
+                        self.send_header("Content-Length", str(len(rules)))
+                        self.end_headers()
+                        self.wfile.write(rules)
+                        return
                     if self.path == "/robots.txt":
                         self.send_response(404)
                         self.send_header("Content-Length", "0")

@@ -119,6 +119,7 @@ def test_politeness_holds_across_worker_processes(tmp_path, origin, pg_url):
     assert [w.returncode for w in workers] == [0, 0], errors
     assert {p: origin.hits.get(p) for p in paths} == {p: 1 for p in paths}
     assert origin.max_in_flight == 2
+    assert origin.hits["/robots.txt"] == 1   # six jobs in two processes: one fetch, kept in PostgreSQL for all
 
 
 def test_a_late_worker_is_fenced_off_by_the_epoch(pg_url):
@@ -176,3 +177,105 @@ def test_feed_sources_are_claimed_and_a_deferred_source_stays_due(tmp_path, pg_u
         assert claims.complete(db, config, "", claimed, now) == 2
         due = dict(db.execute("SELECT url, due_at FROM due_sources").fetchall())
     assert due == {"https://a.example/p": now, "https://b.example/feed.xml": now + timedelta(hours=1)}
+
+
+def waiting_for(pg_url: str, key: int) -> int:
+    """How many sessions wait for the advisory lock ``key`` (a bigint key is classid = high, objid = low 32 bits)."""
+    with psycopg.connect(pg_url) as db:
+        row = db.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                         " AND classid = %s AND objid = %s AND objsubid = 1", (key >> 32, key & 0xFFFFFFFF)).fetchone()
+        return int(row[0]) if row else 0
+
+
+def wait_until(check, what: str, seconds: float = 20) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, f"{what}: not after {seconds} s"
+        time.sleep(0.1)
+
+
+def test_writers_of_different_feeds_hold_the_state_at_once_and_writers_of_one_feed_take_turns(tmp_path, pg_url):
+    import threading
+
+    from seedfeed.state.postgres import WRITE_LOCK, feed_lock
+
+    opened: list[str] = []
+
+    def open_later(name: str, feeds: list[str] | None) -> threading.Thread:
+        def run() -> None:
+            PgStore(pg_url, tmp_path / "s", feeds=feeds).close()
+            opened.append(name)
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    a = PgStore(pg_url, tmp_path / "s", feeds=["a"])
+    b = PgStore(pg_url, tmp_path / "s", feeds=["b"])   # another feed: opens while a's writer is open
+    second_a = open_later("a again", ["c", "a"])
+    wait_until(lambda: waiting_for(pg_url, feed_lock("a")) == 1, "a second writer of a waits")
+    whole = open_later("whole state", None)   # `build`: waits for every feed writer
+    wait_until(lambda: waiting_for(pg_url, WRITE_LOCK) == 1, "a writer of the whole state waits")
+    assert opened == []
+    a.close()
+    second_a.join(20)
+    assert opened == ["a again"]
+    b.close()
+    whole.join(20)
+    assert opened == ["a again", "whole state"]
+
+
+def test_two_feeds_render_at_once_in_two_worker_processes_and_one_feed_never_does(tmp_path, origin, pg_url):
+    """A writer holds feed a (as a render of a in progress does): a worker process renders feed b meanwhile, and
+    the worker process with a's refresh waits for a's lock, rendering a only once that writer is gone."""
+    from seedfeed.state.postgres import feed_lock
+
+    site = setup_site(tmp_path, origin, pg_url, {"a": ["/a1"], "b": ["/b1"]})
+    assert run_cli("dispatch", cwd=site).returncode == 0
+    holder = PgStore(pg_url, tmp_path / "elsewhere", feeds=["a"])
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    workers = [subprocess.Popen([sys.executable, "-m", "seedfeed", "worker", "--once", "--concurrency", "1"],
+                                cwd=site, env=env, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    out = site / "output"
+    try:
+        # Both within the store's 30 s lock_timeout: b is rendered while a is held, and a's refresh waits for it.
+        wait_until(lambda: (out / "b" / "feed.json").is_file(), "feed b rendered while feed a is held")
+        wait_until(lambda: waiting_for(pg_url, feed_lock("a")) == 1, "the refresh of a waits for a's writer")
+        assert not (out / "a" / "feed.json").exists()
+    finally:
+        holder.close()
+    errors = [w.communicate(timeout=120)[1] for w in workers]
+    assert [w.returncode for w in workers] == [0, 0], errors
+    assert set(ids(site, "a")) == {"Story /a1"} and set(ids(site, "b")) == {"Story /b1"}
+    assert "/a/" in (out / "feeds.opml").read_text() and "/b/" in (out / "index.html").read_text()
+
+
+def test_robots_txt_is_kept_in_postgresql_fetched_once_per_expiry_and_obeyed_by_every_worker(origin, pg_url):
+    import pytest
+    from seedfeed.errors import FetchError
+    from seedfeed.fetch.policy import FetchPolicy
+    from seedfeed.hosted.gate import SharedFetcher
+
+    migrate(pg_url)
+    origin.robots = "User-agent: *\nDisallow: /private\n"
+    origin.pages.update({"/a1": ("Story a1", "Text."), "/private": ("Secret", "Text.")})
+
+    def worker_fetch(path: str) -> None:   # a fetcher as each refresh job of each worker makes
+        fetcher = SharedFetcher(FetchPolicy(allow_private=True, per_host_delay=0), pg_url)
+        try:
+            fetcher.fetch(origin.url + path)
+        finally:
+            fetcher.close()
+
+    worker_fetch("/a1")
+    with pytest.raises(FetchError, match="disallows"):
+        worker_fetch("/private")   # another worker obeys the copy the first one fetched, without fetching it again
+    assert origin.hits == {"/robots.txt": 1, "/a1": 1}
+    with psycopg.connect(pg_url) as db:
+        row = db.execute("SELECT url, mode, body, expires_at - fetched_at FROM robots").fetchone()
+        assert row[:3] == (f"{origin.url}/robots.txt", "rules", origin.robots)
+        assert timedelta(hours=23, minutes=59) < row[3] <= timedelta(hours=24)   # RFC 9309's upper bound
+        db.execute("UPDATE robots SET expires_at = now() - interval '1 second'")   # expired
+    origin.robots = "User-agent: *\nDisallow: /a1\n"
+    with pytest.raises(FetchError, match="disallows"):
+        worker_fetch("/a1")   # fetched again once expired, and the new rules hold
+    assert origin.hits == {"/robots.txt": 2, "/a1": 1}

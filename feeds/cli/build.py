@@ -22,18 +22,20 @@ def run_build(args: argparse.Namespace) -> int:
     from ..pipeline import clock, run_once
     from ..progress import factory
     from ..schedules import due_check
+    from ..state.backends import database_errors
 
     config = load_config(args)
-    report = run_once(config, clock(), lock_wait=args.wait, due=None if args.refresh else due_check(config),
-                      dry_run=args.dry_run, progress=factory(args.quiet))
-    report_problems(report, args)
-    if args.dry_run:
-        print_dry_run(report)
-        return EXIT_OK
-    if config.output_url:
-        from ..targets.s3 import publish
+    with database_errors(config.state_url):
+        report = run_once(config, clock(), lock_wait=args.wait, due=None if args.refresh else due_check(config),
+                          dry_run=args.dry_run, progress=factory(args.quiet))
+        report_problems(report, args)
+        if args.dry_run:
+            print_dry_run(report)
+            return EXIT_OK
+        if config.output_url:
+            from ..targets.s3 import publish
 
-        publish(config)
+            publish(config)
     for feed in config.feeds:
         written = any(r.name == (feed.name or "(default)") and r.files_written for r in report.feeds)
         if feed.hub and written:

@@ -7,6 +7,7 @@ import logging
 
 from ..config import load_config, parse_interval
 from ..errors import EXIT_OK, ConfigError
+from ..state.backends import database_errors
 
 log = logging.getLogger("seedfeed")
 
@@ -25,8 +26,9 @@ def run_worker(args: argparse.Namespace) -> int:
 
     config = _hosted_config(args)
     every = parse_interval(args.dispatch_every, "--dispatch-every") if args.dispatch_every else None
-    work(config, args.concurrency, dispatch_every=every, stalled_after=args.stalled_after, once=args.once,
-         polite=Politeness(args.host_concurrency, args.host_delay))
+    with database_errors(config.state_url):
+        work(config, args.concurrency, dispatch_every=every, stalled_after=args.stalled_after, once=args.once,
+             polite=Politeness(args.host_concurrency, args.host_delay))
     return EXIT_OK
 
 
@@ -34,9 +36,10 @@ def run_dispatch(args: argparse.Namespace) -> int:
     from ..hosted.jobs import dispatch, ensure_schema, make_app
 
     config = _hosted_config(args)
-    ensure_schema(config.state_url)
-    app = make_app(config.state_url, config)
-    with app.open():
-        queued = dispatch(app, config)
+    with database_errors(config.state_url):
+        ensure_schema(config.state_url)
+        app = make_app(config.state_url, config)
+        with app.open():
+            queued = dispatch(app, config)
     log.info("seedfeed: %d feed refreshes queued", queued)
     return EXIT_OK

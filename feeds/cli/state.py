@@ -7,6 +7,7 @@ import logging
 
 from ..config import is_database_url, load_config
 from ..errors import EXIT_OK, ConfigError
+from ..state.backends import database_errors
 
 log = logging.getLogger("seedfeed")
 
@@ -16,7 +17,8 @@ def run_state(args: argparse.Namespace) -> int:
         from ..state.backends import init_store
 
         config = load_config(args)
-        before, after = init_store(config)
+        with database_errors(config.state_url):
+            before, after = init_store(config)
         where = config.state_url and _redact(config.state_url) or str(config.state)
         log.info("%s: schema %d%s", where, after, f" (upgraded from {before})" if before != after else " (current)")
         return EXIT_OK
@@ -29,7 +31,8 @@ def run_state(args: argparse.Namespace) -> int:
 
     from ..state.transfer import copy_sqlite_to_postgres
 
-    copied = copy_sqlite_to_postgres(Path(args.source), args.target)
+    with database_errors(args.target):
+        copied = copy_sqlite_to_postgres(Path(args.source), args.target)
     log.info("%s -> %s: copied %s", args.source, _redact(args.target),
              ", ".join(f"{n} {table}" for table, n in copied.items()))
     return EXIT_OK

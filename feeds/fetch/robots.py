@@ -43,6 +43,18 @@ class _Entry:
     mode: str                                            # "rules" | "allow" | "disallow"
     note: str
     expires: float
+    body: str = ""   # the text the rules were parsed from ("rules"), so a cache shared elsewhere can keep it
+
+    @classmethod
+    def restore(cls, robots_url: str, mode: str, body: str, note: str, expires: float) -> _Entry:
+        """An entry kept elsewhere (hosted mode keeps them in PostgreSQL), rules parsed again from its text."""
+        return cls(_parse(robots_url, body) if mode == "rules" else None, mode, note, expires, body)
+
+
+def _parse(robots_url: str, text: str) -> urllib.robotparser.RobotFileParser:
+    parser = urllib.robotparser.RobotFileParser(robots_url)
+    parser.parse(text.splitlines())
+    return parser
 
 
 def robots_url_for(url: str) -> str:
@@ -103,10 +115,8 @@ class RobotsCache:
                                             "treat the whole site as disallowed until it can be read",
                           now + self.error_ttl)
         if 200 <= status < 300:
-            parser = urllib.robotparser.RobotFileParser(robots_url)
             text = body[:ROBOTS_MAX_BYTES].decode("utf-8", errors="replace").lstrip("\ufeff")
-            parser.parse(text.splitlines())
-            return _Entry(parser, "rules", "", now + self.ttl)
+            return _Entry(_parse(robots_url, text), "rules", "", now + self.ttl, text)
         if status == 429 or status >= 500:
             return _Entry(None, "disallow", f"{robots_url} answered {status}; RFC 9309 says to treat the whole "
                                             "site as disallowed until robots.txt can be read",

@@ -24,8 +24,9 @@ from psycopg_pool import ConnectionPool
 
 from ..fetch.fetcher import Fetcher
 from ..fetch.http import _Transient
-from ..fetch.policy import FetchPolicy
+from ..fetch.policy import DEFAULT_USER_AGENT, FetchPolicy
 from .claims import host_of
+from .robots import SharedRobots
 
 
 class SharedGate:
@@ -88,6 +89,9 @@ class SharedFetcher(Fetcher):
         super().__init__(policy, sleep=sleep)
         self.pool: ConnectionPool[Any] = ConnectionPool(url, min_size=1, max_size=max_connections, open=True)
         self._shared: dict[str, SharedGate] = {}
+        # robots.txt too is shared: one copy per site in the database, fetched once per expiry by one worker
+        self.robots = self.exchange.robots = SharedRobots(url, policy.user_agent or DEFAULT_USER_AGENT,
+                                                          self._fetch_robots, clock=self._clock)
 
     def _gate(self, url: str) -> SharedGate:  # type: ignore[override]
         host = host_of(url)

@@ -4,15 +4,22 @@
   ``refresh`` per feed that has due, unheld sources. Deferred with the feed as *queueing lock*, so however often
   dispatch runs, at most one refresh per feed waits in the queue: queued refreshes (hence renders) coalesce.
 * ``seedfeed.refresh``: claim the feed's due sources (:mod:`.claims`), fetch them politely across all workers
-  (:mod:`.gate`), then merge and render through :func:`seedfeed.pipeline.run_once` -- the same code as
-  ``seedfeed build``. Its *lock* is the feed, so one worker at a time works on a feed; the PostgreSQL store's
-  writer lock makes each merge-and-render exclusive, and the lease is renewed (fenced by the claim's epoch)
-  just before, so a worker whose sources were claimed again writes nothing.
+  (:mod:`.gate`), then merge and render through :func:`seedfeed.pipeline.run_once` on that one feed -- the same
+  code as ``seedfeed build``. Its *lock* is the feed, so one worker at a time works on a feed; the PostgreSQL
+  store's per-feed writer lock makes each merge-and-render of a feed exclusive (refreshes of other feeds render
+  at the same time), and the lease is renewed (fenced by the claim's epoch) just before, so a worker whose
+  sources were claimed again writes nothing.
+* ``seedfeed.site``: the overview and OPML, which list every feed; queued by refreshes and coalesced.
 
 Delivery is at least once: a worker killed mid-job leaves the job ``doing``; when its heartbeat is stale the
 next worker puts the job back in the queue (:func:`retry_stalled`), and the retry re-claims the same sources
-(its holder is the job id). Ids are minted under the writer lock and kept per document key, so a retry finds
-the ids the first try committed, or mints them itself if it committed nothing.
+(its holder is the job id). Ids are minted under the feed's writer lock and kept per document key, so a retry
+finds the ids the first try committed, or mints them itself if it committed nothing.
+
+Uploads (S3 output) follow renders in order: a refresh holds its feed's upload lock from before it renders to
+after it uploaded what it wrote (only its feed's folder), so a later render of the feed never uploads before an
+earlier one finished; it holds :data:`UPLOAD_LOCK` shared meanwhile, and the site job exclusively, so the
+overview is written from committed state whose pages are all uploaded.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from procrastinate.exceptions import AlreadyEnqueued
 from ..config import Config
 from ..errors import SeedfeedError
 from ..pipeline import make_fetcher, run_once
+from ..render.base import OPML_FILE
 from ..sources.web import source_key
 from ..state import postgres
 from ..targets.s3 import publish
@@ -43,9 +51,11 @@ from .gate import SharedFetcher
 log = logging.getLogger(__name__)
 
 
-UPLOAD_LOCK = 0x5EEDFEED0003
+UPLOAD_LOCK = 0x5EEDFEED0003   # shared by refreshes while they render and upload; exclusive for the site job
+FEED_UPLOADS = 0x5EED0011      # the space of each feed's upload lock (seedfeed.state.postgres.feed_lock)
+PING_EVERY, PING_TRIES = 5, 3   # a worker checks its database every 5 s, and stops after 3 failures in a row
+STOP_GRACE = 5   # seconds a stopping worker gives its jobs and procrastinate's shutdown
 SITE_DELAY = 2   # seconds: refreshes finishing within this window share one overview rewrite
-SITE_FILES = ("index.html", "feeds.opml")   # at the top of the output: the overview and OPML of every feed
 
 
 class Fenced(SeedfeedError):
@@ -129,6 +139,8 @@ def refresh(config: Config, feed: str, holder: str, polite: Politeness = Politen
     assert config.state_url
     if not any(f.name == feed for f in config.feeds):   # queued before the feed left the configuration
         return False
+    # Only this feed: a run over every feed would walk them all (seed folders, state).
+    one = dataclasses.replace(config, feeds=tuple(f for f in config.feeds if f.name == feed))
     with psycopg.connect(config.state_url) as db:
         claimed = claims.claim(db, feed, holder, now_utc())
         if not claimed:
@@ -141,11 +153,12 @@ def refresh(config: Config, feed: str, holder: str, polite: Politeness = Politen
             return source_key(source.url) in claimed
 
         class Fence:
-            """Held around the merge, render and upload: checks our claim still stands, and (S3 output) holds the
-            upload lock until the files this run wrote are uploaded, so uploads follow renders in order."""
+            """Held around the merge, render and upload: checks our claim still stands, and holds the feed's upload
+            lock until the files this run wrote are uploaded (S3 output), so uploads follow renders in order."""
 
             def __enter__(self) -> None:
-                db.execute("SELECT pg_advisory_lock(%s)", (UPLOAD_LOCK,))
+                db.execute("SELECT pg_advisory_lock_shared(%s), pg_advisory_lock(%s)",
+                           (UPLOAD_LOCK, postgres.feed_lock(feed, FEED_UPLOADS)))
                 db.commit()
                 self.since_ns = time.time_ns() - 1_000_000_000   # mtimes may be a little coarse
                 lost = claims.renew(db, feed, claimed, now_utc())
@@ -156,17 +169,18 @@ def refresh(config: Config, feed: str, holder: str, polite: Politeness = Politen
 
             def __exit__(self, kind: object, *exc: object) -> None:
                 try:
-                    # The overview and OPML this one-feed run wrote are the site job's to upload.
+                    # Only this feed's folder: other feeds' runs upload their own files, in their own order. (An
+                    # unnamed feed's folder is the top, where the OPML is the site job's.)
                     if kind is None and config.output_url:
-                        publish(config, since_ns=self.since_ns, skip=SITE_FILES)
+                        publish(one, since_ns=self.since_ns, under=f"{feed}/" if feed else "", skip=(OPML_FILE,))
                 finally:
-                    db.execute("SELECT pg_advisory_unlock(%s)", (UPLOAD_LOCK,))
+                    db.execute("SELECT pg_advisory_unlock(%s), pg_advisory_unlock_shared(%s)",
+                               (postgres.feed_lock(feed, FEED_UPLOADS), UPLOAD_LOCK))
                     db.commit()
 
-        # Only this feed: a run over every feed would walk them all (seed folders, state) under the writer lock.
-        one = dataclasses.replace(config, feeds=tuple(f for f in config.feeds if f.name == feed))
         try:
-            report = run_once(one, now_utc(), lock_wait=3600, due=due, fetcher=fetcher, write_guard=Fence())
+            report = run_once(one, now_utc(), lock_wait=3600, due=due, fetcher=fetcher, write_guard=Fence(),
+                              feeds_only=True)
         finally:
             fetcher.close()
         claims.complete(db, config, feed, claimed, now_utc())
@@ -178,9 +192,9 @@ def refresh(config: Config, feed: str, holder: str, polite: Politeness = Politen
 def write_shared_pages(config: Config) -> None:
     """The overview and OPML, from the state, listing every feed; uploaded to S3 when that is the output.
 
-    A refresh runs the pipeline on its one feed, so the overview it writes lists that feed only; this job, queued
-    after refreshes and coalesced (queueing lock), writes the real one. It runs under the upload lock so that it
-    and the refreshes' uploads never interleave."""
+    Refreshes write their one feed and not these; this job, queued after refreshes and coalesced (queueing lock),
+    writes them. It holds the upload lock exclusively, so no refresh is between committing and uploading a feed
+    while it reads the state: the overview never links an item page that is not uploaded yet."""
     from ..site import write_site
     from ..state.backends import peek_store
 
@@ -228,29 +242,62 @@ def run_worker(config: Config, concurrency: int, *, dispatch_every: float | None
                 await asyncio.to_thread(dispatch, app, config)
             await asyncio.sleep(dispatch_every or min(stalled_after, 10))
 
-    async def main() -> None:
-        async with app.open_async():
-            await retry_stalled(app, stalled_after)
-            if dispatch_every:
-                await asyncio.to_thread(dispatch, app, config)
-            keeper = None if once else asyncio.create_task(housekeeping())
+    async def watchdog() -> None:
+        """A worker whose database stopped answering (PING_TRIES checks in a row) stops with the state error (exit
+        3: systemd restarts it), instead of waiting on its connection pool for ever."""
+        failures = 0
+        while True:
+            await asyncio.sleep(PING_EVERY)
             try:
-                while True:
-                    await app.run_worker_async(queues=["seedfeed"], concurrency=concurrency, wait=not once, name=name,
-                                               update_heartbeat_interval=max(1.0, stalled_after / 5),
-                                               stalled_worker_timeout=stalled_after, delete_jobs="successful",
-                                               fetch_job_polling_interval=1.0)
-                    # --once: a job may have queued another (the site pages, a little later) as the worker found
-                    # the queue empty, or a dead worker's job may wait to be requeued.
-                    if not once or not await asyncio.to_thread(_waiting, config.state_url):
-                        break
-                    await asyncio.sleep(0.5)
-                    await retry_stalled(app, stalled_after)
-            finally:
-                if keeper:
-                    keeper.cancel()
+                await asyncio.to_thread(_ping, config.state_url)
+                failures = 0
+            except SeedfeedError:
+                failures += 1
+                if failures >= PING_TRIES:
+                    raise
+
+    async def work() -> None:
+        while True:
+            await app.run_worker_async(queues=["seedfeed"], concurrency=concurrency, wait=not once, name=name,
+                                       update_heartbeat_interval=max(1.0, stalled_after / 5),
+                                       stalled_worker_timeout=stalled_after, delete_jobs="successful",
+                                       fetch_job_polling_interval=1.0)
+            # --once: a job may have queued another (the site pages, a little later) as the worker found the queue
+            # empty, or a dead worker's job may wait to be requeued.
+            if not once or not await asyncio.to_thread(_waiting, config.state_url):
+                return
+            await asyncio.sleep(0.5)
+            await retry_stalled(app, stalled_after)
+
+    async def main() -> None:
+        tasks: list[asyncio.Task[None]] = []
+        try:
+            async with app.open_async():
+                await retry_stalled(app, stalled_after)
+                if dispatch_every:
+                    await asyncio.to_thread(dispatch, app, config)
+                tasks += [asyncio.create_task(work()), asyncio.create_task(watchdog())]
+                if not once:
+                    tasks.append(asyncio.create_task(housekeeping()))
+                try:   # the first to end ends the worker: the work done (--once), or a failure of any of them
+                    done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                    for task in done:
+                        task.result()
+                finally:
+                    for task in tasks:
+                        task.cancel()
+                    # Bounded: with the database gone, procrastinate's shutdown would wait on its pool for about a
+                    # minute; leaving open_async() closes the pool, which fails those waits at once.
+                    await asyncio.wait(tasks, timeout=STOP_GRACE)
+        finally:
+            await asyncio.gather(*tasks, return_exceptions=True)   # collect what the closed pool failed
 
     asyncio.run(main())
+
+
+def _ping(url: str) -> None:
+    with postgres.connect(url) as db:
+        db.execute("SELECT 1")
 
 
 def _waiting(url: str) -> int:

@@ -129,7 +129,8 @@ class Report:
 def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0, due: DueCheck | None = None,
              fetcher: Fetcher | None = None, write_guard: AbstractContextManager[Any] | None = None,
              cancel: Callable[[], bool] | None = None, dry_run: bool = False,
-             progress: ProgressFactory | None = None, changed: Collection[str] | None = None) -> Report:
+             progress: ProgressFactory | None = None, changed: Collection[str] | None = None,
+             feeds_only: bool = False) -> Report:
     """Bring every feed's output up to date with its sources.
 
     ``due`` says which URL sources to fetch this run (``None``: all of them); seed folders are always looked
@@ -141,6 +142,9 @@ def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0, due: Due
     nothing at all (URLs are still fetched, read-only); the report says what a real run would change.
     ``progress`` draws a bar for long loops (see :mod:`seedfeed.progress`). ``changed``: the seed paths file
     events named; only they are looked at, instead of walking every seed folder.
+    ``feeds_only`` (hosted mode's refresh of one feed): write ``config.feeds`` and not the site pages (overview,
+    OPML: their own job writes them); with the state in PostgreSQL the run locks only its feeds there, instead of
+    the whole state and the run lock file, so runs of other feeds write at the same time.
     """
     report = Report(cancel=cancel or (lambda: False), dry_run=dry_run, progress=progress or no_progress)
     harvests = _harvest_web(config, now, due, fetcher, report.progress)
@@ -151,17 +155,20 @@ def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0, due: Due
                                f"URL{'s' if len(deferred) != 1 else ''} deferred to the next run ({shown}); "
                                "everything fetched is published")
     # A dry run takes no lock (the lock file would be written) and works on a snapshot of the state.
-    lock = nullcontext() if dry_run else run_lock(config.state, lock_wait)
+    per_feed = feeds_only and config.state_url is not None   # the state's feed locks replace the lock file
+    lock = nullcontext() if dry_run or per_feed else run_lock(config.state, lock_wait)
     with lock, write_guard or nullcontext():
         try:
-            with scratch_store(config) if dry_run else open_store(config) as store:
+            with scratch_store(config) if dry_run else open_store(
+                    config, [f.name for f in config.feeds] if feeds_only else None) as store:
                 try:
                     for feed in config.feeds:
                         report.feeds.append(_build_feed(config, feed, store, now, report, harvests.get(feed.name),
                                                         changed))
                     if not dry_run:
                         rendered = [f.name for f, r in zip(config.feeds, report.feeds, strict=True) if r.rendered]
-                        write_site(config, store, now, rendered=bool(rendered))
+                        if not feeds_only:
+                            write_site(config, store, now, rendered=bool(rendered))
                         # Marks are cleared only now, so a run killed while writing the site files (overview,
                         # OPML) leaves its feeds pending and the next run writes them all again.
                         for name in rendered:

@@ -5,8 +5,11 @@ default needs none of the hosted-mode packages.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterable, Iterator
+
 from ..config import Config
-from ..errors import OutputError
+from ..errors import OutputError, SeedfeedError
 from .base import Store
 from .store import Store as SqliteStore
 
@@ -20,10 +23,31 @@ def _pg(config: Config):  # type: ignore[no-untyped-def]
     return postgres
 
 
-def open_store(config: Config) -> Store:
-    """The state, open for writing (migrated to the current schema first)."""
+@contextlib.contextmanager
+def database_errors(url: str | None) -> Iterator[None]:
+    """Around a command's body: a PostgreSQL failure anywhere in it (server down, login refused, no such database,
+    connection lost mid-run; raised by psycopg, or wrapped by procrastinate) becomes a state error naming the
+    server (password redacted) and saying what to do -- exit 3 (README) instead of a traceback."""
+    try:
+        yield
+    except SeedfeedError:
+        raise
+    except Exception as exc:
+        if not url:
+            raise
+        from .pg_schema import find_database_error, state_error
+
+        cause = find_database_error(exc)
+        if cause is None:
+            raise
+        raise state_error(url, cause) from exc
+
+
+def open_store(config: Config, feeds: Iterable[str] | None = None) -> Store:
+    """The state, open for writing (migrated to the current schema first). ``feeds``: the run writes only these
+    feeds, and PostgreSQL lets runs of other feeds write at the same time (the SQLite file has one writer)."""
     if config.state_url:
-        return _pg(config).PgStore(config.state_url, config.state)
+        return _pg(config).PgStore(config.state_url, config.state, feeds=feeds)
     return SqliteStore(config.state)
 
 

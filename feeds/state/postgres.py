@@ -5,158 +5,45 @@ state copies across verbatim (``seedfeed state migrate``) and every ``ORDER BY``
 that reaches an order is ``COLLATE "C"`` (byte order, like SQLite's BINARY), never the server's locale.
 
 Like the run lock file beside the SQLite store, a writer holds an advisory lock for as long as it is open, so two
-runs on two machines (``build``, or hosted-mode workers) take turns instead of interleaving.
+runs on two machines take turns instead of interleaving. A writer of the whole state (``build``) holds it
+exclusively; a writer of some feeds only (a hosted-mode refresh, ``feeds=``) holds it shared plus one exclusive
+lock per feed, so refreshes of different feeds write at once while two writers of one feed still take turns.
 """
 
 from __future__ import annotations
 
 import contextlib
+import zlib
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
-from ..errors import OutputError
 from ..models import Item
+from .pg_schema import MIGRATE_LOCK, MIGRATIONS, SCHEMA_VERSION, _step, connect, migrate, redact, schema_version
 from .rows import Entry, SourceState, _dt, _ts, doc_from_json, doc_to_json, is_stub, stub_document
 
-# Advisory lock keys (any two 64-bit numbers that nothing else on the server uses).
-MIGRATE_LOCK = 0x5EEDFEED0001
+# Advisory lock key of the writer (a 64-bit number that nothing else on the server uses).
 WRITE_LOCK = 0x5EEDFEED0002
-
-# Each entry upgrades the schema from version i to i + 1. Never edit a released entry: append a new one.
-# Version 1 is the SQLite store's schema 3, with byte-order collation on every text that is sorted or joined;
-# versions 3 to 7 are its schemas 4 to 8.
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE items (
-        feed TEXT COLLATE "C" NOT NULL, id TEXT COLLATE "C" NOT NULL, key TEXT COLLATE "C" NOT NULL,
-        slug TEXT COLLATE "C" NOT NULL, content_hash TEXT NOT NULL,
-        published TEXT COLLATE "C" NOT NULL, updated TEXT COLLATE "C" NOT NULL, first_seen TEXT NOT NULL,
-        size BIGINT NOT NULL DEFAULT -1, mtime_ns BIGINT NOT NULL DEFAULT -1,
-        doc TEXT NOT NULL, removed_at TEXT, has_page INTEGER NOT NULL DEFAULT 0,
-        PRIMARY KEY (feed, id)
-    );
-    CREATE INDEX items_by_key ON items (feed, key);
-    CREATE INDEX items_by_published ON items (feed, removed_at, published);
-    CREATE TABLE feeds (
-        name TEXT COLLATE "C" PRIMARY KEY, feed_id TEXT, fingerprint TEXT, changed_at TEXT, built_at TEXT,
-        render_pending INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE TABLE sources (
-        feed TEXT COLLATE "C" NOT NULL, url TEXT COLLATE "C" NOT NULL, kind TEXT NOT NULL,
-        etag TEXT, last_modified TEXT, last_status INTEGER,
-        last_run TEXT, last_success TEXT, last_error TEXT, failing_since TEXT,
-        not_found_count INTEGER NOT NULL DEFAULT 0,
-        parent TEXT, location TEXT,
-        PRIMARY KEY (feed, url)
-    );
-    """,
-    # Hosted mode (seedfeed.hosted): which configured source is due when, who holds its lease, and its fencing
-    # epoch; and each host's next allowed request start, shared by every worker.
-    """
-    CREATE TABLE due_sources (
-        feed TEXT COLLATE "C" NOT NULL, url TEXT COLLATE "C" NOT NULL, host TEXT COLLATE "C" NOT NULL,
-        due_at TIMESTAMPTZ NOT NULL, lease_until TIMESTAMPTZ, holder TEXT, epoch BIGINT NOT NULL DEFAULT 0,
-        fetches BIGINT NOT NULL DEFAULT 0,
-        PRIMARY KEY (feed, url)
-    );
-    CREATE INDEX due_sources_by_due ON due_sources (due_at);
-    CREATE TABLE host_gates (host TEXT COLLATE "C" PRIMARY KEY, next_start TIMESTAMPTZ NOT NULL);
-    """,
-    # The SQLite store's schemas 4 to 8, in the same order (see seedfeed.state.store.MIGRATIONS for why).
-    """
-    ALTER TABLE sources ADD COLUMN deferred_since TEXT;
-    """,
-    """
-    ALTER TABLE feeds ADD COLUMN base_url TEXT;
-    """,
-    """
-    CREATE TABLE files (
-        feed TEXT COLLATE "C" NOT NULL, item_id TEXT COLLATE "C" NOT NULL, path TEXT COLLATE "C" NOT NULL,
-        PRIMARY KEY (feed, item_id, path)
-    );
-    UPDATE items SET size = -1, mtime_ns = -1 WHERE removed_at IS NULL;
-    """,
-    """
-    CREATE TABLE archive (
-        feed TEXT COLLATE "C" NOT NULL, id TEXT COLLATE "C" NOT NULL, page INTEGER NOT NULL, PRIMARY KEY (feed, id)
-    );
-    CREATE INDEX archive_by_page ON archive (feed, page);
-    """,
-    # SQLite schema 8: a run that adds one document to 100,000 checks its slug and finds the paged items without
-    # a scan
-    """
-    CREATE INDEX items_by_slug ON items (feed, slug);
-    CREATE INDEX items_paged ON items (feed, id) WHERE has_page = 1 AND removed_at IS NULL;
-    """,
-)
-SCHEMA_VERSION = len(MIGRATIONS)
+__all__ = ["MIGRATE_LOCK", "MIGRATIONS", "SCHEMA_VERSION", "PgStore", "connect", "feed_lock", "migrate", "redact",
+           "schema_version"]
+FEED_LOCKS = 0x5EED0010   # the high 32 bits of a feed's writer lock; the low 32 are the CRC-32 of its name
 
 
-def redact(url: str) -> str:
-    """The URL without its password, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
-def connect(url: str, *, autocommit: bool = False) -> psycopg.Connection[Any]:
-    try:
-        return psycopg.connect(url, autocommit=autocommit, connect_timeout=10)
-    except psycopg.Error as exc:
-        raise OutputError(f"{redact(url)}: cannot connect to the state database ({str(exc).strip()})",
-                          "check the server is running and the URL (user, password, database) in --state") from None
-
-
-def schema_version(db: psycopg.Connection[Any]) -> int:
-    """The version the database is at: 0 when seedfeed never ran there."""
-    if db.execute("SELECT to_regclass('seedfeed_schema')").fetchone()[0] is None:  # type: ignore[index]
-        return 0
-    row = db.execute("SELECT version FROM seedfeed_schema").fetchone()
-    return int(row[0]) if row else 0
-
-
-def migrate(url: str) -> tuple[int, int]:
-    """Bring the database at ``url`` to :data:`SCHEMA_VERSION`; returns (version before, version after).
-
-    Safe to start from many processes at once: the first takes the advisory lock and migrates, the others wait
-    for it and then find nothing left to do. Each step commits with its new version number, so a runner killed
-    halfway leaves a database at a known version that the next runner continues from."""
-    with connect(url, autocommit=True) as db:
-        db.execute("SELECT pg_advisory_lock(%s)", (MIGRATE_LOCK,))
-        try:
-            before = version = schema_version(db)
-            if version > SCHEMA_VERSION:
-                raise OutputError(f"{redact(url)}: state was written by a newer seedfeed (schema {version})",
-                                  "upgrade seedfeed on every machine that uses this database")
-            for number in range(version, SCHEMA_VERSION):
-                with db.transaction():
-                    _step(db, number)
-                version = number + 1
-            return before, version
-        finally:
-            db.execute("SELECT pg_advisory_unlock(%s)", (MIGRATE_LOCK,))
-
-
-def _step(db: psycopg.Connection[Any], number: int) -> None:
-    """Apply migration ``number`` (from version ``number`` to ``number + 1``) in the current transaction."""
-    if number == 0:
-        db.execute("CREATE TABLE seedfeed_schema (version INTEGER NOT NULL)")
-        db.execute("INSERT INTO seedfeed_schema VALUES (0)")
-    db.execute(MIGRATIONS[number])
-    db.execute("UPDATE seedfeed_schema SET version = %s", (number + 1,))
+def feed_lock(feed: str, space: int = FEED_LOCKS) -> int:
+    """The advisory lock key of one feed in ``space``. Two names with the same CRC-32 share a lock: they then take
+    turns, which is slower but never wrong."""
+    return (space << 32) | zlib.crc32(feed.encode())
 
 
 class PgStore:
     """The state in one PostgreSQL database (see the module docstring)."""
 
-    def __init__(self, url: str, path: Path, *, readonly: bool = False, scratch: bool = False) -> None:
+    def __init__(self, url: str, path: Path, *, readonly: bool = False, scratch: bool = False,
+                 feeds: Iterable[str] | None = None) -> None:
+        """``feeds``: this writer writes only these feeds' rows (see the module docstring); ``None``: any."""
         self.url = url
         self.path = path
         self.readonly = readonly
@@ -170,10 +57,15 @@ class PgStore:
         if not readonly:
             self.db.execute("SET lock_timeout = '30s'")   # as long as the SQLite store waits for its lock
             if not scratch:
-                # One writer at a time for the store's whole life, as the run lock file does on one machine: a
-                # run's render never interleaves with another's (no older version published over a newer).
-                # A session lock: a killed writer's connection closes and the server releases it.
-                self.db.execute("SELECT pg_advisory_lock(%s)", (WRITE_LOCK,))
+                # One writer at a time per feed for the store's whole life, as the run lock file does on one
+                # machine: a run's render never interleaves with another's (no older version published over a
+                # newer). Session locks: a killed writer's connection closes and the server releases them.
+                if feeds is None:
+                    self.db.execute("SELECT pg_advisory_lock(%s)", (WRITE_LOCK,))
+                else:   # in one order (by key): two writers of overlapping feeds never deadlock
+                    self.db.execute("SELECT pg_advisory_lock_shared(%s)", (WRITE_LOCK,))
+                    for key in sorted({feed_lock(name) for name in feeds}):
+                        self.db.execute("SELECT pg_advisory_lock(%s)", (key,))
                 self.db.commit()
 
     @classmethod

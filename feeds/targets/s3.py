@@ -82,21 +82,22 @@ def client() -> Any:
 
 
 def sync(folder: Path, url: str, *, gone: list[str] = (), since_ns: int | None = None,  # type: ignore[assignment]
-         skip: tuple[str, ...] = (), s3: Any | None = None) -> SyncReport:
+         skip: tuple[str, ...] = (), s3: Any | None = None, under: str = "") -> SyncReport:
     """Upload what changed in ``folder`` to ``url`` in link order, then delete the ``gone`` pages (paths relative
     to ``folder``: the pages of removed items, which the state knows -- a staging folder on one of many machines
     may lack pages that another machine wrote, so absence from it proves nothing).
 
     ``since_ns``: consider only files written since then (a worker's staging folder may hold files older than
-    what another worker uploaded since; uploading only what this run wrote never puts an older version back)."""
+    what another worker uploaded since; uploading only what this run wrote never puts an older version back).
+    ``under``: only that subfolder (one feed's), whose uploads another feed's run must not order or repeat."""
     s3 = s3 or client()
     bucket, prefix = split_url(url)
     try:
         remote: dict[str, str] = {}
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix + under):
             for obj in page.get("Contents", []):
                 remote[obj["Key"]] = obj["ETag"].strip('"')
-        local = sorted((p.relative_to(folder).as_posix() for p in folder.rglob("*")
+        local = sorted((p.relative_to(folder).as_posix() for p in (folder / under).rglob("*")
                         if p.is_file() and not p.name.endswith(TEMP_SUFFIX) and p.relative_to(folder).as_posix() not in skip
                         and (since_ns is None or p.stat().st_mtime_ns >= since_ns)),
                        key=lambda r: (ORDER[kind_of(r)], r))
@@ -137,11 +138,13 @@ def gone_pages(config: Config) -> list[str]:
         store.close()
 
 
-def publish(config: Config, *, since_ns: int | None = None, skip: tuple[str, ...] = ()) -> SyncReport | None:
-    """After a run: mirror the staging folder to ``config.output_url`` (nothing to do for a local output)."""
+def publish(config: Config, *, since_ns: int | None = None, skip: tuple[str, ...] = (),
+            under: str = "") -> SyncReport | None:
+    """After a run: mirror the staging folder (or its subfolder ``under``) to ``config.output_url`` (nothing to do
+    for a local output)."""
     if not config.output_url:
         return None
-    report = sync(config.output, config.output_url, gone=gone_pages(config), since_ns=since_ns, skip=skip)
+    report = sync(config.output, config.output_url, gone=gone_pages(config), since_ns=since_ns, skip=skip, under=under)
     log.info("%s: %d uploaded, %d unchanged, %d deleted", config.output_url, len(report.uploaded), report.unchanged,
              len(report.deleted))
     return report
