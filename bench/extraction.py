@@ -211,7 +211,7 @@ AUTHOR_RULES = ("author_label", "author_byline", "author_json", "author_profile"
 # rounds 4 and 5 came after the old tuning and the grid: their rules are off in those candidates
 R5_AUTHOR = {k: True for k in ("author_and", "author_written", "author_escaped", "author_flip", "author_class")}
 R5_TITLE = {"title_last_part": True, "title_contained": True}
-R4 = {k: False for k in (*R5_AUTHOR, *R5_TITLE)}  # round 4's default: "default" without round 5
+R4 = {k: False for k in (*R5_AUTHOR, *R5_TITLE, "date_visible")}  # round 4's default: "default" without round 5
 NO_REPAIRS = {"author_glued": False, "author_digits": False, **R4}
 OLD = {"region_share": 0.4, "trim": True, "title_h1_strip": False, **{k: False for k in AUTHOR_RULES}, **NO_REPAIRS}
 CANDIDATES: dict[str, dict] = {"default": {}, "old": OLD}
@@ -235,8 +235,11 @@ CANDIDATES.update({"no region on forums": {"region_forums": False}, "region 0.9"
                    "author glued": {**R4, "author_glued": True, "author_digits": False},
                    "author digits": {**R4, "author_glued": False, "author_digits": True}})
 # Round 5: the new author and title rules (now on by default), alone and together, against round 4's default.
-CANDIDATES.update({"round 4": R4, **{f"round 4 + {k}": {**R4, k: True} for k in (*R5_AUTHOR, *R5_TITLE)},
-                   "round 4 + r5 author": {**R4, **R5_AUTHOR}, "round 4 + r5 title": {**R4, **R5_TITLE}})
+CANDIDATES.update({"round 4": R4, **{f"round 4 + {k}": {**R4, k: True} for k in (*R5_AUTHOR, *R5_TITLE, "date_visible")},
+                   "round 4 + r5 author": {**R4, **R5_AUTHOR}, "round 4 + r5 title": {**R4, **R5_TITLE},
+                   "default - date_visible": {"date_visible": False}})
+ROUND5 = ["round 4", *(f"round 4 + {k}" for k in (*R5_AUTHOR, *R5_TITLE, "date_visible")), "round 4 + r5 author",
+          "round 4 + r5 title", "default - date_visible", "default"]
 FOLDS, SEED = 5, 15
 
 
@@ -374,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
         return cpu_ratio(pages, args.cpu, args.candidates) or 0
     if args.kfold:
         if args.candidates:  # exactly these, in this order ("grid": the final grid)
-            wanted = list(GRID) if args.candidates == "grid" else args.candidates.split(",")
+            wanted = {"grid": list(GRID), "round5": ROUND5}.get(args.candidates) or args.candidates.split(",")
             chosen = {name: CANDIDATES[name] for name in wanted}
             CANDIDATES.clear()
             CANDIDATES.update(chosen)

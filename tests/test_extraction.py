@@ -315,3 +315,18 @@ def test_title_h1_with_a_date_or_label_gives_way_to_the_title_it_holds(h1: str, 
             '<meta property="og:title" content="Timetables for the winter"></head>'
             f"<body><h1>{h1}</h1>{_PROSE}</body></html>")
     assert extract_page(html, "https://ferry.example.com/winter").title == title
+
+
+@pytest.mark.parametrize(("shown", "published", "rule"), [
+    # htmldate guesses 2019-01-05 from the address; the page shows another date written out: that one
+    ("<p>Winter timetable</p><p>3 March 2024</p>", "2024-03-03", "first date shown in the text"),
+    ("<p>Winter timetable, updated March 3rd, 2024</p>", "2024-03-03", "first date shown in the text"),
+    # the page shows the guess too (here as digits), or shows no date at all: the guess stays
+    ("<p>Winter timetable, 01/05/2019; next review 3 March 2024</p>", "2019-01-05", "htmldate"),
+    ("<p>Winter timetable</p>", "2019-01-05", "htmldate"),
+])
+def test_htmldate_guess_gives_way_to_the_date_the_page_shows(shown: str, published: str, rule: str) -> None:
+    html = f"<html><head><title>Winter</title></head><body><h1>Winter</h1>{shown}{_PROSE}</body></html>"
+    page = extract_page(html, "https://ferry.example.com/2019/01/05/winter")
+    assert page.published is not None and page.published.date().isoformat() == published
+    assert page.provenance["published"].startswith(rule)

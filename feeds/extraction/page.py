@@ -97,10 +97,11 @@ def extract_variants(html: str, url: str | None, tunings: list[Tuning], *, defau
     titles = {t.key(*title_keys): extract_title(pm, url or page_url, t) for t in tunings}
     # each distinct variant of a metadata rule runs once, however many tunings share it
     dates: dict[tuple, tuple] = {}
+    date_keys = ("date_extensive", "date_text", "date_visible")
     for t in tunings:
-        if t.key("date_extensive", "date_text") not in dates:
-            dates[t.key("date_extensive", "date_text")] = extract_dates(pm, root, html, url, default_tz,
-                                                                        t.date_extensive, t.date_text)
+        if t.key(*date_keys) not in dates:
+            dates[t.key(*date_keys)] = extract_dates(pm, root, html, url, default_tz, t.date_extensive, t.date_text,
+                                                     t.date_visible)
     author_keys = tuple(n for n in NAMES if n.startswith("author_"))
     authors: dict[tuple, tuple] = {}
     for t in tunings:
@@ -116,7 +117,7 @@ def extract_variants(html: str, url: str | None, tunings: list[Tuning], *, defau
     pages = []
     for tuning in tunings:
         title, title_rule = titles[tuning.key(*title_keys)]
-        published, prule, updated, urule, unreadable = dates[tuning.key("date_extensive", "date_text")]
+        published, prule, updated, urule, unreadable = dates[tuning.key(*date_keys)]
         author, arule = authors[tuning.key(*author_keys)]
         body_html, body_text, brule = extract_body(root, base, article=article, product=product, forum=forum,
                                                    images=images, huge=len(html) > HUGE_PAGE, tuning=tuning, memo=memo)
