@@ -8,6 +8,7 @@ wcxb-dev: leaving them out lost 0.09 of article author matches).
 from __future__ import annotations
 
 import re
+from itertools import islice
 
 from .meta import PageMeta, ld_text, text_of
 from .tuning import DEFAULT, Tuning
@@ -235,8 +236,11 @@ def _author_class(root) -> str | None:
     """A short, name-like text ("Jane Doe": 2-4 capitalised words) in an element whose class or id says
     "author", outside navigation and footers."""
     for el in root.xpath(_AUTHOR_CLASS)[:40]:
-        # the element itself, else its first leaves ("<div class=author-box><img><div>Jane Doe</div><p>bio")
-        for leaf in [el] + [d for d in el.iterdescendants() if isinstance(d.tag, str) and not len(d)][:10]:
+        # the element itself, else its first leaves ("<div class=author-box><img><div>Jane Doe</div><p>bio"); at
+        # most 200 descendants looked at, and the element's own text only when it is small: a page-wide element
+        # (<body class="author-page">) costs no more than a small one
+        leaves = [d for d in islice(el.iterdescendants(), 200) if isinstance(d.tag, str) and not len(d)][:10]
+        for leaf in ([el] if len(el) <= 3 else []) + leaves:
             text = text_of(leaf)
             if not text or len(text) > 40:
                 continue
