@@ -45,8 +45,6 @@ _NESTED_ESCAPED = re.compile(r"\\?[\"'](?:author|authors|creator)\\?[\"']\s*:\s*
 #: "Written by Jane Doe", "Posted by ...": _BYLINE with the "... by" labels of _BY.
 _BYLINE_MORE = re.compile(r"^\s*(?:(?:written|posted|published|reviewed|words|text|story|article)\s+)?"
                           r"(?:by|von|par|por|door|di|av|af|от|przez)\s*:?\s+(\S.{1,60})$", re.I)
-_AUTHOR_CLASS = ('//body//*[contains(translate(@class, "AUTHOR", "author"), "author") or '
-                 'contains(translate(@id, "AUTHOR", "author"), "author")][not(ancestor::nav or ancestor::footer)]')
 _DATALAYER = re.compile(r"[\"'](?:pagePostAuthor|author|authors|authorName|author_name|articleAuthor)[\"']\s*:"
                         r"\s*[\"']([^\"'\\{}<>]{3,60})[\"']")
 
@@ -235,7 +233,10 @@ def _repair(name: str | None, rule: str, root, tuning: Tuning) -> tuple[str | No
 def _author_class(root) -> str | None:
     """A short, name-like text ("Jane Doe": 2-4 capitalised words) in an element whose class or id says
     "author", outside navigation and footers."""
-    for el in root.xpath(_AUTHOR_CLASS)[:40]:
+    body = root.find(".//body")
+    found = [el for el in (body.iter() if body is not None else ()) if isinstance(el.tag, str)
+             and "author" in f"{el.get('class') or ''} {el.get('id') or ''}".lower()]
+    for el in [e for e in found if not any(a.tag in ("nav", "footer") for a in e.iterancestors())][:40]:
         # the element itself, else its first leaves ("<div class=author-box><img><div>Jane Doe</div><p>bio"); at
         # most 200 descendants looked at, and the element's own text only when it is small: a page-wide element
         # (<body class="author-page">) costs no more than a small one

@@ -6,6 +6,8 @@ import re
 import warnings
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
+from lxml import etree
+
 from .meta import PageMeta
 
 _PUBLISHED_META = ("article:published_time", "og:published_time", "datepublished", "og:article:published_time",
@@ -136,6 +138,7 @@ def _text_dates(root, default_tz: tzinfo) -> tuple[datetime | None, str]:
     return None, ""
 
 
+_INVISIBLE = {"script", "style", "noscript", "template", "svg"}
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MONTH_RE = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|" \
             r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
@@ -163,13 +166,32 @@ def shown_dates(text: str) -> list[tuple[int, int, int]]:
     return [ymd for _, ymd in sorted(found)]
 
 
+def _spaced_text(body, limit: int = 100_000) -> str:
+    """The body's visible text with a space between text nodes (text_of glues blocks: "3 March 2024Posted"
+    hides the date), up to ``limit`` characters: the date a page shows stands near its top."""
+    parts: list[str] = []
+    size = 0
+    if body is None:
+        return ""
+    walker = etree.iterwalk(body, events=("start", "end"))
+    for event, el in walker:
+        if not isinstance(el.tag, str):
+            continue
+        if event == "start" and el.tag in _INVISIBLE:
+            walker.skip_subtree()
+            continue
+        piece = el.text if event == "start" else el.tail
+        if piece and piece.strip():
+            parts.append(piece)
+            size += len(piece)
+            if size > limit:
+                break
+    return " ".join(" ".join(parts).split())[:limit]
+
+
 def _shown_instead(root, guess: datetime, default_tz: tzinfo) -> datetime | None:
     """The first date the page text shows, when it does not show htmldate's ``guess``."""
-    body = root.find(".//body")
-    # text nodes joined with spaces: text_of glues blocks ("3 March 2024Posted"), which hides the date
-    nodes = body.xpath(".//text()[not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)]"
-                       ) if body is not None else []
-    text = " ".join(" ".join(nodes).split())[:200_000]
+    text = _spaced_text(root.find(".//body"))
     dates = shown_dates(text)
     y, m, d = guess.year, guess.month, guess.day
     numeric = (f"{m}/{d}/{y}", f"{m:02d}/{d:02d}/{y}", f"{d}/{m}/{y}", f"{d:02d}/{m:02d}/{y}", f"{d:02d}.{m:02d}.{y}",
