@@ -150,23 +150,41 @@ _SHOWN = (re.compile(_MONTH_RE + r"\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+((?:19|20
 def shown_dates(text: str) -> list[tuple[int, int, int]]:
     """(year, month, day) of the dates written out in ``text``, in the order they appear."""
     found = []
-    for k, pattern in enumerate(_SHOWN):
-        for m in pattern.finditer(text):
-            g = m.groups()
-            if k == 2:
-                ymd = (int(g[0]), int(g[1]), int(g[2]))
-            else:
-                month, day = (g[0], g[1]) if k == 0 else (g[1], g[0])
-                ymd = (int(g[2]), _MONTHS.index(month[:3].lower()) + 1, int(day))
-            try:
-                datetime(*ymd)
-            except ValueError:
-                continue
-            found.append((m.start(), ymd))
-    return [ymd for _, ymd in sorted(found)]
+    # the patterns only run on windows around the years in the text: scanning all of it with their month
+    # alternations cost more than the rest of the rule
+    windows = {(max(0, y.start() - 24), y.end() + 7) for y in _YEAR.finditer(text)}
+    for start, end in sorted(windows):
+        window = text[start:end]
+        for k, pattern in enumerate(_SHOWN):
+            for m in pattern.finditer(window):
+                _add(found, k, m, start)
+    seen, dates = set(), []
+    for pos, ymd in sorted(found):  # windows overlap: each date once per position
+        if pos not in seen:
+            seen.add(pos)
+            dates.append(ymd)
+    return dates
 
 
-def _spaced_text(body, limit: int = 100_000) -> str:
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+
+
+def _add(found: list, k: int, m: re.Match, offset: int) -> None:
+    """Append (position, (year, month, day)) of match ``m`` of pattern ``k`` when it is a real day."""
+    g = m.groups()
+    if k == 2:
+        ymd = (int(g[0]), int(g[1]), int(g[2]))
+    else:
+        month, day = (g[0], g[1]) if k == 0 else (g[1], g[0])
+        ymd = (int(g[2]), _MONTHS.index(month[:3].lower()) + 1, int(day))
+    try:
+        datetime(*ymd)
+    except ValueError:
+        return
+    found.append((offset + m.start(), ymd))
+
+
+def _spaced_text(body, limit: int = 30_000) -> str:
     """The body's visible text with a space between text nodes (text_of glues blocks: "3 March 2024Posted"
     hides the date), up to ``limit`` characters: the date a page shows stands near its top."""
     parts: list[str] = []
@@ -196,7 +214,8 @@ def _shown_instead(root, guess: datetime, default_tz: tzinfo) -> datetime | None
     y, m, d = guess.year, guess.month, guess.day
     numeric = (f"{m}/{d}/{y}", f"{m:02d}/{d:02d}/{y}", f"{d}/{m}/{y}", f"{d:02d}/{m:02d}/{y}", f"{d:02d}.{m:02d}.{y}",
                f"{d}.{m}.{y}", f"{y}/{m:02d}/{d:02d}", f"{y}.{m:02d}.{d:02d}")
-    if not dates or (y, m, d) in dates or any(re.search(rf"(?<![\d/.]){re.escape(n)}(?![\d/])", text) for n in numeric):
+    if not dates or (y, m, d) in dates or (str(y) in text and any(re.search(rf"(?<![\d/.]){re.escape(n)}(?![\d/])", text)
+                                                                for n in numeric)):
         return None
     return datetime(*dates[0], tzinfo=default_tz)
 
