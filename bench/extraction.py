@@ -208,7 +208,11 @@ def print_tables(by_set: dict[str, list[dict]]) -> None:
 # body F1, title, date and author on those pages) and scores it on the fifth, so no threshold is judged on the
 # pages it was chosen on. "default" is what seedfeed ships; "old" is the tuning before the k-fold work.
 AUTHOR_RULES = ("author_label", "author_byline", "author_json", "author_profile")
-NO_REPAIRS = {"author_glued": False, "author_digits": False}  # round 4 came after the old tuning and the grid
+# rounds 4 and 5 came after the old tuning and the grid: their rules are off in those candidates
+R5_AUTHOR = {k: True for k in ("author_and", "author_written", "author_escaped", "author_flip", "author_class")}
+R5_TITLE = {"title_last_part": True, "title_contained": True}
+R4 = {k: False for k in (*R5_AUTHOR, *R5_TITLE, "date_visible")}  # round 4's default: "default" without round 5
+NO_REPAIRS = {"author_glued": False, "author_digits": False, **R4}
 OLD = {"region_share": 0.4, "trim": True, "title_h1_strip": False, **{k: False for k in AUTHOR_RULES}, **NO_REPAIRS}
 CANDIDATES: dict[str, dict] = {"default": {}, "old": OLD}
 # One change at a time from the old tuning (the first round of docs/extraction.md).
@@ -227,9 +231,15 @@ GRID = {f"grid r{r} {trim} a{int(a)} h{int(h)}": {"region_share": r, "title_h1_s
 CANDIDATES.update(GRID)
 CANDIDATES.update({"no region on forums": {"region_forums": False}, "region 0.9": {"region_share": 0.9},
                    **{f"region {r} + no region on forums": {"region_share": r, "region_forums": False} for r in (0.7, 0.9)},
-                   "no author repairs": {"author_glued": False, "author_digits": False},
-                   "author glued": {"author_glued": True, "author_digits": False},
-                   "author digits": {"author_glued": False, "author_digits": True}})
+                   "no author repairs": {**R4, "author_glued": False, "author_digits": False},
+                   "author glued": {**R4, "author_glued": True, "author_digits": False},
+                   "author digits": {**R4, "author_glued": False, "author_digits": True}})
+# Round 5: the new author and title rules (now on by default), alone and together, against round 4's default.
+CANDIDATES.update({"round 4": R4, **{f"round 4 + {k}": {**R4, k: True} for k in (*R5_AUTHOR, *R5_TITLE, "date_visible")},
+                   "round 4 + r5 author": {**R4, **R5_AUTHOR}, "round 4 + r5 title": {**R4, **R5_TITLE},
+                   "default - date_visible": {"date_visible": False}})
+ROUND5 = ["round 4", *(f"round 4 + {k}" for k in (*R5_AUTHOR, *R5_TITLE, "date_visible")), "round 4 + r5 author",
+          "round 4 + r5 title", "default - date_visible", "default"]
 FOLDS, SEED = 5, 15
 
 
@@ -367,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
         return cpu_ratio(pages, args.cpu, args.candidates) or 0
     if args.kfold:
         if args.candidates:  # exactly these, in this order ("grid": the final grid)
-            wanted = list(GRID) if args.candidates == "grid" else args.candidates.split(",")
+            wanted = {"grid": list(GRID), "round5": ROUND5}.get(args.candidates) or args.candidates.split(",")
             chosen = {name: CANDIDATES[name] for name in wanted}
             CANDIDATES.clear()
             CANDIDATES.update(chosen)

@@ -63,9 +63,17 @@ def test_offset_kept_as_written() -> None:
     assert page_to_json(page)["published"].startswith("2029-01-31T23:30:00-05:00")
 
 
-def test_authors_from_jsonld_joined(article: PageData) -> None:
-    assert article.author == "Mira Quillfeather, Tobin Ashgrove"
+def test_authors_from_jsonld_joined_as_the_page_writes_them(article: PageData) -> None:
+    # JSON-LD lists two people; the byline on the page says "By Mira Quillfeather and Tobin Ashgrove"
+    assert article.author == "Mira Quillfeather and Tobin Ashgrove"
     assert article.provenance["author"] == "json-ld author"
+
+
+def test_authors_joined_with_commas_when_the_page_does_not_join_them() -> None:
+    html = ('<html><head><script type="application/ld+json">{"@type": "Article", "headline": "Ferries", "author":'
+            ' [{"@type": "Person", "name": "Ines Karlsdottir"}, {"@type": "Person", "name": "Tomas Berg"}]}'
+            f"</script></head><body><h1>Ferries</h1>{_PROSE}</body></html>")
+    assert extract_page(html, "https://ferry.example.com/f").author == "Ines Karlsdottir, Tomas Berg"
 
 
 def test_author_from_meta(meta_only: PageData) -> None:
@@ -237,6 +245,11 @@ _PROSE = ("<p>The ferry leaves the north pier at seven and crosses the sound in 
     ('<p>Posted in <a href="/author/ines/">Ines Karlsdottir</a></p>', "profile link"),
     ('<script>window.__DATA__ = {"post": {"author": {"id": 7, "name": "Ines Karlsdottir"}}};</script>',
      "author object in a script"),
+    ('<p class="meta">Written by Ines Karlsdottir</p>', "'By' byline text"),
+    ('<script>self.__next_f.push([1, "{\\"author\\":{\\"id\\":21,\\"name\\":\\"Ines Karlsdottir\\"}}"])</script>',
+     "author object in a script"),
+    ('<div id="author"><div><span class="small">Ines Karlsdottir</span></div><p>Ines writes about boats, harbours'
+     " and the timetables of the northern ferries and has done so for many years.</p></div>", "author class"),
 ])
 def test_author_rules_of_last_resort(markup: str, rule: str) -> None:
     html = f"<html><head><title>Ferries</title></head><body><h1>Ferries</h1>{markup}{_PROSE}</body></html>"
@@ -273,3 +286,47 @@ def test_author_repairs() -> None:
     root = parse_html("<html><body><div class='post'>ferryfan42 wrote: the seven o'clock is late</div></body></html>")
     assert _repair("ferryfan", "trafilatura author xpaths", root, repair) == ("ferryfan42", "trafilatura author xpaths")
     assert _repair("ferryfan", "meta author", root, repair) == ("ferryfan", "meta author")
+
+
+def test_citation_author_turned_round_only_when_the_page_writes_it_so() -> None:
+    def page(shown: str) -> PageData:
+        return extract_page('<html><head><meta name="citation_author" content="Karlsdottir, Ines"></head>'
+                            f"<body><h1>Ferries</h1><p>{shown}</p>{_PROSE}</body></html>", "https://ferry.example.com/f")
+
+    assert page("Ines Karlsdottir, harbour office").author == "Ines Karlsdottir"
+    assert page("Karlsdottir, Ines (2024)").author == "Karlsdottir, Ines"
+
+
+def test_title_h1_that_is_only_the_last_title_part_is_the_site() -> None:
+    # a book or site name as the only <h1>, also the last part of the <title>: the chapter is the title
+    html = ("<html><head><title>Ownership and Borrowing - The Ferry Handbook</title></head>"
+            f"<body><h1>The Ferry Handbook</h1>{_PROSE}</body></html>")
+    assert extract_page(html, "https://ferry.example.com/book/ch4").title == "Ownership and Borrowing"
+
+
+@pytest.mark.parametrize(("h1", "title"), [
+    ("Dec 18 2025 Timetables for the winter", "Timetables for the winter"),
+    ("Blog: Timetables for the winter", "Timetables for the winter"),
+    ("Timetables for the winter: what changes at the north pier", "Timetables for the winter: what changes at "
+     "the north pier"),
+])
+def test_title_h1_with_a_date_or_label_gives_way_to_the_title_it_holds(h1: str, title: str) -> None:
+    html = ('<html><head><meta property="og:type" content="article">'
+            '<meta property="og:title" content="Timetables for the winter"></head>'
+            f"<body><h1>{h1}</h1>{_PROSE}</body></html>")
+    assert extract_page(html, "https://ferry.example.com/winter").title == title
+
+
+@pytest.mark.parametrize(("shown", "published", "rule"), [
+    # htmldate guesses 2019-01-05 from the address; the page shows another date written out: that one
+    ("<p>Winter timetable</p><p>3 March 2024</p>", "2024-03-03", "first date shown in the text"),
+    ("<p>Winter timetable, updated March 3rd, 2024</p>", "2024-03-03", "first date shown in the text"),
+    # the page shows the guess too (here as digits), or shows no date at all: the guess stays
+    ("<p>Winter timetable, 01/05/2019; next review 3 March 2024</p>", "2019-01-05", "htmldate"),
+    ("<p>Winter timetable</p>", "2019-01-05", "htmldate"),
+])
+def test_htmldate_guess_gives_way_to_the_date_the_page_shows(shown: str, published: str, rule: str) -> None:
+    html = f"<html><head><title>Winter</title></head><body><h1>Winter</h1>{shown}{_PROSE}</body></html>"
+    page = extract_page(html, "https://ferry.example.com/2019/01/05/winter")
+    assert page.published is not None and page.published.date().isoformat() == published
+    assert page.provenance["published"].startswith(rule)

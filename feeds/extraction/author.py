@@ -8,6 +8,7 @@ wcxb-dev: leaving them out lost 0.09 of article author matches).
 from __future__ import annotations
 
 import re
+from itertools import islice
 
 from .meta import PageMeta, ld_text, text_of
 from .tuning import DEFAULT, Tuning
@@ -38,6 +39,12 @@ _PROFILE = ('contains(@href, "/author/") or contains(@href, "/authors/") or cont
             'contains(@href, "/member/") or contains(@href, "/u/") or contains(@href, "/user/") or '
             'contains(@href, "/users/") or contains(@href, "/profile/") or contains(@href, "viewprofile") or '
             'contains(@href, "member.php")')
+#: The same in escaped JSON inside a script (a framework's state: \\"author\\":{\\"name\\":\\"Jane\\"}).
+_NESTED_ESCAPED = re.compile(r"\\?[\"'](?:author|authors|creator)\\?[\"']\s*:\s*\[?\s*\{[^{}]{0,300}?\\?[\"']"
+                             r"(?:name|display_name|displayName)\\?[\"']\s*:\s*\\?[\"']([^\"'\\{}<>]{3,60})\\?[\"']")
+#: "Written by Jane Doe", "Posted by ...": _BYLINE with the "... by" labels of _BY.
+_BYLINE_MORE = re.compile(r"^\s*(?:(?:written|posted|published|reviewed|words|text|story|article)\s+)?"
+                          r"(?:by|von|par|por|door|di|av|af|от|przez)\s*:?\s+(\S.{1,60})$", re.I)
 _DATALAYER = re.compile(r"[\"'](?:pagePostAuthor|author|authors|authorName|author_name|articleAuthor)[\"']\s*:"
                         r"\s*[\"']([^\"'\\{}<>]{3,60})[\"']")
 
@@ -167,13 +174,15 @@ def _data_layer(root) -> str | None:
     return None
 
 
-def _byline_text(root) -> str | None:
-    """A short element whose whole text is "By Jane Doe", in the page body outside navigation and footers."""
+def _byline_text(root, more: bool = False) -> str | None:
+    """A short element whose whole text is "By Jane Doe" (``more``: or "Written by Jane Doe"), in the page body
+    outside navigation and footers."""
+    byline = _BYLINE_MORE if more else _BYLINE
     for el in root.xpath('//body//*[self::p or self::span or self::div or self::li or self::a or self::em or '
                          'self::strong or self::small][not(ancestor::nav or ancestor::footer)]'
                          '[string-length(normalize-space(.)) < 70]')[:3000]:
         text = text_of(el)
-        m = _BYLINE.match(text)
+        m = byline.match(text)
         if m:
             name = clean_name(m.group(1))
             if name and len(name.split()) <= 6:
@@ -190,12 +199,12 @@ def _profile_link(root) -> str | None:
     return None
 
 
-def _nested_json(root) -> str | None:
+def _nested_json(root, escaped: bool = False) -> str | None:
     for script in root.iter("script"):
         text = script.text or ""
         if "uthor" not in text and "reator" not in text:
             continue
-        m = _NESTED.search(text)
+        m = _NESTED.search(text) or (_NESTED_ESCAPED.search(text) if escaped else None)
         if m:
             name = clean_name(m.group(1))
             if name and not re.search(r"\d{3}|[=;()]", name):
@@ -221,10 +230,60 @@ def _repair(name: str | None, rule: str, root, tuning: Tuning) -> tuple[str | No
     return name, rule
 
 
+def _author_class(root) -> str | None:
+    """A short, name-like text ("Jane Doe": 2-4 capitalised words) in an element whose class or id says
+    "author", outside navigation and footers."""
+    body = root.find(".//body")
+    found = [el for el in (body.iter() if body is not None else ()) if isinstance(el.tag, str)
+             and "author" in f"{el.get('class') or ''} {el.get('id') or ''}".lower()]
+    for el in [e for e in found if not any(a.tag in ("nav", "footer") for a in e.iterancestors())][:40]:
+        # the element itself, else its first leaves ("<div class=author-box><img><div>Jane Doe</div><p>bio"); at
+        # most 200 descendants looked at, and the element's own text only when it is small: a page-wide element
+        # (<body class="author-page">) costs no more than a small one
+        leaves = [d for d in islice(el.iterdescendants(), 200) if isinstance(d.tag, str) and not len(d)][:10]
+        for leaf in ([el] if len(el) <= 3 else []) + leaves:
+            text = text_of(leaf)
+            if not text or len(text) > 40:
+                continue
+            name = clean_name(text)
+            words = (name or "").split()
+            if name and 2 <= len(words) <= 4 and all(w[0].isupper() for w in words):
+                return name
+    return None
+
+
+def _as_written(name: str, root) -> str:
+    """Several names ("A, B, C") joined as the page text joins them ("A, B and C"), when it does."""
+    parts = name.split(", ")
+    if len(parts) < 2 or len(parts) > 8:
+        return name
+    pattern = r"\s*,\s*".join(re.escape(p) for p in parts[:-1]) + r"\s*,?\s+(?:and|&|und|et|y|e)\s+" \
+        + re.escape(parts[-1])
+    body = root.find(".//body")
+    m = re.search(pattern, text_of(body) if body is not None else "")
+    return " ".join(m.group(0).split()) if m else name
+
+
+def _flip(name: str, root) -> str:
+    """"Doe, Jane" (citation meta tags) -> "Jane Doe", when the page text writes it so and not the other way."""
+    m = re.fullmatch(r"([^,]+),\s*([^,]+)", name)
+    if not m or len(name.split()) > 4:
+        return name
+    flipped = f"{m.group(2).strip()} {m.group(1).strip()}"
+    body = root.find(".//body")
+    text = text_of(body) if body is not None else ""
+    return flipped if flipped in text and name not in text else name
+
+
 def extract_author(pm: PageMeta, root, url: str | None, tuning: Tuning = DEFAULT) -> tuple[str | None, str]:
     """(author names joined with ", ", rule)."""
     name, rule = _extract_author(pm, root, url, tuning)
-    return _repair(name, rule, root, tuning)
+    name, rule = _repair(name, rule, root, tuning)
+    if name and tuning.author_flip and rule in ("meta citation_author", "meta dc.creator", "meta dcterms.creator"):
+        name = _flip(name, root)
+    if name and tuning.author_and and ", " in name:
+        name = _as_written(name, root)
+    return name, rule
 
 
 def _extract_author(pm: PageMeta, root, url: str | None, tuning: Tuning) -> tuple[str | None, str]:
@@ -259,9 +318,12 @@ def _extract_author(pm: PageMeta, root, url: str | None, tuning: Tuning) -> tupl
     name = _data_layer(root)
     if name:
         return name, "analytics data layer"
-    for on, rule, func in ((tuning.author_byline, "'By' byline text", _byline_text),
-                           (tuning.author_json, "author object in a script", _nested_json),
-                           (tuning.author_profile, "profile link", _profile_link)):
+    for on, rule, func in ((tuning.author_byline, "'By' byline text",
+                            lambda r: _byline_text(r, tuning.author_written)),
+                           (tuning.author_json, "author object in a script",
+                            lambda r: _nested_json(r, tuning.author_escaped)),
+                           (tuning.author_profile, "profile link", _profile_link),
+                           (tuning.author_class, "author class", _author_class)):
         name = func(root) if on else None
         if name:
             return name, rule

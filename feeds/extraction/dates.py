@@ -6,6 +6,8 @@ import re
 import warnings
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
+from lxml import etree
+
 from .meta import PageMeta
 
 _PUBLISHED_META = ("article:published_time", "og:published_time", "datepublished", "og:article:published_time",
@@ -136,8 +138,91 @@ def _text_dates(root, default_tz: tzinfo) -> tuple[datetime | None, str]:
     return None, ""
 
 
+_INVISIBLE = {"script", "style", "noscript", "template", "svg"}
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH_RE = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|" \
+            r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+_SHOWN = (re.compile(_MONTH_RE + r"\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+((?:19|20)\d\d)\b", re.I),   # March 3, 2024
+          re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\.?\s+" + _MONTH_RE + r"\.?,?\s+((?:19|20)\d\d)\b", re.I),  # 3 March 2024
+          re.compile(r"\b((?:19|20)\d\d)-(\d\d)-(\d\d)\b"))
+
+
+def shown_dates(text: str) -> list[tuple[int, int, int]]:
+    """(year, month, day) of the dates written out in ``text``, in the order they appear."""
+    found = []
+    # the patterns only run on windows around the years in the text: scanning all of it with their month
+    # alternations cost more than the rest of the rule
+    windows = {(max(0, y.start() - 24), y.end() + 7) for y in _YEAR.finditer(text)}
+    for start, end in sorted(windows):
+        window = text[start:end]
+        for k, pattern in enumerate(_SHOWN):
+            for m in pattern.finditer(window):
+                _add(found, k, m, start)
+    seen, dates = set(), []
+    for pos, ymd in sorted(found):  # windows overlap: each date once per position
+        if pos not in seen:
+            seen.add(pos)
+            dates.append(ymd)
+    return dates
+
+
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+
+
+def _add(found: list, k: int, m: re.Match, offset: int) -> None:
+    """Append (position, (year, month, day)) of match ``m`` of pattern ``k`` when it is a real day."""
+    g = m.groups()
+    if k == 2:
+        ymd = (int(g[0]), int(g[1]), int(g[2]))
+    else:
+        month, day = (g[0], g[1]) if k == 0 else (g[1], g[0])
+        ymd = (int(g[2]), _MONTHS.index(month[:3].lower()) + 1, int(day))
+    try:
+        datetime(*ymd)
+    except ValueError:
+        return
+    found.append((offset + m.start(), ymd))
+
+
+def _spaced_text(body, limit: int = 30_000) -> str:
+    """The body's visible text with a space between text nodes (text_of glues blocks: "3 March 2024Posted"
+    hides the date), up to ``limit`` characters: the date a page shows stands near its top."""
+    parts: list[str] = []
+    size = 0
+    if body is None:
+        return ""
+    walker = etree.iterwalk(body, events=("start", "end"))
+    for event, el in walker:
+        if not isinstance(el.tag, str):
+            continue
+        if event == "start" and el.tag in _INVISIBLE:
+            walker.skip_subtree()
+            continue
+        piece = el.text if event == "start" else el.tail
+        if piece and piece.strip():
+            parts.append(piece)
+            size += len(piece)
+            if size > limit:
+                break
+    return " ".join(" ".join(parts).split())[:limit]
+
+
+def _shown_instead(root, guess: datetime, default_tz: tzinfo) -> datetime | None:
+    """The first date the page text shows, when it does not show htmldate's ``guess``."""
+    text = _spaced_text(root.find(".//body"))
+    dates = shown_dates(text)
+    y, m, d = guess.year, guess.month, guess.day
+    numeric = (f"{m}/{d}/{y}", f"{m:02d}/{d:02d}/{y}", f"{d}/{m}/{y}", f"{d:02d}/{m:02d}/{y}", f"{d:02d}.{m:02d}.{y}",
+               f"{d}.{m}.{y}", f"{y}/{m:02d}/{d:02d}", f"{y}.{m:02d}.{d:02d}")
+    if not dates or (y, m, d) in dates or (str(y) in text and any(re.search(rf"(?<![\d/.]){re.escape(n)}(?![\d/])", text)
+                                                                for n in numeric)):
+        return None
+    return datetime(*dates[0], tzinfo=default_tz)
+
+
 def extract_dates(pm: PageMeta, root, html: str, url: str | None, default_tz: tzinfo, extensive: bool = True,
-                  text: bool = False) -> tuple[datetime | None, str, datetime | None, str, list[str]]:
+                  text: bool = False, visible: bool = False
+                  ) -> tuple[datetime | None, str, datetime | None, str, list[str]]:
     """(published, rule, updated, rule, unreadable).
 
     ``unreadable`` says which dates the page states but cannot be read, when no other rule found one: the
@@ -175,6 +260,9 @@ def extract_dates(pm: PageMeta, root, html: str, url: str | None, default_tz: tz
         dt = parse_date(found, default_tz)
         if dt is not None:
             published, prule = dt, "htmldate (original date)"
+            shown = _shown_instead(root, dt, default_tz) if visible else None
+            if shown is not None:
+                published, prule = shown, "first date shown in the text (htmldate's guess is not shown)"
     unreadable = []
     if published is None:
         unreadable += [f"published date {value.strip()[:80]!r} ({rule}) is not a date" for value, rule in stated[:1]]

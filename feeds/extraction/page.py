@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
 from .sanitize import NAME_LIMIT, TEXT_LIMIT, http_url, plain_text, title_text
-from .tuning import DEFAULT, Tuning
+from .tuning import DEFAULT, NAMES, Tuning
 
 __all__ = ["PageData", "Tuning", "extract_page", "extract_variants", "page_to_json"]
 
@@ -93,15 +93,16 @@ def extract_variants(html: str, url: str | None, tunings: list[Tuning], *, defau
     page_url = pm.canonical or url
     base = url or page_url
     resolve_lazy_images(root)
-    titles = {flag: extract_title(pm, url or page_url, flag) for flag in {t.title_h1_strip for t in tunings}}
+    title_keys = tuple(n for n in NAMES if n.startswith("title_"))
+    titles = {t.key(*title_keys): extract_title(pm, url or page_url, t) for t in tunings}
     # each distinct variant of a metadata rule runs once, however many tunings share it
     dates: dict[tuple, tuple] = {}
+    date_keys = ("date_extensive", "date_text", "date_visible")
     for t in tunings:
-        if t.key("date_extensive", "date_text") not in dates:
-            dates[t.key("date_extensive", "date_text")] = extract_dates(pm, root, html, url, default_tz,
-                                                                        t.date_extensive, t.date_text)
-    author_keys = ("author_label", "author_byline", "author_json", "author_profile", "author_glued",
-                   "author_digits")
+        if t.key(*date_keys) not in dates:
+            dates[t.key(*date_keys)] = extract_dates(pm, root, html, url, default_tz, t.date_extensive, t.date_text,
+                                                     t.date_visible)
+    author_keys = tuple(n for n in NAMES if n.startswith("author_"))
     authors: dict[tuple, tuple] = {}
     for t in tunings:
         if t.key(*author_keys) not in authors:
@@ -115,8 +116,8 @@ def extract_variants(html: str, url: str | None, tunings: list[Tuning], *, defau
     memo: dict = {}
     pages = []
     for tuning in tunings:
-        title, title_rule = titles[tuning.title_h1_strip]
-        published, prule, updated, urule, unreadable = dates[tuning.key("date_extensive", "date_text")]
+        title, title_rule = titles[tuning.key(*title_keys)]
+        published, prule, updated, urule, unreadable = dates[tuning.key(*date_keys)]
         author, arule = authors[tuning.key(*author_keys)]
         body_html, body_text, brule = extract_body(root, base, article=article, product=product, forum=forum,
                                                    images=images, huge=len(html) > HUGE_PAGE, tuning=tuning, memo=memo)

@@ -8,6 +8,7 @@ import unicodedata
 from urllib.parse import urlsplit
 
 from .meta import PageMeta, ld_text
+from .tuning import DEFAULT, Tuning
 
 _SEPARATORS = re.compile(r"\s+(?:\||-|–|—|·|•|::|»|«|›|‹|~|/|\\|:)\s+|\s*(?:\||·|•|»|«|›|‹)\s*")
 _WORD = re.compile(r"\w+")
@@ -97,7 +98,20 @@ def looks_like_article(pm: PageMeta) -> bool:
     return any(o.types & _ARTICLE_LD for o in pm.jsonld)
 
 
-def extract_title(pm: PageMeta, url: str | None, h1_strip: bool = False) -> tuple[str, str]:
+#: What an <h1> may add to the title proper: a date ("Dec 18 2025"), a byline ("Posted on ... by"), a label
+#: ("Blog:").
+_EXTRA = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}|"
+                    r"\d{4}-\d\d-\d\d|(?<![\w-])(?:posted|updated|published|by)(?![\w-])|^\s*[^\W\d_][\w ]{0,20}:\s*$",
+                    re.I)
+
+
+def _inside(small: tuple[str, ...], big: tuple[str, ...]) -> bool:
+    """``small`` (3 words or more) is a contiguous part of ``big`` and shorter."""
+    n = len(small)
+    return 3 <= n < len(big) and any(big[i:i + n] == small for i in range(len(big) - n + 1))
+
+
+def extract_title(pm: PageMeta, url: str | None, tuning: Tuning = DEFAULT) -> tuple[str, str]:
     """(title, rule).
 
     The <h1> wins when another source agrees with it (a part of the <title>, og:title or the JSON-LD
@@ -109,7 +123,7 @@ def extract_title(pm: PageMeta, url: str | None, h1_strip: bool = False) -> tupl
     parts = [_ARCHIVES.sub("", p) for p in split_parts(title)]
     nonsite = [p for p in parts if not _is_site(norm(p), sites)] or parts
     h1s = [h for h in pm.h1 if norm(h) and not _is_site(norm(h), sites)]
-    if h1_strip:  # "Thread title - Site Forum" in the <h1> itself
+    if tuning.title_h1_strip:  # "Thread title - Site Forum" in the <h1> itself
         h1s = [strip_site(h, sites) for h in h1s]
     h1 = h1s[0] if h1s else None
     og = pm.meta("og:title") or pm.meta("twitter:title") or ""
@@ -122,14 +136,25 @@ def extract_title(pm: PageMeta, url: str | None, h1_strip: bool = False) -> tupl
     stripped = norm(strip_site(title, sites))
     others = {"<title>": stripped, "og:title": norm(og_clean), "json-ld headline": norm(headline)}
     part_norms = [norm(p) for p in parts]
+    last_only = None
     for h in h1s[:3]:
         nh = norm(h)
         agree = [k for k, v in others.items() if v and v == nh]
         if not agree and nh in part_norms:
+            if tuning.title_last_part and len(parts) > 1 and nh == part_norms[-1] and nh not in part_norms[:-1]:
+                last_only = last_only or h
+                continue
             agree = ["a <title> part"]
         if agree:
             return h, f"h1 (agrees with {', '.join(agree)})"
+    if last_only:  # the site or book name: the rules below choose among the other candidates
+        h1s = [h for h in h1s if h != last_only]
+        h1 = h1s[0] if h1s else None
     if h1 and len(norm(h1)) <= 30 and looks_like_article(pm):
+        if tuning.title_contained:
+            for value, name in ((og_clean, "og:title"), (strip_site(title, sites), "<title>"), (headline, "json-ld")):
+                if value and _inside(norm(value), norm(h1)) and value in h1 and _EXTRA.search(h1.replace(value, "", 1)):
+                    return value, f"{name} (inside the <h1>, which adds a date, byline or label)"
         return h1, "h1 (article page)"
     if og_clean and norm(og_clean) in part_norms:
         return og_clean, "og:title (agrees with a <title> part)"
