@@ -49,14 +49,11 @@ from ..sources.collect import AllBut, collect, job_for, take
 from ..sources.links import publish_files
 from ..sources.walk import Skip
 from ..sources.web import DueCheck, Harvest, harvest, settle, web_keys
-from ..state.archives import archive_files_present, plan_archives
 from ..state.backends import open_store, peek_store, scratch_store
 from ..state.base import Store
 from ..state.merge import Changes, SlugsInUse, merge, mint_id
-from ..state.recover import Recovery, published_feed_id
 from ..state.rows import is_stub
 from ..state.store import state_error
-from .write import item_pages, write_feed
 
 if TYPE_CHECKING:
     from ..fetch.fetcher import Fetcher
@@ -265,6 +262,12 @@ def _ttl_minutes(config: Config, feed: FeedConfig, now: datetime) -> int | None:
     return max(1, period // 60) if period else None
 
 
+def _archive_files_present(store: Store, feed: str, folder: Path) -> bool:
+    from ..state.archives import archive_files_present
+
+    return archive_files_present(store, feed, folder)
+
+
 def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, report: Report,
                 web_harvest: Harvest | None, changed: Collection[str] | None = None) -> FeedReport:
     folder = feed_folder(config, feed)
@@ -294,6 +297,8 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
             | (dropped & known.keys())
         present = AllBut(vanished)
     if observed or vanished:
+        from ..state.recover import Recovery
+
         # Load only what merge needs: the entries of changed or vanished keys, tombstones, explicit ids.
         keys = {o.doc.key for o in observed} | vanished
         explicit = [mint_id(feed.name, "", now, o.doc.explicit_id) for o in observed if o.doc.explicit_id]
@@ -318,6 +323,8 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
     ttl = _ttl_minutes(config, feed, now)
     fingerprint = _fingerprint(config, feed, ttl)
     if feed_id is None:   # first build, or a lost state: the published feed's id, if there is one
+        from ..state.recover import published_feed_id
+
         feed_id = (published_feed_id(folder / ATOM_FILE)
                    or f"urn:uuid:{uuid.uuid5(_FEED_ID_NAMESPACE, f'{feed.name}/{now.isoformat()}')}")
     if changes.removed or changed_at is None:
@@ -327,7 +334,7 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
     shown = bool(changes.new or changes.moved or changes.removed or changes.filled
                  or not all(map(is_stub, changes.updated)))
     outputs_missing = not all((folder / name).is_file() for name in (RSS_FILE, ATOM_FILE, JSON_FILE, PAGE_FILE)) or (
-        feed.archives and not archive_files_present(store, feed.name, folder))
+        feed.archives and not _archive_files_present(store, feed.name, folder))
     result.items = store.count_live(feed.name)
     if report.dry_run:
         result.rendered = shown or settings_changed or outputs_missing or pending   # would render
@@ -337,6 +344,10 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
         # a file a document links to may have changed
         result.files_written = publish_files(store.files(feed.name), feed.seeds, config.max_bytes, folder / FILES_DIR)
         return result
+    # Imported here: a run with nothing to render (the common case under cron) never loads the renderers.
+    from ..state.archives import plan_archives
+    from .write import item_pages, write_feed
+
     if pending:
         log.info("%s: the previous run stopped while writing; rendering the feed again in full", folder)
     full = settings_changed or outputs_missing or pending

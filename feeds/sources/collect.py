@@ -74,9 +74,11 @@ def collect(feed: FeedConfig, store: Store, max_bytes: int, sink: Sink,
     if changed is None:
         result.known = store.stats(feed.name)
         multi, known, present = len(feed.seeds) > 1, result.known, result.present
+        same: list[str] = []   # keys of the documents whose file did not change (the common case)
         for folder in feed.seeds:
             prefix = f"{folder.name}/" if multi else ""
-            for count, item in enumerate(scan(folder)):
+            sink.check_cancel()
+            for count, item in enumerate(scan(folder, None if reread else known, prefix, same)):
                 if not count & 1023:
                     sink.check_cancel()
                 if isinstance(item, Skip):
@@ -86,6 +88,7 @@ def collect(feed: FeedConfig, store: Store, max_bytes: int, sink: Sink,
                 present.add(key)
                 if reread or known.get(key) != (item.size, item.mtime_ns):
                     found.append((key, item))
+        present.update(same)
         result.vanished = {k for k in known.keys() - present if "://" not in k}  # web pages are not walked
     else:
         looked = dict(_look(feed, changed))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -63,16 +63,44 @@ def _undecodable(name: str) -> bool:
     return False
 
 
-def scan(folder: Path) -> Iterator[SeedFile | Skip]:
-    """Yield the documents under ``folder`` and the skipped entries, in a stable order."""
+def scan(folder: Path, known: Mapping[str, tuple[int, int]] | None = None, prefix: str = "",
+         same: list[str] | None = None) -> Iterator[SeedFile | Skip]:
+    """Yield the documents under ``folder`` and the skipped entries, in a stable order.
+
+    With ``known`` (key -> (size, mtime_ns) of the documents stored, keys starting with ``prefix``), a regular
+    file whose key and stat match is not yielded: its key is appended to ``same`` instead. A no-change run then
+    does little more per file than a bare ``scandir`` + ``stat``, and what is yielded keeps the order of a full
+    scan (a sorted subset of a sorted list)."""
     if not folder.is_dir():
         yield Skip(str(folder), "seed folder does not exist; create it or fix the path")
         return
     root = str(folder)
-    yield from _walk(root, root, set())
+    yield from _walk(root, root, set(), known, prefix, same if same is not None else [])
 
 
-def _walk(root: str, folder: str, seen_dirs: set[tuple[int, int]]) -> Iterator[SeedFile | Skip]:
+def _unchanged(entries: list[os.DirEntry[str]], base: str, known: Mapping[str, tuple[int, int]],
+               same: list[str]) -> list[os.DirEntry[str]]:
+    """The entries that are not a stored document with the same stat (their keys go to ``same``)."""
+    rest: list[os.DirEntry[str]] = []
+    get, is_reg = known.get, stat.S_ISREG
+    for entry in entries:
+        key = base + entry.name
+        stored = get(key)
+        if stored is not None:
+            try:
+                st = entry.stat()   # cached in the entry: the full treatment below does not stat it again
+            except OSError:
+                rest.append(entry)
+                continue
+            if stored[1] == st.st_mtime_ns and stored[0] == st.st_size and is_reg(st.st_mode):
+                same.append(key)
+                continue
+        rest.append(entry)
+    return rest
+
+
+def _walk(root: str, folder: str, seen_dirs: set[tuple[int, int]], known: Mapping[str, tuple[int, int]] | None = None,
+          key_prefix: str = "", same: list[str] | None = None) -> Iterator[SeedFile | Skip]:
     try:
         st = os.stat(folder)
     except OSError as exc:
@@ -85,12 +113,17 @@ def _walk(root: str, folder: str, seen_dirs: set[tuple[int, int]]) -> Iterator[S
     seen_dirs.add(ident)
     try:
         with os.scandir(folder) as it:
-            # Real entries before symlinks: a folder reached both ways is read where it really is, and the link
-            # is the one reported.
-            entries = sorted(it, key=lambda e: (e.is_symlink(), e.name))
+            entries = list(it)
     except OSError as exc:
         yield Skip(folder, f"cannot list folder ({exc.strerror}); check its permissions")
         return
+    if known and same is not None:
+        rel = folder[len(root) + 1:]
+        base = key_prefix + ((rel if _SLASH else rel.replace(os.sep, "/")) + "/" if rel else "")
+        entries = _unchanged(entries, base, known, same)
+    # Real entries before symlinks: a folder reached both ways is read where it really is, and the link is the
+    # one reported.
+    entries.sort(key=lambda e: (e.is_symlink(), e.name))
     # The loop below runs once per file of every no-change run: it decides the common case (a plain document
     # name, a regular file) with as few calls as it can, and leaves the rest to ignore_reason.
     prefix = len(root) + 1
@@ -114,7 +147,7 @@ def _walk(root: str, folder: str, seen_dirs: set[tuple[int, int]]) -> Iterator[S
             continue
         mode = st.st_mode
         if is_dir(mode):
-            yield from _walk(root, path, seen_dirs)
+            yield from _walk(root, path, seen_dirs, known, key_prefix, same)
             continue
         lower = name.lower()
         dot = lower.rfind(".")

@@ -20,11 +20,14 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ..models import Document, Item
-from .recover import Published
-from .store import Entry
+from .rows import Entry
+
+if TYPE_CHECKING:
+    from .recover import Published
 
 HASH_VERSION = "v1"
 _ID_NAMESPACE = uuid.UUID("6f0c2d0e-5e0b-4d7e-9d3a-2f5b1c9a7e41")
