@@ -290,12 +290,11 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
         dropped = {o.doc.key for o in observed} - {o.doc.key for o in kept}
         observed = kept
     if changed is None:
-        present: set[str] | AllBut = (found.present | web_present) - dropped
-        vanished = known.keys() - present
+        vanished = found.vanished | (found.web_known - web_present) | (dropped & known.keys())
     else:  # only the changed paths were looked at: everything else is still there
         vanished = found.vanished | ((web_keys(feed, store) - web_present) if feed.web_sources else set()) \
             | (dropped & known.keys())
-        present = AllBut(vanished)
+    present = AllBut(vanished)   # for merge, which asks only about stored keys
     if observed or vanished:
         from ..state.recover import Recovery
 

@@ -19,7 +19,7 @@ from ..progress import LONG_DOCUMENTS, ProgressFactory
 from ..state.base import Store
 from ..state.merge import Observed
 from ..state.rows import Entry
-from .walk import KINDS, SeedFile, Skip, _undecodable, ignore_reason, scan
+from .walk import KINDS, SeedFile, Skip, Unchanged, _undecodable, ignore_reason, scan
 
 if TYPE_CHECKING:
     from .seeds import Job, Read
@@ -41,7 +41,8 @@ class Sink(Protocol):
 class Collected:
     observed: list[Observed] = field(default_factory=list)   # read this run (new or changed files)
     vanished: set[str] = field(default_factory=set)          # stored keys whose file is gone
-    present: set[str] = field(default_factory=set)           # a full walk: every document key found
+    present: set[str] = field(default_factory=set)           # a full walk: document keys found and yielded
+    web_known: set[str] = field(default_factory=set)         # a full walk: stored keys of web pages
     known: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
@@ -72,24 +73,27 @@ def collect(feed: FeedConfig, store: Store, max_bytes: int, sink: Sink,
     result = Collected()
     found: list[tuple[str, SeedFile]] = []
     if changed is None:
-        result.known = store.stats(feed.name)
-        multi, known, present = len(feed.seeds) > 1, result.known, result.present
-        same: list[str] = []   # keys of the documents whose file did not change (the common case)
+        result.known = known = store.stats(feed.name)
+        unchanged = Unchanged(known) if known and not reread else None
+        multi, present = len(feed.seeds) > 1, result.present
         for folder in feed.seeds:
             prefix = f"{folder.name}/" if multi else ""
             sink.check_cancel()
-            for count, item in enumerate(scan(folder, None if reread else known, prefix, same)):
+            for count, item in enumerate(scan(folder, unchanged, prefix)):
                 if not count & 1023:
                     sink.check_cancel()
                 if isinstance(item, Skip):
                     (sink.ignored if item.ignored else sink.skipped).append(item)
                     continue
                 key = prefix + item.key
-                present.add(key)
+                present.add(key)   # (unchanged documents are not yielded: ``present`` holds the others)
                 if reread or known.get(key) != (item.size, item.mtime_ns):
                     found.append((key, item))
-        present.update(same)
-        result.vanished = {k for k in known.keys() - present if "://" not in k}  # web pages are not walked
+        if unchanged is None:
+            result.web_known = {k for k in known if "://" in k}
+            result.vanished = known.keys() - present - result.web_known
+        else:
+            result.web_known, result.vanished = unchanged.web, unchanged.gone(present)
     else:
         looked = dict(_look(feed, changed))
         result.known = store.stats(feed.name, looked)

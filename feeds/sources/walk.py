@@ -63,44 +63,74 @@ def _undecodable(name: str) -> bool:
     return False
 
 
-def scan(folder: Path, known: Mapping[str, tuple[int, int]] | None = None, prefix: str = "",
-         same: list[str] | None = None) -> Iterator[SeedFile | Skip]:
+class Unchanged:
+    """The stored stats of a feed's documents, by folder, for a walk that skips what did not change.
+
+    A no-change run stats every file and compares it with the state; grouped by folder, each comparison is a
+    lookup in a small dict by the entry's own name (no key to build, no probe into 100,000 keys), and what
+    vanished is found from the folders whose count of matches falls short, not from a set of every key."""
+
+    def __init__(self, known: Mapping[str, tuple[int, int]]) -> None:
+        self.by_folder: dict[str, dict[str, tuple[int, int]]] = {}
+        for key, stats in known.items():
+            folder, _, name = key.rpartition("/")
+            names = self.by_folder.get(folder)
+            if names is None:
+                names = self.by_folder[folder] = {}
+            names[name] = stats
+        self.web = {f"{folder}/{name}" for folder in self.by_folder if ":" in folder
+                    for name in self.by_folder[folder] if "://" in f"{folder}/{name}"}   # pages are not walked
+        self.visited: set[str] = set()
+        self.unmatched: list[str] = []   # stored keys of visited folders whose file was not found unchanged
+
+    def gone(self, present: set[str]) -> set[str]:
+        """Stored seed keys not found by the walk (``present``: the keys it yielded as documents)."""
+        gone = {k for k in self.unmatched if k not in present}
+        for folder, names in self.by_folder.items():
+            if folder not in self.visited:
+                gone.update(f"{folder}/{name}" if folder else name for name in names)
+        return gone - self.web
+
+    def skip(self, entries: list[os.DirEntry[str]], folder: str) -> list[os.DirEntry[str]]:
+        """The entries that are not a stored document of ``folder`` (its key prefix) with the same stat."""
+        self.visited.add(folder)
+        names = self.by_folder.get(folder)
+        if not names:
+            return entries
+        rest: list[os.DirEntry[str]] = []
+        get, is_reg = names.get, stat.S_ISREG
+        for entry in entries:
+            stored = get(entry.name)
+            if stored is not None:
+                try:
+                    st = entry.stat()   # cached in the entry: the full treatment does not stat it again
+                except OSError:
+                    rest.append(entry)
+                    continue
+                if stored[1] == st.st_mtime_ns and stored[0] == st.st_size and is_reg(st.st_mode):
+                    continue
+            rest.append(entry)
+        if len(entries) - len(rest) < len(names):   # some stored documents are changed or gone
+            matched = {e.name for e in entries} - {e.name for e in rest}
+            self.unmatched += [f"{folder}/{n}" if folder else n for n in names if n not in matched]
+        return rest
+
+
+def scan(folder: Path, unchanged: Unchanged | None = None, key_prefix: str = "") -> Iterator[SeedFile | Skip]:
     """Yield the documents under ``folder`` and the skipped entries, in a stable order.
 
-    With ``known`` (key -> (size, mtime_ns) of the documents stored, keys starting with ``prefix``), a regular
-    file whose key and stat match is not yielded: its key is appended to ``same`` instead. A no-change run then
-    does little more per file than a bare ``scandir`` + ``stat``, and what is yielded keeps the order of a full
-    scan (a sorted subset of a sorted list)."""
+    With ``unchanged`` (the stored stats; this folder's keys start with ``key_prefix``), a regular file whose
+    stat matches is not yielded, so a no-change run does little more per file than a bare ``scandir`` +
+    ``stat``; what is yielded keeps the order of a full scan (a sorted subset of a sorted list)."""
     if not folder.is_dir():
         yield Skip(str(folder), "seed folder does not exist; create it or fix the path")
         return
     root = str(folder)
-    yield from _walk(root, root, set(), known, prefix, same if same is not None else [])
+    yield from _walk(root, root, set(), unchanged, key_prefix)
 
 
-def _unchanged(entries: list[os.DirEntry[str]], base: str, known: Mapping[str, tuple[int, int]],
-               same: list[str]) -> list[os.DirEntry[str]]:
-    """The entries that are not a stored document with the same stat (their keys go to ``same``)."""
-    rest: list[os.DirEntry[str]] = []
-    get, is_reg = known.get, stat.S_ISREG
-    for entry in entries:
-        key = base + entry.name
-        stored = get(key)
-        if stored is not None:
-            try:
-                st = entry.stat()   # cached in the entry: the full treatment below does not stat it again
-            except OSError:
-                rest.append(entry)
-                continue
-            if stored[1] == st.st_mtime_ns and stored[0] == st.st_size and is_reg(st.st_mode):
-                same.append(key)
-                continue
-        rest.append(entry)
-    return rest
-
-
-def _walk(root: str, folder: str, seen_dirs: set[tuple[int, int]], known: Mapping[str, tuple[int, int]] | None = None,
-          key_prefix: str = "", same: list[str] | None = None) -> Iterator[SeedFile | Skip]:
+def _walk(root: str, folder: str, seen_dirs: set[tuple[int, int]], unchanged: Unchanged | None = None,
+          key_prefix: str = "") -> Iterator[SeedFile | Skip]:
     try:
         st = os.stat(folder)
     except OSError as exc:
@@ -117,10 +147,10 @@ def _walk(root: str, folder: str, seen_dirs: set[tuple[int, int]], known: Mappin
     except OSError as exc:
         yield Skip(folder, f"cannot list folder ({exc.strerror}); check its permissions")
         return
-    if known and same is not None:
+    if unchanged is not None:
         rel = folder[len(root) + 1:]
-        base = key_prefix + ((rel if _SLASH else rel.replace(os.sep, "/")) + "/" if rel else "")
-        entries = _unchanged(entries, base, known, same)
+        entries = unchanged.skip(entries, key_prefix + (rel if _SLASH else rel.replace(os.sep, "/")) if rel
+                                 else key_prefix[:-1])
     # Real entries before symlinks: a folder reached both ways is read where it really is, and the link is the
     # one reported.
     entries.sort(key=lambda e: (e.is_symlink(), e.name))
@@ -147,7 +177,7 @@ def _walk(root: str, folder: str, seen_dirs: set[tuple[int, int]], known: Mappin
             continue
         mode = st.st_mode
         if is_dir(mode):
-            yield from _walk(root, path, seen_dirs, known, key_prefix, same)
+            yield from _walk(root, path, seen_dirs, unchanged, key_prefix)
             continue
         lower = name.lower()
         dot = lower.rfind(".")
