@@ -121,8 +121,9 @@ def collect(feed: FeedConfig, store: Store, max_bytes: int, sink: Sink,
     # Archives and filters need every document's text, so with either on nothing is only probed.
     lazy = not feed.archives and not feed.filters and not reread
     new_stubs = lazy and window.may_stub(store, feed.name, len(jobs), feed.max_items, bool(result.vanished))
+    single = (str(feed.seeds[0]), "") if len(feed.seeds) == 1 else None   # (seed folder, key prefix) of every key
     jobs = [Job(j.found, j.key, max_bytes, (lazy and old[j.key].content_hash.startswith("raw:")) if j.key in old
-                else new_stubs, *(where(feed, j.key) or ("", "", ""))[1:]) for j in jobs]
+                else new_stubs, *(single or (where(feed, j.key) or ("", "", ""))[1:])) for j in jobs]
     tracker = sink.progress("reading documents", len(jobs), LONG_DOCUMENTS)
     try:
         for read in read_many(jobs, sink.cancel):
