@@ -239,7 +239,9 @@ def _apply(store: Store, feed: str, changes: Changes, now: datetime) -> None:
         store.remove(feed, entry.id, now)
         store.set_files(feed, entry.id, ())
     for item in changes.written:
-        store.set_files(feed, item.id, item.doc.files)
+        # An item first seen this run has no linked files stored to replace: a first build skips 100,000 deletes.
+        if item.doc.files or changes.first_seen[item.id] != now:
+            store.set_files(feed, item.id, item.doc.files)
 
 
 def _fingerprint(config: Config, feed: FeedConfig, ttl: int | None) -> str:
