@@ -21,7 +21,6 @@ import logging
 import os
 import sqlite3
 import time
-import uuid
 from collections.abc import Callable, Collection
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -60,7 +59,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 RENDER_VERSION = "3"  # 2: feed pages (index.html); 3: item pages carry their ids (state recovery)
-_FEED_ID_NAMESPACE = uuid.UUID("0b6f4a47-61e5-4bd4-9c38-4b44cb3a1f0e")
+_FEED_ID_NAMESPACE = "0b6f4a47-61e5-4bd4-9c38-4b44cb3a1f0e"
 
 
 @dataclass
@@ -324,10 +323,12 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
     ttl = _ttl_minutes(config, feed, now)
     fingerprint = _fingerprint(config, feed, ttl)
     if feed_id is None:   # first build, or a lost state: the published feed's id, if there is one
+        import uuid
+
         from ..state.recover import published_feed_id
 
         feed_id = (published_feed_id(folder / ATOM_FILE)
-                   or f"urn:uuid:{uuid.uuid5(_FEED_ID_NAMESPACE, f'{feed.name}/{now.isoformat()}')}")
+                   or f"urn:uuid:{uuid.uuid5(uuid.UUID(_FEED_ID_NAMESPACE), f'{feed.name}/{now.isoformat()}')}")
     if changes.removed or changed_at is None:
         changed_at = now if (changes.removed or not store.count_live(feed.name)) else changed_at
     settings_changed = fingerprint != old_fingerprint
