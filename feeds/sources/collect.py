@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -43,7 +43,7 @@ class Collected:
     vanished: set[str] = field(default_factory=set)          # stored keys whose file is gone
     present: set[str] = field(default_factory=set)           # a full walk: document keys found and yielded
     web_known: set[str] = field(default_factory=set)         # a full walk: stored keys of web pages
-    known: dict[str, tuple[int, int]] = field(default_factory=dict)
+    known: Mapping[str, tuple[int, int]] = field(default_factory=dict)   # stored key -> (size, mtime_ns)
 
 
 class AllBut:
@@ -73,8 +73,8 @@ def collect(feed: FeedConfig, store: Store, max_bytes: int, sink: Sink,
     result = Collected()
     found: list[tuple[str, SeedFile]] = []
     if changed is None:
-        result.known = known = store.stats(feed.name)
-        unchanged = Unchanged(known) if known and not reread else None
+        unchanged = None if reread else Unchanged(store.folder_stats(feed.name))
+        result.known = known = store.stats(feed.name) if unchanged is None else unchanged
         multi, present = len(feed.seeds) > 1, result.present
         for folder in feed.seeds:
             prefix = f"{folder.name}/" if multi else ""

@@ -63,25 +63,32 @@ def _undecodable(name: str) -> bool:
     return False
 
 
-class Unchanged:
-    """The stored stats of a feed's documents, by folder, for a walk that skips what did not change.
+class Unchanged(Mapping[str, tuple[int, int]]):
+    """The stored stats of a feed's documents, by folder, for a walk that skips what did not change; also the
+    key -> (size, mtime_ns) mapping of them all.
 
     A no-change run stats every file and compares it with the state; grouped by folder, each comparison is a
     lookup in a small dict by the entry's own name (no key to build, no probe into 100,000 keys), and what
     vanished is found from the folders whose count of matches falls short, not from a set of every key."""
 
-    def __init__(self, known: Mapping[str, tuple[int, int]]) -> None:
-        self.by_folder: dict[str, dict[str, tuple[int, int]]] = {}
-        for key, stats in known.items():
-            folder, _, name = key.rpartition("/")
-            names = self.by_folder.get(folder)
-            if names is None:
-                names = self.by_folder[folder] = {}
-            names[name] = stats
+    def __init__(self, by_folder: dict[str, dict[str, tuple[int, int]]]) -> None:
+        self.by_folder = by_folder   # folder ("" at the top) -> file name -> (size, mtime_ns)
+        self.size = sum(map(len, by_folder.values()))
         self.web = {f"{folder}/{name}" for folder in self.by_folder if ":" in folder
                     for name in self.by_folder[folder] if "://" in f"{folder}/{name}"}   # pages are not walked
         self.visited: set[str] = set()
         self.unmatched: list[str] = []   # stored keys of visited folders whose file was not found unchanged
+
+    def __getitem__(self, key: str) -> tuple[int, int]:
+        folder, _, name = key.rpartition("/")
+        return self.by_folder.get(folder, {})[name]
+
+    def __iter__(self) -> Iterator[str]:
+        for folder, names in self.by_folder.items():
+            yield from (f"{folder}/{name}" if folder else name for name in names)
+
+    def __len__(self) -> int:
+        return self.size
 
     def gone(self, present: set[str]) -> set[str]:
         """Stored seed keys not found by the walk (``present``: the keys it yielded as documents)."""

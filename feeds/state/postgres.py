@@ -21,7 +21,7 @@ import psycopg
 
 from ..errors import OutputError
 from ..models import Item
-from .rows import Entry, SourceState, _dt, _ts, doc_from_json, doc_to_json, is_stub, stub_document
+from .rows import Entry, SourceState, _dt, _ts, by_folder, doc_from_json, doc_to_json, is_stub, stub_document
 
 # Advisory lock keys (any two 64-bit numbers that nothing else on the server uses).
 MIGRATE_LOCK = 0x5EEDFEED0001
@@ -261,6 +261,9 @@ class PgStore:
         query = "SELECT key, size, mtime_ns FROM items WHERE feed = %s AND removed_at IS NULL"
         rows = self._rows(query, (feed,)) if keys is None else self._rows(f"{query} AND key = ANY(%s)", (feed, list(keys)))
         return {key: (size, mtime_ns) for key, size, mtime_ns in rows}
+
+    def folder_stats(self, feed: str) -> dict[str, dict[str, tuple[int, int]]]:   # see Store.folder_stats
+        return by_folder(self._rows("SELECT key, size, mtime_ns FROM items WHERE feed = %s AND removed_at IS NULL", (feed,)))
 
     def _items(self, where: str, params: Iterable[Any]) -> list[Item]:
         rows = self._rows(f"SELECT id, slug, doc, published, updated, content_hash, key FROM items WHERE {where}", params)
