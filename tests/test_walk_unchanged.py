@@ -96,3 +96,14 @@ def test_a_no_change_walk_reads_nothing_and_loses_nothing(site: Path):
         assert store.count_live("") == 31
     report = run_once(config, FIXED_NOW + timedelta(minutes=1))
     assert not report.changed and report.feeds[0].items == 31
+
+
+def test_the_stored_stats_by_folder_are_also_the_key_mapping():
+    from seedfeed.sources.walk import Unchanged
+
+    stats = Unchanged({"": {"a.md": (1, 2)}, "x/y": {"b.md": (3, 4)}, "https://e.org": {"p": (5, 6)}})
+    assert stats.get("a.md") == (1, 2) and stats.get("x/y/b.md") == (3, 4) and stats.get("x/b.md") is None
+    assert "x/y/b.md" in stats and "nope" not in stats and len(stats) == 3 and stats["a.md"] == (1, 2)
+    assert sorted(stats) == ["a.md", "https://e.org/p", "x/y/b.md"] and stats.web == {"https://e.org/p"}
+    assert stats.keys() & {"a.md", "q"} == {"a.md"}
+    assert Unchanged({}).get("a.md") is None and "a.md" not in Unchanged({})

@@ -80,8 +80,21 @@ class Unchanged(Mapping[str, tuple[int, int]]):
         self.unmatched: list[str] = []   # stored keys of visited folders whose file was not found unchanged
 
     def __getitem__(self, key: str) -> tuple[int, int]:
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def get(self, key: str, default: tuple[int, int] | None = None) -> tuple[int, int] | None:  # type: ignore[override]
+        """Without the KeyError Mapping.get would catch: a first build asks about every one of its documents."""
+        if not self.size:
+            return default
         folder, _, name = key.rpartition("/")
-        return self.by_folder.get(folder, {})[name]
+        names = self.by_folder.get(folder)
+        return default if names is None else names.get(name, default)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.get(key) is not None
 
     def __iter__(self) -> Iterator[str]:
         for folder, names in self.by_folder.items():
