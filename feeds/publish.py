@@ -14,8 +14,6 @@ import contextlib
 import errno
 import fcntl
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,6 +63,8 @@ def write_if_changed(path: Path, data: bytes, *, fsync: bool = True, new_in_plac
         raise OutputError(f"{path}: cannot read ({exc.strerror})", "check the output folder's permissions") from None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        import tempfile  # here: a run that writes nothing need not load it (nor shutil, random, bz2, lzma)
+
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     except OSError as exc:
         raise _write_error(path, exc) from None
@@ -135,6 +135,9 @@ def sync_files(root: Path, files: dict[str, str]) -> int:
             continue   # the source went away or became unreadable since it was checked: try again next run
         try:
             dest.parent.mkdir(parents=True, exist_ok=True)
+            import shutil
+            import tempfile
+
             fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=TEMP_SUFFIX, dir=dest.parent)
             os.close(fd)
         except OSError as exc:

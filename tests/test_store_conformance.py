@@ -226,3 +226,15 @@ def test_stubs_are_kept_filled_and_forgotten(store):
     assert store.has_tombstones("f") and store.count_live("f") == 2
     store.forget("f", "s")
     assert store.count_live("f") == 1 and not store.has_id("f", "s")
+
+
+def test_folder_stats_are_the_live_stats_by_folder(store):
+    keys = ["top.md", "a/x.md", "a/y.md", "a/b/z.md", "b/x.md", "https://example.org/page"]
+    store.put("f", [(item(f"i{n}", key=key), T0, n, 100 + n) for n, key in enumerate(keys)])
+    store.put("g", [(item("other", key="a/x.md"), T0, 7, 7)])
+    store.remove("f", "i4", T0)
+    assert store.folder_stats("f") == {"": {"top.md": (0, 100)}, "a": {"x.md": (1, 101), "y.md": (2, 102)},
+                                       "a/b": {"z.md": (3, 103)}, "https://example.org": {"page": (5, 105)}}
+    grouped = {(f"{folder}/{name}" if folder else name): stat
+               for folder, names in store.folder_stats("f").items() for name, stat in names.items()}
+    assert grouped == store.stats("f")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -216,6 +215,8 @@ def load(config_path: Path | None, overrides: Overrides, cwd: Path) -> Config:
     if config_path is not None:
         where = str(config_path)
         base = config_path.resolve().parent
+        import tomllib  # here: without a config file nothing needs it (its import compiles a few regexes)
+
         try:
             data = tomllib.loads(config_path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:

@@ -21,7 +21,6 @@ import logging
 import os
 import sqlite3
 import time
-import uuid
 from collections.abc import Callable, Collection
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -49,21 +48,18 @@ from ..sources.collect import AllBut, collect, job_for, take
 from ..sources.links import publish_files
 from ..sources.walk import Skip
 from ..sources.web import DueCheck, Harvest, harvest, settle, web_keys
-from ..state.archives import archive_files_present, plan_archives
 from ..state.backends import open_store, peek_store, scratch_store
 from ..state.base import Store
 from ..state.merge import Changes, SlugsInUse, merge, mint_id
-from ..state.recover import Recovery, published_feed_id
 from ..state.rows import is_stub
 from ..state.store import state_error
-from .write import item_pages, write_feed
 
 if TYPE_CHECKING:
     from ..fetch.fetcher import Fetcher
 
 log = logging.getLogger(__name__)
 RENDER_VERSION = "3"  # 2: feed pages (index.html); 3: item pages carry their ids (state recovery)
-_FEED_ID_NAMESPACE = uuid.UUID("0b6f4a47-61e5-4bd4-9c38-4b44cb3a1f0e")
+_FEED_ID_NAMESPACE = "0b6f4a47-61e5-4bd4-9c38-4b44cb3a1f0e"
 
 
 @dataclass
@@ -249,7 +245,9 @@ def _apply(store: Store, feed: str, changes: Changes, now: datetime) -> None:
         store.remove(feed, entry.id, now)
         store.set_files(feed, entry.id, ())
     for item in changes.written:
-        store.set_files(feed, item.id, item.doc.files)
+        # An item first seen this run has no linked files stored to replace: a first build skips 100,000 deletes.
+        if item.doc.files or changes.first_seen[item.id] != now:
+            store.set_files(feed, item.id, item.doc.files)
 
 
 def _fingerprint(config: Config, feed: FeedConfig, ttl: int | None) -> str:
@@ -270,6 +268,12 @@ def _ttl_minutes(config: Config, feed: FeedConfig, now: datetime) -> int | None:
 
     period = shortest_period(list(feed.web_sources), config, now)
     return max(1, period // 60) if period else None
+
+
+def _archive_files_present(store: Store, feed: str, folder: Path) -> bool:
+    from ..state.archives import archive_files_present
+
+    return archive_files_present(store, feed, folder)
 
 
 def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, report: Report,
@@ -294,13 +298,14 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
         dropped = {o.doc.key for o in observed} - {o.doc.key for o in kept}
         observed = kept
     if changed is None:
-        present: set[str] | AllBut = (found.present | web_present) - dropped
-        vanished = known.keys() - present
+        vanished = found.vanished | (found.web_known - web_present) | (dropped & known.keys())
     else:  # only the changed paths were looked at: everything else is still there
         vanished = found.vanished | ((web_keys(feed, store) - web_present) if feed.web_sources else set()) \
             | (dropped & known.keys())
-        present = AllBut(vanished)
+    present = AllBut(vanished)   # for merge, which asks only about stored keys
     if observed or vanished:
+        from ..state.recover import Recovery
+
         # Load only what merge needs: the entries of changed or vanished keys, tombstones, explicit ids.
         keys = {o.doc.key for o in observed} | vanished
         explicit = [mint_id(feed.name, "", now, o.doc.explicit_id) for o in observed if o.doc.explicit_id]
@@ -325,8 +330,12 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
     ttl = _ttl_minutes(config, feed, now)
     fingerprint = _fingerprint(config, feed, ttl)
     if feed_id is None:   # first build, or a lost state: the published feed's id, if there is one
+        import uuid
+
+        from ..state.recover import published_feed_id
+
         feed_id = (published_feed_id(folder / ATOM_FILE)
-                   or f"urn:uuid:{uuid.uuid5(_FEED_ID_NAMESPACE, f'{feed.name}/{now.isoformat()}')}")
+                   or f"urn:uuid:{uuid.uuid5(uuid.UUID(_FEED_ID_NAMESPACE), f'{feed.name}/{now.isoformat()}')}")
     if changes.removed or changed_at is None:
         changed_at = now if (changes.removed or not store.count_live(feed.name)) else changed_at
     settings_changed = fingerprint != old_fingerprint
@@ -334,7 +343,7 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
     shown = bool(changes.new or changes.moved or changes.removed or changes.filled
                  or not all(map(is_stub, changes.updated)))
     outputs_missing = not all((folder / name).is_file() for name in (RSS_FILE, ATOM_FILE, JSON_FILE, PAGE_FILE)) or (
-        feed.archives and not archive_files_present(store, feed.name, folder))
+        feed.archives and not _archive_files_present(store, feed.name, folder))
     result.items = store.count_live(feed.name)
     if report.dry_run:
         result.rendered = shown or settings_changed or outputs_missing or pending   # would render
@@ -344,6 +353,10 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
         # a file a document links to may have changed
         result.files_written = publish_files(store.files(feed.name), feed.seeds, config.max_bytes, folder / FILES_DIR)
         return result
+    # Imported here: a run with nothing to render (the common case under cron) never loads the renderers.
+    from ..state.archives import plan_archives
+    from .write import item_pages, write_feed
+
     if pending:
         log.info("%s: the previous run stopped while writing; rendering the feed again in full", folder)
     full = settings_changed or outputs_missing or pending

@@ -10,7 +10,6 @@ from html import escape, unescape
 from urllib.parse import quote, unquote, urljoin
 
 from .. import __version__
-from ..extraction.sanitize import absolutize, safe_title, sanitize_html
 from ..models import Item
 
 RSS_FILE = "rss.xml"
@@ -79,6 +78,8 @@ def item_title(item: Item) -> str:
     """The title as every format and page publishes it: no element, no comment, however a reader parses it.
 
     Extraction already strips markup from titles; this also covers items stored before it did."""
+    from ..extraction.sanitize import safe_title  # here, not at the top: a no-change build never renders
+
     return safe_title(item.doc.title)
 
 
@@ -107,6 +108,8 @@ def body_html(item: Item, meta: FeedMeta) -> str:
                              + '"', body)
     if meta.site_url != meta.base_url and '="/' in body:
         body = _ROOT_RELATIVE.sub(lambda m: f'{m.group(1)}="{escape(urljoin(meta.site_url, unescape(m.group(2))))}"', body)
+    from ..extraction.sanitize import absolutize
+
     return absolutize(body, item_link(item, meta))
 
 
@@ -118,4 +121,6 @@ def feed_body_html(item: Item, meta: FeedMeta) -> str:
     cut = body[:FEED_BODY_LIMIT]
     cut = cut[: cut.rfind("<")] if "<" in cut else cut   # never inside a tag
     link = escape(item_link(item, meta))
+    from ..extraction.sanitize import sanitize_html
+
     return sanitize_html(cut) + f'\n<p><a href="{link}">The rest of this document is on its page.</a></p>'

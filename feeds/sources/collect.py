@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -19,7 +19,7 @@ from ..progress import LONG_DOCUMENTS, ProgressFactory
 from ..state.base import Store
 from ..state.merge import Observed
 from ..state.rows import Entry
-from .walk import KINDS, SeedFile, Skip, _undecodable, ignore_reason, scan
+from .walk import KINDS, SeedFile, Skip, Unchanged, _undecodable, ignore_reason, scan
 
 if TYPE_CHECKING:
     from .seeds import Job, Read
@@ -41,8 +41,9 @@ class Sink(Protocol):
 class Collected:
     observed: list[Observed] = field(default_factory=list)   # read this run (new or changed files)
     vanished: set[str] = field(default_factory=set)          # stored keys whose file is gone
-    present: set[str] = field(default_factory=set)           # a full walk: every document key found
-    known: dict[str, tuple[int, int]] = field(default_factory=dict)
+    present: set[str] = field(default_factory=set)           # a full walk: document keys found and yielded
+    web_known: set[str] = field(default_factory=set)         # a full walk: stored keys of web pages
+    known: Mapping[str, tuple[int, int]] = field(default_factory=dict)   # stored key -> (size, mtime_ns)
 
 
 class AllBut:
@@ -72,21 +73,27 @@ def collect(feed: FeedConfig, store: Store, max_bytes: int, sink: Sink,
     result = Collected()
     found: list[tuple[str, SeedFile]] = []
     if changed is None:
-        result.known = store.stats(feed.name)
-        multi, known, present = len(feed.seeds) > 1, result.known, result.present
+        unchanged = None if reread else Unchanged(store.folder_stats(feed.name))
+        result.known = known = store.stats(feed.name) if unchanged is None else unchanged
+        multi, present = len(feed.seeds) > 1, result.present
         for folder in feed.seeds:
             prefix = f"{folder.name}/" if multi else ""
-            for count, item in enumerate(scan(folder)):
+            sink.check_cancel()
+            for count, item in enumerate(scan(folder, unchanged, prefix)):
                 if not count & 1023:
                     sink.check_cancel()
                 if isinstance(item, Skip):
                     (sink.ignored if item.ignored else sink.skipped).append(item)
                     continue
                 key = prefix + item.key
-                present.add(key)
+                present.add(key)   # (unchanged documents are not yielded: ``present`` holds the others)
                 if reread or known.get(key) != (item.size, item.mtime_ns):
                     found.append((key, item))
-        result.vanished = {k for k in known.keys() - present if "://" not in k}  # web pages are not walked
+        if unchanged is None:
+            result.web_known = {k for k in known if "://" in k}
+            result.vanished = known.keys() - present - result.web_known
+        else:
+            result.web_known, result.vanished = unchanged.web, unchanged.gone(present)
     else:
         looked = dict(_look(feed, changed))
         result.known = store.stats(feed.name, looked)
@@ -114,8 +121,9 @@ def collect(feed: FeedConfig, store: Store, max_bytes: int, sink: Sink,
     # Archives and filters need every document's text, so with either on nothing is only probed.
     lazy = not feed.archives and not feed.filters and not reread
     new_stubs = lazy and window.may_stub(store, feed.name, len(jobs), feed.max_items, bool(result.vanished))
+    single = (str(feed.seeds[0]), "") if len(feed.seeds) == 1 else None   # (seed folder, key prefix) of every key
     jobs = [Job(j.found, j.key, max_bytes, (lazy and old[j.key].content_hash.startswith("raw:")) if j.key in old
-                else new_stubs, *(where(feed, j.key) or ("", "", ""))[1:]) for j in jobs]
+                else new_stubs, *(single or (where(feed, j.key) or ("", "", ""))[1:])) for j in jobs]
     tracker = sink.progress("reading documents", len(jobs), LONG_DOCUMENTS)
     try:
         for read in read_many(jobs, sink.cancel):

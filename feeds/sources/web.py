@@ -20,7 +20,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from ..config import Config, FeedConfig, WebSource
 from ..errors import FetchDeferred, FetchError
@@ -189,6 +188,8 @@ def _document(source: WebSource, key: str, answer, result: Harvest) -> Document 
     if decoded.warning:
         result.warnings.append(f"{answer.final_url}: {decoded.warning}")
     try:
+        from zoneinfo import ZoneInfo
+
         page = extract_page(decoded.text, answer.final_url, default_tz=ZoneInfo(source.timezone))
     except Exception as exc:  # a parser bug on one odd page must not stop the other sources
         log.debug("extracting %s failed", answer.final_url, exc_info=True)

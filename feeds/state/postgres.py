@@ -23,7 +23,7 @@ import psycopg
 
 from ..models import Item
 from .pg_schema import MIGRATE_LOCK, MIGRATIONS, SCHEMA_VERSION, _step, connect, migrate, redact, schema_version
-from .rows import Entry, SourceState, _dt, _ts, doc_from_json, doc_to_json, is_stub, stub_document
+from .rows import Entry, SourceState, _dt, _ts, by_folder, doc_from_json, doc_to_json, is_stub, stub_document
 
 # Advisory lock key of the writer (a 64-bit number that nothing else on the server uses).
 WRITE_LOCK = 0x5EEDFEED0002
@@ -153,6 +153,9 @@ class PgStore:
         query = "SELECT key, size, mtime_ns FROM items WHERE feed = %s AND removed_at IS NULL"
         rows = self._rows(query, (feed,)) if keys is None else self._rows(f"{query} AND key = ANY(%s)", (feed, list(keys)))
         return {key: (size, mtime_ns) for key, size, mtime_ns in rows}
+
+    def folder_stats(self, feed: str) -> dict[str, dict[str, tuple[int, int]]]:   # see Store.folder_stats
+        return by_folder(self._rows("SELECT key, size, mtime_ns FROM items WHERE feed = %s AND removed_at IS NULL", (feed,)))
 
     def _items(self, where: str, params: Iterable[Any]) -> list[Item]:
         rows = self._rows(f"SELECT id, slug, doc, published, updated, content_hash, key FROM items WHERE {where}", params)

@@ -56,6 +56,7 @@ class Recovery:
         self.base_url = base_url
         self._feed: dict[str, tuple[Published, str]] | None = None   # link -> (what, title)
         self._found: set[str] = set()
+        self._pages: bool | None = None   # whether there is an items folder at all (a first build has none)
 
     def adopted_id(self, item_id: str) -> bool:
         """True when :meth:`find` gave out ``item_id``."""
@@ -73,6 +74,10 @@ class Recovery:
         if link:
             found = self._by_link().get(link)
             return found[0] if found else None
+        if self._pages is None:
+            self._pages = self.items.is_dir()
+        if not self._pages:
+            return None   # no item page anywhere: a first build need not try to open 100,000 of them
         for n in range(1, _MAX_SLUG_TRIES + 1):
             slug = slug_base if n == 1 else f"{slug_base}-{n}"
             metas = self._page_metas(self.items / f"{slug}.html")

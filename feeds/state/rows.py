@@ -5,6 +5,7 @@ same bytes and a state copies across verbatim."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -93,3 +94,19 @@ def is_stub(item: Item) -> bool:  # only probed so far (outside the feed window)
 
 def stub_document(key: str) -> Document:  # what a stub shows where a document is expected (dry runs): its key
     return Document(key=key, origin=key, title="", summary="", body_html="")
+
+
+def by_folder(rows: Iterable[tuple[str, int, int]]) -> dict[str, dict[str, tuple[int, int]]]:
+    """(key, size, mtime_ns) rows as folder -> file name -> (size, mtime_ns), the folder being the key up to its
+    last "/" ("" at the top). A walk compares each file with its own folder's few entries (sources/walk.py)."""
+    folders: dict[str, dict[str, tuple[int, int]]] = {}
+    last, names = None, {}
+    for key, size, mtime_ns in rows:
+        folder, _, name = key.rpartition("/")
+        if folder != last:   # rows come folder by folder (the order documents were first stored in)
+            names = folders.get(folder)
+            if names is None:
+                names = folders[folder] = {}
+            last = folder
+        names[name] = (size, mtime_ns)
+    return folders

@@ -19,59 +19,11 @@ from typing import Any
 
 from ..errors import OutputError
 from ..models import Item
-from .rows import Entry, SourceState, _dt, _ts, doc_from_json, doc_to_json, is_stub, stub_document
+from .migrations import MIGRATIONS, SCHEMA_VERSION
+from .rows import Entry, SourceState, _dt, _ts, by_folder, doc_from_json, doc_to_json, is_stub, stub_document
 
-# Each entry upgrades the schema from version i to i + 1. Never edit a released entry: append a new one.
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE items (
-        feed TEXT NOT NULL, id TEXT NOT NULL, key TEXT NOT NULL, slug TEXT NOT NULL,
-        content_hash TEXT NOT NULL, published TEXT NOT NULL, updated TEXT NOT NULL, first_seen TEXT NOT NULL,
-        size INTEGER NOT NULL DEFAULT -1, mtime_ns INTEGER NOT NULL DEFAULT -1,
-        doc TEXT NOT NULL, removed_at TEXT, has_page INTEGER NOT NULL DEFAULT 0,
-        PRIMARY KEY (feed, id)
-    );
-    CREATE INDEX items_by_key ON items (feed, key);
-    CREATE INDEX items_by_published ON items (feed, removed_at, published);
-    CREATE TABLE feeds (name TEXT PRIMARY KEY, feed_id TEXT, fingerprint TEXT, changed_at TEXT, built_at TEXT);
-    """,
-    """
-    CREATE TABLE sources (
-        feed TEXT NOT NULL, url TEXT NOT NULL, kind TEXT NOT NULL,
-        etag TEXT, last_modified TEXT, last_status INTEGER,
-        last_run TEXT, last_success TEXT, last_error TEXT, failing_since TEXT,
-        not_found_count INTEGER NOT NULL DEFAULT 0,
-        parent TEXT, location TEXT,
-        PRIMARY KEY (feed, url)
-    );
-    """,
-    """
-    ALTER TABLE feeds ADD COLUMN render_pending INTEGER NOT NULL DEFAULT 0;
-    """,
-    """
-    ALTER TABLE sources ADD COLUMN deferred_since TEXT;
-    """,
-    """
-    ALTER TABLE feeds ADD COLUMN base_url TEXT;
-    """,
-    # Every seed document is read again once: bodies get their links to local files and other seeds rewritten
-    # (seedfeed.sources.links), titles lose markup, and unreadable dates stop being skips.
-    """
-    CREATE TABLE files (feed TEXT NOT NULL, item_id TEXT NOT NULL, path TEXT NOT NULL, PRIMARY KEY (feed, item_id, path));
-    UPDATE items SET size = -1, mtime_ns = -1 WHERE removed_at IS NULL;
-    """,
-    # RFC 5005 archives: the archive page each archived item was put in, once (state/archives.py)
-    """
-    CREATE TABLE archive (feed TEXT NOT NULL, id TEXT NOT NULL, page INTEGER NOT NULL, PRIMARY KEY (feed, id));
-    CREATE INDEX archive_by_page ON archive (feed, page);
-    """,
-    # a run that adds one document to 100,000 checks its slug and finds the paged items without a scan
-    """
-    CREATE INDEX items_by_slug ON items (feed, slug);
-    CREATE INDEX items_paged ON items (feed, id) WHERE has_page = 1 AND removed_at IS NULL;
-    """,
-)
-SCHEMA_VERSION = len(MIGRATIONS)
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SourceState", "Store", "state_error"]
+
 
 
 class Store:
@@ -227,6 +179,11 @@ class Store:
             row for start in range(0, len(keys), 500) for row in self.db.execute(
                 f"{query} AND key IN ({','.join('?' * len(keys[start:start + 500]))})", (feed, *keys[start:start + 500]))]
         return {key: (size, mtime_ns) for key, size, mtime_ns in rows}
+
+    def folder_stats(self, feed: str) -> dict[str, dict[str, tuple[int, int]]]:
+        """:meth:`stats` of every live item, by folder: folder -> file name -> (size, mtime_ns) (see rows.by_folder)."""
+        return by_folder(self.db.execute("SELECT key, size, mtime_ns FROM items WHERE +feed = ? AND removed_at IS NULL",
+                                         (feed,)))
 
     def _items(self, where: str, params: Iterable[Any]) -> list[Item]:
         rows = self.db.execute(
