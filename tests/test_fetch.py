@@ -259,13 +259,17 @@ def test_redirect_to_other_scheme_refused(server):
 # --- error statuses, retries, Retry-After --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("status", "words"), [(404, ["404 Not Found"]), (410, ["410 Gone", "removed"]),
-                                                (403, ["403"]), (400, ["400 Bad Request"])])
-def test_client_errors_carry_status(server, status, words):
+@pytest.mark.parametrize(("status", "words", "hint"), [
+    (404, ["404 Not Found"], "the page may have moved"), (410, ["410 Gone", "removed"], "remove this source or fix"),
+    (403, ["403"], "block automated readers"), (401, ["login"], "public pages only"),
+    (451, ["451 Unavailable For Legal Reasons"], "remove this source"), (400, ["400 Bad Request"], "in a browser")])
+def test_client_errors_carry_status_and_a_hint_for_their_cause(server, status, words, hint):
     server.expect_request("/x").respond_with_data("nope", status=status)
     sleeps = Sleeps()
     with fetcher(sleeps) as f:
-        fails(f, server.url_for("/x"), *words, status=status)
+        err = fails(f, server.url_for("/x"), *words, status=status)
+    assert hint in err.hint, err.hint
+    assert "Location" not in err.message   # only a 3xx is blamed on a missing Location
     assert sleeps == []   # not retried
 
 
@@ -646,6 +650,34 @@ def test_fetch_many_limits_per_host_and_runs_hosts_in_parallel(raw):
     assert srv.peak <= 4                                                 # 2 per host, two "hosts"
     assert srv.peak >= 3                                                 # ... and the hosts overlapped
     assert elapsed < 6 * 0.25 + 1.0                                      # not one after another
+
+
+def test_fetch_many_counts_each_port_as_its_own_host(raw):
+    """Two servers on one address but different ports are two hosts: with one request per host at a time, both
+    requests are in flight together. Each handler waits for the other's request, so run one after the other
+    they would time out instead of answering."""
+    both = threading.Barrier(2, timeout=5)
+
+    def handler(conn, stop):
+        request = read_request(conn)
+        if robots_404(conn, request):
+            return
+        both.wait()
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s"
+                     % (len(HTML), HTML))
+
+    one, two = raw(handler), raw(handler)
+    with fetcher(per_host_concurrency=1, max_workers=4, read_timeout=10, deadline=10) as f:
+        results = f.fetch_many([FetchJob(one.url("/a")), FetchJob(two.url("/b"))])
+    assert [getattr(r, "status", r) for r in results] == [200, 200]
+
+
+def test_fetch_many_reports_a_url_with_a_bad_port_in_place(server):
+    server.expect_request("/ok").respond_with_data(HTML, content_type="text/html")
+    with fetcher() as f:
+        results = f.fetch_many([FetchJob("http://127.0.0.1:99999/"), FetchJob(server.url_for("/ok"))])
+    assert isinstance(results[0], FetchError) and "not a valid URL" in results[0].message
+    assert results[1].status == 200
 
 
 def test_fetch_many_returns_errors_in_place(server):

@@ -226,3 +226,18 @@ def test_stubs_are_kept_filled_and_forgotten(store):
     assert store.has_tombstones("f") and store.count_live("f") == 2
     store.forget("f", "s")
     assert store.count_live("f") == 1 and not store.has_id("f", "s")
+
+
+def test_lookups_by_more_keys_than_one_query_takes_find_every_one(store):
+    # Lookups by key or id ask in chunks of 500; 1,201 keys span three chunks, the last one short.
+    ids = [f"i{n:04}" for n in range(1201)]
+    store.put("f", [(item(i), T0, n, n + 1) for n, i in enumerate(ids)])
+    for n, i in enumerate(ids):
+        store.archive("f", i, n // 100 + 1)
+    keys = [f"seeds/{i}.md" for i in ids]
+    assert store.stats("f", keys) == {k: (n, n + 1) for n, k in enumerate(keys)}
+    assert sorted(e.id for e in store.entries("f", keys=keys)) == ids
+    assert sorted(e.id for e in store.entries("f", keys=[], ids=ids)) == ids
+    assert sorted(i.id for i in store.items_by_id("f", ids)) == ids
+    assert store.archive_pages_of("f", ids) == set(range(1, 14))
+    assert store.archive_pages_of("f", ids[500:501]) == {6} and store.archive_pages_of("f", ids[1000:]) == {11, 12, 13}
