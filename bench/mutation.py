@@ -30,6 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SESSIONS = ROOT / "bench" / "results" / "mutation"
 
+_HOSTILE = "tests/test_hostile_http_clients.py"
+
 #: guard name -> (module, tests that guard it, seconds before a mutant's test run counts as hung = killed)
 MODULES: dict[str, tuple[str, list[str], int]] = {
     "sanitizer": ("feeds/extraction/sanitize.py",
@@ -38,9 +40,11 @@ MODULES: dict[str, tuple[str, list[str], int]] = {
                    "tests/test_formats.py", "tests/test_render.py"], 120),
     "ssrf-guard": ("feeds/fetch/netguard.py", ["tests/test_fetch.py", "tests/test_url_faults.py"], 180),
     "publisher": ("feeds/publish.py",
-                  ["tests/test_publish.py", "tests/test_crash_points.py", "tests/test_crash_disk.py",
-                   "tests/test_crash_concurrency.py",
-                   "tests/test_dry_run.py"], 300),
+                  ["tests/test_publish.py", "tests/test_harden_links.py",
+                   "tests/test_promises.py::test_a_replaced_feed_file_is_kept_in_previous_beside_the_state",
+                   "tests/test_dry_run.py", "tests/test_crash_points.py", "tests/test_crash_disk.py",
+                   "tests/test_crash_concurrency.py::test_two_builds_at_once_with_the_default_wait_both_succeed",
+                   "tests/test_crash_concurrency.py::test_two_builds_at_once_with_no_wait_one_loses_and_says_why"], 180),
     "merge-identity": ("feeds/state/merge.py",
                        ["tests/test_merge.py", "tests/test_identity.py", "tests/test_golden.py",
                         "tests/test_properties.py"], 180),
@@ -51,8 +55,13 @@ MODULES: dict[str, tuple[str, list[str], int]] = {
                       "tests/test_store_conformance.py", "tests/test_identity.py", "tests/test_window.py",
                       "tests/test_archives.py", "tests/test_status.py", "tests/test_dry_run.py",
                       "tests/test_crash_points.py"], 300),
-    "serve-app": ("feeds/serve/app.py", ["tests/test_serve.py"], 180),
-    "serve-http": ("feeds/serve/http.py", ["tests/test_serve.py"], 180),
+    "serve-app": ("feeds/serve/app.py",
+                  ["tests/test_serve.py", f"{_HOSTILE}::test_odd_requests_get_the_status_the_rfcs_ask_for"],
+                  120),
+    "serve-http": ("feeds/serve/http.py",
+                   [f"{_HOSTILE}::test_the_three_http_date_forms_are_read_and_nothing_else", "tests/test_serve.py",
+                    f"{_HOSTILE}::test_odd_requests_get_the_status_the_rfcs_ask_for"],
+                   120),
     "fetcher": ("feeds/fetch/fetcher.py",
                 ["tests/test_fetch.py",
                  "tests/test_web.py::test_refetch_answered_304_changes_nothing_and_an_edit_keeps_the_id",

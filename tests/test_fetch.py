@@ -328,6 +328,28 @@ def test_total_retry_wait_is_bounded(server):
     assert sleeps == [70.0]      # a second 70 s wait would pass the 120 s budget
 
 
+def test_the_waits_add_up_to_max_retry_wait_and_not_a_second_more(server):
+    server.expect_request("/busy").respond_with_data("", status=503, headers={"Retry-After": "1"})
+    sleeps = Sleeps()
+    with fetcher(sleeps, retries=5, max_retry_wait=2) as f:
+        fails(f, server.url_for("/busy"), "503", "after 3 tries", status=503)
+    assert sleeps == [1.0, 1.0]      # a third 1 s wait would make 3 s in all
+
+
+def test_203_from_a_transforming_proxy_is_a_page(server):
+    server.expect_request("/proxied").respond_with_data(HTML, status=203, content_type="text/html")
+    with fetcher() as f:
+        result = f.fetch(server.url_for("/proxied"))
+    assert (result.status, result.body) == (200, HTML)
+
+
+@pytest.mark.parametrize("status", [300, 399])
+def test_a_3xx_without_location_says_so(server, status):
+    server.expect_request("/choices").respond_with_data("", status=status)
+    with fetcher() as f:
+        fails(f, server.url_for("/choices"), str(status), "without a usable Location", status=status)
+
+
 def test_parse_retry_after():
     now = 1_700_000_000.0
     assert parse_retry_after("120") == 120

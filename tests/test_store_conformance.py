@@ -152,8 +152,8 @@ def test_archive_pages_keep_their_items(store):
 
 
 def test_sources_keep_health_and_sort_by_bytes(store):
-    full = SourceState("f", "https://b.example/x", "page", '"etag-1"', "Sun, 01 Mar 2026 12:00:00 GMT", 200, T0, T0,
-                       None, None, 0, None, "https://b.example/x?utm=1", T0 - timedelta(minutes=5))
+    full = SourceState("f", "https://b.example/x", "page", '"etag-1"', "Sun, 01 Mar 2026 12:00:00 GMT", 200, T0,
+                       T0 - timedelta(hours=1), None, None, 0, None, "https://b.example/x?utm=1", T0 - timedelta(minutes=5))
     store.put_source(full)
     store.put_source(SourceState("f", "https://B.example/z", "listing", last_status=503, last_run=T0,
                                  last_error="HTTP 503", failing_since=T0, not_found_count=2))
