@@ -343,6 +343,14 @@ def test_203_from_a_transforming_proxy_is_a_page(server):
     assert (result.status, result.body) == (200, HTML)
 
 
+@pytest.mark.parametrize("status", [204, 299])
+def test_a_2xx_without_a_page_is_an_error_naming_the_status(server, status):
+    server.expect_request("/odd").respond_with_data("", status=status)
+    with fetcher() as f:
+        err = fails(f, server.url_for("/odd"), f"server answered {status}", status=status)
+    assert "Location" not in err.message
+
+
 @pytest.mark.parametrize("status", [300, 399])
 def test_a_3xx_without_location_says_so(server, status):
     server.expect_request("/choices").respond_with_data("", status=status)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from seedfeed.errors import OutputError
 from seedfeed.models import Document, Item
 from seedfeed.state.base import Store
 from seedfeed.state.postgres import PgStore
@@ -241,3 +242,12 @@ def test_lookups_by_more_keys_than_one_query_takes_find_every_one(store):
     assert sorted(i.id for i in store.items_by_id("f", ids)) == ids
     assert store.archive_pages_of("f", ids) == set(range(1, 14))
     assert store.archive_pages_of("f", ids[500:501]) == {6} and store.archive_pages_of("f", ids[1000:]) == {11, 12, 13}
+
+
+def test_a_state_folder_that_cannot_be_made_is_an_error_naming_it(tmp_path):
+    (tmp_path / "a-file").write_text("not a folder")
+    path = tmp_path / "a-file" / "state.sqlite"
+    with pytest.raises(OutputError) as info:
+        SqliteStore(path)
+    assert str(path) in info.value.message and "cannot open the state file" in info.value.message
+    assert "--state" in info.value.hint
