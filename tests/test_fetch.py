@@ -28,6 +28,7 @@ from seedfeed import __version__
 from seedfeed.errors import FetchError
 from seedfeed.fetch.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchJob, FetchPolicy, parse_content_type, parse_retry_after
 from seedfeed.fetch.netguard import BlockedAddressError, Guard, address_problem, check_url
+from seedfeed.fetch.robots import ROBOTS_MAX_BYTES
 from seedfeed.sources.decode import decode
 from werkzeug import Request, Response
 
@@ -581,6 +582,17 @@ def test_robots_disallow_is_respected_and_can_be_overridden(server):
         assert f.fetch(server.url_for("/private/x")).status == 200
     robots_hits = [req for req, _ in server.log if req.path == "/robots.txt"]
     assert len(robots_hits) == 1     # cached per host
+
+
+def test_a_robots_txt_over_the_size_limit_is_read_up_to_it(server):
+    # RFC 9309: a crawler MUST parse at least 500 KiB; past our limit the file is cut, not refused as too big
+    padding = "# " + "x" * 98 + "\n"
+    robots = "User-agent: *\nDisallow: /private\n" + padding * (ROBOTS_MAX_BYTES // len(padding) + 100)
+    assert len(robots) > ROBOTS_MAX_BYTES
+    server.expect_request("/robots.txt").respond_with_data(robots, content_type="text/plain")
+    server.expect_request("/private/x").respond_with_data(HTML, content_type="text/html")
+    with fetcher() as f:
+        fails(f, server.url_for("/private/x"), "robots.txt", "disallows")
 
 
 def test_robots_rules_for_our_token(server):
