@@ -28,6 +28,7 @@ from seedfeed import __version__
 from seedfeed.errors import FetchError
 from seedfeed.fetch.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchJob, FetchPolicy, parse_content_type, parse_retry_after
 from seedfeed.fetch.netguard import BlockedAddressError, Guard, address_problem, check_url
+from seedfeed.fetch.policy import FEED_ACCEPT
 from seedfeed.fetch.robots import ROBOTS_MAX_BYTES
 from seedfeed.sources.decode import decode
 from werkzeug import Request, Response
@@ -806,6 +807,29 @@ def test_dns_rebinding_cannot_slip_past_the_check(server):
     with Fetcher(policy(respect_robots=False, retries=0), sleep=Sleeps(), resolver=rebinding) as f:
         fails(f, f"http://rebind.example:{server.port}/r", "resolves to 10.0.0.1", "SSRF")   # new connection
     # the recording socket (autouse fixture) proves no connect() ever went to 10.0.0.1
+
+
+def test_retry_after_of_exactly_max_retry_wait_is_waited_for(server):
+    answers = iter([Response("", status=503, headers={"Retry-After": "120"}),
+                    Response(HTML, status=200, content_type="text/html")])
+    server.expect_request("/busy").respond_with_handler(lambda req: next(answers))
+    sleeps = Sleeps()
+    with fetcher(sleeps, retries=1, max_retry_wait=120) as f:
+        assert f.fetch(server.url_for("/busy")).status == 200
+    assert sleeps == [120.0]
+
+
+@pytest.mark.parametrize("feed", [False, True])
+def test_a_feed_is_asked_for_as_a_feed_and_a_page_as_html(server, feed):
+    seen: list[str] = []
+
+    def handler(req: Request) -> Response:
+        seen.append(req.headers.get("Accept", ""))
+        return Response(HTML, status=200, content_type="text/html")
+    server.expect_request("/x").respond_with_handler(handler)
+    with fetcher(respect_robots=False) as f:
+        assert f.fetch(server.url_for("/x"), feed=feed).status == 200
+    assert seen == [FEED_ACCEPT if feed else "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"]
 
 
 def test_robots_cache_ttls_and_statuses():
