@@ -9,7 +9,11 @@
 Each guard module is mapped to the test files that claim to guard it, so one mutant costs one short pytest run
 (``-x``: the first failure kills it) instead of the whole suite. cosmic-ray edits the module *in place* for each
 mutant and puts it back afterwards: run this on a clean checkout you are not editing, and never commit while it
-runs (the script checks the module is back to its original bytes at the end and restores it if not).
+runs (the script checks the module is back to its original bytes at the end and restores it if not). Never run
+two sessions in the same copy: one session's mutant breaks the other's tests (test_web.py builds with the store,
+for one) and counts as a kill there. Run them at once only in separate copies, each with its own venv; a kill
+found to be such (its mutant passes the tests when applied alone) goes into ``NAME-falsekills.json``, a JSON list
+of job ids, and counts as a first-pass survivor.
 
 Sessions live in ``bench/results/mutation/`` (not committed), so an interrupted run resumes where it stopped. The
 operators are a deliberate subset (see OPERATORS_EXCLUDED): one replacement per arithmetic operator and the
@@ -114,11 +118,14 @@ def results(session: Path) -> list[tuple[dict, dict | None]]:
 
 
 def report(name: str) -> dict[str, int]:
+    """Counts of the stored session: first pass (cosmic-ray's own outcome, less the kills listed in
+    ``NAME-falsekills.json``) and now (after ``--recheck`` with the tests as they are now)."""
     session = SESSIONS / f"{name}.sqlite"
-    counts = {"mutants": 0, "run": 0, "killed": 0, "survived": 0, "timeout": 0, "incompetent": 0, "pending": 0,
-              "filtered": 0}
+    counts = {"mutants": 0, "run": 0, "killed": 0, "survived": 0, "first_killed": 0, "first_survived": 0,
+              "timeout": 0, "incompetent": 0, "pending": 0, "filtered": 0}
     survivors = []
     rechecked = _load_recheck(name)
+    false_kills = _load_false_kills(name)
     for job, result in results(session):
         if result is None:
             counts["pending"] += 1
@@ -127,14 +134,16 @@ def report(name: str) -> dict[str, int]:
         if worker == "skipped":          # removed by the operator filter: not a mutant of this run
             counts["filtered"] += 1
             continue
-        counts["run"] += 1
-        if worker == "abnormal":         # the test run hung past the timeout: the mutant was detected
-            counts["timeout"] += 1
-            counts["killed"] += 1
-        elif outcome == "killed" or rechecked.get(job["job_id"]) == "killed":
-            counts["killed"] += 1
-        elif outcome == "incompetent":   # the mutant could not even be imported
+        if outcome == "incompetent":     # the mutant could not even be imported
             counts["incompetent"] += 1
+            continue
+        counts["run"] += 1
+        first_killed = (worker == "abnormal" or outcome == "killed") and job["job_id"] not in false_kills
+        counts["first_killed" if first_killed else "first_survived"] += 1
+        if worker == "abnormal" and first_killed:   # the test run hung past the timeout: the mutant was detected
+            counts["timeout"] += 1
+        if first_killed or rechecked.get(job["job_id"]) == "killed":
+            counts["killed"] += 1
         else:
             counts["survived"] += 1
             mutation = job["mutations"][0]
@@ -143,6 +152,13 @@ def report(name: str) -> dict[str, int]:
     counts["mutants"] = counts["run"] + counts["pending"]
     (SESSIONS / f"{name}-survivors.txt").write_text("\n".join(survivors), encoding="utf-8")
     return counts
+
+
+def _load_false_kills(name: str) -> set[str]:
+    """Job ids whose first-pass kill did not hold when the mutant was run again alone: another session was
+    mutating a module the tests also use, in the same copy (never run two sessions in one copy)."""
+    path = SESSIONS / f"{name}-falsekills.json"
+    return set(json.loads(path.read_text(encoding="utf-8"))) if path.exists() else set()
 
 
 def _load_recheck(name: str) -> dict[str, str]:
@@ -157,10 +173,12 @@ def recheck(name: str) -> None:
     module = ROOT / module_path
     original = module.read_bytes()
     outcomes = _load_recheck(name)
+    false_kills = _load_false_kills(name)
     command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-o", "addopts=", *tests]
     try:
         for job, result in results(SESSIONS / f"{name}.sqlite"):
-            if not result or result.get("test_outcome") != "survived" or outcomes.get(job["job_id"]) == "killed":
+            first_survived = result and (result.get("test_outcome") == "survived" or job["job_id"] in false_kills)
+            if not first_survived or outcomes.get(job["job_id"]) == "killed":
                 continue
             mutation = job["mutations"][0]
             cosmic("apply", mutation["module_path"], mutation["operator_name"], str(mutation["occurrence"]))
@@ -207,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [n for n in args.names if n not in MODULES]
     if unknown:
         parser.error(f"unknown guard module(s): {', '.join(unknown)}; see --list")
-    print("| guard | module | mutants | run | killed | survived | (of which timeouts) | score |")
+    print("| guard | module | mutants | run | first pass: killed / survived | now: killed / survived "
+          "| (timeouts) | score now |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name in args.names or list(MODULES):
         if args.recheck:
@@ -218,8 +237,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         c = report(name)
         score = f"{100 * c['killed'] / (c['killed'] + c['survived']):.1f} %" if c["killed"] + c["survived"] else "—"
-        print(f"| {name} | `{MODULES[name][0]}` | {c['mutants'] - c['incompetent']} | {c['run'] - c['incompetent']} "
-              f"| {c['killed']} | {c['survived']} | {c['timeout']} | {score} |", flush=True)
+        print(f"| {name} | `{MODULES[name][0]}` | {c['mutants']} | {c['run']} | {c['first_killed']} / "
+              f"{c['first_survived']} | {c['killed']} / {c['survived']} | {c['timeout']} | {score} |", flush=True)
     return 0
 
 

@@ -225,6 +225,23 @@ def test_304_with_last_modified(server):
     assert again.last_modified == "Tue, 03 Jun 2025 10:00:00 GMT"   # kept from the caller when not re-sent
 
 
+@pytest.mark.parametrize(("sent", "expected"), [('"v8"', '"v8"'), (None, '"v7"')])
+def test_a_304_gives_the_new_etag_if_sent_else_keeps_the_callers(server, sent, expected):
+    headers = {"ETag": sent} if sent else {}
+    server.expect_request("/c").respond_with_data("", status=304, headers=headers)
+    with fetcher() as f:
+        again = f.fetch(server.url_for("/c"), etag='"v7"')
+    assert (again.status, again.etag) == (304, expected)
+
+
+def test_an_unexpected_exception_is_this_urls_failure_named_as_a_bug():
+    def broken(host, port, *args):   # stands in for a bug anywhere below fetch()
+        raise RuntimeError("boom")
+    with Fetcher(policy(respect_robots=False, retries=0), sleep=Sleeps(), resolver=broken) as f:
+        err = fails(f, "http://broken.example/x", "unexpected error", "RuntimeError", "boom")
+    assert "bug" in err.hint
+
+
 # --- redirects -----------------------------------------------------------------------------------------------
 
 
@@ -272,7 +289,15 @@ def test_client_errors_carry_status_and_a_hint_for_their_cause(server, status, w
         err = fails(f, server.url_for("/x"), *words, status=status)
     assert hint in err.hint, err.hint
     assert "Location" not in err.message   # only a 3xx is blamed on a missing Location
+    assert "redirected" not in err.message
     assert sleeps == []   # not retried
+
+
+def test_an_error_after_a_redirect_names_where_it_was_redirected(server):
+    server.expect_request("/old").respond_with_data("", status=301, headers={"Location": "/gone"})
+    server.expect_request("/gone").respond_with_data("", status=410)
+    with fetcher() as f:
+        fails(f, server.url_for("/old"), f"(redirected to {server.url_for('/gone')})", "410 Gone", status=410)
 
 
 def test_500_retried_with_backoff_then_reported(server):
