@@ -264,3 +264,37 @@ def test_a_peek_reads_the_last_commit_while_a_run_holds_the_write_lock(tmp_path)
         assert peek is not None
         with peek:
             assert [e.id for e in peek.entries("f")] == ["a"]
+
+
+def test_a_migration_step_another_process_applied_while_we_waited_is_skipped_and_the_rest_applied(tmp_path):
+    # Two processes open an old state at once: the one that waits for the migration lock finds a step done by the
+    # other (`user_version` moved on while it waited) and must go on with the steps after it, not stop there.
+    import sqlite3
+    import threading
+
+    from seedfeed.state.store import MIGRATIONS, SCHEMA_VERSION
+
+    path = tmp_path / "state.sqlite"
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("PRAGMA journal_mode=WAL")
+    for number in range(2):
+        other.executescript(MIGRATIONS[number])
+    other.execute("PRAGMA user_version = 2")
+    other.execute("BEGIN IMMEDIATE")                     # the other process holds the migration lock ...
+    opened: list[tuple[int, set[str]]] = []
+
+    def open_and_use() -> None:
+        with SqliteStore(path) as store:
+            store.put("f", [(item("a"), T0, 1, 1)])
+            store.set_files("f", "a", ["files/x.png"])   # a table of step 6
+            store.commit()
+            opened.append((store.db.execute("PRAGMA user_version").fetchone()[0], store.files("f")))
+    waiting = threading.Thread(target=open_and_use)
+    waiting.start()                                      # ... while this one reads version 2 and waits for it
+    waiting.join(0.5)
+    other.execute(MIGRATIONS[2].strip().rstrip(";"))    # step 3, one statement, inside the lock it holds
+    other.execute("PRAGMA user_version = 3")
+    other.execute("COMMIT")
+    other.close()
+    waiting.join(30)
+    assert opened == [(SCHEMA_VERSION, {"files/x.png"})]
