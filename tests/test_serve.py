@@ -324,6 +324,38 @@ def test_etag_matches_weak_comparison():
     assert not etag_matches("", '"a"')
 
 
+def test_etag_lists_odd_but_readable():
+    assert etag_matches('"a"', 'W/"a"')                # a weak tag of ours compares by its opaque part
+    assert etag_matches(',"a"', '"a"') and etag_matches(' \t, "a"', '"a"')   # separators before the first tag
+    assert etag_matches('abc, "a"', '"a"')             # an unquoted token does not swallow the next tag
+    assert not etag_matches('"a', '"a"')               # an unterminated quote is one (non-matching) tag, and ends
+
+
+def test_strong_comparison_never_matches_a_weak_tag():
+    from seedfeed.serve.http import etag_matches_strong
+    assert etag_matches_strong('"a"', '"a"') and etag_matches_strong("*", '"a"')
+    assert not etag_matches_strong('W/"a"', 'W/"a"') and not etag_matches_strong("*", 'W/"a"')
+
+
+def test_content_types_of_files_not_in_our_table():
+    from seedfeed.serve.http import content_type_for
+    assert content_type_for("rss.xml") == "application/rss+xml; charset=utf-8"
+    assert content_type_for("data.csv") == "text/csv; charset=utf-8"      # guessed text: UTF-8 said
+    assert content_type_for("talk.mp3") == "audio/mpeg"
+    assert content_type_for("site.tar.gz") == "application/octet-stream"   # compressed: not its inner type
+    assert content_type_for("README") == "application/octet-stream"
+
+
+def test_http_dates_at_their_edges():
+    import calendar
+
+    from seedfeed.serve.http import parse_http_date
+    assert parse_http_date("Sun, 06 Nov 1994 08:49:60 GMT") == 784111799    # a leap second reads as :59
+    assert parse_http_date("Sun, 06 Nov 1994 08:60:37 GMT") is None
+    assert parse_http_date("Sun, 06 Nov 1994 08:49:61 GMT") is None
+    assert parse_http_date("Thursday, 01-Jan-26 00:00:00 GMT") == calendar.timegm((2026, 1, 1, 0, 0, 0))
+
+
 # ------------------------------------------------------------------------------------ confinement
 
 
