@@ -354,6 +354,12 @@ def test_http_dates_at_their_edges():
     assert parse_http_date("Sun, 06 Nov 1994 08:60:37 GMT") is None
     assert parse_http_date("Sun, 06 Nov 1994 08:49:61 GMT") is None
     assert parse_http_date("Thursday, 01-Jan-26 00:00:00 GMT") == calendar.timegm((2026, 1, 1, 0, 0, 0))
+    assert parse_http_date("Wed, 30 Nov 1994 23:59:59 GMT") == calendar.timegm((1994, 11, 30, 23, 59, 59))
+    assert parse_http_date("Tue, 01 Nov 1994 00:00:00 GMT") == calendar.timegm((1994, 11, 1, 0, 0, 0))
+    assert parse_http_date("Thu, 29 Feb 1996 12:00:00 GMT") == calendar.timegm((1996, 2, 29, 12, 0, 0))
+    for bad in ("Mon, 00 Nov 1994 00:00:00 GMT", "Thu, 31 Nov 1994 00:00:00 GMT", "Thu, 29 Feb 1995 00:00:00 GMT",
+                "Tue, 01 Nov 1994 24:00:00 GMT"):
+        assert parse_http_date(bad) is None, bad
 
 
 # ------------------------------------------------------------------------------------ confinement
