@@ -7,6 +7,7 @@ as their default collation, so a query that forgets ``COLLATE "C"`` orders "B" a
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -298,3 +299,23 @@ def test_a_migration_step_another_process_applied_while_we_waited_is_skipped_and
     other.close()
     waiting.join(30)
     assert opened == [(SCHEMA_VERSION, {"files/x.png"})]
+
+
+@pytest.mark.parametrize(("sqlite_message", "hint"), [
+    ("database or disk is full", "free space on the disk holding"),
+    ("attempt to write a readonly database", "writable by this user"),
+    ("unable to open database file", "writable by this user"),
+    ("disk I/O error", "restore it from a backup"),
+])
+def test_a_failed_state_write_gets_the_hint_for_its_cause(tmp_path, sqlite_message, hint):
+    from seedfeed.state.store import state_error
+
+    error = state_error(tmp_path / "state.sqlite", sqlite3.OperationalError(sqlite_message))
+    assert error.message == f"{tmp_path / 'state.sqlite'}: cannot write the state ({sqlite_message})"
+    assert hint in error.hint, error.hint
+
+
+def test_a_damaged_state_file_peeks_as_none(tmp_path):
+    path = tmp_path / "state.sqlite"
+    path.write_bytes(b"not an SQLite database, " * 200)
+    assert SqliteStore.peek(path) is None
