@@ -628,6 +628,13 @@ def test_robots_rules_for_our_token(server):
         fails(f, server.url_for("/a"), "disallows")
 
 
+def test_robots_rules_follow_a_configured_user_agent(server):
+    server.expect_request("/robots.txt").respond_with_data("User-agent: examplebot\nDisallow: /\n")
+    server.expect_request("/a").respond_with_data(HTML, content_type="text/html")
+    with fetcher(user_agent="examplebot/2.0 (+https://example.org/bot)") as f:
+        fails(f, server.url_for("/a"), "disallows")
+
+
 def test_robots_5xx_means_disallow_all_robots_4xx_means_allow_all(server):
     server.expect_request("/robots.txt").respond_with_data("", status=503)
     server.expect_request("/a").respond_with_data(HTML, content_type="text/html")
