@@ -357,6 +357,11 @@ def test_http_dates_at_their_edges():
     assert parse_http_date("Wed, 30 Nov 1994 23:59:59 GMT") == calendar.timegm((1994, 11, 30, 23, 59, 59))
     assert parse_http_date("Tue, 01 Nov 1994 00:00:00 GMT") == calendar.timegm((1994, 11, 1, 0, 0, 0))
     assert parse_http_date("Thu, 29 Feb 1996 12:00:00 GMT") == calendar.timegm((1996, 2, 29, 12, 0, 0))
+    this_year = time.gmtime().tm_year     # RFC 9110: a two-digit year more than 50 years ahead is in the past
+    for ahead, century in ((50, 2000), (51, 1900)):
+        yy = (this_year + ahead) % 100
+        parsed = parse_http_date(f"Monday, 01-Jan-{yy:02d} 00:00:00 GMT")
+        assert parsed is not None and time.gmtime(parsed).tm_year == century + yy, (ahead, yy)
     for bad in ("Mon, 00 Nov 1994 00:00:00 GMT", "Thu, 31 Nov 1994 00:00:00 GMT", "Thu, 29 Feb 1995 00:00:00 GMT",
                 "Tue, 01 Nov 1994 24:00:00 GMT"):
         assert parse_http_date(bad) is None, bad
