@@ -329,6 +329,8 @@ def test_etag_lists_odd_but_readable():
     assert etag_matches(',"a"', '"a"') and etag_matches(' \t, "a"', '"a"')   # separators before the first tag
     assert etag_matches('abc, "a"', '"a"')             # an unquoted token does not swallow the next tag
     assert not etag_matches('"a', '"a"')               # an unterminated quote is one (non-matching) tag, and ends
+    assert not etag_matches("W/", '"a"')               # a lone weak prefix is no tag
+    assert etag_matches('W/"a,b"', '"a,b"')            # a comma inside a weak tag's quotes does not split it
 
 
 def test_strong_comparison_never_matches_a_weak_tag():
@@ -342,6 +344,7 @@ def test_content_types_of_files_not_in_our_table():
     assert content_type_for("rss.xml") == "application/rss+xml; charset=utf-8"
     assert content_type_for("data.csv") == "text/csv; charset=utf-8"      # guessed text: UTF-8 said
     assert content_type_for("talk.mp3") == "audio/mpeg"
+    assert content_type_for("old.pict") == "image/pict"      # a common type outside the official list
     assert content_type_for("site.tar.gz") == "application/octet-stream"   # compressed: not its inner type
     assert content_type_for("README") == "application/octet-stream"
 

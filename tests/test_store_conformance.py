@@ -319,3 +319,12 @@ def test_a_damaged_state_file_peeks_as_none(tmp_path):
     path = tmp_path / "state.sqlite"
     path.write_bytes(b"not an SQLite database, " * 200)
     assert SqliteStore.peek(path) is None
+
+
+def test_a_removed_item_and_a_new_one_with_the_same_key_are_both_kept(store):
+    # a file replaced by another document with its own front-matter id: same key, two ids
+    store.put("f", [(item("old", key="seeds/x.md"), T0, 1, 1)])
+    store.remove("f", "old", T0)
+    store.put("f", [(item("new", key="seeds/x.md"), T0, 2, 2)])
+    for entries in (store.entries("f"), store.entries("f", keys=["seeds/x.md"])):
+        assert sorted((e.id, e.removed) for e in entries) == [("new", False), ("old", True)]
