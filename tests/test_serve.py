@@ -331,6 +331,8 @@ def test_etag_lists_odd_but_readable():
     assert not etag_matches('"a', '"a"')               # an unterminated quote is one (non-matching) tag, and ends
     assert not etag_matches("W/", '"a"')               # a lone weak prefix is no tag
     assert etag_matches('W/"a,b"', '"a,b"')            # a comma inside a weak tag's quotes does not split it
+    assert etag_matches('"a", "b"', '"a"') and etag_matches('"", "a"', '"a"')   # first in a list; an empty tag
+    assert etag_matches('"a", ', '"a"') and not etag_matches('"x", ', '"a"')    # a trailing separator
 
 
 def test_strong_comparison_never_matches_a_weak_tag():

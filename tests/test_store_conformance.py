@@ -245,6 +245,11 @@ def test_lookups_by_more_keys_than_one_query_takes_find_every_one(store):
     assert store.archive_pages_of("f", ids[500:501]) == {501}
 
 
+def test_a_state_in_folders_that_do_not_exist_yet_makes_them(tmp_path):
+    with SqliteStore(tmp_path / "new" / "deeper" / "state.sqlite") as store:
+        assert store.entries("f") == []
+
+
 def test_a_state_folder_that_cannot_be_made_is_an_error_naming_it(tmp_path):
     (tmp_path / "a-file").write_text("not a folder")
     path = tmp_path / "a-file" / "state.sqlite"
