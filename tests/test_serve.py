@@ -335,6 +335,10 @@ def test_etag_lists_odd_but_readable():
     assert etag_matches('"a", ', '"a"') and not etag_matches('"x", ', '"a"')    # a trailing separator
 
 
+def test_a_q_value_that_is_not_a_finite_number_refuses_gzip():
+    assert not accepts_gzip("gzip;q=nan") and not accepts_gzip("gzip;q=inf") and not accepts_gzip("*;q=nan")
+
+
 def test_strong_comparison_never_matches_a_weak_tag():
     from seedfeed.serve.http import etag_matches_strong
     assert etag_matches_strong('"a"', '"a"') and etag_matches_strong("*", '"a"')
