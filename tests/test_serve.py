@@ -291,6 +291,13 @@ def test_tiny_or_binary_files_are_not_gzipped(server, site):
     assert tiny.getheader("Content-Encoding") is None and tiny.getheader("Vary") == "Accept-Encoding"
 
 
+def test_gzip_starts_at_256_bytes(server, site):
+    (site / "a.css").write_text("a" * 256, encoding="utf-8")
+    (site / "b.css").write_text("b" * 255, encoding="utf-8")
+    assert get(server, "/a.css", Accept_Encoding="gzip").getheader("Content-Encoding") == "gzip"
+    assert get(server, "/b.css", Accept_Encoding="gzip").getheader("Content-Encoding") is None
+
+
 @pytest.mark.parametrize(
     ("header", "expected"),
     [
@@ -479,6 +486,12 @@ def test_healthz(site):
 
 def test_healthz_default_always_healthy(server):
     assert requests.get(url(server, "/healthz"), timeout=10).status_code == 200
+
+
+def test_healthz_allows_only_get_and_head(server):
+    resp = get(server, "/healthz", method="POST")
+    assert resp.status == 405
+    assert set(resp.getheader("Allow").replace(" ", "").split(",")) == {"GET", "HEAD"}
 
 
 # -------------------------------------------------------------------------------- cache and stream
