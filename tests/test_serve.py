@@ -527,6 +527,21 @@ def test_cache_evicts_to_stay_within_its_budget(site, monkeypatch):
     assert status.startswith("200") and body == files["/blob0.bin"]
 
 
+def test_the_cache_budget_counts_gzipped_copies_and_keeps_at_most_one_file_over_it(site, monkeypatch):
+    monkeypatch.setattr(serve_app, "CACHE_BUDGET", 10_000)
+    app = make_app(site)
+    for i in range(6):   # text: each is cached with its gzipped copy, and both count
+        (site / f"page{i}.css").write_text("".join(f".c{i}-{n} {{ color: #{n * 9973 % 16**6:06x} }}\n" for n in range(120)))
+        assert call_asgi(app, f"/page{i}.css")[0].startswith("200")
+        assert app._cache[f"page{i}.css"].gz_body
+        assert app._cache_bytes == sum(len(e.body or b"") + len(e.gz_body or b"") for e in app._cache.values())
+        assert app._cache_bytes <= 10_000
+    for name in ("big0.bin", "big1.bin"):   # each alone is within the budget, the two are not
+        (site / name).write_bytes(os.urandom(6_000))
+        assert call_asgi(app, f"/{name}")[0].startswith("200")
+    assert list(app._cache) == ["big1.bin"] and app._cache_bytes == 6_000
+
+
 def test_large_files_are_streamed(site, monkeypatch):
     monkeypatch.setattr(serve_app, "MAX_CACHED_FILE", 1024)
     big = os.urandom(300_000)
