@@ -555,6 +555,16 @@ def test_large_files_are_streamed(site, monkeypatch):
         assert get(srv, "/big.bin", method="HEAD").getheader("Content-Length") == str(len(big))
 
 
+def test_a_streamed_file_closed_again_after_its_end_closes_nothing_else(site):
+    # The server closes a body it has read to the end once more; that must not close another fd (here 0, stdin).
+    code = ("import os, sys\nfrom seedfeed.serve.app import _FileStream\n"
+            "stream = _FileStream(os.open(sys.argv[1], os.O_RDONLY))\n"
+            "assert b''.join(stream) == open(sys.argv[1], 'rb').read()\nstream.close()\nstream.close()\nos.fstat(0)\n")
+    done = subprocess.run([sys.executable, "-c", code, str(site / "atom.xml")], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+
+
 def test_streamed_file_closed_even_if_never_iterated(site, monkeypatch):
     monkeypatch.setattr(serve_app, "MAX_CACHED_FILE", 1024)
     (site / "big.bin").write_bytes(bytes(10_000))
