@@ -186,8 +186,8 @@ def recheck(name: str) -> None:
             try:
                 done = subprocess.run(command, cwd=ROOT, capture_output=True, timeout=timeout, check=False)
                 outcomes[job["job_id"]] = "killed" if done.returncode else "survived"
-            except subprocess.TimeoutExpired:
-                outcomes[job["job_id"]] = "killed"
+            except subprocess.TimeoutExpired:   # a hang, or a machine too loaded: not a kill until run again
+                outcomes[job["job_id"]] = "timeout"
             finally:
                 module.write_bytes(original)
             (SESSIONS / f"{name}-recheck.json").write_text(json.dumps(outcomes, indent=1), encoding="utf-8")
