@@ -71,3 +71,17 @@ def test_dry_run_fetches_but_stores_no_conditional_get_state(tmp_path, web):  # 
     assert len(web.hits) == hits + 1                     # fetched (read-only) ...
     assert "  updated: Story A, corrected" in result.stdout
     assert everything(tmp_path) == before                # ... but no ETag, item or output stored
+
+
+def test_dry_run_on_a_damaged_state_file_names_it_and_exits_3(site):
+    write(site / "seeds" / "a.txt", "Title A\n\nBody.")
+    state = site / ".seedfeed" / "state.sqlite"
+    state.parent.mkdir(parents=True, exist_ok=True)
+    state.write_bytes(b"not an SQLite database, " * 200)
+
+    result = run_cli("build", "--dry-run", cwd=site)
+
+    assert result.returncode == 3, (result.returncode, result.stderr)
+    assert "state.sqlite: cannot read the state file" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert state.read_bytes() == b"not an SQLite database, " * 200

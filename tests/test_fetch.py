@@ -28,6 +28,8 @@ from seedfeed import __version__
 from seedfeed.errors import FetchError
 from seedfeed.fetch.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchJob, FetchPolicy, parse_content_type, parse_retry_after
 from seedfeed.fetch.netguard import BlockedAddressError, Guard, address_problem, check_url
+from seedfeed.fetch.policy import FEED_ACCEPT
+from seedfeed.fetch.robots import ROBOTS_MAX_BYTES
 from seedfeed.sources.decode import decode
 from werkzeug import Request, Response
 
@@ -223,6 +225,23 @@ def test_304_with_last_modified(server):
     assert again.last_modified == "Tue, 03 Jun 2025 10:00:00 GMT"   # kept from the caller when not re-sent
 
 
+@pytest.mark.parametrize(("sent", "expected"), [('"v8"', '"v8"'), (None, '"v7"')])
+def test_a_304_gives_the_new_etag_if_sent_else_keeps_the_callers(server, sent, expected):
+    headers = {"ETag": sent} if sent else {}
+    server.expect_request("/c").respond_with_data("", status=304, headers=headers)
+    with fetcher() as f:
+        again = f.fetch(server.url_for("/c"), etag='"v7"')
+    assert (again.status, again.etag) == (304, expected)
+
+
+def test_an_unexpected_exception_is_this_urls_failure_named_as_a_bug():
+    def broken(host, port, *args):   # stands in for a bug anywhere below fetch()
+        raise RuntimeError("boom")
+    with Fetcher(policy(respect_robots=False, retries=0), sleep=Sleeps(), resolver=broken) as f:
+        err = fails(f, "http://broken.example/x", "unexpected error", "RuntimeError", "boom")
+    assert "bug" in err.hint
+
+
 # --- redirects -----------------------------------------------------------------------------------------------
 
 
@@ -259,14 +278,26 @@ def test_redirect_to_other_scheme_refused(server):
 # --- error statuses, retries, Retry-After --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("status", "words"), [(404, ["404 Not Found"]), (410, ["410 Gone", "removed"]),
-                                                (403, ["403"]), (400, ["400 Bad Request"])])
-def test_client_errors_carry_status(server, status, words):
+@pytest.mark.parametrize(("status", "words", "hint"), [
+    (404, ["404 Not Found"], "the page may have moved"), (410, ["410 Gone", "removed"], "remove this source or fix"),
+    (403, ["403"], "block automated readers"), (401, ["login"], "public pages only"),
+    (451, ["451 Unavailable For Legal Reasons"], "remove this source"), (400, ["400 Bad Request"], "in a browser")])
+def test_client_errors_carry_status_and_a_hint_for_their_cause(server, status, words, hint):
     server.expect_request("/x").respond_with_data("nope", status=status)
     sleeps = Sleeps()
     with fetcher(sleeps) as f:
-        fails(f, server.url_for("/x"), *words, status=status)
+        err = fails(f, server.url_for("/x"), *words, status=status)
+    assert hint in err.hint, err.hint
+    assert "Location" not in err.message   # only a 3xx is blamed on a missing Location
+    assert "redirected" not in err.message
     assert sleeps == []   # not retried
+
+
+def test_an_error_after_a_redirect_names_where_it_was_redirected(server):
+    server.expect_request("/old").respond_with_data("", status=301, headers={"Location": "/gone"})
+    server.expect_request("/gone").respond_with_data("", status=410)
+    with fetcher() as f:
+        fails(f, server.url_for("/old"), f"(redirected to {server.url_for('/gone')})", "410 Gone", status=410)
 
 
 def test_500_retried_with_backoff_then_reported(server):
@@ -322,6 +353,36 @@ def test_total_retry_wait_is_bounded(server):
     with fetcher(sleeps, retries=5, max_retry_wait=120) as f:
         fails(f, server.url_for("/busy"), "503", "after 2 tries", status=503)
     assert sleeps == [70.0]      # a second 70 s wait would pass the 120 s budget
+
+
+def test_the_waits_add_up_to_max_retry_wait_and_not_a_second_more(server):
+    server.expect_request("/busy").respond_with_data("", status=503, headers={"Retry-After": "1"})
+    sleeps = Sleeps()
+    with fetcher(sleeps, retries=5, max_retry_wait=2) as f:
+        fails(f, server.url_for("/busy"), "503", "after 3 tries", status=503)
+    assert sleeps == [1.0, 1.0]      # a third 1 s wait would make 3 s in all
+
+
+def test_203_from_a_transforming_proxy_is_a_page(server):
+    server.expect_request("/proxied").respond_with_data(HTML, status=203, content_type="text/html")
+    with fetcher() as f:
+        result = f.fetch(server.url_for("/proxied"))
+    assert (result.status, result.body) == (200, HTML)
+
+
+@pytest.mark.parametrize("status", [204, 299])
+def test_a_2xx_without_a_page_is_an_error_naming_the_status(server, status):
+    server.expect_request("/odd").respond_with_data("", status=status)
+    with fetcher() as f:
+        err = fails(f, server.url_for("/odd"), f"server answered {status}", status=status)
+    assert "Location" not in err.message
+
+
+@pytest.mark.parametrize("status", [300, 399])
+def test_a_3xx_without_location_says_so(server, status):
+    server.expect_request("/choices").respond_with_data("", status=status)
+    with fetcher() as f:
+        fails(f, server.url_for("/choices"), str(status), "without a usable Location", status=status)
 
 
 def test_parse_retry_after():
@@ -549,10 +610,28 @@ def test_robots_disallow_is_respected_and_can_be_overridden(server):
     assert len(robots_hits) == 1     # cached per host
 
 
+def test_a_robots_txt_over_the_size_limit_is_read_up_to_it(server):
+    # RFC 9309: a crawler MUST parse at least 500 KiB; past our limit the file is cut, not refused as too big
+    padding = "# " + "x" * 98 + "\n"
+    robots = "User-agent: *\nDisallow: /private\n" + padding * (ROBOTS_MAX_BYTES // len(padding) + 100)
+    assert len(robots) > ROBOTS_MAX_BYTES
+    server.expect_request("/robots.txt").respond_with_data(robots, content_type="text/plain")
+    server.expect_request("/private/x").respond_with_data(HTML, content_type="text/html")
+    with fetcher() as f:
+        fails(f, server.url_for("/private/x"), "robots.txt", "disallows")
+
+
 def test_robots_rules_for_our_token(server):
     server.expect_request("/robots.txt").respond_with_data("User-agent: seedfeed\nDisallow: /\n")
     server.expect_request("/a").respond_with_data(HTML, content_type="text/html")
     with fetcher() as f:
+        fails(f, server.url_for("/a"), "disallows")
+
+
+def test_robots_rules_follow_a_configured_user_agent(server):
+    server.expect_request("/robots.txt").respond_with_data("User-agent: examplebot\nDisallow: /\n")
+    server.expect_request("/a").respond_with_data(HTML, content_type="text/html")
+    with fetcher(user_agent="examplebot/2.0 (+https://example.org/bot)") as f:
         fails(f, server.url_for("/a"), "disallows")
 
 
@@ -648,6 +727,34 @@ def test_fetch_many_limits_per_host_and_runs_hosts_in_parallel(raw):
     assert elapsed < 6 * 0.25 + 1.0                                      # not one after another
 
 
+def test_fetch_many_counts_each_port_as_its_own_host(raw):
+    """Two servers on one address but different ports are two hosts: with one request per host at a time, both
+    requests are in flight together. Each handler waits for the other's request, so run one after the other
+    they would time out instead of answering."""
+    both = threading.Barrier(2, timeout=5)
+
+    def handler(conn, stop):
+        request = read_request(conn)
+        if robots_404(conn, request):
+            return
+        both.wait()
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s"
+                     % (len(HTML), HTML))
+
+    one, two = raw(handler), raw(handler)
+    with fetcher(per_host_concurrency=1, max_workers=4, read_timeout=10, deadline=10) as f:
+        results = f.fetch_many([FetchJob(one.url("/a")), FetchJob(two.url("/b"))])
+    assert [getattr(r, "status", r) for r in results] == [200, 200]
+
+
+def test_fetch_many_reports_a_url_with_a_bad_port_in_place(server):
+    server.expect_request("/ok").respond_with_data(HTML, content_type="text/html")
+    with fetcher() as f:
+        results = f.fetch_many([FetchJob("http://127.0.0.1:99999/"), FetchJob(server.url_for("/ok"))])
+    assert isinstance(results[0], FetchError) and "not a valid URL" in results[0].message
+    assert results[1].status == 200
+
+
 def test_fetch_many_returns_errors_in_place(server):
     server.expect_request("/ok").respond_with_data(HTML, content_type="text/html")
     server.expect_request("/gone").respond_with_data("", status=410)
@@ -732,6 +839,29 @@ def test_dns_rebinding_cannot_slip_past_the_check(server):
     with Fetcher(policy(respect_robots=False, retries=0), sleep=Sleeps(), resolver=rebinding) as f:
         fails(f, f"http://rebind.example:{server.port}/r", "resolves to 10.0.0.1", "SSRF")   # new connection
     # the recording socket (autouse fixture) proves no connect() ever went to 10.0.0.1
+
+
+def test_retry_after_of_exactly_max_retry_wait_is_waited_for(server):
+    answers = iter([Response("", status=503, headers={"Retry-After": "120"}),
+                    Response(HTML, status=200, content_type="text/html")])
+    server.expect_request("/busy").respond_with_handler(lambda req: next(answers))
+    sleeps = Sleeps()
+    with fetcher(sleeps, retries=1, max_retry_wait=120) as f:
+        assert f.fetch(server.url_for("/busy")).status == 200
+    assert sleeps == [120.0]
+
+
+@pytest.mark.parametrize("feed", [False, True])
+def test_a_feed_is_asked_for_as_a_feed_and_a_page_as_html(server, feed):
+    seen: list[str] = []
+
+    def handler(req: Request) -> Response:
+        seen.append(req.headers.get("Accept", ""))
+        return Response(HTML, status=200, content_type="text/html")
+    server.expect_request("/x").respond_with_handler(handler)
+    with fetcher(respect_robots=False) as f:
+        assert f.fetch(server.url_for("/x"), feed=feed).status == 200
+    assert seen == [FEED_ACCEPT if feed else "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"]
 
 
 def test_robots_cache_ttls_and_statuses():

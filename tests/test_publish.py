@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 
-from seedfeed.publish import remove, remove_stale_temp_files, write_if_changed
+from seedfeed.publish import remove, remove_stale_temp_files, sync_files, write_if_changed
 
 
 def test_write_if_changed_says_whether_it_wrote(tmp_path):
@@ -50,3 +50,17 @@ def test_a_feed_write_is_fsynced_before_the_rename(tmp_path, monkeypatch):
     assert len(synced) == 1
     write_if_changed(tmp_path / "page.html", b"page", fsync=False)
     assert len(synced) == 1
+
+
+def test_sync_files_copies_new_files_removes_the_rest_and_counts_each(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.png").write_bytes(b"a")
+    (src / "b.png").write_bytes(b"bb")
+    root = tmp_path / "files"
+    files = {"a.png": str(src / "a.png"), "sub/b.png": str(src / "b.png")}
+    assert sync_files(root, files) == 2
+    assert (root / "sub" / "b.png").read_bytes() == b"bb"
+    assert sync_files(root, files) == 0          # same size and mtime: nothing copied
+    del files["a.png"]
+    assert sync_files(root, files) == 1 and not (root / "a.png").exists()

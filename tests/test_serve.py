@@ -291,6 +291,13 @@ def test_tiny_or_binary_files_are_not_gzipped(server, site):
     assert tiny.getheader("Content-Encoding") is None and tiny.getheader("Vary") == "Accept-Encoding"
 
 
+def test_gzip_starts_at_256_bytes(server, site):
+    (site / "a.css").write_text("a" * 256, encoding="utf-8")
+    (site / "b.css").write_text("b" * 255, encoding="utf-8")
+    assert get(server, "/a.css", Accept_Encoding="gzip").getheader("Content-Encoding") == "gzip"
+    assert get(server, "/b.css", Accept_Encoding="gzip").getheader("Content-Encoding") is None
+
+
 @pytest.mark.parametrize(
     ("header", "expected"),
     [
@@ -322,6 +329,58 @@ def test_etag_matches_weak_comparison():
     assert not etag_matches('"a-gz"', '"a"')
     assert not etag_matches('"x,a"', '"a"')
     assert not etag_matches("", '"a"')
+
+
+def test_etag_lists_odd_but_readable():
+    assert etag_matches('"a"', 'W/"a"')                # a weak tag of ours compares by its opaque part
+    assert etag_matches(',"a"', '"a"') and etag_matches(' \t, "a"', '"a"')   # separators before the first tag
+    assert etag_matches('abc, "a"', '"a"')             # an unquoted token does not swallow the next tag
+    assert not etag_matches('"a', '"a"')               # an unterminated quote is one (non-matching) tag, and ends
+    assert not etag_matches("W/", '"a"')               # a lone weak prefix is no tag
+    assert etag_matches('W/"a,b"', '"a,b"')            # a comma inside a weak tag's quotes does not split it
+    assert etag_matches('"a", "b"', '"a"') and etag_matches('"", "a"', '"a"')   # first in a list; an empty tag
+    assert etag_matches('"a", ', '"a"') and not etag_matches('"x", ', '"a"')    # a trailing separator
+
+
+def test_a_q_value_that_is_not_a_finite_number_refuses_gzip():
+    assert not accepts_gzip("gzip;q=nan") and not accepts_gzip("gzip;q=inf") and not accepts_gzip("*;q=nan")
+
+
+def test_strong_comparison_never_matches_a_weak_tag():
+    from seedfeed.serve.http import etag_matches_strong
+    assert etag_matches_strong('"a"', '"a"') and etag_matches_strong("*", '"a"')
+    assert not etag_matches_strong('W/"a"', 'W/"a"') and not etag_matches_strong("*", 'W/"a"')
+
+
+def test_content_types_of_files_not_in_our_table():
+    from seedfeed.serve.http import content_type_for
+    assert content_type_for("rss.xml") == "application/rss+xml; charset=utf-8"
+    assert content_type_for("data.csv") == "text/csv; charset=utf-8"      # guessed text: UTF-8 said
+    assert content_type_for("talk.mp3") == "audio/mpeg"
+    assert content_type_for("old.pict") == "image/pict"      # a common type outside the official list
+    assert content_type_for("site.tar.gz") == "application/octet-stream"   # compressed: not its inner type
+    assert content_type_for("README") == "application/octet-stream"
+
+
+def test_http_dates_at_their_edges():
+    import calendar
+
+    from seedfeed.serve.http import parse_http_date
+    assert parse_http_date("Sun, 06 Nov 1994 08:49:60 GMT") == 784111799    # a leap second reads as :59
+    assert parse_http_date("Sun, 06 Nov 1994 08:60:37 GMT") is None
+    assert parse_http_date("Sun, 06 Nov 1994 08:49:61 GMT") is None
+    assert parse_http_date("Thursday, 01-Jan-26 00:00:00 GMT") == calendar.timegm((2026, 1, 1, 0, 0, 0))
+    assert parse_http_date("Wed, 30 Nov 1994 23:59:59 GMT") == calendar.timegm((1994, 11, 30, 23, 59, 59))
+    assert parse_http_date("Tue, 01 Nov 1994 00:00:00 GMT") == calendar.timegm((1994, 11, 1, 0, 0, 0))
+    assert parse_http_date("Thu, 29 Feb 1996 12:00:00 GMT") == calendar.timegm((1996, 2, 29, 12, 0, 0))
+    this_year = time.gmtime().tm_year     # RFC 9110: a two-digit year more than 50 years ahead is in the past
+    for ahead, century in ((50, 2000), (51, 1900)):
+        yy = (this_year + ahead) % 100
+        parsed = parse_http_date(f"Monday, 01-Jan-{yy:02d} 00:00:00 GMT")
+        assert parsed is not None and time.gmtime(parsed).tm_year == century + yy, (ahead, yy)
+    for bad in ("Mon, 00 Nov 1994 00:00:00 GMT", "Thu, 31 Nov 1994 00:00:00 GMT", "Thu, 29 Feb 1995 00:00:00 GMT",
+                "Tue, 01 Nov 1994 24:00:00 GMT"):
+        assert parse_http_date(bad) is None, bad
 
 
 # ------------------------------------------------------------------------------------ confinement
@@ -429,6 +488,12 @@ def test_healthz_default_always_healthy(server):
     assert requests.get(url(server, "/healthz"), timeout=10).status_code == 200
 
 
+def test_healthz_allows_only_get_and_head(server):
+    resp = get(server, "/healthz", method="POST")
+    assert resp.status == 405
+    assert set(resp.getheader("Allow").replace(" ", "").split(",")) == {"GET", "HEAD"}
+
+
 # -------------------------------------------------------------------------------- cache and stream
 
 
@@ -462,6 +527,21 @@ def test_cache_evicts_to_stay_within_its_budget(site, monkeypatch):
     assert status.startswith("200") and body == files["/blob0.bin"]
 
 
+def test_the_cache_budget_counts_gzipped_copies_and_keeps_at_most_one_file_over_it(site, monkeypatch):
+    monkeypatch.setattr(serve_app, "CACHE_BUDGET", 10_000)
+    app = make_app(site)
+    for i in range(6):   # text: each is cached with its gzipped copy, and both count
+        (site / f"page{i}.css").write_text("".join(f".c{i}-{n} {{ color: #{n * 9973 % 16**6:06x} }}\n" for n in range(120)))
+        assert call_asgi(app, f"/page{i}.css")[0].startswith("200")
+        assert app._cache[f"page{i}.css"].gz_body
+        assert app._cache_bytes == sum(len(e.body or b"") + len(e.gz_body or b"") for e in app._cache.values())
+        assert app._cache_bytes <= 10_000
+    for name in ("big0.bin", "big1.bin"):   # each alone is within the budget, the two are not
+        (site / name).write_bytes(os.urandom(6_000))
+        assert call_asgi(app, f"/{name}")[0].startswith("200")
+    assert list(app._cache) == ["big1.bin"] and app._cache_bytes == 6_000
+
+
 def test_large_files_are_streamed(site, monkeypatch):
     monkeypatch.setattr(serve_app, "MAX_CACHED_FILE", 1024)
     big = os.urandom(300_000)
@@ -473,6 +553,16 @@ def test_large_files_are_streamed(site, monkeypatch):
         assert get(srv, "/big.bin", If_None_Match=etag).status == 304
         assert get(srv, "/big.bin").getheader("ETag") == etag
         assert get(srv, "/big.bin", method="HEAD").getheader("Content-Length") == str(len(big))
+
+
+def test_a_streamed_file_closed_again_after_its_end_closes_nothing_else(site):
+    # The server closes a body it has read to the end once more; that must not close another fd (here 0, stdin).
+    code = ("import os, sys\nfrom seedfeed.serve.app import _FileStream\n"
+            "stream = _FileStream(os.open(sys.argv[1], os.O_RDONLY))\n"
+            "assert b''.join(stream) == open(sys.argv[1], 'rb').read()\nstream.close()\nstream.close()\nos.fstat(0)\n")
+    done = subprocess.run([sys.executable, "-c", code, str(site / "atom.xml")], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
 
 
 def test_streamed_file_closed_even_if_never_iterated(site, monkeypatch):

@@ -7,6 +7,7 @@ as their default collation, so a query that forgets ``COLLATE "C"`` orders "B" a
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -14,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from seedfeed.errors import OutputError
 from seedfeed.models import Document, Item
 from seedfeed.state.base import Store
 from seedfeed.state.postgres import PgStore
@@ -152,8 +154,8 @@ def test_archive_pages_keep_their_items(store):
 
 
 def test_sources_keep_health_and_sort_by_bytes(store):
-    full = SourceState("f", "https://b.example/x", "page", '"etag-1"', "Sun, 01 Mar 2026 12:00:00 GMT", 200, T0, T0,
-                       None, None, 0, None, "https://b.example/x?utm=1", T0 - timedelta(minutes=5))
+    full = SourceState("f", "https://b.example/x", "page", '"etag-1"', "Sun, 01 Mar 2026 12:00:00 GMT", 200, T0,
+                       T0 - timedelta(hours=1), None, None, 0, None, "https://b.example/x?utm=1", T0 - timedelta(minutes=5))
     store.put_source(full)
     store.put_source(SourceState("f", "https://B.example/z", "listing", last_status=503, last_run=T0,
                                  last_error="HTTP 503", failing_since=T0, not_found_count=2))
@@ -238,3 +240,108 @@ def test_folder_stats_are_the_live_stats_by_folder(store):
     grouped = {(f"{folder}/{name}" if folder else name): stat
                for folder, names in store.folder_stats("f").items() for name, stat in names.items()}
     assert grouped == store.stats("f")
+
+
+def test_lookups_by_more_keys_than_one_query_takes_find_every_one(store):
+    # Lookups by key or id ask in chunks of 500; 1,201 keys span three chunks, the last one short.
+    ids = [f"i{n:04}" for n in range(1201)]
+    store.put("f", [(item(i), T0, n, n + 1) for n, i in enumerate(ids)])
+    for n, i in enumerate(ids):
+        store.archive("f", i, n + 1)   # a page each: an id a chunk misses loses its page
+    keys = [f"seeds/{i}.md" for i in ids]
+    assert store.stats("f", keys) == {k: (n, n + 1) for n, k in enumerate(keys)}
+    assert sorted(e.id for e in store.entries("f", keys=keys)) == ids
+    assert sorted(e.id for e in store.entries("f", keys=[], ids=ids)) == ids
+    assert sorted(i.id for i in store.items_by_id("f", ids)) == ids
+    assert store.archive_pages_of("f", ids) == set(range(1, 1202))
+    assert store.archive_pages_of("f", ids[500:501]) == {501}
+
+
+def test_a_state_in_folders_that_do_not_exist_yet_makes_them(tmp_path):
+    with SqliteStore(tmp_path / "new" / "deeper" / "state.sqlite") as store:
+        assert store.entries("f") == []
+
+
+def test_a_state_folder_that_cannot_be_made_is_an_error_naming_it(tmp_path):
+    (tmp_path / "a-file").write_text("not a folder")
+    path = tmp_path / "a-file" / "state.sqlite"
+    with pytest.raises(OutputError) as info:
+        SqliteStore(path)
+    assert str(path) in info.value.message and "cannot open the state file" in info.value.message
+    assert "--state" in info.value.hint
+
+
+def test_a_peek_reads_the_last_commit_while_a_run_holds_the_write_lock(tmp_path):
+    # `status` and `check` peek while a build or the daemon may be writing: no waiting for the lock, no migration
+    path = tmp_path / "state.sqlite"
+    with SqliteStore(path) as writer:
+        writer.put("f", [(item("a"), T0, 1, 1)])
+        writer.commit()
+        writer.put("f", [(item("b"), T0, 1, 1)])   # not committed: the writer holds the write lock
+        peek = SqliteStore.peek(path)
+        assert peek is not None
+        with peek:
+            assert [e.id for e in peek.entries("f")] == ["a"]
+
+
+def test_a_migration_step_another_process_applied_while_we_waited_is_skipped_and_the_rest_applied(tmp_path):
+    # Two processes open an old state at once: the one that waits for the migration lock finds a step done by the
+    # other (`user_version` moved on while it waited) and must go on with the steps after it, not stop there.
+    import sqlite3
+    import threading
+
+    from seedfeed.state.store import MIGRATIONS, SCHEMA_VERSION
+
+    path = tmp_path / "state.sqlite"
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("PRAGMA journal_mode=WAL")
+    for number in range(2):
+        other.executescript(MIGRATIONS[number])
+    other.execute("PRAGMA user_version = 2")
+    other.execute("BEGIN IMMEDIATE")                     # the other process holds the migration lock ...
+    opened: list[tuple[int, set[str]]] = []
+
+    def open_and_use() -> None:
+        with SqliteStore(path) as store:
+            store.put("f", [(item("a"), T0, 1, 1)])
+            store.set_files("f", "a", ["files/x.png"])   # a table of step 6
+            store.commit()
+            opened.append((store.db.execute("PRAGMA user_version").fetchone()[0], store.files("f")))
+    waiting = threading.Thread(target=open_and_use)
+    waiting.start()                                      # ... while this one reads version 2 and waits for it
+    waiting.join(0.5)
+    other.execute(MIGRATIONS[2].strip().rstrip(";"))    # step 3, one statement, inside the lock it holds
+    other.execute("PRAGMA user_version = 3")
+    other.execute("COMMIT")
+    other.close()
+    waiting.join(30)
+    assert opened == [(SCHEMA_VERSION, {"files/x.png"})]
+
+
+@pytest.mark.parametrize(("sqlite_message", "hint"), [
+    ("database or disk is full", "free space on the disk holding"),
+    ("attempt to write a readonly database", "writable by this user"),
+    ("unable to open database file", "writable by this user"),
+    ("disk I/O error", "restore it from a backup"),
+])
+def test_a_failed_state_write_gets_the_hint_for_its_cause(tmp_path, sqlite_message, hint):
+    from seedfeed.state.store import state_error
+
+    error = state_error(tmp_path / "state.sqlite", sqlite3.OperationalError(sqlite_message))
+    assert error.message == f"{tmp_path / 'state.sqlite'}: cannot write the state ({sqlite_message})"
+    assert hint in error.hint, error.hint
+
+
+def test_a_damaged_state_file_peeks_as_none(tmp_path):
+    path = tmp_path / "state.sqlite"
+    path.write_bytes(b"not an SQLite database, " * 200)
+    assert SqliteStore.peek(path) is None
+
+
+def test_a_removed_item_and_a_new_one_with_the_same_key_are_both_kept(store):
+    # a file replaced by another document with its own front-matter id: same key, two ids
+    store.put("f", [(item("old", key="seeds/x.md"), T0, 1, 1)])
+    store.remove("f", "old", T0)
+    store.put("f", [(item("new", key="seeds/x.md"), T0, 2, 2)])
+    for entries in (store.entries("f"), store.entries("f", keys=["seeds/x.md"])):
+        assert sorted((e.id, e.removed) for e in entries) == [("new", False), ("old", True)]
