@@ -10,6 +10,7 @@ passes there (as the browser tests do without Chromium).
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -71,10 +72,17 @@ def pg_server() -> Iterator[str]:
     if os.environ.get("SEEDFEED_TEST_PG"):
         yield os.environ["SEEDFEED_TEST_PG"]
         return
-    folder = Path(tempfile.mkdtemp(prefix="seedfeed-pg-"))
+    with throwaway_cluster("seedfeed-pg-") as url:
+        yield url
+
+
+@contextlib.contextmanager
+def throwaway_cluster(prefix: str, password: str | None = None) -> Iterator[str]:
+    """Start a cluster in a new temp folder (a failure to start fails the test), yield its URL, then remove it."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
     folder.chmod(0o755)
     try:
-        url, stop = start_cluster(folder)
+        url, stop = start_cluster(folder, password=password)
     except subprocess.CalledProcessError as exc:
         pytest.fail(f"could not start a PostgreSQL cluster: {exc.stderr.decode(errors='replace')}")
     try:

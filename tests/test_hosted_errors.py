@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import run_cli
-from tests.hosted import _free_port, start_cluster
+from tests.hosted import _free_port, start_cluster, throwaway_cluster
 
 PASSWORD = "right-horse"
 COMMANDS = [["build"], ["status"], ["worker", "--once"], ["dispatch"], ["state", "init"], ["state", "migrate"]]
@@ -29,17 +29,8 @@ EXPECTED = {   # (what the error says, what the hint says to do)
 def pw_server() -> Iterator[str]:
     """A throwaway cluster whose postgres user must give its password (the tests' main cluster trusts every login,
     so a wrong password would pass there)."""
-    folder = Path(tempfile.mkdtemp(prefix="seedfeed-pgpw-"))
-    folder.chmod(0o755)
-    try:
-        url, stop = start_cluster(folder, password=PASSWORD)
-    except subprocess.CalledProcessError as exc:
-        pytest.fail(f"could not start a PostgreSQL cluster: {exc.stderr.decode(errors='replace')}")
-    try:
+    with throwaway_cluster("seedfeed-pgpw-", password=PASSWORD) as url:
         yield url
-    finally:
-        subprocess.run(stop, capture_output=True, check=False)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
