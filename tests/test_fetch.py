@@ -716,15 +716,12 @@ def slow_page(delay: float):
 def test_fetch_many_limits_per_host_and_runs_hosts_in_parallel(raw):
     srv = raw(slow_page(0.25))
     jobs = [FetchJob(srv.url(f"/a{i}", host)) for i in range(6) for host in ("127.0.0.1", "localhost")]
-    start = time.monotonic()
     with fetcher(per_host_concurrency=2, max_workers=8) as f:
         results = f.fetch_many(jobs)
-    elapsed = time.monotonic() - start
     assert [r.url for r in results] == [j.url for j in jobs]          # same order as the jobs
     assert all(r.status == 200 for r in results)
     assert srv.peak <= 4                                                 # 2 per host, two "hosts"
-    assert srv.peak >= 3                                                 # ... and the hosts overlapped
-    assert elapsed < 6 * 0.25 + 1.0                                      # not one after another
+    assert srv.peak >= 3                                                 # ... and the hosts overlapped (no clock)
 
 
 def test_fetch_many_counts_each_port_as_its_own_host(raw):
