@@ -26,6 +26,8 @@ from ..models import Document, Item
 from .rows import Entry
 
 if TYPE_CHECKING:
+    import uuid
+
     from .recover import Published
 
 HASH_VERSION = "v1"
@@ -51,17 +53,19 @@ def mint_id(feed: str, key: str, first_seen: datetime, explicit: str | None = No
     return "urn:uuid:" + _uuid5("\0".join((feed, key, _isoformat(first_seen))))
 
 
-_NAMESPACE_BYTES = bytes.fromhex(_ID_NAMESPACE.replace("-", ""))
-
-
 def _uuid5(name: str) -> str:
-    """``str(uuid.uuid5(_ID_NAMESPACE, name))`` (RFC 4122 version 5) without the UUID objects: a first build
-    mints 100,000 ids, and uuid5 builds two objects and checks its arguments for each (and importing uuid costs
-    a no-change build 2 ms)."""
-    n = int.from_bytes(hashlib.sha1(_NAMESPACE_BYTES + name.encode("utf-8")).digest()[:16], "big")
-    n = (n & ~(0xC000 << 48) | 0x8000 << 48) & ~(0xF000 << 64) | 5 << 76   # variant RFC 4122, version 5
-    h = f"{n:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    """``uuid.uuid5`` in the ids' namespace. uuid is imported here, not at the top: a no-change build mints no
+    id and need not import it."""
+    import uuid
+
+    return str(uuid.uuid5(_namespace(), name))
+
+
+@functools.cache
+def _namespace() -> uuid.UUID:
+    import uuid
+
+    return uuid.UUID(_ID_NAMESPACE)
 
 
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
