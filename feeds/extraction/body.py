@@ -160,13 +160,18 @@ def _run_uncached(tree, url: str | None, images: list | None, **options) -> tupl
 HUGE_PAGE = 5_000_000
 
 
-def _region(tree, url: str | None, images: list | None, memo: dict) -> tuple[str, str]:
-    if "region" not in memo:
+_REGION_KEYS = ("region_sectional", "region_long_buttons", "region_drop_hidden", "region_drop_aria_hidden",
+                "region_word_start")
+
+
+def _region(tree, url: str | None, images: list | None, memo: dict, tuning: Tuning = DEFAULT) -> tuple[str, str]:
+    key = ("region", tuning.key(*_REGION_KEYS))
+    if key not in memo:
         from .region import region_html
 
-        region = sanitize_html(restore_images(region_html(tree), images or []), url or "")
-        memo["region"] = (region, html_to_text(region))
-    return memo["region"]
+        region = sanitize_html(restore_images(region_html(tree, tuning), images or []), url or "")
+        memo[key] = (region, html_to_text(region))
+    return memo[key]
 
 
 def extract_body(tree, url: str | None, *, article: bool = False, product: bool = False, forum: bool = False,
@@ -189,7 +194,7 @@ def extract_body(tree, url: str | None, *, article: bool = False, product: bool 
     memo = {} if memo is None else memo
     fast = {"fast": True} if tuning.fast else {}
     if huge:
-        region, region_text = _region(tree, url, images, memo)
+        region, region_text = _region(tree, url, images, memo, tuning)
         return region, region_text, f"main region (page over {HUGE_PAGE:,} characters: trafilatura skipped)"
     prose = False
     if forum:
@@ -220,7 +225,7 @@ def extract_body(tree, url: str | None, *, article: bool = False, product: bool 
                 rule = "trafilatura favor_recall (prose page; no comments, tables)"
                 prose = True
     if not article and (tuning.region_products or not product) and (tuning.region_forums or not forum) and not prose:
-        region, region_text = _region(tree, url, images, memo)
+        region, region_text = _region(tree, url, images, memo, tuning)
         words = _stats(body_text)[0]
         region_words = _stats(region_text)[0]
         if words < tuning.region_share * region_words:

@@ -9,6 +9,8 @@ import re
 
 import lxml.html
 
+from .tuning import DEFAULT, Tuning
+
 _DROP_TAGS = ("script", "style", "noscript", "template", "svg", "nav", "header", "footer", "aside", "form",
               "button", "select", "iframe", "dialog", "head")
 _BOILER = ("nav", "menu", "footer", "header", "sidebar", "cookie", "consent", "newsletter", "subscribe", "breadcrumb",
@@ -16,31 +18,54 @@ _BOILER = ("nav", "menu", "footer", "header", "sidebar", "cookie", "consent", "n
 # ASCII-only lower-casing, as XPath translate() did before: the same elements match.
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _BOILER_RE = re.compile("|".join(_BOILER))
+# region_word_start: a boilerplate word counts only at the start of a class/id word ("site-search", "navbar",
+# "SearchBox"), not inside one ("research", "canvas").
+_BOILER_START_RE = re.compile(r"(?:^|[^a-z])(?:" + "|".join(_BOILER) + ")")
+_SECTIONS = {"article", "section"}
+_INVISIBLE = ("script", "style", "noscript", "template")
 
 
-def region_root(tree):
+def _words(el) -> int:
+    """Visible words of ``el`` (script and style text left out)."""
+    return len(" ".join(el.itertext()).split()) - sum(len(" ".join(s.itertext()).split()) for s in el.iter(*_INVISIBLE))
+
+
+def _keep(el, tuning: Tuning) -> bool:
+    """An element of a dropped tag that the region keeps under ``tuning``."""
+    tag = el.tag
+    if tag in ("header", "footer") and tuning.region_sectional:
+        # HTML's sectioning: a <header> inside an <article>/<section> heads that card or section
+        return any(a.tag in _SECTIONS for a in el.iterancestors())
+    if tag == "button" and tuning.region_long_buttons:
+        return _words(el) >= 4  # an accordion's question, not "Add to cart"
+    return False
+
+
+def region_root(tree, tuning: Tuning = DEFAULT):
     """A cleaned copy of the main region of ``tree``."""
     mains = tree.xpath('//main|//*[@role="main"]')
     base = mains[0] if len(mains) == 1 else tree.find(".//body")
     if base is None:
         base = tree
     root = copy.deepcopy(base)
-    for el in root.xpath("|".join(f".//{t}" for t in _DROP_TAGS) + '|.//*[@role="navigation"]|.//*[@hidden]'
-                         '|.//*[@aria-hidden="true"]'):
-        if el.getparent() is not None:
+    hidden = '|.//*[@hidden]' if tuning.region_drop_hidden else ""
+    aria = '|.//*[@aria-hidden="true"]' if tuning.region_drop_aria_hidden else ""
+    special = tuning.region_sectional or tuning.region_long_buttons
+    for el in root.xpath("|".join(f".//{t}" for t in _DROP_TAGS) + '|.//*[@role="navigation"]' + hidden + aria):
+        if el.getparent() is not None and not (special and _keep(el, tuning)):
             el.drop_tree()
     # a compiled regex over class + id instead of one XPath contains(translate(...)) per word: region_root was
     # the most expensive function of our own (1.0 s of 18 s on 150 pages)
+    pattern = _BOILER_START_RE if tuning.region_word_start else _BOILER_RE
     boiler = [el for el in root.iter() if isinstance(el.tag, str) and el.tag not in ("body", "main")
               and (el.get("class") or el.get("id"))
-              and _BOILER_RE.search(f" {el.get('class') or ''} {el.get('id') or ''} ".translate(_ASCII_LOWER))]
+              and pattern.search(f" {el.get('class') or ''} {el.get('id') or ''} ".translate(_ASCII_LOWER))]
     for el in boiler:
         if el.getparent() is not None and len(" ".join(el.itertext()).split()) < 400:
             el.drop_tree()
     return root
 
 
-def region_html(tree) -> str:
-    root = region_root(tree)
+def region_html(tree, tuning: Tuning = DEFAULT) -> str:
+    root = region_root(tree, tuning)
     return lxml.html.tostring(root, encoding="unicode", method="html")
-
