@@ -242,22 +242,18 @@ ROUND5 = ["round 4", *(f"round 4 + {k}" for k in (*R5_AUTHOR, *R5_TITLE, "date_v
           "round 4 + r5 title", "default - date_visible", "default"]
 # Round 6: the main region's cleaning (body; now on by default), against round 5's default: kept hidden and
 # aria-hidden elements, boilerplate words at the start of class/id words only ("core"), then the sectional
-# <header>/<footer> and the long <button> rules on top.
+# <header>/<footer> rule on top. (A rule keeping <button>s of 4+ words was never chosen: docs/extraction.md.)
 R6_CORE = {"region_drop_hidden": False, "region_drop_aria_hidden": False, "region_word_start": True}
 R6_OFF = {"region_drop_hidden": True, "region_drop_aria_hidden": True, "region_word_start": False,
-          "region_sectional": False, "region_long_buttons": False}
+          "region_sectional": False}
 for _c in CANDIDATES.values():  # the candidates of the earlier rounds stay what they were
     if _c:
         _c.update({k: v for k, v in R6_OFF.items() if k not in _c})
-R6_ALL = {**R6_CORE, "region_sectional": True, "region_long_buttons": True}
+R6_ALL = {**R6_CORE, "region_sectional": True}
 CANDIDATES.update({"round 5": R6_OFF, **{f"round 5 + {k}={v}": {**R6_OFF, k: v} for k, v in R6_ALL.items()},
-                   "round 5 + r6 core": {**R6_OFF, **R6_CORE},
-                   "round 5 + r6 core + sectional": {**R6_OFF, **R6_CORE, "region_sectional": True},
-                   "round 5 + r6 core + buttons": {**R6_OFF, **R6_CORE, "region_long_buttons": True},
-                   "round 5 + r6": R6_ALL})
+                   "round 5 + r6 core": {**R6_OFF, **R6_CORE}, "round 5 + r6 core + sectional": R6_ALL})
 ROUND5[-1] = "round 5"  # round 5's "default"
-ROUND6 = ["round 5", "round 5 + r6 core", "round 5 + r6 core + sectional", "round 5 + r6 core + buttons",
-          "round 5 + r6", "default"]
+ROUND6 = ["round 5", "round 5 + r6 core", "round 5 + r6 core + sectional", "default"]
 FOLDS, SEED = 5, 15
 
 

@@ -221,6 +221,35 @@ def test_listing_page_falls_back_on_main_region() -> None:
     assert "Contact us" not in text
 
 
+@pytest.mark.parametrize(("card", "off"), [
+    # an accordion's answer, collapsed with the hidden attribute / a carousel slide hidden from screen readers
+    ('<div class="card"><h3>Course {i}: Knots for Sailors</h3><div hidden>Ropes and lines, lesson {i}</div></div>',
+     {"region_drop_hidden": True}),
+    ('<div class="card" aria-hidden="true"><h3>Course {i}: Knots for Sailors</h3><p>Ropes and lines, lesson {i}'
+     "</p></div>", {"region_drop_aria_hidden": True}),
+    # a boilerplate word inside a class word ("research") is not boilerplate
+    ('<div class="research-card"><h3>Course {i}: Knots for Sailors</h3><p>Ropes and lines, lesson {i}</p></div>',
+     {"region_word_start": False}),
+    # a <header> inside an <article> heads that card, not the page
+    ('<article><header><h3>Course {i}: Knots for Sailors</h3></header><a href="/c/{i}">Ropes and lines, lesson {i}'
+     "</a></article>", {"region_sectional": False}),
+])
+def test_main_region_keeps_card_content(card: str, off: dict) -> None:
+    from seedfeed.extraction import Tuning
+    from seedfeed.extraction.meta import parse_html
+    from seedfeed.extraction.region import region_html
+
+    cards = "".join(card.format(i=i) for i in range(20))
+    html = ('<html><body><header class="site-header">Harbour School</header><div class="main-nav">Courses Fees</div>'
+            f'<div id="search-box">Search courses</div><div>{cards}</div><footer>Contact us</footer></body></html>')
+    region = region_html(parse_html(html))
+    assert "Course 17: Knots for Sailors" in region and "Ropes and lines, lesson 17" in region
+    for boilerplate in ("Harbour School", "Courses Fees", "Search courses", "Contact us"):
+        assert boilerplate not in region
+    without = region_html(parse_html(html), Tuning(**off))
+    assert "Ropes and lines, lesson 17" not in without or "Course 17: Knots for Sailors" not in without
+
+
 def test_image_tokens_round_trip() -> None:
     from seedfeed.extraction.body import mark_images, restore_images
     from seedfeed.extraction.meta import parse_html

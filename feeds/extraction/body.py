@@ -160,8 +160,7 @@ def _run_uncached(tree, url: str | None, images: list | None, **options) -> tupl
 HUGE_PAGE = 5_000_000
 
 
-_REGION_KEYS = ("region_sectional", "region_long_buttons", "region_drop_hidden", "region_drop_aria_hidden",
-                "region_word_start")
+_REGION_KEYS = ("region_sectional", "region_drop_hidden", "region_drop_aria_hidden", "region_word_start")
 
 
 def _region(tree, url: str | None, images: list | None, memo: dict, tuning: Tuning = DEFAULT) -> tuple[str, str]:

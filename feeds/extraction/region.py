@@ -22,23 +22,12 @@ _BOILER_RE = re.compile("|".join(_BOILER))
 # "SearchBox"), not inside one ("research", "canvas").
 _BOILER_START_RE = re.compile(r"(?:^|[^a-z])(?:" + "|".join(_BOILER) + ")")
 _SECTIONS = {"article", "section"}
-_INVISIBLE = ("script", "style", "noscript", "template")
 
 
-def _words(el) -> int:
-    """Visible words of ``el`` (script and style text left out)."""
-    return len(" ".join(el.itertext()).split()) - sum(len(" ".join(s.itertext()).split()) for s in el.iter(*_INVISIBLE))
-
-
-def _keep(el, tuning: Tuning) -> bool:
-    """An element of a dropped tag that the region keeps under ``tuning``."""
-    tag = el.tag
-    if tag in ("header", "footer") and tuning.region_sectional:
-        # HTML's sectioning: a <header> inside an <article>/<section> heads that card or section
-        return any(a.tag in _SECTIONS for a in el.iterancestors())
-    if tag == "button" and tuning.region_long_buttons:
-        return _words(el) >= 4  # an accordion's question, not "Add to cart"
-    return False
+def _keep(el) -> bool:
+    """A <header>/<footer> inside an <article>/<section>: by HTML's sectioning rules it heads (or closes) that
+    card or section, not the page."""
+    return el.tag in ("header", "footer") and any(a.tag in _SECTIONS for a in el.iterancestors())
 
 
 def region_root(tree, tuning: Tuning = DEFAULT):
@@ -50,9 +39,8 @@ def region_root(tree, tuning: Tuning = DEFAULT):
     root = copy.deepcopy(base)
     hidden = '|.//*[@hidden]' if tuning.region_drop_hidden else ""
     aria = '|.//*[@aria-hidden="true"]' if tuning.region_drop_aria_hidden else ""
-    special = tuning.region_sectional or tuning.region_long_buttons
     for el in root.xpath("|".join(f".//{t}" for t in _DROP_TAGS) + '|.//*[@role="navigation"]' + hidden + aria):
-        if el.getparent() is not None and not (special and _keep(el, tuning)):
+        if el.getparent() is not None and not (tuning.region_sectional and _keep(el)):
             el.drop_tree()
     # a compiled regex over class + id instead of one XPath contains(translate(...)) per word: region_root was
     # the most expensive function of our own (1.0 s of 18 s on 150 pages)
