@@ -254,6 +254,9 @@ CANDIDATES.update({"round 5": R6_OFF, **{f"round 5 + {k}={v}": {**R6_OFF, k: v} 
                    "round 5 + r6 core": {**R6_OFF, **R6_CORE}, "round 5 + r6 core + sectional": R6_ALL})
 ROUND5[-1] = "round 5"  # round 5's "default"
 ROUND6 = ["round 5", "round 5 + r6 core", "round 5 + r6 core + sectional", "default"]
+# after round 6: the region share again, now that the region keeps more (--candidates "r6 share")
+CANDIDATES.update({f"default, region {r}": {"region_share": r} for r in (0.8, 0.9, 1.2)})
+R6_SHARE = ["default", *(f"default, region {r}" for r in (0.8, 0.9, 1.2))]
 FOLDS, SEED = 5, 15
 
 
@@ -391,7 +394,8 @@ def main(argv: list[str] | None = None) -> int:
         return cpu_ratio(pages, args.cpu, args.candidates) or 0
     if args.kfold:
         if args.candidates:  # exactly these, in this order ("grid": the final grid)
-            wanted = {"grid": list(GRID), "round5": ROUND5, "round6": ROUND6}.get(args.candidates) or args.candidates.split(",")
+            named = {"grid": list(GRID), "round5": ROUND5, "round6": ROUND6, "r6 share": R6_SHARE}
+            wanted = named.get(args.candidates) or args.candidates.split(",")
             chosen = {name: CANDIDATES[name] for name in wanted}
             CANDIDATES.clear()
             CANDIDATES.update(chosen)
