@@ -231,7 +231,8 @@ class Store:
             " slug = excluded.slug, content_hash = excluded.content_hash, published = excluded.published,"
             " updated = excluded.updated, size = excluded.size, mtime_ns = excluded.mtime_ns, doc = excluded.doc,"
             " removed_at = NULL",
-            [(feed, item.id, item.doc.key, item.slug, item.content_hash, _ts(item.published), _ts(item.updated),
+            [(feed, item.id, item.doc.key, item.slug, item.content_hash, published := _ts(item.published),
+              published if item.updated is item.published else _ts(item.updated),   # (a stub's are one object)
               first(first_seen), size, mtime_ns, "" if is_stub(item) else doc_to_json(item.doc))
              for item, first_seen, size, mtime_ns in items])
 
