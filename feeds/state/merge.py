@@ -161,9 +161,10 @@ def merge(feed: str, entries: Iterable[Entry], observed: Iterable[Observed], pre
         old = live.get(doc.key)
         if old is None:
             explicit = mint_id(feed, doc.key, now, doc.explicit_id) if doc.explicit_id else None
-            candidates = [by_id.get(explicit) if explicit else None, gone_by_hash.get(digest),
-                          tomb_by_key.get(doc.key), tomb_by_hash.get(digest)]
-            old = next((c for c in candidates if c is not None and c.id not in claimed), None)
+            if by_id:   # (nothing stored to match: a first build skips the look-ups, 100,000 times)
+                candidates = [by_id.get(explicit) if explicit else None, gone_by_hash.get(digest),
+                              tomb_by_key.get(doc.key), tomb_by_hash.get(digest)]
+                old = next((c for c in candidates if c is not None and c.id not in claimed), None)
             if old is None:
                 first_seen = now
                 base = slug_base(doc.key, doc.title)
