@@ -50,3 +50,18 @@ def test_assembled_records_take_no_more_memory():
     made = Document(key="k", origin="o", title="", summary="", body_html="")
     assembled = stub("k", "o", None, None, None)
     assert sys.getsizeof(assembled.__dict__) <= sys.getsizeof(made.__dict__)
+
+
+def test_read_bytes_reads_every_byte_and_fails_as_open_does(tmp_path):
+    from seedfeed.sources.seeds import read_bytes
+
+    for size in (0, 1, 2500, (1 << 20) - 1, 1 << 20, (1 << 20) + 1, 3 * (1 << 20) + 12345):
+        path = tmp_path / f"f{size}"
+        data = (bytes(range(256)) * (size // 256 + 2))[size % 256:size % 256 + size]   # no two sizes alike
+        path.write_bytes(data)
+        assert len(data) == size
+        assert read_bytes(str(path)) == data
+    with pytest.raises(FileNotFoundError):
+        read_bytes(str(tmp_path / "missing"))
+    with pytest.raises(IsADirectoryError):
+        read_bytes(str(tmp_path))
