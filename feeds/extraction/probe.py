@@ -46,7 +46,7 @@ def raw_hash(data: bytes) -> str:
 
 def probe(raw: RawDoc, *, default_tz: tzinfo = UTC) -> Probe:
     """Probe one seed document. Raises :class:`DocumentError` where full extraction would fail at once."""
-    if not raw.data.strip():
+    if not raw.data or raw.data.isspace():   # (= not data.strip(), without copying the bytes)
         raise DocumentError(f"{raw.origin}: empty document", "add some text, or remove the file")
     text, warning = _text(raw)
     digest = raw_hash(raw.data)
@@ -68,7 +68,7 @@ def _text(raw: RawDoc) -> tuple[str, str | None]:
     Plain UTF-8 text without a BOM or NUL bytes (nearly every seed file) is what ``decode`` returns first
     for text and Markdown; anything else goes through it."""
     data = raw.data
-    if raw.kind != "html" and raw.charset is None and not data.startswith(_BOMS) and b"\x00" not in data[:8192]:
+    if raw.kind != "html" and raw.charset is None and not data.startswith(_BOMS) and data.find(b"\x00", 0, 8192) < 0:
         try:
             return data.decode("utf-8"), None
         except UnicodeDecodeError:
