@@ -32,7 +32,9 @@ def test_a_first_bulk_insert_leaves_the_schema_as_the_migrations_made_it(tmp_pat
     Store(fresh).close()
     path = tmp_path / "state.sqlite"
     store = Store(path)
+    cache = store.db.execute("PRAGMA cache_size").fetchone()
     store.put("news", _rows(12_000))
+    assert store.db.execute("PRAGMA cache_size").fetchone() == cache   # the bulk insert's bigger cache is given back
     store.commit()
     store.put("news", _rows(10_000, "more-"))   # the table is not empty now: row by row, indexes kept
     store.commit()
