@@ -9,9 +9,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from types import MappingProxyType
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -58,3 +61,36 @@ class Item:
     published: datetime      # tz-aware UTC
     updated: datetime        # moves only when content_hash changes
     content_hash: str
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_new = object.__new__
+
+
+def assemble(cls: type[_T], *values: Any) -> _T:
+    """``cls(*values)`` for a frozen dataclass, built without its ``__init__``; ``values`` gives every field, in
+    order (a wrong count raises ValueError).
+
+    A frozen ``__init__`` sets each field through ``object.__setattr__``. A first build of 100,000 documents makes
+    a RawDoc, a Document, an Observed and an Item for each: filling the instance's own ``__dict__`` in field
+    order is 2-3x cheaper, and keeps the instance's dict sharing its keys with the others as ``__init__`` does
+    (the same memory). The record is the same: equal, and frozen (tests/test_records.py)."""
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+    record = _new(cls)
+    attributes = record.__dict__
+    for name, value in zip(names, values, strict=True):
+        attributes[name] = value
+    return record
+
+
+NO_PROVENANCE: Mapping[str, str] = MappingProxyType({})
+
+
+def stub(key: str, origin: str, published: datetime | None, updated: datetime | None,
+         explicit_id: str | None) -> Document:
+    """``Document(key=key, origin=origin, title="", summary="", body_html="", published=published, updated=updated,
+    explicit_id=explicit_id)``: what a probe knows of a document outside the window."""
+    return assemble(Document, key, origin, "", "", "", published, updated, None, (), None, None, None, explicit_id,
+                    NO_PROVENANCE, ())

@@ -25,7 +25,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from ..errors import DocumentError
-from ..models import RawDoc
+from ..models import RawDoc, assemble
 from ..sources.decode import decode
 
 
@@ -46,7 +46,7 @@ def raw_hash(data: bytes) -> str:
 
 def probe(raw: RawDoc, *, default_tz: tzinfo = UTC) -> Probe:
     """Probe one seed document. Raises :class:`DocumentError` where full extraction would fail at once."""
-    if not raw.data.strip():
+    if not raw.data or raw.data.isspace():   # (= not data.strip(), without copying the bytes)
         raise DocumentError(f"{raw.origin}: empty document", "add some text, or remove the file")
     text, warning = _text(raw)
     digest = raw_hash(raw.data)
@@ -56,7 +56,7 @@ def probe(raw: RawDoc, *, default_tz: tzinfo = UTC) -> Probe:
     if raw.kind == "html":
         published, updated = html_dates(text, default_tz)
         return Probe(digest, published, updated, None, (warning,) if warning else ())
-    return Probe(digest, warnings=(warning,) if warning else ())
+    return assemble(Probe, digest, None, None, None, (warning,) if warning else ())   # once per .txt: no __init__
 
 
 _BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)   # the UTF-32 ones start like UTF-16's
@@ -68,7 +68,7 @@ def _text(raw: RawDoc) -> tuple[str, str | None]:
     Plain UTF-8 text without a BOM or NUL bytes (nearly every seed file) is what ``decode`` returns first
     for text and Markdown; anything else goes through it."""
     data = raw.data
-    if raw.kind != "html" and raw.charset is None and not data.startswith(_BOMS) and b"\x00" not in data[:8192]:
+    if raw.kind != "html" and raw.charset is None and not data.startswith(_BOMS) and data.find(b"\x00", 0, 8192) < 0:
         try:
             return data.decode("utf-8"), None
         except UnicodeDecodeError:
@@ -91,6 +91,7 @@ _WORD = "[A-Za-z][^:#\\[\\]{},&*!|>'\"%@`\x00-\x1f\x7f-\x9f\ud800-\udfff\ufeff\u
 _PLAIN = re.compile(_WORD)
 _FLOW_LIST = re.compile(rf"\[ *(?:{_WORD}?(?: *, *{_WORD}?)*)? *\]")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})?)?")
+_PROBED = frozenset(("date", "updated", "id", "link"))   # the front matter keys a probe reads
 _YAML_WORDS = {"yes", "no", "true", "false", "on", "off", "y", "n", "null", "nan", "inf"}
 
 
@@ -146,6 +147,8 @@ def markdown_dates(raw: RawDoc, text: str, default_tz: tzinfo = UTC
     text = text.lstrip("\ufeff")
     match = FRONT_MATTER.match(text)
     meta = _simple_front_matter(match.group(2)) if match and match.group(1) == "---" else None
+    if meta is not None and _PROBED.isdisjoint(map(str.lower, meta)):
+        return None, None, None, []   # plain keys, none of them a date, id or link: nothing below could apply
     if meta is None:
         try:
             meta, _ = read_front_matter(text)

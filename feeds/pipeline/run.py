@@ -53,6 +53,7 @@ from ..state.base import Store
 from ..state.merge import Changes, SlugsInUse, merge, mint_id
 from ..state.rows import is_stub
 from ..state.store import state_error
+from .bulk import collector_paused
 
 if TYPE_CHECKING:
     from ..fetch.fetcher import Fetcher
@@ -153,7 +154,7 @@ def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0, due: Due
     # A dry run takes no lock (the lock file would be written) and works on a snapshot of the state.
     per_feed = feeds_only and config.state_url is not None   # the state's feed locks replace the lock file
     lock = nullcontext() if dry_run or per_feed else run_lock(config.state, lock_wait)
-    with lock, write_guard or nullcontext():
+    with lock, write_guard or nullcontext(), collector_paused():
         try:
             with scratch_store(config) if dry_run else open_store(
                     config, [f.name for f in config.feeds] if feeds_only else None) as store:

@@ -112,18 +112,18 @@ def collect(feed: FeedConfig, store: Store, max_bytes: int, sink: Sink,
     from .seeds import Job, read_seed
 
     known = {} if reread else result.known
-    jobs = [Job(f, key, max_bytes) for key, f in found if known.get(key) != (f.size, f.mtime_ns)]
-    del found
+    found = [(key, f) for key, f in found if known.get(key) != (f.size, f.mtime_ns)]
     # A changed stub stays one while it is outside the window (its key matches it: no rename to recognise);
     # new documents are probed only when it pays and stays exact (see window.may_stub).
-    changed = [j.key for j in jobs if j.key in result.known]
+    changed = [key for key, _ in found if key in result.known]
     old: dict[str, Entry] = {e.key: e for e in store.entries(feed.name, changed)} if changed else {}
     # Archives and filters need every document's text, so with either on nothing is only probed.
     lazy = not feed.archives and not feed.filters and not reread
-    new_stubs = lazy and window.may_stub(store, feed.name, len(jobs), feed.max_items, bool(result.vanished))
+    new_stubs = lazy and window.may_stub(store, feed.name, len(found), feed.max_items, bool(result.vanished))
     single = (str(feed.seeds[0]), "") if len(feed.seeds) == 1 else None   # (seed folder, key prefix) of every key
-    jobs = [Job(j.found, j.key, max_bytes, (lazy and old[j.key].content_hash.startswith("raw:")) if j.key in old
-                else new_stubs, *(single or (where(feed, j.key) or ("", "", ""))[1:])) for j in jobs]
+    jobs = [Job(f, key, max_bytes, (lazy and old[key].content_hash.startswith("raw:")) if key in old
+                else new_stubs, *(single or (where(feed, key) or ("", "", ""))[1:])) for key, f in found]
+    del found
     tracker = sink.progress("reading documents", len(jobs), LONG_DOCUMENTS)
     try:
         for read in read_many(jobs, sink.cancel):

@@ -7,13 +7,15 @@ document never stops the others. Many files at once may be read in a process poo
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from ..errors import DocumentError
 from ..extraction.probe import probe, raw_hash
-from ..models import Document, RawDoc
+from ..models import RawDoc, assemble, stub
 from ..state.merge import Observed, slugify
 from .links import rewrite_local_links
 from .walk import SeedFile, Skip
@@ -21,8 +23,9 @@ from .walk import SeedFile, Skip
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Job:
+class Job(NamedTuple):
+    """One file to read (a named tuple: a first build makes 100,000 of them)."""
+
     found: SeedFile
     key: str
     max_bytes: int
@@ -46,12 +49,12 @@ def read_seed(job: Job) -> Read:
         return Read(skip=Skip(origin, f"too large ({found.size:,} bytes, the cap is {job.max_bytes:,}); "
                                       "raise max_bytes in seedfeed.toml to publish it"))
     try:
-        with open(found.path, "rb") as handle:
-            data = handle.read()
+        data = read_bytes(found.path)
     except OSError as exc:
         return Read(skip=Skip(origin, f"cannot read ({exc.strerror}); check its permissions"))
     mtime = datetime.fromtimestamp(found.mtime_ns / 1e9, UTC)
-    raw = RawDoc(key=job.key, origin=origin, kind=found.kind, data=data, mtime=mtime)
+    # Once per file: the records are assembled without their __init__ (see seedfeed.models.assemble).
+    raw = assemble(RawDoc, job.key, origin, found.kind, data, mtime, None, None)
     # A stem with no letters or digits takes its slug from the title, which only full extraction knows.
     if job.probe_only and slugify(job.key.rsplit("/", 1)[-1].rsplit(".", 1)[0]) != "item":
         try:
@@ -60,9 +63,8 @@ def read_seed(job: Job) -> Read:
             return Read(skip=_skip(origin, exc))
         except Exception as exc:  # as below: a bug on one odd document must not stop the others
             return _bug(origin, exc)
-        doc = Document(key=job.key, origin=origin, title="", summary="", body_html="", published=seen.published,
-                       updated=seen.updated, explicit_id=seen.explicit_id)
-        return Read(Observed(doc, mtime, found.size, found.mtime_ns, seen.raw_hash, stub=True),
+        doc = stub(job.key, origin, seen.published, seen.updated, seen.explicit_id)
+        return Read(assemble(Observed, doc, mtime, found.size, found.mtime_ns, seen.raw_hash, True),
                     warnings=list(seen.warnings))
     from ..extraction.document import extract  # not before: a run that only probes never imports Markdown and nh3
 
@@ -77,6 +79,22 @@ def read_seed(job: Job) -> Read:
         doc = replace(doc, body_html=body, files=files)
         warnings += [f"{origin}: {problem}" for problem in problems]
     return Read(Observed(doc, mtime, found.size, found.mtime_ns, raw_hash(data)), warnings=warnings)
+
+
+def read_bytes(path: str) -> bytes:
+    """The file's bytes, read with ``os.open``/``os.read``: a first build reads 100,000 small files, and
+    ``open()`` builds a FileIO and a BufferedReader for each (2.2 vs 4.9-5.8 us a file here)."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        chunks = []
+        while chunk := os.read(fd, _CHUNK):
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+_CHUNK = 1 << 20
 
 
 def _bug(origin: str, exc: Exception) -> Read:

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from ..models import Document, Item
+from ..models import Document, Item, assemble
 from .rows import Entry
 
 if TYPE_CHECKING:
@@ -161,9 +161,10 @@ def merge(feed: str, entries: Iterable[Entry], observed: Iterable[Observed], pre
         old = live.get(doc.key)
         if old is None:
             explicit = mint_id(feed, doc.key, now, doc.explicit_id) if doc.explicit_id else None
-            candidates = [by_id.get(explicit) if explicit else None, gone_by_hash.get(digest),
-                          tomb_by_key.get(doc.key), tomb_by_hash.get(digest)]
-            old = next((c for c in candidates if c is not None and c.id not in claimed), None)
+            if by_id:   # (nothing stored to match: a first build skips the look-ups, 100,000 times)
+                candidates = [by_id.get(explicit) if explicit else None, gone_by_hash.get(digest),
+                              tomb_by_key.get(doc.key), tomb_by_hash.get(digest)]
+                old = next((c for c in candidates if c is not None and c.id not in claimed), None)
             if old is None:
                 first_seen = now
                 base = slug_base(doc.key, doc.title)
@@ -179,7 +180,7 @@ def merge(feed: str, entries: Iterable[Entry], observed: Iterable[Observed], pre
                     slug = _unique(base, used_slugs)
                 published = doc.published or (found.published.astimezone(UTC) if found else obs.seen_at)
                 updated = max(doc.updated or published, published, found.updated.astimezone(UTC) if found else published)
-                item = Item(item_id, slug, doc, published, updated, digest)
+                item = assemble(Item, item_id, slug, doc, published, updated, digest)   # once per new document
                 changes.new.append(item)
                 changes.first_seen[item_id] = first_seen
                 changes.stats[item_id] = (obs.size, obs.mtime_ns)

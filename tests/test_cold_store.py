@@ -1,0 +1,63 @@
+"""A first build's bulk insert into an empty SQLite state builds the items' secondary indexes once, afterwards
+(``Store.put``): the schema ends exactly as the migrations made it, and a run rolled back in between keeps them."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+from seedfeed.models import Item
+from seedfeed.models import stub as stub_doc
+from seedfeed.state.store import Store
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def _indexes(path: Path) -> list[tuple[str, str]]:
+    db = sqlite3.connect(path)
+    try:
+        return db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name").fetchall()
+    finally:
+        db.close()
+
+
+def _rows(n: int, prefix: str = "") -> list[tuple[Item, datetime, int, int]]:
+    return [(Item(f"urn:{prefix}{i}", f"{prefix}doc-{i}", stub_doc(f"{prefix}d/{i}.txt", f"/s/d/{i}.txt", None, None, None),
+                  T0, T0, f"raw:{i:032x}"), T0, 10, i) for i in range(n)]
+
+
+def test_a_first_bulk_insert_leaves_the_schema_as_the_migrations_made_it(tmp_path: Path):
+    fresh = tmp_path / "fresh.sqlite"
+    Store(fresh).close()
+    path = tmp_path / "state.sqlite"
+    store = Store(path)
+    cache = store.db.execute("PRAGMA cache_size").fetchone()
+    store.put("news", _rows(12_000))
+    assert store.db.execute("PRAGMA cache_size").fetchone() == cache   # the bulk insert's bigger cache is given back
+    store.commit()
+    store.put("news", _rows(10_000, "more-"))   # the table is not empty now: row by row, indexes kept
+    store.commit()
+    assert store.count_live("news") == 22_000
+    assert store.slug_taken("news", "doc-11999") and store.slug_taken("news", "more-doc-9999")
+    assert [e.key for e in store.entries("news", ["d/5.txt", "more-d/7.txt"])] == ["d/5.txt", "more-d/7.txt"]
+    plan = store.db.execute("EXPLAIN QUERY PLAN SELECT 1 FROM items WHERE feed = 'news' AND slug = 'x'").fetchall()
+    assert "items_by_slug" in str(plan)
+    store.close()
+    assert _indexes(path) == _indexes(fresh)
+    assert len(_indexes(path)) >= 5
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    db.close()
+
+
+def test_a_first_bulk_insert_rolled_back_keeps_every_index(tmp_path: Path):
+    fresh = tmp_path / "fresh.sqlite"
+    Store(fresh).close()
+    path = tmp_path / "state.sqlite"
+    store = Store(path)
+    store.put("news", _rows(10_000))
+    store.rollback()    # what a run that fails after merging does
+    assert store.count_live("news") == 0
+    store.close()
+    assert _indexes(path) == _indexes(fresh)

@@ -1,0 +1,67 @@
+"""Records assembled without their ``__init__`` (``seedfeed.models.assemble``, the cold path's 100,000 of each)
+are the records ``__init__`` makes: equal field by field, frozen, and refused when a field is missing or extra."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from datetime import UTC, datetime
+
+import pytest
+from seedfeed.extraction.probe import Probe
+from seedfeed.models import Document, Item, RawDoc, assemble, stub
+from seedfeed.state.merge import Observed
+
+WHEN = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+
+def test_assembled_records_equal_the_initialised_ones():
+    doc = Document(key="a/b.md", origin="/s/a/b.md", title="", summary="", body_html="", published=WHEN,
+                   updated=None, explicit_id="x")
+    cases = [
+        (RawDoc(key="k", origin="o", kind="md", data=b"text", mtime=WHEN),
+         assemble(RawDoc, "k", "o", "md", b"text", WHEN, None, None)),
+        (doc, stub("a/b.md", "/s/a/b.md", WHEN, None, "x")),
+        (Observed(doc, WHEN, 3, 4, "raw:ab", stub=True), assemble(Observed, doc, WHEN, 3, 4, "raw:ab", True)),
+        (Item("urn:x", "b", doc, WHEN, WHEN, "raw:ab"), assemble(Item, "urn:x", "b", doc, WHEN, WHEN, "raw:ab")),
+        (Probe("raw:ab", warnings=("w",)), assemble(Probe, "raw:ab", None, None, None, ("w",))),
+    ]
+    for made, assembled in cases:
+        assert type(assembled) is type(made)
+        assert assembled == made
+        assert repr(assembled) == repr(made)
+        assert vars(assembled) == vars(made) and list(vars(assembled)) == list(vars(made))
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            assembled.key = "changed"  # type: ignore[misc]
+    assert hash(cases[4][1]) == hash(cases[4][0])
+    # the stub is what the probe path stored before: a Document with only its key, origin, dates and id
+    assert stub("k", "o", None, None, None) == Document(key="k", origin="o", title="", summary="", body_html="")
+
+
+def test_assemble_refuses_a_wrong_number_of_fields():
+    with pytest.raises(ValueError):
+        assemble(RawDoc, "k", "o", "md", b"text", WHEN)            # one missing
+    with pytest.raises(ValueError):
+        assemble(Item, "urn:x", "b", None, WHEN, WHEN, "raw:ab", 1)  # one too many
+
+
+def test_assembled_records_take_no_more_memory():
+    """Filled in field order, an assembled record's dict shares its keys like one made by ``__init__``."""
+    made = Document(key="k", origin="o", title="", summary="", body_html="")
+    assembled = stub("k", "o", None, None, None)
+    assert sys.getsizeof(assembled.__dict__) <= sys.getsizeof(made.__dict__)
+
+
+def test_read_bytes_reads_every_byte_and_fails_as_open_does(tmp_path):
+    from seedfeed.sources.seeds import read_bytes
+
+    for size in (0, 1, 2500, (1 << 20) - 1, 1 << 20, (1 << 20) + 1, 3 * (1 << 20) + 12345):
+        path = tmp_path / f"f{size}"
+        data = (bytes(range(256)) * (size // 256 + 2))[size % 256:size % 256 + size]   # no two sizes alike
+        path.write_bytes(data)
+        assert len(data) == size
+        assert read_bytes(str(path)) == data
+    with pytest.raises(FileNotFoundError):
+        read_bytes(str(tmp_path / "missing"))
+    with pytest.raises(IsADirectoryError):
+        read_bytes(str(tmp_path))
