@@ -17,7 +17,8 @@ from tests.conftest import run_cli
 from tests.hosted import _free_port, start_cluster, throwaway_cluster
 
 PASSWORD = "right-horse"
-COMMANDS = [["build"], ["status"], ["worker", "--once"], ["dispatch"], ["state", "init"], ["state", "migrate"]]
+COMMANDS = [["build"], ["status"], ["worker", "--once"], ["dispatch"], ["state", "init"], ["state", "migrate"],
+            ["check"], ["daemon"]]
 EXPECTED = {   # (what the error says, what the hint says to do)
     "wrong port": ("cannot connect to the state database", "start PostgreSQL there"),
     "wrong password": ("refused the login", "~/.pgpass or PGPASSWORD"),
@@ -115,3 +116,53 @@ def test_a_worker_whose_database_goes_away_stops_with_the_state_error(tmp_path):
     last = err.strip().splitlines()[-2:]
     assert last[0].startswith(f"error: {url}: cannot connect to the state database"), err[-3000:]
     assert last[1].startswith("hint: start PostgreSQL there"), err[-3000:]
+
+
+def test_a_daemon_that_cannot_read_its_database_stops_with_the_state_error(tmp_path):
+    """A daemon on a PostgreSQL state whose server stopped: reloading (SIGHUP) reads the state to schedule the
+    sources, fails, and the daemon goes through its stop (a write in progress finishes) and exits 3 with the
+    one-line error. (Before, the error left the main loop without the stop; and when it came from the first
+    scheduling, in its thread, the daemon logged a traceback and ran on with nothing scheduled -- a race this test
+    cannot make happen on demand; a server down at start is test_every_command_names_the_server_and_says_what_to_do.)"""
+    import os
+    import signal
+    import sys
+    import threading
+
+    from tests.conftest import ROOT
+
+    folder = Path(tempfile.mkdtemp(prefix="seedfeed-pgdown-"))   # not under tmp_path: the postgres user reads it
+    folder.chmod(0o755)
+    url, stop = start_cluster(folder)
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "a.md").write_text("# A\n\nText.\n")
+    daemon = subprocess.Popen([sys.executable, "-m", "seedfeed", "daemon", "--state", url], cwd=tmp_path,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    running = threading.Event()
+
+    def read() -> None:
+        for line in daemon.stderr:   # type: ignore[union-attr]
+            lines.append(line)
+            if "daemon running" in line:
+                running.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        assert running.wait(60), "".join(lines)[-3000:]
+    finally:
+        subprocess.run(stop, capture_output=True, check=False)
+    try:
+        daemon.send_signal(signal.SIGHUP)
+        daemon.wait(60)
+        reader.join(10)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+        shutil.rmtree(folder, ignore_errors=True)
+    err = "".join(lines)
+    assert daemon.returncode == 3, err[-3000:]
+    assert "Traceback" not in err, err[-3000:]
+    assert f"error: {url}: cannot connect to the state database" in err, err[-3000:]
+    assert "stopping" in err.splitlines()[-2] or "stopped" in err.splitlines()[-1], err[-3000:]
