@@ -113,6 +113,8 @@ def test_a_worker_whose_database_goes_away_stops_with_the_state_error(tmp_path):
             worker.kill()
         shutil.rmtree(folder, ignore_errors=True)
     assert worker.returncode == 3, err[-3000:]
+    # procrastinate's listener and heartbeat and psycopg's pool said it in one line each, without tracebacks
+    assert "Traceback" not in err and err.count("error connecting in") <= 1, err[-3000:]
     last = err.strip().splitlines()[-2:]
     assert last[0].startswith(f"error: {url}: cannot connect to the state database"), err[-3000:]
     assert last[1].startswith("hint: start PostgreSQL there"), err[-3000:]
@@ -166,3 +168,38 @@ def test_a_daemon_that_cannot_read_its_database_stops_with_the_state_error(tmp_p
     assert "Traceback" not in err, err[-3000:]
     assert f"error: {url}: cannot connect to the state database" in err, err[-3000:]
     assert "stopping" in err.splitlines()[-2] or "stopped" in err.splitlines()[-1], err[-3000:]
+
+
+def test_the_lost_database_filter_keeps_other_tracebacks():
+    """Only records about the database lose their traceback; a bug in procrastinate's or our code keeps it, and a
+    line already shown comes again after a minute."""
+    import logging
+    import sys
+
+    import psycopg
+    from procrastinate.exceptions import ConnectorException
+    from seedfeed.hosted.quiet import DatabaseLost
+
+    now = [0.0]
+    quiet = DatabaseLost(lambda: now[0])
+
+    def record(exc: BaseException, name: str = "procrastinate.worker") -> logging.LogRecord:
+        try:
+            raise exc
+        except BaseException:
+            return logging.LogRecord(name, logging.ERROR, __file__, 1, "listener error: %r", (exc,), sys.exc_info())
+
+    try:
+        raise ConnectorException() from psycopg.OperationalError("connection failed: refused\n\tIs the server running?")
+    except ConnectorException as exc:
+        lost = exc
+    first = record(lost)
+    assert quiet.filter(first) and first.exc_info is None
+    assert first.getMessage() == "listener error: ConnectorException: connection failed: refused Is the server running?"
+    assert not quiet.filter(record(lost))   # shown already
+    now[0] += DatabaseLost.AGAIN
+    assert quiet.filter(record(lost))
+    bug = record(ValueError("a bug"))
+    assert quiet.filter(bug) and bug.exc_info is not None and quiet.filter(record(ValueError("a bug")))
+    ours = record(lost, name="seedfeed.hosted.jobs")
+    assert quiet.filter(ours) and ours.exc_info is not None

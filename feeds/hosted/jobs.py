@@ -45,7 +45,7 @@ from ..render.base import OPML_FILE
 from ..sources.web import source_key
 from ..state import postgres
 from ..targets.s3 import publish
-from . import claims
+from . import claims, quiet
 from .gate import SharedFetcher
 from .overview import Summaries
 
@@ -246,6 +246,7 @@ def run_worker(config: Config, concurrency: int, *, dispatch_every: float | None
     every ``dispatch_every`` seconds if asked to (one or a few workers should; it is safe on all of them)."""
     assert config.state_url
     ensure_schema(config.state_url)
+    quiet.install()   # a lost database: one line per message, not procrastinate's tracebacks
     app = make_app(config.state_url, config, polite)
     name = f"{socket.gethostname()}:{os.getpid()}"
 
