@@ -4,13 +4,13 @@
     python bench/hosted_jobs.py --sources 50000 --feeds 2500 --profile
 
 Builds the same kind of configuration as ``bench/distributed.py`` (``--feeds`` feeds of sources/feeds pages each;
-the pages are served by a few local HTTP servers: this measures CPU, not politeness), dispatches once, then runs
-``--jobs`` fetch-and-render jobs of different feeds one after the other, copies their rows (items, sources, feeds) to
-every other feed as if a round had fetched them all, runs the same jobs again (mostly 304s, as in round 2), then
-the site job (overview and OPML) ``--site`` times with one worker's summaries (the first reads every feed, the
-next ones only the one feed marked written in between), and prints the process CPU time of each kind per job and per
-fetch. A job's cost must not grow with the number of feeds or sources; ``--profile`` prints the top of a cProfile
-(process-time clock) of them.
+the pages are served by a few local HTTP servers: this measures CPU, not politeness), syncs the due sources as
+dispatch does (twice: new, then unchanged), runs ``--jobs`` fetch-and-render jobs of different feeds one after the
+other, copies their rows (items, sources, feeds) to every other feed as if a round had fetched them all, runs the
+same jobs again (mostly 304s, as in round 2), then the site job (overview and OPML) ``--site`` times with one
+worker's summaries (the first reads every feed, the next ones only the feed marked written in between), and
+prints the process CPU time of each kind per job and per fetch. A job's cost must not grow with the number of
+feeds or sources; ``--profile`` prints the top of a cProfile (process-time clock) of them.
 """
 
 from __future__ import annotations
@@ -74,8 +74,12 @@ def main() -> None:
         config = load(work / "seedfeed.toml", Overrides(), work)
         load_cpu = time.process_time() - t
         jobs.ensure_schema(url)
-        with psycopg.connect(url) as db:
-            claims.sync(db, config, jobs.now_utc())
+        sync_cpu = []
+        for _ in range(2):   # what dispatch writes each time it runs: every source's due_sources row
+            t = time.process_time()
+            with psycopg.connect(url) as db:
+                claims.sync(db, config, jobs.now_utc())
+            sync_cpu.append(time.process_time() - t)
         polite = jobs.Politeness(concurrency=2, delay=0.0)
         names = [feed.name for feed in config.feeds][:: max(1, args.feeds // args.jobs)][: args.jobs]
         fetched = 0
@@ -116,6 +120,7 @@ def main() -> None:
             site_cpu.append(time.process_time() - t)
         print(json.dumps({
             "sources": args.sources, "feeds": args.feeds, "config_load_cpu_s": round(load_cpu, 2),
+            "dispatch_sync_cpu_s": [round(x, 2) for x in sync_cpu],
             "refresh_jobs": len(names), "refresh_cpu_ms_per_job": round(1000 * refresh_cpu / len(names), 1),
             "refresh_cpu_ms_per_fetch": round(1000 * refresh_cpu / fetched, 2),
             "again_on_full_state_cpu_ms_per_job": round(1000 * refresh2_cpu / len(names), 1),
