@@ -3,9 +3,9 @@
 Rewriting the overview read two queries per feed (its count and newest items) and parsed their documents: 1.3 s
 of CPU for 2,500 feeds (``bench/hosted_jobs.py``), on every site job. A worker keeps each feed's summary with the
 feed's row in ``feeds`` as it was then (``built_at``, set by every run that looked at the feed, ``changed_at`` and
-``fingerprint``); a site job reads that table once and only the feeds whose row moved. In case a row could stay
-the same across a change (two runs with one pinned ``SOURCE_DATE_EPOCH`` clock), everything is read again every
-:data:`FULL_EVERY` seconds.
+``fingerprint``; or that it had no row yet); a site job reads that table once and only the feeds whose row moved.
+In case a row could stay the same across a change (two runs with one pinned ``SOURCE_DATE_EPOCH`` clock),
+everything is read again every :data:`FULL_EVERY` seconds.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class Summaries:
         for feed in config.feeds:
             mark = rows.get(feed.name, ())
             kept = self.known.get(feed.name)
-            if kept is None or kept[0] != mark or not mark:
+            if kept is None or kept[0] != mark:   # (no row yet is a mark too: the feed's first run adds one)
                 kept = self.known[feed.name] = (mark, summarize(config, feed, store))
                 self.reads += 1
             summaries.append(kept[1])
