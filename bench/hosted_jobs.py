@@ -131,9 +131,7 @@ def main() -> None:
         if args.profile:
             pstats.Stats(profile).sort_stats("cumulative").print_stats(35)
     finally:
-        for s in origin.servers:
-            s.shutdown()
-            s.server_close()
+        origin.close()
         shutil.rmtree(work, ignore_errors=True)
         subprocess.run(stop, capture_output=True, check=False)
         shutil.rmtree(pg_dir, ignore_errors=True)
