@@ -79,6 +79,17 @@ class Origin:
         threading.Thread(target=server.serve_forever, daemon=True).start()
         return server
 
+    def close(self) -> None:
+        """Stop every server at once: ``shutdown()`` waits up to the 0.5 s poll interval of its server, so one by one
+        2,500 servers took about 20 minutes to stop."""
+        stoppers = [threading.Thread(target=s.shutdown) for s in self.servers]
+        for t in stoppers:
+            t.start()
+        for t in stoppers:
+            t.join()
+        for s in self.servers:
+            s.server_close()
+
     def answer(self, h: BaseHTTPRequestHandler) -> int:
         if h.path == "/robots.txt":
             return self._send(h, 404, b"")
@@ -231,9 +242,7 @@ def main() -> None:
                     print(json.dumps(row), flush=True)
             finally:
                 shutil.rmtree(work, ignore_errors=True)
-                for s in origin.servers:
-                    s.shutdown()
-                    s.server_close()
+                origin.close()
                 drop_database(server, url)
     finally:
         if stop:

@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 
 from .. import schedules
 from ..config import Config, FeedConfig, WebSource
-from ..errors import Cancelled, SeedfeedError
+from ..errors import EXIT_OK, EXIT_OUTPUT, Cancelled, SeedfeedError
 from ..pipeline import Report, clock, run_once
 from ..sources.web import source_key
 from . import triggers
@@ -68,6 +68,7 @@ class Daemon:
         self.stop_event = threading.Event()
         self.reload_event = threading.Event()
         self.poll = poll
+        self.exit_code = EXIT_OK
         self.serve_spec = serve
         self.server = None
         self.watcher = None
@@ -244,11 +245,29 @@ class Daemon:
         if self.fetcher is not None:
             self.fetcher.close()
             self.fetcher = None
-        self.schedule_sources()
+        if not self._schedule():
+            return
         self.watch()
         log.info("configuration reloaded: %d feeds, %d URL sources", len(config.feeds),
                  sum(len(f.web_sources) for f in config.feeds), extra={"event": "reloaded"})
         self.run("configuration reloaded", schedules.due_check(config))
+
+    def _schedule(self) -> bool:
+        """Schedule the sources from the state's last runs. A state that cannot be read (its PostgreSQL lost) stops
+        the daemon with the state error, exit 3 (its service manager restarts it), rather than leave it running
+        with nothing scheduled."""
+        from ..state.backends import database_errors
+
+        try:
+            with database_errors(self.config.state_url):
+                self.schedule_sources()
+            return True
+        except SeedfeedError as exc:
+            log.error("error: %s%s; stopping", exc.message, f" (hint: {exc.hint})" if exc.hint else "",
+                      extra={"event": "state-failed"})
+            self.exit_code = EXIT_OUTPUT
+            self.stop_event.set()
+            return False
 
     def serve_forever(self) -> int:
         signal.signal(signal.SIGTERM, lambda *_: self.stop_event.set())
@@ -266,9 +285,8 @@ class Daemon:
     def _start_runs(self) -> None:
         """The first build, then the schedules (in a thread: the main thread keeps answering signals)."""
         self.run("start", schedules.due_check(self.config))
-        if self.stop_event.is_set():
+        if self.stop_event.is_set() or not self._schedule():
             return
-        self.schedule_sources()
         self.scheduler.start()
         log.info("daemon running (pid %d); watching %d seed folders", os.getpid(),
                  sum(len(f.seeds) for f in self.config.feeds), extra={"event": "started"})
@@ -286,12 +304,14 @@ class Daemon:
         self.write_guard.acquire()
         log.info("stopped", extra={"event": "stopped"})
         logging.shutdown()
-        os._exit(0)
+        os._exit(self.exit_code)
 
 
 def run_daemon(args: argparse.Namespace) -> int:
     from ..config import load_config
+    from ..state.backends import check_state
 
     config = load_config(args)
+    check_state(config)
     daemon = Daemon(config, lambda: load_config(args), serve=args.serve, poll=getattr(args, "poll", False))
     return daemon.serve_forever()

@@ -163,6 +163,9 @@ def test_sources_keep_health_and_sort_by_bytes(store):
     assert [(s.feed, s.url) for s in store.sources()] == [
         ("e", "https://z.example/"), ("f", "https://B.example/z"), ("f", "https://b.example/x")]
     assert store.sources()[2] == full
+    # One feed's only (a job reads its own feed's, not the whole state's), in byte order too
+    assert store.sources("f") == store.sources()[1:] and store.sources("e") == store.sources()[:1]
+    assert store.sources("g") == []
     store.put_source(SourceState("f", "https://b.example/x", "page", last_status=304, last_run=T0 + timedelta(1)))
     assert store.sources()[2].etag is None and store.sources()[2].last_status == 304
     assert store.sources()[2].deferred_since is None   # fetched at last: no longer deferred

@@ -19,7 +19,6 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ..config import Config
-from ..errors import OutputError
 from ..publish import kept_folder
 from ..render.base import ATOM_FILE, JSON_FILE, RSS_FILE
 from ..state.backends import peek_store
@@ -71,10 +70,7 @@ def targets(config: Config) -> list[Target]:
 
 
 def _built_base_urls(config: Config) -> dict[str, str]:
-    try:
-        store = peek_store(config)
-    except OutputError:   # a state database that cannot be reached: check the output on its own
-        return {}
+    store = peek_store(config)   # a PostgreSQL state that cannot be reached is a state error (exit 3)
     if store is None:
         return {}
     try:
@@ -199,9 +195,11 @@ def _shown(path: Path, base: Path) -> str:
 def run_check(args: argparse.Namespace) -> int:
     from ..config import load_config
     from ..errors import EXIT_CONFIG, EXIT_OK
+    from ..state.backends import database_errors
 
     config = load_config(args)
-    found = targets(config)
+    with database_errors(config.state_url):
+        found = targets(config)
     cwd = Path.cwd()
     problems: list[Problem] = []
     for target in found:

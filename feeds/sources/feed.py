@@ -58,7 +58,7 @@ def harvest_feeds(config: Config, feed: FeedConfig, store: Store | None, fetcher
     from ..fetch.fetcher import FetchJob
 
     result = Harvest()
-    known = {s.url: s for s in store.sources() if s.feed == feed.name} if store else {}
+    known = {s.url: s for s in store.sources(feed.name)} if store else {}
     runs: list[tuple[WebSource, SourceState]] = []
     for source in feed.feed_sources:
         key = source_key(source.url)

@@ -79,8 +79,8 @@ def web_keys(feed: FeedConfig, store: Store) -> set[str]:
     entries of its feed sources (which stay after leaving the source feed, until they scroll out of ours)."""
     keys = {source_key(s.url) for s in feed.pages}
     listings = {source_key(s.url) for s in feed.listings + feed.feed_sources}
-    for state in store.sources():
-        if state.feed == feed.name and state.kind in ("article", "entry") and state.parent in listings:
+    for state in store.sources(feed.name):
+        if state.kind in ("article", "entry") and state.parent in listings:
             keys.add(state.url)
     return keys
 
@@ -94,7 +94,7 @@ def harvest(config: Config, feed: FeedConfig, store: Store | None, fetcher: Call
     ``progress`` draws a bar while many URLs are fetched. ``stop_at`` (``time.monotonic()``) ends the fetching:
     what is not fetched by then is deferred to the next run."""
     result = Harvest()
-    known = {s.url: s for s in store.sources() if s.feed == feed.name} if store else {}
+    known = {s.url: s for s in store.sources(feed.name)} if store else {}
     sources = feed.pages + feed.listings
     runs: list[tuple[WebSource, SourceState]] = []
     for source in sources:

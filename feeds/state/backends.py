@@ -43,6 +43,14 @@ def database_errors(url: str | None) -> Iterator[None]:
         raise state_error(url, cause) from exc
 
 
+def check_state(config: Config) -> None:
+    """With the state in PostgreSQL, fail now with the state error (exit 3) if its database cannot be reached: a
+    long-running command (``daemon``) says so at once instead of starting without it."""
+    if config.state_url:
+        with database_errors(config.state_url):
+            _pg(config).connect(config.state_url).close()
+
+
 def open_store(config: Config, feeds: Iterable[str] | None = None) -> Store:
     """The state, open for writing (migrated to the current schema first). ``feeds``: the run writes only these
     feeds, and PostgreSQL lets runs of other feeds write at the same time (the SQLite file has one writer)."""

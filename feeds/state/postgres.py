@@ -275,8 +275,10 @@ class PgStore:
     _SOURCE_COLUMNS = ("feed, url, kind, etag, last_modified, last_status, last_run, last_success, last_error,"
                        " failing_since, not_found_count, parent, location, deferred_since")
 
-    def sources(self) -> list[SourceState]:
-        rows = self._rows(f"SELECT {self._SOURCE_COLUMNS} FROM sources ORDER BY feed, url")
+    def sources(self, feed: str | None = None) -> list[SourceState]:
+        """``feed``: that feed's only (a hosted job reads its own feed's, not all 50,000 of the state)."""
+        rows = self._rows(f"SELECT {self._SOURCE_COLUMNS} FROM sources ORDER BY feed, url") if feed is None else \
+            self._rows(f"SELECT {self._SOURCE_COLUMNS} FROM sources WHERE feed = %s ORDER BY url", (feed,))
         return [SourceState(r[0], r[1], r[2], r[3], r[4], r[5], _dt(r[6]), _dt(r[7]), r[8], _dt(r[9]), r[10], r[11], r[12],
                             _dt(r[13])) for r in rows]
 

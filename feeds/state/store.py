@@ -349,10 +349,12 @@ class Store:
             " WHERE a.feed = ? AND a.page = ? AND i.removed_at IS NULL", (feed, page))]
 
     # ----------------------------------------------------------------------------------------- sources
-    def sources(self) -> list[SourceState]:
-        rows = self.db.execute(
-            "SELECT feed, url, kind, etag, last_modified, last_status, last_run, last_success, last_error,"
-            " failing_since, not_found_count, parent, location, deferred_since FROM sources ORDER BY feed, url")
+    def sources(self, feed: str | None = None) -> list[SourceState]:
+        """``feed``: that feed's only (the primary key finds them), instead of every feed's."""
+        columns = ("SELECT feed, url, kind, etag, last_modified, last_status, last_run, last_success, last_error,"
+                   " failing_since, not_found_count, parent, location, deferred_since FROM sources")
+        rows = self.db.execute(columns + " ORDER BY feed, url") if feed is None else \
+            self.db.execute(columns + " WHERE feed = ? ORDER BY url", (feed,))
         return [SourceState(r[0], r[1], r[2], r[3], r[4], r[5], _dt(r[6]), _dt(r[7]), r[8], _dt(r[9]), r[10], r[11], r[12],
                             _dt(r[13])) for r in rows]
 
