@@ -483,6 +483,28 @@ def test_stalled_tls_handshake_is_cut_off_by_deadline(raw):
     assert time.monotonic() - start < 2
 
 
+def test_a_connect_that_never_completes_is_cut_off_by_the_connect_timeout():
+    """A listening socket whose accept queue is full: Linux drops further SYNs, so a connect hangs. The connect
+    timeout (0.5 s) ends it, not the 5 s deadline; the guarded connection sets it on the socket it pins."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)                  # never accepted: one connection fills the queue
+        port = listener.getsockname()[1]
+        filling = []
+        try:
+            for _ in range(3):
+                s = socket.socket()
+                filling.append(s)
+                s.setblocking(False)
+                s.connect_ex(("127.0.0.1", port))
+            time.sleep(0.2)
+            with fetcher(connect_timeout=0.5, deadline=5, retries=0) as f:
+                fails(f, f"http://127.0.0.1:{port}/", "could not connect within 0.5 s", respect_robots=False)
+        finally:
+            for s in filling:
+                s.close()
+
+
 def stream_big(size: int, with_length: bool):
     chunk = b"<p>" + b"a" * (64 * 1024 - 3)
 
