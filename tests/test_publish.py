@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+from seedfeed.errors import OutputError
 from seedfeed.publish import remove, remove_stale_temp_files, sync_files, write_if_changed
 
 
@@ -64,3 +66,15 @@ def test_sync_files_copies_new_files_removes_the_rest_and_counts_each(tmp_path):
     assert sync_files(root, files) == 0          # same size and mtime: nothing copied
     del files["a.png"]
     assert sync_files(root, files) == 1 and not (root / "a.png").exists()
+
+
+def test_sync_files_that_cannot_make_a_folder_is_an_output_error_naming_the_file(tmp_path):
+    """A dangling symlink where a folder must go: the file is not there (so it is copied), and the folder cannot
+    be made. That is the output's problem, reported as such (exit 3), not an unexpected exception."""
+    (tmp_path / "b.png").write_bytes(b"bb")
+    root = tmp_path / "files"
+    root.mkdir()
+    (root / "sub").symlink_to(tmp_path / "nowhere")
+    with pytest.raises(OutputError) as info:
+        sync_files(root, {"sub/b.png": str(tmp_path / "b.png")})
+    assert info.value.message.startswith(f"{root / 'sub' / 'b.png'}: cannot write"), info.value.message
