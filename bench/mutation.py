@@ -76,7 +76,7 @@ MODULES: dict[str, tuple[str, list[str], int]] = {
                  "tests/test_web.py::test_failing_source_keeps_its_item_and_is_reported",
                  "tests/test_web.py::test_410_gone_retires_the_item"], 180),
     "watcher": ("scheduler/watch.py",
-                ["tests/test_event_runs.py::test_the_watcher_names_changed_files_and_asks_for_a_full_walk_on_folder_events",
+                ["tests/test_event_runs.py",
                  "tests/test_daemon.py::test_seed_changes_are_published_while_running",
                  "tests/test_daemon.py::test_polling_fallback_picks_up_changes",
                  "tests/test_daemon.py::test_seed_changes_are_picked_up_within_a_second"], 240),

@@ -8,7 +8,7 @@ from pathlib import Path
 import feedparser
 from seedfeed.config import Overrides, load
 from seedfeed.pipeline import run_once
-from seedfeed.scheduler.watch import SeedWatcher
+from seedfeed.scheduler.watch import SeedWatcher, relevant
 
 from tests.conftest import FIXED_NOW, write
 
@@ -52,3 +52,31 @@ def test_the_watcher_names_changed_files_and_asks_for_a_full_walk_on_folder_even
         watcher._stop.wait(0.05)
     watcher.stop()
     assert calls[1] is None
+
+
+def test_with_no_events_the_watcher_still_asks_for_a_full_walk_every_full_every_seconds(tmp_path):
+    """The safety net the README promises ("a full walk every 10 minutes"), here every 0.2 s: with no event at
+    all the watcher calls back with ``None`` (walk everything), again and again; one whose period has not
+    passed (an hour) does not."""
+    calls: list[set[str] | None] = []
+    hourly: list[set[str] | None] = []
+    watcher = SeedWatcher([tmp_path], calls.append, full_every=0.2)
+    idle = SeedWatcher([tmp_path], hourly.append, full_every=3600)
+    idle._thread.start()
+    watcher._thread.start()
+    deadline = datetime.now(UTC) + timedelta(seconds=10)
+    while len(calls) < 2 and datetime.now(UTC) < deadline:
+        watcher._stop.wait(0.05)
+    watcher.stop()
+    idle.stop()
+    assert calls[:2] == [None, None]
+    assert hourly == []     # it has waited 0.5 s for events at least twice, and its hour has not passed
+
+
+def test_documents_and_the_files_they_link_to_count_and_editor_and_hidden_files_do_not():
+    assert relevant("/s/post.md", False) and relevant("/s/Post.HTML", False)
+    assert relevant("/s/photo.png", False)          # may be linked from a document: published under files/
+    assert relevant("/s/sub", True)
+    for name in (".post.md.swp", "post.md~", ".#post.md", "#post.md#", "post.md.part", "Thumbs.db"):
+        assert not relevant(f"/s/{name}", False), name
+    assert not relevant("/s/.git", True)
