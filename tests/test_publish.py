@@ -5,6 +5,8 @@ leftovers the stale-temp-file sweep may delete."""
 from __future__ import annotations
 
 import os
+import resource
+import signal
 
 import pytest
 from seedfeed.errors import OutputError
@@ -78,3 +80,21 @@ def test_sync_files_that_cannot_make_a_folder_is_an_output_error_naming_the_file
     with pytest.raises(OutputError) as info:
         sync_files(root, {"sub/b.png": str(tmp_path / "b.png")})
     assert info.value.message.startswith(f"{root / 'sub' / 'b.png'}: cannot write"), info.value.message
+
+
+def test_a_new_page_that_cannot_be_written_whole_is_removed_and_reported_as_an_output_error(tmp_path):
+    """The write of a page made in place fails part-way (here: a file-size limit of 1,000 bytes, as a full disk
+    would): no half page is left, and the failure is an OutputError naming the page (exit 3)."""
+    page = tmp_path / "items" / "a.html"
+    page.parent.mkdir()
+    limit = resource.getrlimit(resource.RLIMIT_FSIZE)
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # the write then fails with EFBIG instead
+    try:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1000, limit[1]))
+        with pytest.raises(OutputError) as info:
+            write_if_changed(page, b"<p>" + b"x" * 5000, new_in_place=True)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, limit)
+        signal.signal(signal.SIGXFSZ, handler)
+    assert info.value.message.startswith(f"{page}: cannot write"), info.value.message
+    assert os.listdir(page.parent) == []
