@@ -1022,6 +1022,21 @@ def test_only_loopback_fails_a_test_even_when_the_code_swallows_the_violation(tm
         result.stdout)
 
 
+def test_numeric_hosts_that_are_no_ipv4_address_are_left_to_the_resolver():
+    """``256.1.1.1`` or ``4294967296`` look numeric but are no address (``inet_aton`` refuses them): the pre-check
+    lets them through to name resolution, where the connection-level guard judges what they resolve to."""
+    for host in ("256.1.1.1", "4294967296", "1.2.3.4.5", "0x1ffffffff"):
+        check_url(f"http://{host}/", Guard.build())
+    with pytest.raises(BlockedAddressError, match="is a loopback address"):
+        check_url("http://0x7f.1/", Guard.build())
+
+
+def test_a_guard_made_with_no_arguments_refuses_private_addresses():
+    with pytest.raises(BlockedAddressError, match="is a private address"):
+        Guard().check_ip("10.0.0.1", ipaddress.ip_address("10.0.0.1"))
+    Guard(allow_private=True).check_ip("10.0.0.1", ipaddress.ip_address("10.0.0.1"))
+
+
 def test_6to4_addresses_are_judged_by_the_ipv4_address_they_embed():
     assert address_problem(ipaddress.ip_address("2002:0808:0808::1")) is None          # 8.8.8.8: public
     problem = address_problem(ipaddress.ip_address("2002:0a00:0001::1"))               # 10.0.0.1: private
