@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -80,3 +81,45 @@ def test_documents_and_the_files_they_link_to_count_and_editor_and_hidden_files_
     for name in (".post.md.swp", "post.md~", ".#post.md", "#post.md#", "post.md.part", "Thumbs.db"):
         assert not relevant(f"/s/{name}", False), name
     assert not relevant("/s/.git", True)
+
+
+def wait_for(calls: list, count: int, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while len(calls) < count and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def test_a_full_walk_restarts_the_timer(tmp_path):
+    """The timed full walk comes once per period: after one, the next is a period away (an hour here), so the
+    1.2 s after it (at least two idle rounds of the watcher) bring no other."""
+    calls: list[set[str] | None] = []
+    watcher = SeedWatcher([tmp_path], calls.append, full_every=3600)
+    watcher._last_full -= 3600            # the hour has passed: a full walk is due
+    watcher._thread.start()
+    try:
+        wait_for(calls, 1)
+        time.sleep(1.2)
+    finally:
+        watcher.stop()
+    assert calls == [None]
+
+
+def test_file_events_in_subfolders_are_seen_and_a_closed_file_no_longer_holds_the_run_back(tmp_path):
+    """The real observer (inotify here) watches the seed folder recursively: a file written in a subfolder
+    that existed before the watcher started is named in a call. A file reported closed after writing is done:
+    the run waits the short settle time for it, not the debounce for files still being written."""
+    (tmp_path / "sub").mkdir()
+    calls: list[set[str] | None] = []
+    watcher = SeedWatcher([tmp_path], calls.append)
+    watcher.start()
+    try:
+        (tmp_path / "sub" / "deep.md").write_text("# Deep\n\nbody")
+        wait_for(calls, 1)
+    finally:
+        watcher.stop()
+    assert calls and str(tmp_path / "sub" / "deep.md") in calls[0], calls
+    idle = SeedWatcher([tmp_path], calls.append)
+    idle._event(str(tmp_path / "b.md"), None, False, "created")
+    assert idle._writing == {str(tmp_path / "b.md")}
+    idle._event(str(tmp_path / "b.md"), None, False, "closed")
+    assert idle._writing == set() and idle._paths == {str(tmp_path / "b.md")}
