@@ -102,6 +102,7 @@ def test_a_full_walk_restarts_the_timer(tmp_path):
     finally:
         watcher.stop()
     assert calls == [None]
+    assert not watcher._thread.is_alive()     # stop() returns once the watcher's thread has ended
 
 
 def test_file_events_in_subfolders_are_seen_and_a_closed_file_no_longer_holds_the_run_back(tmp_path):
@@ -123,3 +124,36 @@ def test_file_events_in_subfolders_are_seen_and_a_closed_file_no_longer_holds_th
     assert idle._writing == {str(tmp_path / "b.md")}
     idle._event(str(tmp_path / "b.md"), None, False, "closed")
     assert idle._writing == set() and idle._paths == {str(tmp_path / "b.md")}
+
+
+def test_a_run_that_raises_does_not_stop_the_watcher(tmp_path):
+    calls: list[set[str] | None] = []
+
+    def on_change(paths: set[str] | None) -> None:
+        calls.append(paths)
+        if len(calls) == 1:
+            raise RuntimeError("this run failed")
+
+    watcher = SeedWatcher([tmp_path], on_change)
+    watcher._thread.start()
+    try:
+        watcher._event(str(tmp_path / "a.md"), None, False, "closed")
+        wait_for(calls, 1)
+        watcher._event(str(tmp_path / "b.md"), None, False, "closed")
+        wait_for(calls, 2)
+    finally:
+        watcher.stop()
+    assert calls == [{str(tmp_path / "a.md")}, {str(tmp_path / "b.md")}]
+
+
+def test_poll_uses_a_polling_observer_and_otherwise_file_events(tmp_path):
+    """``seedfeed daemon --poll`` is for filesystems that give no events (network mounts)."""
+    from watchdog.observers.polling import PollingObserver
+
+    for poll in (True, False):
+        watcher = SeedWatcher([tmp_path], lambda paths: None, poll=poll)
+        watcher.start()
+        try:
+            assert isinstance(watcher._observer, PollingObserver) is poll, type(watcher._observer)
+        finally:
+            watcher.stop()
