@@ -1043,6 +1043,14 @@ def test_6to4_addresses_are_judged_by_the_ipv4_address_they_embed():
     assert problem is not None and "10.0.0.0/8" in problem
 
 
+def test_an_embedded_ipv4_address_is_read_to_its_last_bit():
+    """The broadcast address is blocked as itself; its neighbour ...254 is only "reserved": the label shows
+    the whole embedded address was read (IPv4-mapped and 6to4)."""
+    for v6 in ("::ffff:255.255.255.255", "2002:ffff:ffff::1"):
+        problem = address_problem(ipaddress.ip_address(v6))
+        assert problem is not None and problem.startswith("the broadcast address (255.255.255.255/32)"), problem
+
+
 def test_a_scoped_link_local_answer_is_refused_as_link_local():
     """getaddrinfo gives link-local IPv6 answers with a zone ("fe80::1%eth0"); the guard reads the address."""
     def resolver(host, port, *args):
