@@ -448,6 +448,11 @@ def test_no_directory_listing(server, site):
     assert redirect.status == 301 and redirect.getheader("Location") == "/blog/"
 
 
+def test_a_folder_whose_index_html_is_not_a_file_is_not_found(server, site):
+    (site / "blog" / "index.html").mkdir()
+    assert get(server, "/blog/").status == 404
+
+
 def test_hidden_and_temp_files_not_served(server):
     assert get(server, "/.atom.xml.tmp").status == 404
     assert get(server, "/missing.xml").status == 404
@@ -497,6 +502,12 @@ def test_healthz_allows_only_get_and_head(server):
 # -------------------------------------------------------------------------------- cache and stream
 
 
+def test_a_max_age_of_zero_or_less_is_sent_as_zero(site):
+    for answer in (0, -5):
+        app = make_app(site, max_age=lambda rel, answer=answer: answer)
+        assert call_asgi(app, "/atom.xml")[1]["Cache-Control"] == "max-age=0", answer
+
+
 def test_hot_polls_reuse_cached_response(site, monkeypatch):
     app = make_app(site)
     call_asgi(app, "/atom.xml")
@@ -540,6 +551,17 @@ def test_the_cache_budget_counts_gzipped_copies_and_keeps_at_most_one_file_over_
         (site / name).write_bytes(os.urandom(6_000))
         assert call_asgi(app, f"/{name}")[0].startswith("200")
     assert list(app._cache) == ["big1.bin"] and app._cache_bytes == 6_000
+
+
+def test_files_up_to_8_mib_are_cached_and_bigger_ones_streamed(site):
+    """docs/serving.md: "files up to 8 MiB are read once per version" (kept in memory); bigger ones are streamed."""
+    app = make_app(site)
+    (site / "at.txt").write_bytes(b"a" * (8 * 1024 * 1024))
+    (site / "over.txt").write_bytes(b"a" * (8 * 1024 * 1024 + 1))
+    for name in ("at.txt", "over.txt"):
+        status, headers, body = call_asgi(app, f"/{name}")
+        assert status.startswith("200") and len(body) == (site / name).stat().st_size
+    assert app._cache["at.txt"].body is not None and app._cache["over.txt"].body is None
 
 
 def test_large_files_are_streamed(site, monkeypatch):
