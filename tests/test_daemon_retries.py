@@ -1,0 +1,63 @@
+"""The daemon's retries and health, in process: a real build of a real failing URL source (a local server
+answering 404), and the retry job the daemon schedules for it (its scheduler is not started, so nothing runs
+by itself and nothing waits)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from seedfeed.config import Overrides, load
+from seedfeed.scheduler.daemon import Daemon, utcnow
+
+from tests.conftest import write
+
+
+def daemon_for(site, httpserver, every: str) -> tuple[Daemon, str]:
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    httpserver.expect_request("/gone").respond_with_data("no", status=404)
+    url = httpserver.url_for("/gone")
+    write(site / "seedfeed.toml", f'allow_private = true\nseeds = ["seeds"]\npages = ["{url}"]\nevery = "{every}"\n')
+    config = load(site / "seedfeed.toml", Overrides(), site)
+    return Daemon(config, lambda: config), url
+
+
+def retries_logged(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith("retrying ")]
+
+
+def test_a_failing_source_is_retried_after_30_s_doubling_up_to_half_its_period(site, httpserver, caplog):
+    caplog.set_level(logging.INFO, logger="seedfeed.daemon")
+    daemon, url = daemon_for(site, httpserver, "3m")      # half the period: 90 s
+    for _ in range(3):
+        daemon.run_source("", url)
+    assert retries_logged(caplog) == [f"retrying {url} in {s} s (failure {n} in a row)"
+                                      for n, s in ((1, 30), (2, 60), (3, 90))]
+    assert daemon.state.failures == {f"\0{url}": 3}
+    jobs = daemon.scheduler.get_jobs()      # the scheduler is not started: the retries wait in its queue
+    assert jobs and {job.id for job in jobs} == {f"retry:\0{url}"}
+
+
+def test_a_retry_sooner_than_5_s_is_left_to_the_schedule(site, httpserver, caplog):
+    caplog.set_level(logging.INFO, logger="seedfeed.daemon")
+    daemon, url = daemon_for(site, httpserver, "9s")      # half: 4.5 s, the next scheduled run comes soon anyway
+    daemon.run_source("", url)
+    assert daemon.state.failures == {f"\0{url}": 1}
+    assert daemon.scheduler.get_jobs() == [] and retries_logged(caplog) == []
+    daemon, url = daemon_for(site, httpserver, "10s")     # half: 5 s
+    daemon.run_source("", url)
+    assert retries_logged(caplog) == [f"retrying {url} in 5 s (failure 1 in a row)"]
+
+
+def test_a_source_that_works_again_clears_its_failures(site, httpserver):
+    daemon, url = daemon_for(site, httpserver, "3m")
+    daemon.run_source("", url)
+    httpserver.clear()
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    httpserver.expect_request("/gone").respond_with_data(
+        "<html><head><title>Back</title></head><body><article><h1>Back</h1><p>"
+        + "Enough words to be the body of this article page. " * 5 + "</p></article></body></html>",
+        content_type="text/html")
+    daemon.run_source("", url)
+    assert daemon.state.failures == {}
+    assert timedelta(0) <= utcnow() - daemon.state.feeds["(default)"].last_ok < timedelta(minutes=1)
