@@ -147,13 +147,41 @@ def test_a_run_that_raises_does_not_stop_the_watcher(tmp_path):
 
 
 def test_poll_uses_a_polling_observer_and_otherwise_file_events(tmp_path):
-    """``seedfeed daemon --poll`` is for filesystems that give no events (network mounts)."""
+    """``seedfeed daemon --poll`` is for filesystems that give no events (network mounts); it too looks into
+    subfolders."""
     from watchdog.observers.polling import PollingObserver
 
+    (tmp_path / "sub").mkdir()
     for poll in (True, False):
-        watcher = SeedWatcher([tmp_path], lambda paths: None, poll=poll)
+        calls: list[set[str] | None] = []
+        watcher = SeedWatcher([tmp_path], calls.append, poll=poll)
         watcher.start()
         try:
             assert isinstance(watcher._observer, PollingObserver) is poll, type(watcher._observer)
+            if poll:
+                time.sleep(0.1)   # the first poll's snapshot is taken before the file is written
+                (tmp_path / "sub" / "polled.md").write_text("# Polled\n\nbody")
+                wait_for(calls, 1)
         finally:
             watcher.stop()
+        if poll:
+            assert calls and str(tmp_path / "sub" / "polled.md") in calls[0], calls
+
+
+def test_a_file_changed_without_pause_still_gets_runs_while_it_changes(tmp_path):
+    """A file written again and again (a log, a sync client) must not hold runs back for ever: a run starts at
+    most MAX_DELAY (0.6 s) after the first event even if no quiet moment comes, and no sooner, so the events
+    are batched. Two seconds of events every 20 ms (about 100) bring two to four runs while they last (runs are
+    at least 0.6 s apart, so never more than four)."""
+    calls: list[set[str] | None] = []
+    watcher = SeedWatcher([tmp_path], calls.append)
+    watcher._thread.start()
+    try:
+        end = time.monotonic() + 2.0
+        while time.monotonic() < end:
+            watcher._event(str(tmp_path / "busy.md"), None, False, "modified")
+            time.sleep(0.02)
+        during = len(calls)
+    finally:
+        watcher.stop()
+    assert 2 <= during <= 5, calls
