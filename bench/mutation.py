@@ -81,7 +81,7 @@ MODULES: dict[str, tuple[str, list[str], int]] = {
                  "tests/test_daemon.py::test_polling_fallback_picks_up_changes",
                  "tests/test_daemon.py::test_seed_changes_are_picked_up_within_a_second"], 240),
     "daemon-signals": ("scheduler/daemon.py",
-                       ["tests/test_daemon_retries.py", f"{_DAEMON}::test_serve_and_healthz_from_the_daemon",
+                       ["tests/test_daemon_inprocess.py", f"{_DAEMON}::test_serve_and_healthz_from_the_daemon",
                         f"{_DAEMON}::test_seed_changes_are_published_while_running",
                         f"{_DAEMON}::test_sigterm_during_a_write_waits_for_it_then_exits_0",
                         f"{_DAEMON}::test_sighup_adds_a_source_and_a_broken_config_keeps_the_old_one",

@@ -1,12 +1,13 @@
-"""The daemon's retries and health, in process: a real build of a real failing URL source (a local server
-answering 404), and the retry job the daemon schedules for it (its scheduler is not started, so nothing runs
-by itself and nothing waits)."""
+"""The daemon in process: real builds of real URL sources (a local server), and the jobs the daemon schedules
+for them (its scheduler is not started, so nothing runs by itself and nothing waits). tests/test_daemon.py runs
+it as a process."""
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
 
+from seedfeed import schedules
 from seedfeed.config import Overrides, load
 from seedfeed.scheduler.daemon import Daemon, utcnow
 
@@ -61,3 +62,47 @@ def test_a_source_that_works_again_clears_its_failures(site, httpserver):
     daemon.run_source("", url)
     assert daemon.state.failures == {}
     assert timedelta(0) <= utcnow() - daemon.state.feeds["(default)"].last_ok < timedelta(minutes=1)
+
+
+ARTICLE = ("<html><head><title>Hourly</title></head><body><article><h1>Hourly</h1><p>"
+           + "Enough words to be the body of this article page. " * 5 + "</p></article></body></html>")
+
+
+def hourly_source(site, httpserver) -> tuple[Daemon, str, list[str]]:
+    hits: list[str] = []
+
+    def page(request):
+        from werkzeug import Response
+
+        hits.append(request.path)
+        return Response(ARTICLE, content_type="text/html")
+
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    httpserver.expect_request("/hourly").respond_with_handler(page)
+    url = httpserver.url_for("/hourly")
+    write(site / "seedfeed.toml", f'allow_private = true\nseeds = ["seeds"]\npages = ["{url}"]\nevery = "1h"\n')
+    config = load(site / "seedfeed.toml", Overrides(), site)
+    return Daemon(config, lambda: config), url, hits
+
+
+def test_a_source_that_ran_is_first_scheduled_a_period_later_and_a_new_one_at_once(site, httpserver):
+    daemon, url, hits = hourly_source(site, httpserver)
+    daemon.schedule_sources()                                  # nothing stored yet: due at once
+    first = daemon.scheduler.get_job(f"source:\0{url}").trigger.start_date
+    assert first - utcnow() < timedelta(minutes=1)
+    daemon.run("start", schedules.due_check(daemon.config))
+    assert hits == ["/hourly"]
+    restarted = Daemon(daemon.config, lambda: daemon.config)   # a restart: the stored last run counts
+    restarted.schedule_sources()
+    later = restarted.scheduler.get_job(f"source:\0{url}").trigger.start_date
+    assert later - utcnow() > timedelta(minutes=50)
+
+
+def test_a_seed_change_runs_no_url_source(site, httpserver):
+    daemon, url, hits = hourly_source(site, httpserver)
+    daemon.run("start", schedules.due_check(daemon.config))
+    changed = write(site / "seeds" / "new.txt", "New seed\n\nbody")
+    daemon.run_seeds({str(changed)})
+    daemon.run_seeds(None)                                     # a full walk of the seed folders likewise
+    assert hits == ["/hourly"]
+    assert "New seed" in (site / "output" / "atom.xml").read_text()
