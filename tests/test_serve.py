@@ -522,6 +522,23 @@ def test_hot_polls_reuse_cached_response(site, monkeypatch):
     assert app._cache["atom.xml"] is entry
 
 
+def test_a_site_s_feeds_all_stay_in_the_cache_and_max_age_is_asked_once_per_path(site, monkeypatch):
+    """With the real 64 MiB budget every feed of a small site stays cached: polling them in turn reads no file
+    again. The ``max_age`` callback is asked once per path within MAX_AGE_TTL (10 s), not per request."""
+    asked: list[str] = []
+    app = make_app(site, max_age=lambda rel: asked.append(rel) or 300)
+    paths = ("/rss.xml", "/atom.xml", "/feed.json", "/blog/rss.xml")
+    for path in paths:
+        assert call_asgi(app, path)[0].startswith("200")
+    reads: list[str] = []
+    real_open = os.open
+    monkeypatch.setattr(serve_app.os, "open", lambda p, *a, **k: reads.append(p) or real_open(p, *a, **k))
+    for path in paths * 2:
+        assert call_asgi(app, path)[0].startswith("200")
+    assert reads == []
+    assert sorted(asked) == sorted(p[1:] for p in paths)
+
+
 def test_cache_evicts_to_stay_within_its_budget(site, monkeypatch):
     """The in-memory cache holds at most CACHE_BUDGET bytes of bodies (64 MiB; 10 kB here): older entries go."""
     monkeypatch.setattr(serve_app, "CACHE_BUDGET", 10_000)
