@@ -9,8 +9,8 @@ import resource
 import signal
 
 import pytest
-from seedfeed.errors import OutputError
-from seedfeed.publish import remove, remove_stale_temp_files, sync_files, write_if_changed
+from seedfeed.errors import LockedError, OutputError
+from seedfeed.publish import remove, remove_stale_temp_files, run_lock, sync_files, write_if_changed
 
 
 def test_write_if_changed_says_whether_it_wrote(tmp_path):
@@ -98,3 +98,20 @@ def test_a_new_page_that_cannot_be_written_whole_is_removed_and_reported_as_an_o
         signal.signal(signal.SIGXFSZ, handler)
     assert info.value.message.startswith(f"{page}: cannot write"), info.value.message
     assert os.listdir(page.parent) == []
+
+
+def test_sync_files_skips_a_source_it_cannot_read_and_tries_again_next_run(tmp_path):
+    """A source that became a folder, or whose path now runs through a file: not the output's problem."""
+    (tmp_path / "became-a-folder.png").mkdir()
+    (tmp_path / "a-file").write_bytes(b"x")
+    root = tmp_path / "files"
+    files = {"one.png": str(tmp_path / "became-a-folder.png"), "two.png": str(tmp_path / "a-file" / "two.png")}
+    assert sync_files(root, files) == 0
+    assert not (root / "one.png").exists() and not (root / "two.png").exists()
+
+
+def test_the_lock_error_names_the_pid_holding_the_lock(tmp_path):
+    state = tmp_path / ".seedfeed" / "state.sqlite"
+    with run_lock(state), pytest.raises(LockedError) as info, run_lock(state, wait=0):
+        pass
+    assert info.value.message.endswith(f"another seedfeed run is in progress (pid {os.getpid()})"), info.value.message
