@@ -5,6 +5,7 @@ it as a process."""
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 
 from seedfeed import schedules
@@ -35,6 +36,8 @@ def test_a_failing_source_is_retried_after_30_s_doubling_up_to_half_its_period(s
     assert retries_logged(caplog) == [f"retrying {url} in {s} s (failure {n} in a row)"
                                       for n, s in ((1, 30), (2, 60), (3, 90))]
     assert daemon.state.failures == {f"\0{url}": 3}
+    robots = [entry for entry in httpserver.log if entry[0].path == "/robots.txt"]
+    assert len(robots) == 1       # the daemon keeps one fetcher (and its robots.txt cache) across runs
     jobs = daemon.scheduler.get_jobs()      # the scheduler is not started: the retries wait in its queue
     assert jobs and {job.id for job in jobs} == {f"retry:\0{url}"}
 
@@ -98,11 +101,28 @@ def test_a_source_that_ran_is_first_scheduled_a_period_later_and_a_new_one_at_on
     assert later - utcnow() > timedelta(minutes=50)
 
 
-def test_a_seed_change_runs_no_url_source(site, httpserver):
+def test_a_seed_change_runs_no_url_source(site, httpserver, caplog):
     daemon, url, hits = hourly_source(site, httpserver)
     daemon.run("start", schedules.due_check(daemon.config))
     changed = write(site / "seeds" / "new.txt", "New seed\n\nbody")
-    daemon.run_seeds({str(changed)})
-    daemon.run_seeds(None)                                     # a full walk of the seed folders likewise
+    with caplog.at_level(logging.INFO, logger="seedfeed.daemon"):
+        daemon.run_seeds({str(changed)})
+        daemon.run_seeds(None)                                 # a full walk of the seed folders likewise
     assert hits == ["/hourly"]
+    reasons = [re.search(r"\(([^()]*), [0-9.]+ s\)$", r.getMessage()).group(1) for r in caplog.records
+               if getattr(r, "event", None) == "run"]
+    assert reasons == ["seed folders changed", "seed folders changed, full walk"], reasons
     assert "New seed" in (site / "output" / "atom.xml").read_text()
+
+
+def test_health_says_why_until_a_run_succeeds_and_a_reload_drops_the_jobs_of_removed_sources(site, httpserver):
+    daemon, url, hits = hourly_source(site, httpserver)
+    assert daemon.health() == (False, "(default): no successful run yet")
+    daemon.run("start", schedules.due_check(daemon.config))
+    assert daemon.health() == (True, "ok")
+    daemon.schedule_sources()
+    assert daemon.scheduler.get_job(f"source:\0{url}") is not None
+    write(site / "seedfeed.toml", 'allow_private = true\nseeds = ["seeds"]\n')     # the source is removed
+    daemon.config = load(site / "seedfeed.toml", Overrides(), site)
+    daemon.schedule_sources()
+    assert daemon.scheduler.get_jobs() == []
