@@ -938,6 +938,10 @@ def test_check_url_schemes_and_odd_numeric_hosts():
         with pytest.raises(BlockedAddressError):
             check_url(url, guard)
     check_url("https://example.org/a", guard)
+    with pytest.raises(BlockedAddressError, match="uses the gopher: scheme; only http and https are fetched"):
+        check_url("gopher://x/", guard)
+    with pytest.raises(BlockedAddressError, match="uses the missing: scheme"):
+        check_url("//example.org/a", guard)
 
 
 # --- HTTPS: pinned IP, but SNI and certificate checked against the host name ---------------------------------
