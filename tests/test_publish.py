@@ -4,13 +4,14 @@ leftovers the stale-temp-file sweep may delete."""
 
 from __future__ import annotations
 
+import errno
 import os
 import resource
 import signal
 
 import pytest
 from seedfeed.errors import LockedError, OutputError
-from seedfeed.publish import remove, remove_stale_temp_files, run_lock, sync_files, write_if_changed
+from seedfeed.publish import _write_error, remove, remove_stale_temp_files, run_lock, sync_files, write_if_changed
 
 
 def test_write_if_changed_says_whether_it_wrote(tmp_path):
@@ -104,14 +105,33 @@ def test_sync_files_skips_a_source_it_cannot_read_and_tries_again_next_run(tmp_p
     """A source that became a folder, or whose path now runs through a file: not the output's problem."""
     (tmp_path / "became-a-folder.png").mkdir()
     (tmp_path / "a-file").write_bytes(b"x")
+    (tmp_path / "fine.png").write_bytes(b"ok")
     root = tmp_path / "files"
-    files = {"one.png": str(tmp_path / "became-a-folder.png"), "two.png": str(tmp_path / "a-file" / "two.png")}
-    assert sync_files(root, files) == 0
+    files = {"one.png": str(tmp_path / "became-a-folder.png"), "two.png": str(tmp_path / "a-file" / "two.png"),
+             "three.png": str(tmp_path / "fine.png")}
+    assert sync_files(root, files) == 1                  # the readable one after them is still copied
     assert not (root / "one.png").exists() and not (root / "two.png").exists()
+    assert (root / "three.png").read_bytes() == b"ok" and oct((root / "three.png").stat().st_mode & 0o777) == oct(0o644)
 
 
 def test_the_lock_error_names_the_pid_holding_the_lock(tmp_path):
-    state = tmp_path / ".seedfeed" / "state.sqlite"
+    state = tmp_path / "new" / ".seedfeed" / "state.sqlite"      # folders that do not exist yet are made
     with run_lock(state), pytest.raises(LockedError) as info, run_lock(state, wait=0):
         pass
     assert info.value.message.endswith(f"another seedfeed run is in progress (pid {os.getpid()})"), info.value.message
+
+
+def test_a_path_that_cannot_be_removed_is_an_output_error_naming_it(tmp_path):
+    (tmp_path / "a-folder").mkdir()
+    with pytest.raises(OutputError) as info:
+        remove(tmp_path / "a-folder")
+    assert info.value.message.startswith(f"{tmp_path / 'a-folder'}: cannot remove"), info.value.message
+
+
+def test_each_write_error_gets_the_hint_for_its_cause(tmp_path):
+    hints = {code: _write_error(tmp_path / "rss.xml", OSError(code, os.strerror(code))).hint
+             for code in (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EIO)}
+    assert hints[errno.ENOSPC].startswith("free space on the disk")
+    assert "read-only filesystem" in hints[errno.EROFS]
+    assert hints[errno.EACCES].startswith(f"make {tmp_path} writable")
+    assert hints[errno.EIO] == "check free disk space and the output folder's permissions"
