@@ -508,6 +508,20 @@ def test_a_max_age_of_zero_or_less_is_sent_as_zero(site):
         assert call_asgi(app, "/atom.xml")[1]["Cache-Control"] == "max-age=0", answer
 
 
+def test_a_folder_s_index_page_is_known_by_its_own_path_and_unknown_methods_are_501(site):
+    """``/blog/`` is ``blog/index.html`` to the cache and to ``max_age`` (the daemon finds its feed by it), ``/``
+    is ``index.html``. A method HTTP does not define is 501 from the app itself too (the ASGI face has no parser
+    in front of it that would answer first)."""
+    (site / "index.html").write_text("<h1>home</h1>", encoding="utf-8")
+    (site / "blog" / "index.html").write_text("<h1>blog</h1>", encoding="utf-8")
+    asked: list[str] = []
+    app = make_app(site, max_age=lambda rel: asked.append(rel) or 60)
+    assert call_asgi(app, "/blog/")[2] == b"<h1>blog</h1>" and call_asgi(app, "/")[2] == b"<h1>home</h1>"
+    assert asked == ["blog/index.html", "index.html"] and sorted(app._cache) == ["blog/index.html", "index.html"]
+    status, headers, _ = call_asgi(app, "/atom.xml", method="BREW")
+    assert status.startswith("501") and headers["Allow"] == "GET, HEAD"
+
+
 def test_hot_polls_reuse_cached_response(site, monkeypatch):
     app = make_app(site)
     call_asgi(app, "/atom.xml")
@@ -568,6 +582,9 @@ def test_the_cache_budget_counts_gzipped_copies_and_keeps_at_most_one_file_over_
         (site / name).write_bytes(os.urandom(6_000))
         assert call_asgi(app, f"/{name}")[0].startswith("200")
     assert list(app._cache) == ["big1.bin"] and app._cache_bytes == 6_000
+    (site / "big2.bin").write_bytes(os.urandom(12_000))     # over the budget alone: still kept, as the only one
+    assert call_asgi(app, "/big2.bin")[0].startswith("200")
+    assert list(app._cache) == ["big2.bin"] and app._cache_bytes == 12_000
 
 
 def test_files_up_to_8_mib_are_cached_and_bigger_ones_streamed(site):
