@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -109,16 +110,25 @@ def test_file_events_in_subfolders_are_seen_and_a_closed_file_no_longer_holds_th
     """The real observer (inotify here) watches the seed folder recursively: a file written in a subfolder
     that existed before the watcher started is named in a call. A file reported closed after writing is done:
     the run waits the short settle time for it, not the debounce for files still being written."""
+    from watchdog.observers.polling import PollingObserver
+
     (tmp_path / "sub").mkdir()
     calls: list[set[str] | None] = []
     watcher = SeedWatcher([tmp_path], calls.append)
     watcher.start()
     try:
+        assert not isinstance(watcher._observer, PollingObserver)    # file events unless asked to poll
         (tmp_path / "sub" / "deep.md").write_text("# Deep\n\nbody")
         wait_for(calls, 1)
+        (tmp_path / "sub" / "draft.txt.part").write_text("# Saved\n\nbody")   # an editor's atomic save:
+        os.rename(tmp_path / "sub" / "draft.txt.part", tmp_path / "sub" / "saved.md")   # the new name counts
+        deadline = time.monotonic() + 10
+        while not any(c and str(tmp_path / "sub" / "saved.md") in c for c in calls) and time.monotonic() < deadline:
+            time.sleep(0.02)
     finally:
         watcher.stop()
     assert calls and str(tmp_path / "sub" / "deep.md") in calls[0], calls
+    assert any(c and str(tmp_path / "sub" / "saved.md") in c for c in calls), calls
     idle = SeedWatcher([tmp_path], calls.append)
     idle._event(str(tmp_path / "b.md"), None, False, "created")
     assert idle._writing == {str(tmp_path / "b.md")}
