@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import logging
 import re
+import shutil
+import time
 from datetime import timedelta
 
 from seedfeed import schedules
@@ -40,6 +42,9 @@ def test_a_failing_source_is_retried_after_30_s_doubling_up_to_half_its_period(s
     assert len(robots) == 1       # the daemon keeps one fetcher (and its robots.txt cache) across runs
     jobs = daemon.scheduler.get_jobs()      # the scheduler is not started: the retries wait in its queue
     assert jobs and {job.id for job in jobs} == {f"retry:\0{url}"}
+    assert all(job.trigger.run_date > utcnow() for job in jobs)          # later, not at once
+    assert any(r.levelno == logging.WARNING and r.getMessage().startswith(f"error: {url}: server answered 404")
+               for r in caplog.records)                                 # the run's problems are logged
 
 
 def test_a_retry_sooner_than_5_s_is_left_to_the_schedule(site, httpserver, caplog):
@@ -126,3 +131,68 @@ def test_health_says_why_until_a_run_succeeds_and_a_reload_drops_the_jobs_of_rem
     daemon.config = load(site / "seedfeed.toml", Overrides(), site)
     daemon.schedule_sources()
     assert daemon.scheduler.get_jobs() == []
+
+
+def test_health_reports_a_feed_failing_for_longer_than_its_period_with_the_error(site, httpserver):
+    daemon, url, hits = hourly_source(site, httpserver)
+    daemon.run("start", schedules.due_check(daemon.config))
+    shutil.rmtree(site / "output")
+    write(site / "output", "a file where the output folder should be")   # the next run cannot write
+    daemon.run("output broken", schedules.due_check(daemon.config))
+    health = daemon.state.feeds["(default)"]
+    assert health.error and health.last_failure > health.last_ok
+    assert daemon.health() == (True, "ok")           # failing, but for less than its period (an hour) yet
+    health.last_ok -= timedelta(hours=2)             # ...as it would be two hours later
+    ok, detail = daemon.health()
+    assert not ok and detail == f"(default): failing since {health.last_ok.isoformat()}: {health.error}", detail
+
+
+def test_max_age_follows_each_feed_s_schedule(site):
+    write(site / "seedfeed.toml", """
+[[feeds]]
+name = "blog"
+seeds = ["seeds"]
+pages = [{url = "https://example.org/blog", every = "20m"}]
+
+[[feeds]]
+name = "news"
+seeds = ["seeds"]
+pages = [{url = "https://example.org/news", every = "2h"}]
+""")
+    config = load(site / "seedfeed.toml", Overrides(), site)
+    daemon = Daemon(config, lambda: config)
+    assert daemon.max_age("blog/atom.xml") == 1200 and daemon.max_age("/blog/feed.json") == 1200
+    assert daemon.max_age("news/rss.xml") == 3600                      # at most an hour
+    assert daemon.max_age("blog/items/a.html") == 3600 and daemon.max_age("index.html") == 300   # the defaults
+
+
+def test_a_source_s_job_runs_that_source_only_and_a_change_pings_the_hub(site, httpserver):
+    pings: list[str] = []
+
+    def hub(request):
+        from werkzeug import Response
+
+        pings.append(request.form.get("hub.url", ""))
+        return Response(status=204)
+
+    httpserver.expect_request("/hub", method="POST").respond_with_handler(hub)
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    for name in ("one", "two"):
+        httpserver.expect_request(f"/{name}").respond_with_data(ARTICLE.replace("Hourly", name.title()),
+                                                              content_type="text/html")
+    one, two = httpserver.url_for("/one"), httpserver.url_for("/two")
+    write(site / "seedfeed.toml", f'allow_private = true\nseeds = ["seeds"]\nbase_url = "https://example.org/"\n'
+                                  f'hub = "{httpserver.url_for("/hub")}"\npages = ["{one}", "{two}"]\n')
+    config = load(site / "seedfeed.toml", Overrides(), site)
+    daemon = Daemon(config, lambda: config)
+    daemon.run_source("", one)
+    fetched = [entry[0].path for entry in httpserver.log if entry[0].path in ("/one", "/two")]
+    assert fetched == ["/one"]
+    deadline = time.monotonic() + 10
+    while len(pings) < 2 and time.monotonic() < deadline:    # the ping runs in the background
+        time.sleep(0.05)
+    assert "https://example.org/atom.xml" in pings
+    pings.clear()
+    daemon.run_source("", one)                               # nothing changed: no ping
+    time.sleep(0.5)
+    assert pings == []
