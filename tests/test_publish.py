@@ -135,3 +135,12 @@ def test_each_write_error_gets_the_hint_for_its_cause(tmp_path):
     assert "read-only filesystem" in hints[errno.EROFS]
     assert hints[errno.EACCES].startswith(f"make {tmp_path} writable")
     assert hints[errno.EIO] == "check free disk space and the output folder's permissions"
+
+
+def test_a_feed_file_that_cannot_be_read_is_an_output_error_naming_it(tmp_path):
+    """Before writing, the current file is read to compare: a path that cannot even be looked at (here its folder
+    is a file) is the output's problem, named, not an unexpected exception."""
+    (tmp_path / "out").write_text("a file where the output folder should be")
+    with pytest.raises(OutputError) as info:
+        write_if_changed(tmp_path / "out" / "rss.xml", b"<rss/>")
+    assert info.value.message.startswith(f"{tmp_path / 'out' / 'rss.xml'}: cannot read"), info.value.message
