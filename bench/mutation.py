@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SESSIONS = ROOT / "bench" / "results" / "mutation"
 
 _HOSTILE = "tests/test_hostile_http_clients.py"
+_DAEMON = "tests/test_daemon.py"
 
 #: guard name -> (module, tests that guard it, seconds before a mutant's test run counts as hung = killed)
 MODULES: dict[str, tuple[str, list[str], int]] = {
@@ -42,7 +43,8 @@ MODULES: dict[str, tuple[str, list[str], int]] = {
                   ["tests/test_sanitize.py",
                    "tests/test_hostile_markup.py::test_the_sanitizer_itself_leaves_nothing_executable_in_any_vector",
                    "tests/test_formats.py", "tests/test_render.py"], 120),
-    "ssrf-guard": ("feeds/fetch/netguard.py", ["tests/test_fetch.py", "tests/test_url_faults.py"], 180),
+    "ssrf-guard": ("feeds/fetch/netguard.py",
+                   ["-k", "not 5000_links", "tests/test_fetch.py", "tests/test_url_faults.py"], 180),
     "publisher": ("feeds/publish.py",
                   ["tests/test_publish.py", "tests/test_harden_links.py",
                    "tests/test_promises.py::test_a_replaced_feed_file_is_kept_in_previous_beside_the_state",
@@ -74,16 +76,21 @@ MODULES: dict[str, tuple[str, list[str], int]] = {
                  "tests/test_web.py::test_failing_source_keeps_its_item_and_is_reported",
                  "tests/test_web.py::test_410_gone_retires_the_item"], 180),
     "watcher": ("scheduler/watch.py",
-                ["tests/test_daemon.py::test_seed_changes_are_published_while_running",
-                 "tests/test_daemon.py::test_seed_changes_are_picked_up_within_a_second",
-                 "tests/test_daemon.py::test_polling_fallback_picks_up_changes"], 240),
+                ["tests/test_event_runs.py",
+                 "tests/test_daemon.py::test_seed_changes_are_published_while_running",
+                 "tests/test_daemon.py::test_polling_fallback_picks_up_changes",
+                 "tests/test_daemon.py::test_seed_changes_are_picked_up_within_a_second"], 240),
     "daemon-signals": ("scheduler/daemon.py",
-                       ["tests/test_daemon.py::test_sigterm_during_a_write_waits_for_it_then_exits_0",
-                        "tests/test_daemon.py::test_healthz_fails_until_a_build_succeeds_and_cache_control_follows_the_schedule",
-                        "tests/test_daemon.py::test_sighup_adds_a_source_and_a_broken_config_keeps_the_old_one",
-                        "tests/test_daemon.py::test_seed_changes_are_published_while_running",
-                        "tests/test_daemon.py::test_serve_and_healthz_from_the_daemon",
-                        "tests/test_daemon.py::test_a_restart_does_not_refetch_sources_that_are_not_due"], 240),
+                       ["tests/test_daemon_inprocess.py", f"{_DAEMON}::test_serve_and_healthz_from_the_daemon",
+                        f"{_DAEMON}::test_seed_changes_are_published_while_running",
+                        f"{_DAEMON}::test_sigterm_during_a_write_waits_for_it_then_exits_0",
+                        f"{_DAEMON}::test_sighup_adds_a_source_and_a_broken_config_keeps_the_old_one",
+                        f"{_DAEMON}::test_healthz_fails_until_a_build_succeeds_and_cache_control_follows_the_schedule",
+                        f"{_DAEMON}::test_url_source_on_a_short_schedule_is_refetched",
+                        f"{_DAEMON}::test_a_restart_does_not_refetch_sources_that_are_not_due",
+                        f"{_DAEMON}::test_two_daemons_on_the_same_folders_do_not_corrupt_each_other",
+                        f"{_DAEMON}::test_seed_changes_are_picked_up_within_a_second",
+                        f"{_DAEMON}::test_polling_fallback_picks_up_changes"], 240),
 }
 
 _KEEP_BINARY = "Add_Sub|Sub_Add|Mul_Div|Div_Mul|FloorDiv_Mul"

@@ -119,6 +119,7 @@ def test_archives_hold_every_item_once_and_full_pages_never_change(tmp_path):
             conn.close()
             return response.getheader("Cache-Control") or ""
         assert cache_control("/archive/rss-1.xml") == "max-age=31536000, immutable"
+        assert cache_control("/archive/rss-1.xml") == "max-age=31536000, immutable"   # again: remembered as sealed
         assert cache_control("/archive/feed-2.json") == "max-age=31536000, immutable"
         assert (out / "archive" / "atom-5.xml").is_file()
         assert "immutable" not in cache_control("/archive/atom-5.xml")   # the newest page still fills up

@@ -483,6 +483,28 @@ def test_stalled_tls_handshake_is_cut_off_by_deadline(raw):
     assert time.monotonic() - start < 2
 
 
+def test_a_connect_that_never_completes_is_cut_off_by_the_connect_timeout():
+    """A listening socket whose accept queue is full: Linux drops further SYNs, so a connect hangs. The connect
+    timeout (0.5 s) ends it, not the 5 s deadline; the guarded connection sets it on the socket it pins."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)                  # never accepted: one connection fills the queue
+        port = listener.getsockname()[1]
+        filling = []
+        try:
+            for _ in range(3):
+                s = socket.socket()
+                filling.append(s)
+                s.setblocking(False)
+                s.connect_ex(("127.0.0.1", port))
+            time.sleep(0.2)
+            with fetcher(connect_timeout=0.5, deadline=5, retries=0) as f:
+                fails(f, f"http://127.0.0.1:{port}/", "could not connect within 0.5 s", respect_robots=False)
+        finally:
+            for s in filling:
+                s.close()
+
+
 def stream_big(size: int, with_length: bool):
     chunk = b"<p>" + b"a" * (64 * 1024 - 3)
 
@@ -916,6 +938,10 @@ def test_check_url_schemes_and_odd_numeric_hosts():
         with pytest.raises(BlockedAddressError):
             check_url(url, guard)
     check_url("https://example.org/a", guard)
+    with pytest.raises(BlockedAddressError, match="uses the gopher: scheme; only http and https are fetched"):
+        check_url("gopher://x/", guard)
+    with pytest.raises(BlockedAddressError, match="uses the missing: scheme"):
+        check_url("//example.org/a", guard)
 
 
 # --- HTTPS: pinned IP, but SNI and certificate checked against the host name ---------------------------------
@@ -1000,10 +1026,33 @@ def test_only_loopback_fails_a_test_even_when_the_code_swallows_the_violation(tm
         result.stdout)
 
 
+def test_numeric_hosts_that_are_no_ipv4_address_are_left_to_the_resolver():
+    """``256.1.1.1`` or ``4294967296`` look numeric but are no address (``inet_aton`` refuses them): the pre-check
+    lets them through to name resolution, where the connection-level guard judges what they resolve to."""
+    for host in ("256.1.1.1", "4294967296", "1.2.3.4.5", "0x1ffffffff"):
+        check_url(f"http://{host}/", Guard.build())
+    with pytest.raises(BlockedAddressError, match="is a loopback address"):
+        check_url("http://0x7f.1/", Guard.build())
+
+
+def test_a_guard_made_with_no_arguments_refuses_private_addresses():
+    with pytest.raises(BlockedAddressError, match="is a private address"):
+        Guard().check_ip("10.0.0.1", ipaddress.ip_address("10.0.0.1"))
+    Guard(allow_private=True).check_ip("10.0.0.1", ipaddress.ip_address("10.0.0.1"))
+
+
 def test_6to4_addresses_are_judged_by_the_ipv4_address_they_embed():
     assert address_problem(ipaddress.ip_address("2002:0808:0808::1")) is None          # 8.8.8.8: public
     problem = address_problem(ipaddress.ip_address("2002:0a00:0001::1"))               # 10.0.0.1: private
     assert problem is not None and "10.0.0.0/8" in problem
+
+
+def test_an_embedded_ipv4_address_is_read_to_its_last_bit():
+    """The broadcast address is blocked as itself; its neighbour ...254 is only "reserved": the label shows
+    the whole embedded address was read (IPv4-mapped and 6to4)."""
+    for v6 in ("::ffff:255.255.255.255", "2002:ffff:ffff::1"):
+        problem = address_problem(ipaddress.ip_address(v6))
+        assert problem is not None and problem.startswith("the broadcast address (255.255.255.255/32)"), problem
 
 
 def test_a_scoped_link_local_answer_is_refused_as_link_local():

@@ -4,9 +4,14 @@ leftovers the stale-temp-file sweep may delete."""
 
 from __future__ import annotations
 
+import errno
 import os
+import resource
+import signal
 
-from seedfeed.publish import remove, remove_stale_temp_files, sync_files, write_if_changed
+import pytest
+from seedfeed.errors import LockedError, OutputError
+from seedfeed.publish import _write_error, remove, remove_stale_temp_files, run_lock, sync_files, write_if_changed
 
 
 def test_write_if_changed_says_whether_it_wrote(tmp_path):
@@ -64,3 +69,78 @@ def test_sync_files_copies_new_files_removes_the_rest_and_counts_each(tmp_path):
     assert sync_files(root, files) == 0          # same size and mtime: nothing copied
     del files["a.png"]
     assert sync_files(root, files) == 1 and not (root / "a.png").exists()
+
+
+def test_sync_files_that_cannot_make_a_folder_is_an_output_error_naming_the_file(tmp_path):
+    """A dangling symlink where a folder must go: the file is not there (so it is copied), and the folder cannot
+    be made. That is the output's problem, reported as such (exit 3), not an unexpected exception."""
+    (tmp_path / "b.png").write_bytes(b"bb")
+    root = tmp_path / "files"
+    root.mkdir()
+    (root / "sub").symlink_to(tmp_path / "nowhere")
+    with pytest.raises(OutputError) as info:
+        sync_files(root, {"sub/b.png": str(tmp_path / "b.png")})
+    assert info.value.message.startswith(f"{root / 'sub' / 'b.png'}: cannot write"), info.value.message
+
+
+def test_a_new_page_that_cannot_be_written_whole_is_removed_and_reported_as_an_output_error(tmp_path):
+    """The write of a page made in place fails part-way (here: a file-size limit of 1,000 bytes, as a full disk
+    would): no half page is left, and the failure is an OutputError naming the page (exit 3)."""
+    page = tmp_path / "items" / "a.html"
+    page.parent.mkdir()
+    limit = resource.getrlimit(resource.RLIMIT_FSIZE)
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # the write then fails with EFBIG instead
+    try:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1000, limit[1]))
+        with pytest.raises(OutputError) as info:
+            write_if_changed(page, b"<p>" + b"x" * 5000, new_in_place=True)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, limit)
+        signal.signal(signal.SIGXFSZ, handler)
+    assert info.value.message.startswith(f"{page}: cannot write"), info.value.message
+    assert os.listdir(page.parent) == []
+
+
+def test_sync_files_skips_a_source_it_cannot_read_and_tries_again_next_run(tmp_path):
+    """A source that became a folder, or whose path now runs through a file: not the output's problem."""
+    (tmp_path / "became-a-folder.png").mkdir()
+    (tmp_path / "a-file").write_bytes(b"x")
+    (tmp_path / "fine.png").write_bytes(b"ok")
+    root = tmp_path / "files"
+    files = {"one.png": str(tmp_path / "became-a-folder.png"), "two.png": str(tmp_path / "a-file" / "two.png"),
+             "three.png": str(tmp_path / "fine.png")}
+    assert sync_files(root, files) == 1                  # the readable one after them is still copied
+    assert not (root / "one.png").exists() and not (root / "two.png").exists()
+    assert (root / "three.png").read_bytes() == b"ok" and oct((root / "three.png").stat().st_mode & 0o777) == oct(0o644)
+
+
+def test_the_lock_error_names_the_pid_holding_the_lock(tmp_path):
+    state = tmp_path / "new" / ".seedfeed" / "state.sqlite"      # folders that do not exist yet are made
+    with run_lock(state), pytest.raises(LockedError) as info, run_lock(state, wait=0):
+        pass
+    assert info.value.message.endswith(f"another seedfeed run is in progress (pid {os.getpid()})"), info.value.message
+
+
+def test_a_path_that_cannot_be_removed_is_an_output_error_naming_it(tmp_path):
+    (tmp_path / "a-folder").mkdir()
+    with pytest.raises(OutputError) as info:
+        remove(tmp_path / "a-folder")
+    assert info.value.message.startswith(f"{tmp_path / 'a-folder'}: cannot remove"), info.value.message
+
+
+def test_each_write_error_gets_the_hint_for_its_cause(tmp_path):
+    hints = {code: _write_error(tmp_path / "rss.xml", OSError(code, os.strerror(code))).hint
+             for code in (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EIO)}
+    assert hints[errno.ENOSPC].startswith("free space on the disk")
+    assert "read-only filesystem" in hints[errno.EROFS]
+    assert hints[errno.EACCES].startswith(f"make {tmp_path} writable")
+    assert hints[errno.EIO] == "check free disk space and the output folder's permissions"
+
+
+def test_a_feed_file_that_cannot_be_read_is_an_output_error_naming_it(tmp_path):
+    """Before writing, the current file is read to compare: a path that cannot even be looked at (here its folder
+    is a file) is the output's problem, named, not an unexpected exception."""
+    (tmp_path / "out").write_text("a file where the output folder should be")
+    with pytest.raises(OutputError) as info:
+        write_if_changed(tmp_path / "out" / "rss.xml", b"<rss/>")
+    assert info.value.message.startswith(f"{tmp_path / 'out' / 'rss.xml'}: cannot read"), info.value.message

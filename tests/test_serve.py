@@ -448,6 +448,11 @@ def test_no_directory_listing(server, site):
     assert redirect.status == 301 and redirect.getheader("Location") == "/blog/"
 
 
+def test_a_folder_whose_index_html_is_not_a_file_is_not_found(server, site):
+    (site / "blog" / "index.html").mkdir()
+    assert get(server, "/blog/").status == 404
+
+
 def test_hidden_and_temp_files_not_served(server):
     assert get(server, "/.atom.xml.tmp").status == 404
     assert get(server, "/missing.xml").status == 404
@@ -497,6 +502,26 @@ def test_healthz_allows_only_get_and_head(server):
 # -------------------------------------------------------------------------------- cache and stream
 
 
+def test_a_max_age_of_zero_or_less_is_sent_as_zero(site):
+    for answer in (0, -5):
+        app = make_app(site, max_age=lambda rel, answer=answer: answer)
+        assert call_asgi(app, "/atom.xml")[1]["Cache-Control"] == "max-age=0", answer
+
+
+def test_a_folder_s_index_page_is_known_by_its_own_path_and_unknown_methods_are_501(site):
+    """``/blog/`` is ``blog/index.html`` to the cache and to ``max_age`` (the daemon finds its feed by it), ``/``
+    is ``index.html``. A method HTTP does not define is 501 from the app itself too (the ASGI face has no parser
+    in front of it that would answer first)."""
+    (site / "index.html").write_text("<h1>home</h1>", encoding="utf-8")
+    (site / "blog" / "index.html").write_text("<h1>blog</h1>", encoding="utf-8")
+    asked: list[str] = []
+    app = make_app(site, max_age=lambda rel: asked.append(rel) or 60)
+    assert call_asgi(app, "/blog/")[2] == b"<h1>blog</h1>" and call_asgi(app, "/")[2] == b"<h1>home</h1>"
+    assert asked == ["blog/index.html", "index.html"] and sorted(app._cache) == ["blog/index.html", "index.html"]
+    status, headers, _ = call_asgi(app, "/atom.xml", method="BREW")
+    assert status.startswith("501") and headers["Allow"] == "GET, HEAD"
+
+
 def test_hot_polls_reuse_cached_response(site, monkeypatch):
     app = make_app(site)
     call_asgi(app, "/atom.xml")
@@ -509,6 +534,23 @@ def test_hot_polls_reuse_cached_response(site, monkeypatch):
         assert status.startswith("200") and gzip.decompress(body) == ATOM.encode()
     assert reads == []
     assert app._cache["atom.xml"] is entry
+
+
+def test_a_site_s_feeds_all_stay_in_the_cache_and_max_age_is_asked_once_per_path(site, monkeypatch):
+    """With the real 64 MiB budget every feed of a small site stays cached: polling them in turn reads no file
+    again. The ``max_age`` callback is asked once per path within MAX_AGE_TTL (10 s), not per request."""
+    asked: list[str] = []
+    app = make_app(site, max_age=lambda rel: asked.append(rel) or 300)
+    paths = ("/rss.xml", "/atom.xml", "/feed.json", "/blog/rss.xml")
+    for path in paths:
+        assert call_asgi(app, path)[0].startswith("200")
+    reads: list[str] = []
+    real_open = os.open
+    monkeypatch.setattr(serve_app.os, "open", lambda p, *a, **k: reads.append(p) or real_open(p, *a, **k))
+    for path in paths * 2:
+        assert call_asgi(app, path)[0].startswith("200")
+    assert reads == []
+    assert sorted(asked) == sorted(p[1:] for p in paths)
 
 
 def test_cache_evicts_to_stay_within_its_budget(site, monkeypatch):
@@ -540,6 +582,20 @@ def test_the_cache_budget_counts_gzipped_copies_and_keeps_at_most_one_file_over_
         (site / name).write_bytes(os.urandom(6_000))
         assert call_asgi(app, f"/{name}")[0].startswith("200")
     assert list(app._cache) == ["big1.bin"] and app._cache_bytes == 6_000
+    (site / "big2.bin").write_bytes(os.urandom(12_000))     # over the budget alone: still kept, as the only one
+    assert call_asgi(app, "/big2.bin")[0].startswith("200")
+    assert list(app._cache) == ["big2.bin"] and app._cache_bytes == 12_000
+
+
+def test_files_up_to_8_mib_are_cached_and_bigger_ones_streamed(site):
+    """docs/serving.md: "files up to 8 MiB are read once per version" (kept in memory); bigger ones are streamed."""
+    app = make_app(site)
+    (site / "at.txt").write_bytes(b"a" * (8 * 1024 * 1024))
+    (site / "over.txt").write_bytes(b"a" * (8 * 1024 * 1024 + 1))
+    for name in ("at.txt", "over.txt"):
+        status, headers, body = call_asgi(app, f"/{name}")
+        assert status.startswith("200") and len(body) == (site / name).stat().st_size
+    assert app._cache["at.txt"].body is not None and app._cache["over.txt"].body is None
 
 
 def test_large_files_are_streamed(site, monkeypatch):
