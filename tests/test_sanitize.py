@@ -4,6 +4,8 @@ cleaning a large body in pieces, a base URL ammonia refuses, the length limits o
 
 from __future__ import annotations
 
+import html
+
 import seedfeed.extraction.sanitize as sanitize
 from seedfeed.extraction.sanitize import (
     NAME_LIMIT,
@@ -13,6 +15,7 @@ from seedfeed.extraction.sanitize import (
     html_to_text,
     http_url,
     plain_text,
+    safe_title,
     sanitize_html,
 )
 
@@ -109,3 +112,21 @@ def test_absolutize_rewrites_relative_urls_and_leaves_everything_else_byte_for_b
 def test_a_large_body_with_no_tag_after_the_first_megabyte_is_cleaned_in_one_go():
     body = "<p>" + "word " * (3 * sanitize._CHUNK // 5)      # about 3 MB of text after a single tag
     assert sanitize_html(body) == "<p>" + body[3:] + "</p>"
+
+
+def _wrapped(layers: int) -> str:
+    """A title whose markup is ``<b>x`` entity-escaped ``layers`` times, each layer behind its own ``<i>``: each
+    pass of safe_title strips one element and its decoding uncovers the next."""
+    text = "<b>x"
+    for _ in range(layers):
+        text = "<i>" + html.escape(text, quote=False)
+    return text
+
+
+def test_safe_title_peels_four_layers_of_escaped_markup_then_defuses_what_is_left():
+    assert safe_title(_wrapped(3)) == "x"          # four elements, one per pass: all stripped, the text kept
+    assert safe_title(_wrapped(4)) == "b>x"        # a fifth: after four passes its "<" is dropped, so it is text
+
+
+def test_safe_title_drops_comments_with_their_text():
+    assert safe_title("a<!-- hidden -->b") == "ab"
