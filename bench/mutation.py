@@ -58,8 +58,8 @@ MODULES: dict[str, tuple[str, list[str], int]] = {
     # at the first failure), narrowed with node ids or "-k" to the tests that really guard the module.
     "store-commit": ("feeds/state/store.py",
                      ["-k", "not postgresql",
-                      "tests/test_store_conformance.py", "tests/test_identity.py", "tests/test_window.py",
-                      "tests/test_archives.py", "tests/test_status.py", "tests/test_dry_run.py",
+                      "tests/test_cold_store.py", "tests/test_store_conformance.py", "tests/test_identity.py",
+                      "tests/test_window.py", "tests/test_archives.py", "tests/test_status.py", "tests/test_dry_run.py",
                       "tests/test_crash_points.py"], 300),
     "serve-app": ("feeds/serve/app.py",
                   ["tests/test_serve.py", f"{_HOSTILE}::test_odd_requests_get_the_status_the_rfcs_ask_for",
@@ -90,7 +90,9 @@ MODULES: dict[str, tuple[str, list[str], int]] = {
                         f"{_DAEMON}::test_a_restart_does_not_refetch_sources_that_are_not_due",
                         f"{_DAEMON}::test_two_daemons_on_the_same_folders_do_not_corrupt_each_other",
                         f"{_DAEMON}::test_seed_changes_are_picked_up_within_a_second",
-                        f"{_DAEMON}::test_polling_fallback_picks_up_changes"], 240),
+                        f"{_DAEMON}::test_polling_fallback_picks_up_changes",
+                        "tests/test_hosted_errors.py::test_a_daemon_that_cannot_read_its_database_stops_with_the_state_error"],
+                       240),
 }
 
 _KEEP_BINARY = "Add_Sub|Sub_Add|Mul_Div|Div_Mul|FloorDiv_Mul"

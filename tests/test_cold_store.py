@@ -61,3 +61,27 @@ def test_a_first_bulk_insert_rolled_back_keeps_every_index(tmp_path: Path):
     assert store.count_live("news") == 0
     store.close()
     assert _indexes(path) == _indexes(fresh)
+
+
+def _drops_indexes(tmp_path: Path, name: str, *batches: int) -> list[bool]:
+    """For each batch put in turn (each committed), whether the store dropped and rebuilt the indexes for it."""
+    store = Store(tmp_path / name)
+    seen: list[str] = []
+    store.db.set_trace_callback(seen.append)
+    dropped = []
+    try:
+        for n, size in enumerate(batches):
+            seen.clear()
+            store.put("news", _rows(size, f"b{n}-"))
+            store.commit()
+            dropped.append(any(s.startswith("DROP INDEX") for s in seen))
+    finally:
+        store.close()
+    return dropped
+
+
+def test_only_a_first_insert_of_10000_rows_or_more_builds_the_indexes_afterwards(tmp_path: Path):
+    """The documented rule: into an empty items table, 10,000 rows or more; anything else keeps the indexes up to
+    date row by row (dropping them would rebuild them over every row already stored)."""
+    assert _drops_indexes(tmp_path, "exact.sqlite", 10_000, 10_000) == [True, False]
+    assert _drops_indexes(tmp_path, "small.sqlite", 9_999) == [False]
