@@ -167,7 +167,10 @@ def test_a_daemon_that_cannot_read_its_database_stops_with_the_state_error(tmp_p
     assert daemon.returncode == 3, err[-3000:]
     assert "Traceback" not in err, err[-3000:]
     assert f"error: {url}: cannot connect to the state database" in err, err[-3000:]
+    assert "; stopping" in err and "(hint: start PostgreSQL there" in err.split("; stopping")[0], err[-3000:]
     assert "stopping" in err.splitlines()[-2] or "stopped" in err.splitlines()[-1], err[-3000:]
+    # it stops there: no watcher started, no "reloaded", no build on the lost state
+    assert "configuration reloaded" not in err.split("; stopping")[1], err[-3000:]
 
 
 def test_the_lost_database_filter_keeps_other_tracebacks():
