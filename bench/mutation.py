@@ -5,6 +5,7 @@
     python bench/mutation.py sanitizer publisher    # run (or resume) those; prints run / killed / survived
     python bench/mutation.py --report sanitizer     # the score and every survivor's diff, without running
     python bench/mutation.py --recheck sanitizer    # run only the survivors again, against the tests as they are now
+    python bench/mutation.py --since 3438339 sanitizer   # only the lines changed since that full run (git checkout)
 
 Each guard module is mapped to the test files that claim to guard it, so one mutant costs one short pytest run
 (``-x``: the first failure kills it) instead of the whole suite. cosmic-ray edits the module *in place* for each
@@ -204,16 +205,21 @@ def recheck(name: str) -> None:
         module.write_bytes(original)
 
 
-def run(name: str) -> None:
+def run(name: str, since: str | None = None) -> None:
+    """Run (or resume) a module's session; with ``since`` (a git revision), only the mutants on lines changed
+    since it (cosmic-ray's git filter; the copy must then be a git checkout, e.g. ``git worktree add --detach``)."""
     module = ROOT / MODULES[name][0]
     original = module.read_bytes()
     SESSIONS.mkdir(parents=True, exist_ok=True)
     config, session = SESSIONS / f"{name}.toml", SESSIONS / f"{name}.sqlite"
-    config.write_text(config_text(name), encoding="utf-8")
+    text = config_text(name) + (f'\n[cosmic-ray.filters.git-filter]\nbranch = "{since}"\n' if since else "")
+    config.write_text(text, encoding="utf-8")
     try:
         if not session.exists():
             cosmic("init", str(config), str(session))
             cosmic("cr-filter-operators", str(session), str(config))
+            if since:
+                cosmic("cr-filter-git", "--config", str(config), str(session))
         cosmic("exec", str(config), str(session))
     finally:
         if module.read_bytes() != original:
@@ -227,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="print the modules and their tests")
     parser.add_argument("--report", action="store_true", help="only report sessions already run")
     parser.add_argument("--recheck", action="store_true", help="re-run only the survivors, with the current tests")
+    parser.add_argument("--since", metavar="REV", help="a new session makes only the mutants on lines changed since "
+                        "this git revision (the module changed after its full run)")
     args = parser.parse_args(argv)
     if args.list:
         for name, (module, tests, timeout) in MODULES.items():
@@ -242,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.recheck:
             recheck(name)
         elif not args.report:
-            run(name)
+            run(name, args.since)
         if not (SESSIONS / f"{name}.sqlite").exists():
             continue
         c = report(name)
