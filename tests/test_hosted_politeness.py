@@ -1,0 +1,149 @@
+# ruff: noqa: F811  (pytest fixtures imported from tests/hosted.py are arguments here)
+"""Two of docs/scaling.md's failure modes, on a real PostgreSQL and a real local origin: a host's ``Retry-After``
+holds off every worker (``host_gates.next_start``), and a robots.txt that cannot be read is kept as "disallow"
+in the ``robots`` table for 10 minutes, for every worker.
+
+Each worker is a :class:`~seedfeed.hosted.gate.SharedFetcher` with its own connection pool, as each worker
+process has: what one learns reaches the other only through the database."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import psycopg
+import pytest
+from seedfeed.errors import FetchError
+from seedfeed.fetch.policy import FetchPolicy
+from seedfeed.hosted.gate import SharedFetcher
+from seedfeed.state.postgres import migrate
+
+from tests.hosted import pg_server, pg_url  # noqa: F401  (fixtures)
+
+
+class Origin:
+    """A real HTTP server on 127.0.0.1. ``answers[path] = (status, headers)`` overrides the default answer
+    (an article page; /robots.txt: 404). ``log`` lists every request as (``time.monotonic()`` on arrival, path)."""
+
+    def __init__(self) -> None:
+        self.answers: dict[str, tuple[int, dict[str, str]]] = {}
+        self.log: list[tuple[float, str]] = []
+        lock = threading.Lock()
+        origin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+                with lock:
+                    origin.log.append((time.monotonic(), self.path))
+                status, headers = origin.answers.get(self.path, (404 if self.path == "/robots.txt" else 200, {}))
+                body = b""
+                if status == 200:
+                    body = (f"<!doctype html><html lang=en><head><title>Page {self.path}</title></head><body>"
+                            f"<article><h1>Page {self.path}</h1><p>Text.</p></article></body></html>").encode()
+                    headers = {"Content-Type": "text/html; charset=utf-8", **headers}
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def hits(self, path: str) -> int:
+        return sum(1 for _, p in self.log if p == path)
+
+
+@pytest.fixture
+def origin() -> Iterator[Origin]:
+    server = Origin()
+    try:
+        yield server
+    finally:
+        server.server.shutdown()
+        server.server.server_close()
+
+
+@pytest.fixture
+def worker(pg_url: str) -> Iterator[Callable[..., SharedFetcher]]:
+    """Makes workers sharing the database at ``pg_url``, each with its own pool (as each worker process has)."""
+    migrate(pg_url)
+    # no spacing of our own, and retries that hardly wait: only what the database says holds a worker back
+    policy = FetchPolicy(allow_private=True, per_host_delay=0, backoff_base=0.01)
+    made: list[SharedFetcher] = []
+
+    def make(**changes: object) -> SharedFetcher:
+        made.append(SharedFetcher(replace(policy, **changes), pg_url))
+        return made[-1]
+
+    try:
+        yield make
+    finally:
+        for f in made:
+            f.close()
+
+
+def test_a_retry_after_holds_off_every_worker_until_then(origin, pg_url, worker):
+    first, second = worker(retries=0), worker()
+    origin.answers["/busy"] = (429, {"Retry-After": "2"})
+    with pytest.raises(FetchError, match="429"):
+        first.fetch(origin.url + "/busy")   # 429 with Retry-After: 2, then (retries spent) the fetch fails
+    told = max(t for t, p in origin.log if p == "/busy")   # when the host answered the last 429
+    with psycopg.connect(pg_url) as db:
+        wait = db.execute("SELECT extract(epoch FROM next_start - now())::float8 FROM host_gates"
+                          " WHERE host = %s", (origin.url.removeprefix("http://"),)).fetchone()
+    assert wait is not None and 0 < wait[0] <= 2   # recorded in PostgreSQL for every worker
+
+    # Another worker, which never saw the 429: no turn before the host's time (it gives up at once, starting no
+    # request) ...
+    gate = second._gate(origin.url + "/a")
+    before = len(origin.log)
+    with pytest.raises(TimeoutError), gate.slot(until=time.monotonic() + 0.5):
+        pytest.fail("a turn was given before the host's Retry-After ran out")
+    # ... and a fetch waits for it, then goes ahead.
+    result = second.fetch(origin.url + "/a")
+    assert result.status == 200
+    later = origin.log[before:]
+    assert [p for _, p in later] == ["/a"]   # (robots.txt: the first worker's copy, from the robots table)
+    # every request the second worker made started after the time the host asked for (a margin of 0.2 s for
+    # the moment between the 429 leaving the origin and the first worker writing it down; without the shared
+    # hold-off the second worker starts within milliseconds)
+    assert min(t for t, _ in later) - told >= 1.8, later
+
+
+def test_a_robots_txt_that_cannot_be_read_is_kept_as_disallow_for_10_minutes_for_every_worker(origin, pg_url, worker):
+    robots_url = origin.url + "/robots.txt"
+    origin.answers["/robots.txt"] = (503, {})
+    with pytest.raises(FetchError, match="answered 503"):
+        worker().fetch(origin.url + "/a1")   # asks (503, retried once: 503), keeps "disallow", skips the page
+    asked = origin.hits("/robots.txt")
+    assert asked >= 1 and origin.hits("/a1") == 0
+    with psycopg.connect(pg_url) as db:
+        row = db.execute("SELECT url, mode, expires_at - fetched_at FROM robots").fetchone()
+    assert row is not None and row[:2] == (robots_url, "disallow")
+    assert timedelta(minutes=9, seconds=59) < row[2] <= timedelta(minutes=10)   # RFC 9309 / robots.error_ttl
+
+    # Other workers (another job, another process) skip the site's pages meanwhile, without asking again.
+    for other, path in ((worker(), "/a1"), (worker(), "/a2")):
+        with pytest.raises(FetchError, match="answered 503"):
+            other.fetch(origin.url + path)
+    assert origin.hits("/robots.txt") == asked and origin.hits("/a1") == origin.hits("/a2") == 0
+
+    # The 10 minutes are up: the next worker asks again; robots.txt can be read now, so the page is fetched.
+    origin.answers["/robots.txt"] = (200, {})   # an HTML body with no rules: everything allowed
+    with psycopg.connect(pg_url) as db:
+        db.execute("UPDATE robots SET expires_at = now() - interval '1 second'")
+    assert worker().fetch(origin.url + "/a1").status == 200
+    assert origin.hits("/robots.txt") == asked + 1 and origin.hits("/a1") == 1
+    with psycopg.connect(pg_url) as db:
+        assert db.execute("SELECT mode FROM robots").fetchone() == ("rules",)
