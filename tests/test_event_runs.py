@@ -196,3 +196,40 @@ def test_a_file_changed_without_pause_still_gets_runs_while_it_changes(tmp_path)
     finally:
         watcher.stop()
     assert 2 <= during <= 10, calls
+
+
+def test_when_inotify_cannot_be_had_the_watcher_says_so_and_polls(tmp_path, monkeypatch, caplog):
+    """The watcher falls back to polling where the filesystem gives no events (scheduler/watch.py; docs/testing.md,
+    the idle-loop notes): here the inotify watch limit is reached. Exhausting the machine's watches is not safe, so
+    watchdog's own binding of ``inotify_add_watch(2)`` fails as the kernel does (-1, errno ENOSPC) and watchdog
+    raises its own error; the watcher logs it, polls instead, and a new seed file is still picked up."""
+    import ctypes
+    import errno
+    import logging
+
+    from watchdog.observers import inotify_c
+    from watchdog.observers.polling import PollingObserver
+
+    tried: list[bytes] = []
+
+    def watch_limit_reached(fd: int, path: bytes, mask: int) -> int:
+        tried.append(path)
+        ctypes.set_errno(errno.ENOSPC)
+        return -1
+
+    monkeypatch.setattr(inotify_c, "inotify_add_watch", watch_limit_reached)
+    calls: list[set[str] | None] = []
+    watcher = SeedWatcher([tmp_path], calls.append)
+    with caplog.at_level(logging.WARNING):
+        watcher.start()
+    try:
+        assert tried == [os.fsencode(tmp_path)]   # file events were tried first, and the kernel said no
+        assert isinstance(watcher._observer, PollingObserver), type(watcher._observer)
+        time.sleep(0.1)   # the first poll's snapshot is taken before the file is written
+        (tmp_path / "new.md").write_text("# New\n\nbody")
+        wait_for(calls, 1)
+    finally:
+        watcher.stop()
+    assert calls and str(tmp_path / "new.md") in calls[0], calls
+    assert ("file events unavailable ([Errno 28] inotify watch limit reached); polling seed folders every second"
+            " instead") in caplog.text

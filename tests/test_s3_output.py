@@ -11,7 +11,7 @@ import feedparser
 from seedfeed.targets.s3 import kind_of
 
 from tests.conftest import FIXED_NOW, run_cli, write
-from tests.hosted import S3_ENV, bucket, s3_server  # noqa: F401  (fixtures)
+from tests.hosted import S3_ENV, bucket, origin, pg_server, pg_url, s3_server  # noqa: F401  (fixtures)
 
 EPOCH = int(FIXED_NOW.timestamp())
 
@@ -63,3 +63,52 @@ def test_a_missing_bucket_is_a_clear_error(tmp_path, s3_server):
                    env={**S3_ENV, "AWS_ENDPOINT_URL": s3_server})
     assert done.returncode == 3 and "s3://no-such-bucket-seedfeed/x: cannot upload" in done.stderr
     assert "hint:" in done.stderr
+
+
+def test_a_refresh_whose_upload_fails_is_uploaded_by_the_retry_though_nothing_changed(tmp_path, origin, pg_url,
+                                                                                       s3_server, bucket, monkeypatch):
+    """docs/scaling.md, failure modes: the S3 endpoint refuses (here a bucket that does not exist yet, on the real
+    server). The refresh fails after the state was committed and rendered locally, its feed left render-pending;
+    the retry, with nothing changed at the origin, renders and uploads the feed all the same and clears the mark."""
+    import psycopg
+    import pytest
+    from seedfeed.config import Overrides, load
+    from seedfeed.errors import OutputError
+    from seedfeed.hosted import claims, jobs
+
+    _, s3 = bucket   # a bucket on the server: it is up and answering
+    for key, value in {**S3_ENV, "AWS_ENDPOINT_URL": s3_server}.items():
+        monkeypatch.setenv(key, value)
+    name = f"late{bucket[0]}"   # not created yet: the server refuses every upload to it
+    origin.pages["/a"] = ("Story a", "Text of a.")
+    write(tmp_path / "seedfeed.toml", f'allow_private = true\nstate = "{pg_url}"\n[[feeds]]\nname = "a"\n'
+                                      f'seeds = ["a"]\npages = [{{url = "{origin.url}/a", every = "1h"}}]\n')
+    write(tmp_path / "a" / "apple.md", "# Apple\n\nA seed file: its page is staged once and not rewritten.\n", FIXED_NOW)
+    config = load(tmp_path / "seedfeed.toml", Overrides(output=f"s3://{name}/feeds"), tmp_path)
+    jobs.ensure_schema(pg_url)
+    with psycopg.connect(pg_url) as db:
+        claims.sync(db, config, jobs.now_utc())
+        db.commit()
+
+    def pending() -> bool:
+        with psycopg.connect(pg_url) as db:
+            return bool(db.execute("SELECT render_pending FROM feeds WHERE name = 'a'").fetchone()[0])  # type: ignore[index]
+
+    with pytest.raises(OutputError) as failed:
+        jobs.refresh(config, "a", "job:1")
+    assert str(failed.value).startswith(f"s3://{name}/feeds: cannot upload (") and "NoSuchBucket" in str(failed.value)
+    assert "check the bucket exists" in failed.value.hint
+    staged = config.output / "a" / "feed.json"
+    assert "Story a" in staged.read_text()   # committed and rendered locally
+    assert pending()                        # ... and the state says the feed's files are not all out yet
+
+    s3.create_bucket(Bucket=name)             # the endpoint works again; nothing changed at the origin
+    hits = origin.hits["/a"]
+    assert jobs.refresh(config, "a", "job:1")  # the job's retry (same holder: it re-claims the same sources)
+    assert origin.hits["/a"] == hits + 1
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=name).get("Contents", [])}
+    assert {"feeds/a/rss.xml", "feeds/a/atom.xml", "feeds/a/feed.json", "feeds/a/index.html"} <= keys
+    pages = {f"feeds/{p.relative_to(config.output).as_posix()}" for p in (config.output / "a" / "items").iterdir()}
+    assert len(pages) == 1 and pages <= keys   # the page the first run staged, not rewritten by the retry
+    assert s3.get_object(Bucket=name, Key="feeds/a/feed.json")["Body"].read() == staged.read_bytes()
+    assert not pending()

@@ -172,7 +172,14 @@ def refresh(config: Config, feed: str, holder: str, polite: Politeness = Politen
                 db.execute("SELECT pg_advisory_lock_shared(%s), pg_advisory_lock(%s)",
                            (UPLOAD_LOCK, postgres.feed_lock(feed, FEED_UPLOADS)))
                 db.commit()
-                self.since_ns = time.time_ns() - 1_000_000_000   # mtimes may be a little coarse
+                self.since_ns: int | None = time.time_ns() - 1_000_000_000   # mtimes may be a little coarse
+                row = db.execute("SELECT render_pending FROM feeds WHERE name = %s", (feed,)).fetchone()
+                db.commit()
+                if row and row[0]:
+                    # An earlier run's files may not all be uploaded (its upload failed): this run renders the
+                    # feed in full and uploads every file of its folder that differs from the bucket's, not only
+                    # the files it rewrote (a page it finds already staged is not rewritten).
+                    self.since_ns = None
                 lost = claims.renew(db, feed, claimed, now_utc())
                 if lost:
                     self.__exit__(Fenced, None, None)
@@ -184,21 +191,32 @@ def refresh(config: Config, feed: str, holder: str, polite: Politeness = Politen
                     # Only this feed's folder: other feeds' runs upload their own files, in their own order. (An
                     # unnamed feed's folder is the top, where the OPML is the site job's.)
                     if kind is None and config.output_url:
-                        publish(one, since_ns=self.since_ns, under=f"{feed}/" if feed else "", skip=(OPML_FILE,))
+                        try:
+                            publish(one, since_ns=self.since_ns, under=f"{feed}/" if feed else "", skip=(OPML_FILE,))
+                        except BaseException:
+                            # run_once committed the state and cleared the render-pending mark before this upload:
+                            # set it again, so the job's retry renders the feed in full and uploads it even when
+                            # nothing changed at its sources (docs/scaling.md, failure modes).
+                            db.rollback()
+                            db.execute("UPDATE feeds SET render_pending = 1 WHERE name = %s", (feed,))
+                            db.commit()
+                            raise
                 finally:
                     db.execute("SELECT pg_advisory_unlock(%s), pg_advisory_unlock_shared(%s)",
                                (postgres.feed_lock(feed, FEED_UPLOADS), UPLOAD_LOCK))
                     db.commit()
 
+        fence = Fence()
         try:
-            report = run_once(one, now_utc(), lock_wait=3600, due=due, fetcher=fetcher, write_guard=Fence(),
+            report = run_once(one, now_utc(), lock_wait=3600, due=due, fetcher=fetcher, write_guard=fence,
                               feeds_only=True)
         finally:
             fetcher.close()
         claims.complete(db, config, feed, claimed, now_utc())
         rendered = [f.name for f in report.feeds if f.files_written]
         log.info("refresh %s: %d sources, rendered [%s]; %s", feed, len(claimed), ",".join(rendered), report.summary())
-        return bool(rendered) or len(config.feeds) > 1
+        # A feed left pending by a failed run: the site job that run would have queued has not run either.
+        return bool(rendered) or fence.since_ns is None or len(config.feeds) > 1
 
 
 def write_shared_pages(config: Config, summaries: Summaries | None = None) -> None:
