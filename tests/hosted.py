@@ -131,7 +131,9 @@ class Origin:
 
     ``pages[path] = (title, body)``; ``slow[path] = seconds`` holds that answer back. ``hits[path]`` counts
     requests; ``max_in_flight`` is the most requests it ever served at once (politeness across workers).
-    ``robots``: the text of /robots.txt (``None``: it answers 404)."""
+    ``robots``: the text of /robots.txt (``None``: it answers 404). ``answers[path] = (status, headers)`` answers
+    that path with an empty body instead (a 429 with ``Retry-After``, a 503 robots.txt); ``log`` lists every
+    request as (``time.monotonic()`` on arrival, path)."""
 
     def __init__(self) -> None:
         import threading
@@ -141,6 +143,8 @@ class Origin:
         self.slow: dict[str, float] = {}
         self.hits: dict[str, int] = {}
         self.robots: str | None = None
+        self.answers: dict[str, tuple[int, dict[str, str]]] = {}
+        self.log: list[tuple[float, str]] = []
         self.in_flight = self.max_in_flight = 0
         self.started = threading.Event()
         lock = threading.Lock()
@@ -154,10 +158,19 @@ class Origin:
                 import time
 
                 with lock:
+                    origin.log.append((time.monotonic(), self.path))
                     origin.hits[self.path] = origin.hits.get(self.path, 0) + 1
                     origin.in_flight += 1
                     origin.max_in_flight = max(origin.max_in_flight, origin.in_flight)
                 try:
+                    if self.path in origin.answers:
+                        status, headers = origin.answers[self.path]
+                        self.send_response(status)
+                        for name, value in headers.items():
+                            self.send_header(name, value)
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                        return
                     if self.path == "/robots.txt" and origin.robots is not None:
                         rules = origin.robots.encode()
                         self.send_response(200)

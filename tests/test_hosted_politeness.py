@@ -8,12 +8,10 @@ process has: what one learns reaches the other only through the database."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import psycopg
 import pytest
@@ -22,56 +20,7 @@ from seedfeed.fetch.policy import FetchPolicy
 from seedfeed.hosted.gate import SharedFetcher
 from seedfeed.state.postgres import migrate
 
-from tests.hosted import pg_server, pg_url  # noqa: F401  (fixtures)
-
-
-class Origin:
-    """A real HTTP server on 127.0.0.1. ``answers[path] = (status, headers)`` overrides the default answer
-    (an article page; /robots.txt: 404). ``log`` lists every request as (``time.monotonic()`` on arrival, path)."""
-
-    def __init__(self) -> None:
-        self.answers: dict[str, tuple[int, dict[str, str]]] = {}
-        self.log: list[tuple[float, str]] = []
-        lock = threading.Lock()
-        origin = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
-                with lock:
-                    origin.log.append((time.monotonic(), self.path))
-                status, headers = origin.answers.get(self.path, (404 if self.path == "/robots.txt" else 200, {}))
-                body = b""
-                if status == 200:
-                    body = (f"<!doctype html><html lang=en><head><title>Page {self.path}</title></head><body>"
-                            f"<article><h1>Page {self.path}</h1><p>Text.</p></article></body></html>").encode()
-                    headers = {"Content-Type": "text/html; charset=utf-8", **headers}
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def hits(self, path: str) -> int:
-        return sum(1 for _, p in self.log if p == path)
-
-
-@pytest.fixture
-def origin() -> Iterator[Origin]:
-    server = Origin()
-    try:
-        yield server
-    finally:
-        server.server.shutdown()
-        server.server.server_close()
+from tests.hosted import origin, pg_server, pg_url  # noqa: F401  (fixtures)
 
 
 @pytest.fixture
@@ -95,6 +44,7 @@ def worker(pg_url: str) -> Iterator[Callable[..., SharedFetcher]]:
 
 def test_a_retry_after_holds_off_every_worker_until_then(origin, pg_url, worker):
     first, second = worker(retries=0), worker()
+    origin.pages["/a"] = ("A", "Text.")
     origin.answers["/busy"] = (429, {"Retry-After": "2"})
     with pytest.raises(FetchError, match="429"):
         first.fetch(origin.url + "/busy")   # 429 with Retry-After: 2, then (retries spent) the fetch fails
@@ -123,11 +73,12 @@ def test_a_retry_after_holds_off_every_worker_until_then(origin, pg_url, worker)
 
 def test_a_robots_txt_that_cannot_be_read_is_kept_as_disallow_for_10_minutes_for_every_worker(origin, pg_url, worker):
     robots_url = origin.url + "/robots.txt"
+    origin.pages.update({"/a1": ("A1", "Text."), "/a2": ("A2", "Text.")})
     origin.answers["/robots.txt"] = (503, {})
     with pytest.raises(FetchError, match="answered 503"):
         worker().fetch(origin.url + "/a1")   # asks (503, retried once: 503), keeps "disallow", skips the page
-    asked = origin.hits("/robots.txt")
-    assert asked >= 1 and origin.hits("/a1") == 0
+    asked = origin.hits.get("/robots.txt", 0)
+    assert asked >= 1 and origin.hits.get("/a1", 0) == 0
     with psycopg.connect(pg_url) as db:
         row = db.execute("SELECT url, mode, expires_at - fetched_at FROM robots").fetchone()
     assert row is not None and row[:2] == (robots_url, "disallow")
@@ -137,13 +88,14 @@ def test_a_robots_txt_that_cannot_be_read_is_kept_as_disallow_for_10_minutes_for
     for other, path in ((worker(), "/a1"), (worker(), "/a2")):
         with pytest.raises(FetchError, match="answered 503"):
             other.fetch(origin.url + path)
-    assert origin.hits("/robots.txt") == asked and origin.hits("/a1") == origin.hits("/a2") == 0
+    assert origin.hits.get("/robots.txt", 0) == asked and origin.hits.get("/a1", 0) == origin.hits.get("/a2", 0) == 0
 
     # The 10 minutes are up: the next worker asks again; robots.txt can be read now, so the page is fetched.
-    origin.answers["/robots.txt"] = (200, {})   # an HTML body with no rules: everything allowed
+    del origin.answers["/robots.txt"]
+    origin.robots = "User-agent: *\nDisallow: /private/\n"   # readable now, and /a1 allowed
     with psycopg.connect(pg_url) as db:
         db.execute("UPDATE robots SET expires_at = now() - interval '1 second'")
     assert worker().fetch(origin.url + "/a1").status == 200
-    assert origin.hits("/robots.txt") == asked + 1 and origin.hits("/a1") == 1
+    assert origin.hits.get("/robots.txt", 0) == asked + 1 and origin.hits.get("/a1", 0) == 1
     with psycopg.connect(pg_url) as db:
         assert db.execute("SELECT mode FROM robots").fetchone() == ("rules",)
