@@ -79,7 +79,11 @@ def fetch_claimed(config: Config, claimed: dict[tuple[str, str], int], fetcher: 
 
     try:
         result: dict[tuple[str, str], list[Outcome]] = {}
-        with ThreadPoolExecutor(max_workers=max(1, min(threads, len(feeds)))) as pool:
+        if len(feeds) == 1 or threads <= 1:
+            for feed in feeds:
+                result.update(one(feed))
+            return result
+        with ThreadPoolExecutor(max_workers=min(threads, len(feeds))) as pool:
             for part in pool.map(one, feeds):
                 result.update(part)
         return result

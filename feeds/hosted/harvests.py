@@ -33,7 +33,7 @@ def dump(outcomes: Iterable[Outcome]) -> str:
     """Outcomes as JSON text (times as ISO 8601, documents as the stores keep them)."""
     rows = []
     for o in outcomes:
-        state = {k: (v.isoformat() if k in _TIMES and v is not None else v) for k, v in dataclasses.asdict(o.state).items()}
+        state = {k: (v.isoformat() if k in _TIMES and v is not None else v) for k, v in vars(o.state).items()}
         observed = None if o.observed is None else {"doc": doc_to_json(o.observed.doc),
                                                      "seen_at": o.observed.seen_at.isoformat()}
         rows.append({"state": state, "observed": observed, "retired": o.retired, "error": o.error})
@@ -67,24 +67,29 @@ def commit(db: psycopg.Connection[Any], config: Config, claimed: dict[tuple[str,
     """In one transaction: complete the claims still ours (same epoch: release the lease, set the next due time)
     and write a harvest row for each of them; returns the (feed, url) written. A claim lost to another worker is
     neither completed nor written. A source the fetch budget did not reach stays due now."""
-    feeds = {f.name: f for f in config.feeds}
-    written: set[tuple[str, str]] = set()
-    with db.transaction(), db.cursor() as cur:
-        for (feed, url), epoch in sorted(claimed.items()):
-            outcomes = found.get((feed, url), [])
-            config_feed = feeds.get(feed)
-            source = next((s for s in config_feed.web_sources if source_key(s.url) == url), None) if config_feed else None
-            own = next((o for o in outcomes if o.state.url == url), None)
-            deferred = source is None or own is None or own.state.deferred_since is not None
-            due = now if deferred or source is None else next_run(source, config, now, now)
-            cur.execute("UPDATE due_sources SET lease_until = NULL, holder = NULL, due_at = %s,"
-                        " fetches = fetches + 1 WHERE feed = %s AND url = %s AND epoch = %s", (due, feed, url, epoch))
-            if cur.rowcount != 1:
-                continue   # fenced off: another worker claimed it since, and its answer is the one that counts
-            written.add((feed, url))
-            if outcomes:
-                cur.execute("INSERT INTO harvests (feed, url, epoch, fetched_at, outcomes) VALUES (%s, %s, %s, %s, %s)",
-                            (feed, url, epoch, now, dump(outcomes)))
+    names = {k[0] for k in claimed}
+    sources = {(f.name, source_key(s.url)): s for f in config.feeds if f.name in names for s in f.web_sources}
+    keys = sorted(claimed)
+    due = []
+    for key in keys:
+        own = next((o for o in found.get(key, ()) if o.state.url == key[1]), None)
+        source = sources.get(key)
+        deferred = source is None or own is None or own.state.deferred_since is not None
+        due.append(now if deferred or source is None else next_run(source, config, now, now))
+    with db.transaction():
+        rows = db.execute(
+            "UPDATE due_sources d SET lease_until = NULL, holder = NULL, due_at = c.due, fetches = d.fetches + 1"
+            " FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::timestamptz[]) c(feed, url, epoch, due)"
+            " WHERE d.feed = c.feed AND d.url = c.url AND d.epoch = c.epoch RETURNING d.feed, d.url",
+            ([k[0] for k in keys], [k[1] for k in keys], [claimed[k] for k in keys], due)).fetchall()
+        # A claim not returned was fenced off: another worker claimed the source since, its answer counts.
+        written = {(r[0], r[1]) for r in rows}
+        rows_out = [(k[0], k[1], claimed[k], dump(found[k])) for k in keys if k in written and found.get(k)]
+        if rows_out:
+            db.execute("INSERT INTO harvests (feed, url, epoch, fetched_at, outcomes) SELECT c.feed, c.url, c.epoch,"
+                       " %s, c.outcomes FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::text[])"
+                       " c(feed, url, epoch, outcomes)",
+                       (now, *(list(col) for col in zip(*rows_out, strict=True))))
     return written
 
 
