@@ -49,22 +49,23 @@ def jobs(pg_url: str) -> list[tuple[str, str]]:
 
 def test_dispatch_coalesces_and_a_worker_publishes_every_feed_fetching_each_source_once(tmp_path, origin, pg_url):
     site = setup_site(tmp_path, origin, pg_url, {"a": ["/a1", "/a2", "/a3"], "b": ["/b1", "/b2"]})
-    for _ in range(3):   # dispatched three times: still one refresh per feed waiting
+    for _ in range(3):   # dispatched three times: still one fetch job waiting for the one host's five sources
         done = run_cli("dispatch", "-v", cwd=site)
         assert done.returncode == 0, done.stderr
-    assert jobs(pg_url) == [("seedfeed.refresh", "todo"), ("seedfeed.refresh", "todo")]
+    assert jobs(pg_url) == [("seedfeed.fetch", "todo")]
     done = run_cli("worker", "--once", "--concurrency", "2", cwd=site, timeout=120)
     assert done.returncode == 0, done.stderr
     assert set(ids(site, "a")) == {"Story /a1", "Story /a2", "Story /a3"}
     assert set(ids(site, "b")) == {"Story /b1", "Story /b2"}
-    # Each refresh renders its one feed; the coalesced site job lists every feed in the overview and OPML.
+    # The fetch job queues a render per feed, each renders its one feed; the coalesced site job lists every feed
+    # in the overview and OPML.
     opml = (site / "output" / "feeds.opml").read_text()
     assert "/a/" in opml and "/b/" in opml and "/a/" in (site / "output" / "index.html").read_text()
     assert {p: n for p, n in origin.hits.items() if p != "/robots.txt"} == {p: 1 for p in ("/a1", "/a2", "/a3", "/b1", "/b2")}
     assert origin.max_in_flight <= 2   # per_host_concurrency, across both worker threads
     # Nothing is due for an hour: dispatching again queues nothing.
     again = run_cli("dispatch", "-v", cwd=site)
-    assert "0 feed refreshes queued" in again.stderr, again.stderr
+    assert "0 jobs queued" in again.stderr, again.stderr
     status = run_cli("status", "--json", cwd=site)
     assert status.returncode == 0 and f"{origin.url}/b2" in status.stdout and '"http_status": 200' in status.stdout
 
@@ -90,7 +91,7 @@ def test_a_worker_killed_mid_job_loses_nothing_and_the_next_one_finishes_with_th
     finally:
         if victim.poll() is None:
             victim.kill()
-    assert jobs(pg_url) == [("seedfeed.refresh", "doing")]   # left behind by the dead worker
+    assert jobs(pg_url) == [("seedfeed.fetch", "doing")]   # left behind by the dead worker
     origin.slow.clear()
     time.sleep(3)   # its heartbeat goes stale
     done = run_cli("worker", "--once", "--stalled-after", "2", cwd=site, timeout=120)
@@ -123,11 +124,13 @@ def test_politeness_holds_across_worker_processes(tmp_path, origin, pg_url):
 
 
 def test_a_late_worker_is_fenced_off_by_the_epoch(pg_url):
+    """A worker whose lease ran out and whose sources were claimed again completes nothing and writes no harvest
+    row; the worker holding the new epoch does."""
     from datetime import UTC, datetime, timedelta
 
     from seedfeed.config import Config, FeedConfig, WebSource
-    from seedfeed.hosted import claims
-    from seedfeed.state.postgres import PgStore
+    from seedfeed.hosted import claims, harvests
+    from seedfeed.sources.web import Outcome
 
     PgStore(pg_url, Path("x")).close()   # migrated
     feed = FeedConfig(name="f", title="t", description="", link=None, language=None, author=None, seeds=(),
@@ -135,16 +138,22 @@ def test_a_late_worker_is_fenced_off_by_the_epoch(pg_url):
     config = Config(feeds=(feed,),
                     output=Path("/nonexistent"), state=Path("/nonexistent/s"), base_url="https://x.example/")
     now = datetime(2026, 3, 1, tzinfo=UTC)
+    key = ("f", "https://h.example/a")
     with psycopg.connect(pg_url) as db:
         claims.sync(db, config, now)
-        late = claims.claim(db, "f", "job:1", now)
-        assert claims.claim(db, "f", "job:2", now) == {}   # held: nobody else gets it
+        late = claims.claim_host(db, "h.example:", "job:1", now)
+        assert claims.claim_host(db, "h.example:", "job:2", now) == {}   # held: nobody else gets it
         after_lease = now + claims.LEASE + timedelta(seconds=1)
-        fresh = claims.claim(db, "f", "job:2", after_lease)
-        assert fresh == {"https://h.example/a": late["https://h.example/a"] + 1}
-        assert claims.renew(db, "f", late, after_lease) == {"https://h.example/a"}   # lost: write nothing
-        assert claims.complete(db, config, "f", late, after_lease) == 0
-        assert claims.complete(db, config, "f", fresh, after_lease) == 1
+        fresh = claims.claim_host(db, "h.example:", "job:2", after_lease)
+        assert fresh == {key: late[key] + 1}
+        answer = {key: [Outcome(SourceState("f", key[1], "page", last_run=after_lease))]}
+        assert harvests.commit(db, config, late, answer, after_lease) == set()   # lost: writes nothing
+        assert db.execute("SELECT count(*) FROM harvests").fetchone() == (0,)
+        assert db.execute("SELECT holder, fetches FROM due_sources").fetchone() == ("job:2", 0)
+        assert harvests.commit(db, config, fresh, answer, after_lease) == {key}
+        assert db.execute("SELECT epoch FROM harvests").fetchall() == [(fresh[key],)]
+        assert db.execute("SELECT holder, fetches, due_at FROM due_sources").fetchone() == (
+            None, 1, after_lease + timedelta(hours=1))
 
 
 def test_workers_publish_to_s3(tmp_path, origin, pg_url, s3_server, bucket):
@@ -162,19 +171,22 @@ def test_workers_publish_to_s3(tmp_path, origin, pg_url, s3_server, bucket):
 
 def test_feed_sources_are_claimed_and_a_deferred_source_stays_due(tmp_path, pg_url):
     """Feed sources get due rows like pages; a source the fetch budget did not reach is due again at once."""
+    from seedfeed.hosted import harvests
+    from seedfeed.sources.web import Outcome
+
     write(tmp_path / "seedfeed.toml", 'pages = [{url = "https://a.example/p", every = "1h"}]\n'
                                       '[[sources]]\nfeed = "https://b.example/feed.xml"\nevery = "1h"\n')
     config = load(tmp_path / "seedfeed.toml", Overrides(), tmp_path)
     migrate(pg_url)
     now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    page, feed = ("", "https://a.example/p"), ("", "https://b.example/feed.xml")
     with psycopg.connect(pg_url) as db:
         assert claims.sync(db, config, now) == 2
-        claimed = claims.claim(db, "", "job:1", now)
-        assert set(claimed) == {"https://a.example/p", "https://b.example/feed.xml"}
-        with PgStore(pg_url, tmp_path / "x") as store:   # the run's budget ran out before the page was fetched
-            store.put_source(SourceState("", "https://a.example/p", "page", deferred_since=now))
-            store.commit()
-        assert claims.complete(db, config, "", claimed, now) == 2
+        claimed = {**claims.claim_host(db, "a.example:", "job:1", now), **claims.claim_host(db, "b.example:", "job:2", now)}
+        assert set(claimed) == {page, feed}
+        found = {page: [Outcome(SourceState("", page[1], "page", deferred_since=now))],   # the budget ran out first
+                 feed: [Outcome(SourceState("", feed[1], "feed", last_run=now))]}
+        assert harvests.commit(db, config, claimed, found, now) == {page, feed}
         due = dict(db.execute("SELECT url, due_at FROM due_sources").fetchall())
     assert due == {"https://a.example/p": now, "https://b.example/feed.xml": now + timedelta(hours=1)}
 

@@ -65,16 +65,16 @@ def test_a_missing_bucket_is_a_clear_error(tmp_path, s3_server):
     assert "hint:" in done.stderr
 
 
-def test_a_refresh_whose_upload_fails_is_uploaded_by_the_retry_though_nothing_changed(tmp_path, origin, pg_url,
-                                                                                       s3_server, bucket, monkeypatch):
+def test_a_render_whose_upload_fails_is_uploaded_by_the_retry_though_nothing_changed(tmp_path, origin, pg_url,
+                                                                                      s3_server, bucket, monkeypatch):
     """docs/scaling.md, failure modes: the S3 endpoint refuses (here a bucket that does not exist yet, on the real
-    server). The refresh fails after the state was committed and rendered locally, its feed left render-pending;
-    the retry, with nothing changed at the origin, renders and uploads the feed all the same and clears the mark."""
+    server). The render fails after the state was committed and rendered locally, its feed left render-pending;
+    the retry, with nothing new fetched, renders and uploads the feed all the same and clears the mark."""
     import psycopg
     import pytest
     from seedfeed.config import Overrides, load
     from seedfeed.errors import OutputError
-    from seedfeed.hosted import claims, jobs
+    from seedfeed.hosted import claims, fetching, jobs
 
     _, s3 = bucket   # a bucket on the server: it is up and answering
     for key, value in {**S3_ENV, "AWS_ENDPOINT_URL": s3_server}.items():
@@ -94,8 +94,9 @@ def test_a_refresh_whose_upload_fails_is_uploaded_by_the_retry_though_nothing_ch
         with psycopg.connect(pg_url) as db:
             return bool(db.execute("SELECT render_pending FROM feeds WHERE name = 'a'").fetchone()[0])  # type: ignore[index]
 
+    assert fetching.fetch(config, claims.host_of(origin.url), "job:1", delay=0) == ["a"]
     with pytest.raises(OutputError) as failed:
-        jobs.refresh(config, "a", "job:1")
+        jobs.render(config, "a")
     assert str(failed.value).startswith(f"s3://{name}/feeds: cannot upload (") and "NoSuchBucket" in str(failed.value)
     assert "check the bucket exists" in failed.value.hint
     staged = config.output / "a" / "feed.json"
@@ -104,8 +105,8 @@ def test_a_refresh_whose_upload_fails_is_uploaded_by_the_retry_though_nothing_ch
 
     s3.create_bucket(Bucket=name)             # the endpoint works again; nothing changed at the origin
     hits = origin.hits["/a"]
-    assert jobs.refresh(config, "a", "job:1")  # the job's retry (same holder: it re-claims the same sources)
-    assert origin.hits["/a"] == hits + 1
+    assert jobs.render(config, "a")  # the render job's retry: it fetches nothing
+    assert origin.hits["/a"] == hits
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=name).get("Contents", [])}
     assert {"feeds/a/rss.xml", "feeds/a/atom.xml", "feeds/a/feed.json", "feeds/a/index.html"} <= keys
     pages = {f"feeds/{p.relative_to(config.output).as_posix()}" for p in (config.output / "a" / "items").iterdir()}

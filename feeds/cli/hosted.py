@@ -41,5 +41,5 @@ def run_dispatch(args: argparse.Namespace) -> int:
         app = make_app(config.state_url, config)
         with app.open():
             queued = dispatch(app, config)
-    log.info("seedfeed: %d feed refreshes queued", queued)
+    log.info("seedfeed: %d jobs queued (fetch shards and renders)", queued)
     return EXIT_OK

@@ -154,15 +154,16 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     _verbosity(state)
     state.set_defaults(func=cmd_state)
 
-    worker = sub.add_parser("worker", help="hosted mode: run fetch/merge/render jobs from the PostgreSQL queue",
+    worker = sub.add_parser("worker", help="hosted mode: run fetch and render jobs from the PostgreSQL queue",
                             description="Run hosted-mode jobs (procrastinate, on the --state PostgreSQL database) "
-                                        "until stopped: fetch a feed's due sources, merge and render it. Start "
+                                        "until stopped: fetch a shard of one host's due sources; merge and render "
+                                        "a feed from what was fetched. Start "
                                         "as many as you like, on as many machines (docs/scaling.md).",
                             epilog=EXAMPLES["worker"], formatter_class=argparse.RawDescriptionHelpFormatter)
     _hosted(worker)
     worker.add_argument("--concurrency", metavar="N", type=int, default=4, help="jobs run at once (default 4)")
     worker.add_argument("--dispatch-every", metavar="INTERVAL",
-                        help="also queue due feeds this often, e.g. 30s (default: only `seedfeed dispatch` does)")
+                        help="also queue due sources this often, e.g. 30s (default: only `seedfeed dispatch` does)")
     worker.add_argument("--stalled-after", metavar="SECONDS", type=float, default=30.0,
                         help="requeue the jobs of a worker silent this long (killed); default 30")
     worker.add_argument("--host-concurrency", metavar="N", type=int, default=2,
@@ -172,9 +173,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     worker.add_argument("--once", action="store_true", help="stop when the queue is empty (for cron and tests)")
     worker.set_defaults(func=cmd_worker)
 
-    dispatch = sub.add_parser("dispatch", help="hosted mode: queue a refresh for every feed with due sources",
-                              description="Queue one refresh job per feed that has due sources nobody holds; "
-                                          "a feed that already has one waiting gets no second (they coalesce).",
+    dispatch = sub.add_parser("dispatch", help="hosted mode: queue fetch jobs for every host with due sources",
+                              description="Queue fetch jobs (a shard of up to 100 sources each) for every host "
+                                          "with due sources nobody holds, and a render for every feed with fetched "
+                                          "results not yet applied; a shard or render already waiting is not "
+                                          "queued again (they coalesce).",
                               epilog=EXAMPLES["dispatch"], formatter_class=argparse.RawDescriptionHelpFormatter)
     _hosted(dispatch)
     dispatch.set_defaults(func=cmd_dispatch)

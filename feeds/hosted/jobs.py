@@ -1,25 +1,32 @@
 """The procrastinate tasks of hosted mode, and the worker around them.
 
-* ``seedfeed.dispatch``: make sure every configured source has a ``due_sources`` row, then defer one
-  ``refresh`` per feed that has due, unheld sources. Deferred with the feed as *queueing lock*, so however often
-  dispatch runs, at most one refresh per feed waits in the queue: queued refreshes (hence renders) coalesce.
-* ``seedfeed.refresh``: claim the feed's due sources (:mod:`.claims`), fetch them politely across all workers
-  (:mod:`.gate`), then merge and render through :func:`seedfeed.pipeline.run_once` on that one feed -- the same
-  code as ``seedfeed build``. Its *lock* is the feed, so one worker at a time works on a feed; the PostgreSQL
-  store's per-feed writer lock makes each merge-and-render of a feed exclusive (refreshes of other feeds render
-  at the same time), and the lease is renewed (fenced by the claim's epoch) just before, so a worker whose
-  sources were claimed again writes nothing.
-* ``seedfeed.site``: the overview and OPML, which list every feed; queued by refreshes and coalesced.
+* ``seedfeed.dispatch``: make sure every configured source has a ``due_sources`` row, then defer ``fetch`` jobs
+  for each host with due, unheld sources (one per shard of :data:`~.claims.SHARD` sources), each with a *queueing
+  lock* (host, shard number): however often dispatch runs, a shard waits in the queue once. It also defers a
+  ``render`` for every feed with harvest rows left behind (a worker killed between a fetch's commit and deferring
+  the render).
+* ``seedfeed.fetch``: claim a shard of one host's due sources, fetch and extract them politely across all workers
+  (:mod:`.gate`), outside any writer lock, and write the results to ``harvests`` in the transaction that completes
+  the claims, fenced by their epochs (:mod:`.fetching`, :mod:`.harvests`); then defer ``render`` for each feed
+  touched, with the feed as queueing lock: the renders of N fetch jobs of one feed coalesce while one waits.
+* ``seedfeed.render``: under the feed's upload lock, read the newest harvest row of each of the feed's sources,
+  merge and render through :func:`seedfeed.pipeline.run_once` on those results (the same code as ``seedfeed
+  build``, fetching nothing), upload, and delete the rows it read. Its job *lock* is the feed; the PostgreSQL
+  store's per-feed writer lock makes each merge-and-render of a feed exclusive (renders of other feeds run at
+  the same time).
+* ``seedfeed.site``: the overview and OPML, which list every feed; queued by renders and coalesced.
 
 Delivery is at least once: a worker killed mid-job leaves the job ``doing``; when its heartbeat is stale the
-next worker puts the job back in the queue (:func:`retry_stalled`), and the retry re-claims the same sources
-(its holder is the job id). Ids are minted under the feed's writer lock and kept per document key, so a retry
-finds the ids the first try committed, or mints them itself if it committed nothing.
+next worker puts the job back in the queue (:func:`retry_stalled`). A retried fetch re-claims the same sources
+(its holder is the job id); a retried render finds the rows still there. Ids are minted under the feed's writer
+lock and kept per document key, so a retry finds the ids the first try committed, or mints them itself if it
+committed nothing; a render that dies after its commit and before deleting its rows leaves rows that the next
+render applies again, which changes nothing (the same outcomes, the same content hashes).
 
-Uploads (S3 output) follow renders in order: a refresh holds its feed's upload lock from before it renders to
-after it uploaded what it wrote (only its feed's folder), so a later render of the feed never uploads before an
-earlier one finished; it holds :data:`UPLOAD_LOCK` shared meanwhile, and the site job exclusively, so the
-overview is written from committed state whose pages are all uploaded.
+Uploads (S3 output) follow renders in order: a render holds its feed's upload lock from before it reads the
+harvest rows to after it uploaded what it wrote (only its feed's folder), so a later render of the feed never
+reads or uploads before an earlier one finished; it holds :data:`UPLOAD_LOCK` shared meanwhile, and the site job
+exclusively, so the overview is written from committed state whose pages are all uploaded.
 """
 
 from __future__ import annotations
@@ -28,11 +35,11 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import math
 import os
 import socket
 import time
 from datetime import UTC, datetime
-from typing import Any
 
 import procrastinate
 import psycopg
@@ -40,27 +47,22 @@ from procrastinate.exceptions import AlreadyEnqueued
 
 from ..config import Config
 from ..errors import SeedfeedError
-from ..pipeline import make_fetcher, run_once
+from ..pipeline import run_once
 from ..render.base import OPML_FILE
-from ..sources.web import source_key
+from ..sources.web import Harvest
 from ..state import postgres
 from ..targets.s3 import publish
-from . import claims, quiet
-from .gate import SharedFetcher
+from . import claims, fetching, harvests, quiet
 from .overview import Summaries
 
 log = logging.getLogger(__name__)
 
 
-UPLOAD_LOCK = 0x5EEDFEED0003   # shared by refreshes while they render and upload; exclusive for the site job
+UPLOAD_LOCK = 0x5EEDFEED0003   # shared by renders while they render and upload; exclusive for the site job
 FEED_UPLOADS = 0x5EED0011      # the space of each feed's upload lock (seedfeed.state.postgres.feed_lock)
 PING_EVERY, PING_TRIES = 5, 3   # a worker checks its database every 5 s, and stops after 3 failures in a row
 STOP_GRACE = 5   # seconds a stopping worker gives its jobs and procrastinate's shutdown
-SITE_DELAY = 2   # seconds: refreshes finishing within this window share one overview rewrite (see site_delay)
-
-
-class Fenced(SeedfeedError):
-    """Our lease ran out and another worker claimed the sources: write nothing."""
+SITE_DELAY = 2   # seconds: renders finishing within this window share one overview rewrite (see site_delay)
 
 
 def ensure_schema(url: str) -> None:
@@ -94,13 +96,19 @@ def make_app(url: str, config: Config | None = None, polite: Politeness = Polite
     def dispatch_task() -> int:
         return dispatch(app, config)
 
-    @app.task(name="seedfeed.refresh", queue="seedfeed", pass_context=True,
+    @app.task(name="seedfeed.fetch", queue="seedfeed", pass_context=True,
               retry=procrastinate.RetryStrategy(max_attempts=5, wait=5))
-    def refresh_task(context: procrastinate.JobContext, feed: str) -> None:
+    def fetch_task(context: procrastinate.JobContext, host: str) -> None:
         holder = f"job:{context.job.id}" if context.job else f"pid:{os.getpid()}"
-        if refresh(config, feed, holder, polite):
+        for feed in fetching.fetch(config, host, holder, polite.concurrency, polite.delay):
+            defer_render(app, feed)
+
+    @app.task(name="seedfeed.render", queue="seedfeed",
+              retry=procrastinate.RetryStrategy(max_attempts=5, wait=5))
+    def render_task(feed: str) -> None:
+        if render(config, feed):
             # The overview and OPML list every feed: one coalesced job rewrites them.
-            # Deferred a little: the refreshes finishing meanwhile find it waiting and queue no other (coalesced).
+            # Deferred a little: the renders finishing meanwhile find it waiting and queue no other (coalesced).
             with contextlib.suppress(AlreadyEnqueued):
                 site_task.configure(lock="site", queueing_lock="site", schedule_in={"seconds": site_delay(config)},
                                     priority=1).defer()
@@ -111,7 +119,8 @@ def make_app(url: str, config: Config | None = None, polite: Politeness = Polite
     def site_task() -> None:
         write_shared_pages(config, summaries)
 
-    app.refresh = refresh_task  # type: ignore[attr-defined]
+    app.fetch = fetch_task  # type: ignore[attr-defined]
+    app.render = render_task  # type: ignore[attr-defined]
     app.site = site_task  # type: ignore[attr-defined]
     app.dispatch_task = dispatch_task  # type: ignore[attr-defined]
     return app
@@ -122,108 +131,97 @@ def now_utc() -> datetime:
 
 
 def site_delay(config: Config) -> float:
-    """How long a site job waits for more refreshes to share it: 2 s, and 1 s more per 250 feeds. Rewriting the
+    """How long a site job waits for more renders to share it: 2 s, and 1 s more per 250 feeds. Rewriting the
     overview costs about 0.2 ms of CPU per feed even when only one changed (rendering it), so with 2,500 feeds it
-    runs at most every 10 s: about 5% of one core, however fast refreshes finish. (Queued with a higher priority
-    than refreshes, so it does not wait behind a whole dispatch round.)"""
+    runs at most every 10 s: about 5% of one core, however fast renders finish. (Queued with a higher priority
+    than renders, so it does not wait behind a whole dispatch round.)"""
     return max(SITE_DELAY, len(config.feeds) / 250)
 
 
-def dispatch(app: procrastinate.App, config: Config) -> int:
-    """Defer a refresh for every feed with due sources; returns how many were queued (not already waiting)."""
+def dispatch(app: procrastinate.App, config: Config, shard: int = claims.SHARD) -> int:
+    """Defer the fetch jobs of every host with due sources, and a render for every feed with harvest rows left;
+    returns how many jobs were queued (not already waiting)."""
     assert config.state_url
     queued = 0
     with psycopg.connect(config.state_url) as db:
         now = now_utc()
         claims.sync(db, config, now)
-        for feed in claims.due_feeds(db, now):
-            try:
-                app.refresh.configure(lock=f"feed:{feed}", queueing_lock=f"refresh:{feed}").defer(feed=feed)  # type: ignore[attr-defined]
-                queued += 1
-            except AlreadyEnqueued:   # one is already waiting: it will see these sources too
-                pass
+        for host, count in claims.due_hosts(db, now).items():
+            for number in range(math.ceil(count / shard)):
+                try:
+                    app.fetch.configure(queueing_lock=f"fetch:{host}:{number}").defer(host=host)  # type: ignore[attr-defined]
+                    queued += 1
+                except AlreadyEnqueued:   # that shard already waits: it will claim these sources too
+                    pass
+        for feed in harvests.waiting_feeds(db):
+            queued += defer_render(app, feed)
     return queued
 
 
-def refresh(config: Config, feed: str, holder: str, polite: Politeness = Politeness()) -> bool:
-    """Fetch the feed's claimed due sources, then merge and render it (see the module docstring); returns whether
-    it rendered, i.e. whether the overview and OPML need rewriting."""
-    assert config.state_url
-    if not any(f.name == feed for f in config.feeds):   # queued before the feed left the configuration
+def defer_render(app: procrastinate.App, feed: str) -> bool:
+    """Queue the render of ``feed`` unless one already waits (which will read the same rows): coalesced."""
+    try:
+        app.render.configure(lock=f"feed:{feed}", queueing_lock=f"render:{feed}").defer(feed=feed)  # type: ignore[attr-defined]
+        return True
+    except AlreadyEnqueued:
         return False
-    # Only this feed: a run over every feed would walk them all (seed folders, state).
+
+
+def render(config: Config, feed: str) -> bool:
+    """Apply the feed's harvest rows (the newest per source), merge and render it, upload, delete the rows read
+    (see the module docstring); returns whether the overview and OPML need rewriting."""
+    assert config.state_url
     one = dataclasses.replace(config, feeds=tuple(f for f in config.feeds if f.name == feed))
     with psycopg.connect(config.state_url) as db:
-        claimed = claims.claim(db, feed, holder, now_utc())
-        if not claimed:
-            return False
-        policy = dataclasses.replace(make_fetcher(config).policy, per_host_concurrency=polite.concurrency,
-                                     per_host_delay=polite.delay)
-        fetcher = SharedFetcher(policy, config.state_url)
-
-        def due(source: Any, last_run: datetime | None, now: datetime) -> bool:
-            return source_key(source.url) in claimed
-
-        class Fence:
-            """Held around the merge, render and upload: checks our claim still stands, and holds the feed's upload
-            lock until the files this run wrote are uploaded (S3 output), so uploads follow renders in order."""
-
-            def __enter__(self) -> None:
-                db.execute("SELECT pg_advisory_lock_shared(%s), pg_advisory_lock(%s)",
-                           (UPLOAD_LOCK, postgres.feed_lock(feed, FEED_UPLOADS)))
-                db.commit()
-                self.since_ns: int | None = time.time_ns() - 1_000_000_000   # mtimes may be a little coarse
-                row = db.execute("SELECT render_pending FROM feeds WHERE name = %s", (feed,)).fetchone()
-                db.commit()
-                if row and row[0]:
-                    # An earlier run's files may not all be uploaded (its upload failed): this run renders the
-                    # feed in full and uploads every file of its folder that differs from the bucket's, not only
-                    # the files it rewrote (a page it finds already staged is not rewritten).
-                    self.since_ns = None
-                lost = claims.renew(db, feed, claimed, now_utc())
-                if lost:
-                    self.__exit__(Fenced, None, None)
-                    raise Fenced(f"{feed}: {len(lost)} sources were claimed by another worker; not writing",
-                                 "nothing to do: the other worker publishes them")
-
-            def __exit__(self, kind: object, *exc: object) -> None:
-                try:
-                    # Only this feed's folder: other feeds' runs upload their own files, in their own order. (An
-                    # unnamed feed's folder is the top, where the OPML is the site job's.)
-                    if kind is None and config.output_url:
-                        try:
-                            publish(one, since_ns=self.since_ns, under=f"{feed}/" if feed else "", skip=(OPML_FILE,))
-                        except BaseException:
-                            # run_once committed the state and cleared the render-pending mark before this upload:
-                            # set it again, so the job's retry renders the feed in full and uploads it even when
-                            # nothing changed at its sources (docs/scaling.md, failure modes).
-                            db.rollback()
-                            db.execute("UPDATE feeds SET render_pending = 1 WHERE name = %s", (feed,))
-                            db.commit()
-                            raise
-                finally:
-                    db.execute("SELECT pg_advisory_unlock(%s), pg_advisory_unlock_shared(%s)",
-                               (postgres.feed_lock(feed, FEED_UPLOADS), UPLOAD_LOCK))
-                    db.commit()
-
-        fence = Fence()
+        db.execute("SELECT pg_advisory_lock_shared(%s), pg_advisory_lock(%s)",
+                   (UPLOAD_LOCK, postgres.feed_lock(feed, FEED_UPLOADS)))
+        db.commit()
         try:
-            report = run_once(one, now_utc(), lock_wait=3600, due=due, fetcher=fetcher, write_guard=fence,
-                              feeds_only=True)
+            found, ids = harvests.newest(db, feed)
+            if not one.feeds:   # queued before the feed left the configuration: its rows have nowhere to go
+                harvests.consumed(db, ids)
+                return False
+            since_ns: int | None = time.time_ns() - 1_000_000_000   # mtimes may be a little coarse
+            row = db.execute("SELECT render_pending FROM feeds WHERE name = %s", (feed,)).fetchone()
+            db.commit()
+            if row and row[0]:
+                # An earlier run's files may not all be uploaded (its upload failed): this run renders the feed in
+                # full and uploads every file of its folder that differs from the bucket's, not only the files it
+                # rewrote (a page it finds already staged is not rewritten).
+                since_ns = None
+            elif found is None:
+                return False   # a coalesced render ran already and applied these rows
+            report = run_once(one, now_utc(), lock_wait=3600, harvested={feed: found or Harvest()}, feeds_only=True)
+            harvests.consumed(db, ids)
+            # Only this feed's folder: other feeds' renders upload their own files, in their own order. (An unnamed
+            # feed's folder is the top, where the OPML is the site job's.)
+            if config.output_url:
+                try:
+                    publish(one, since_ns=since_ns, under=f"{feed}/" if feed else "", skip=(OPML_FILE,))
+                except BaseException:
+                    # run_once committed the state and cleared the render-pending mark before this upload: set it
+                    # again, so the job's retry renders the feed in full and uploads it even when nothing changed
+                    # at its sources (docs/scaling.md, failure modes).
+                    db.rollback()
+                    db.execute("UPDATE feeds SET render_pending = 1 WHERE name = %s", (feed,))
+                    db.commit()
+                    raise
         finally:
-            fetcher.close()
-        claims.complete(db, config, feed, claimed, now_utc())
-        rendered = [f.name for f in report.feeds if f.files_written]
-        log.info("refresh %s: %d sources, rendered [%s]; %s", feed, len(claimed), ",".join(rendered), report.summary())
-        # A feed left pending by a failed run: the site job that run would have queued has not run either.
-        return bool(rendered) or fence.since_ns is None or len(config.feeds) > 1
+            db.rollback()
+            db.execute("SELECT pg_advisory_unlock(%s), pg_advisory_unlock_shared(%s)",
+                       (postgres.feed_lock(feed, FEED_UPLOADS), UPLOAD_LOCK))
+            db.commit()
+    rendered = [f.name for f in report.feeds if f.files_written]
+    log.info("render %s: %d harvest rows, rendered [%s]; %s", feed, len(ids), ",".join(rendered), report.summary())
+    # A feed left pending by a failed run: the site job that run would have queued has not run either.
+    return bool(rendered) or since_ns is None or len(config.feeds) > 1
 
 
 def write_shared_pages(config: Config, summaries: Summaries | None = None) -> None:
     """The overview and OPML, from the state, listing every feed; uploaded to S3 when that is the output.
 
-    Refreshes write their one feed and not these; this job, queued after refreshes and coalesced (queueing lock),
-    writes them. It holds the upload lock exclusively, so no refresh is between committing and uploading a feed
+    Renders write their one feed and not these; this job, queued after renders and coalesced (queueing lock),
+    writes them. It holds the upload lock exclusively, so no render is between committing and uploading a feed
     while it reads the state: the overview never links an item page that is not uploaded yet. ``summaries``: the
     worker's summaries of the feeds (:mod:`.overview`), so that only the feeds written since are read."""
     from ..site import write_site

@@ -127,7 +127,7 @@ def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0, due: Due
              fetcher: Fetcher | None = None, write_guard: AbstractContextManager[Any] | None = None,
              cancel: Callable[[], bool] | None = None, dry_run: bool = False,
              progress: ProgressFactory | None = None, changed: Collection[str] | None = None,
-             feeds_only: bool = False) -> Report:
+             feeds_only: bool = False, harvested: dict[str, Harvest] | None = None) -> Report:
     """Bring every feed's output up to date with its sources.
 
     ``due`` says which URL sources to fetch this run (``None``: all of them); seed folders are always looked
@@ -142,9 +142,11 @@ def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0, due: Due
     ``feeds_only`` (hosted mode's refresh of one feed): write ``config.feeds`` and not the site pages (overview,
     OPML: their own job writes them); with the state in PostgreSQL the run locks only its feeds there, instead of
     the whole state and the run lock file, so runs of other feeds write at the same time.
+    ``harvested`` (hosted mode's render job): what fetch jobs already fetched and extracted, per feed name; the
+    run then fetches nothing and applies these instead (``due`` and ``fetcher`` are not used).
     """
     report = Report(cancel=cancel or (lambda: False), dry_run=dry_run, progress=progress or no_progress)
-    harvests = _harvest_web(config, now, due, fetcher, report.progress)
+    harvests = harvested if harvested is not None else _harvest_web(config, now, due, fetcher, report.progress)
     deferred = [url for h in harvests.values() for url in h.deferred]
     if deferred:   # one line for the run, not one per URL: nothing failed, the run was out of time
         shown = ", ".join(deferred[:3]) + (f" and {len(deferred) - 3} more" if len(deferred) > 3 else "")

@@ -19,7 +19,7 @@ MIGRATE_LOCK = 0x5EEDFEED0001
 
 # Each entry upgrades the schema from version i to i + 1. Never edit a released entry: append a new one.
 # Version 1 is the SQLite store's schema 3, with byte-order collation on every text that is sorted or joined;
-# versions 3 to 7 are its schemas 4 to 8; version 8 is hosted mode's robots.txt table.
+# versions 3 to 7 are its schemas 4 to 8; version 8 is hosted mode's robots.txt table, version 9 its harvests.
 MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE items (
@@ -91,6 +91,18 @@ MIGRATIONS: tuple[str, ...] = (
         url TEXT COLLATE "C" PRIMARY KEY, mode TEXT NOT NULL, body TEXT NOT NULL DEFAULT '',
         note TEXT NOT NULL DEFAULT '', fetched_at TIMESTAMPTZ NOT NULL, expires_at TIMESTAMPTZ NOT NULL
     );
+    """,
+    # Hosted mode: what a fetch job found for one claimed source (its outcomes as JSON: the source's own and its
+    # articles' or entries'), waiting for the feed's render job, which applies the newest row per source and
+    # deletes the rows it read (seedfeed.hosted.harvests). ``epoch`` is the claim's that wrote it. Fetch jobs claim
+    # a host's due sources (seedfeed.hosted.claims.claim_host): an index on the host.
+    """
+    CREATE TABLE harvests (
+        id BIGSERIAL PRIMARY KEY, feed TEXT COLLATE "C" NOT NULL, url TEXT COLLATE "C" NOT NULL,
+        epoch BIGINT NOT NULL, fetched_at TIMESTAMPTZ NOT NULL, outcomes TEXT NOT NULL
+    );
+    CREATE INDEX harvests_by_feed ON harvests (feed, id);
+    CREATE INDEX due_sources_by_host ON due_sources (host, due_at);
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
