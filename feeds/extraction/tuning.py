@@ -55,8 +55,8 @@ class Tuning:
     #: pages too (the last two cost a main region the rules above did not need). ``superset_share`` (0 = off):
     #: on any page, resiliparse's text replaces the body when it holds that share of the body's 4-word runs and
     #: ``superset_ratio`` times as many (the body was cut short).
-    #: k-fold (``--candidates round7``): the medoid (on forums or not: the same pages) with the 0.8 x 3 rule, on
-    #: products too on 3 folds of 5: held-out body 0.853 -> 0.857. OFF all the same: it costs 1.27-1.30x
+    #: k-fold (``--candidates round7``): the medoid not on forums with the 0.8 x 3 rule on 4 folds of 5 (not on
+    #: products either on 2 of them; 0.8 x 2 on the fifth): held-out body 0.853 -> 0.857. OFF all the same: it costs 1.27-1.30x
     #: trafilatura's CPU per page (target <= 1.2x; round 6: 1.18x), and the variants that skip the costly pages
     #: 1.22x. The fields below hold the chosen variant, so turning it on is two switches.
     agree_medoid: bool = False
