@@ -257,6 +257,30 @@ ROUND6 = ["round 5", "round 5 + r6 core", "round 5 + r6 core + sectional", "defa
 # after round 6: the region share again, now that the region keeps more (--candidates "r6 share")
 CANDIDATES.update({f"default, region {r}": {"region_share": r} for r in (0.8, 0.9, 1.2)})
 R6_SHARE = ["default", *(f"default, region {r}" for r in (0.8, 0.9, 1.2))]
+# Round 7: resiliparse's main content as a third candidate body (seedfeed.extraction.agree), against round 6's
+# default: the medoid of the three on pages not marked as articles (also on forums / products, or not), and the
+# "cut short" rule (resiliparse holds share of the body's runs and ratio times as many), alone and together.
+R7_OFF = {"agree_medoid": False, "superset_share": 0.0}
+for _n, _c in CANDIDATES.items():  # the candidates of the earlier rounds stay what they were
+    if _n != "default":
+        _c.update({k: v for k, v in R7_OFF.items() if k not in _c})
+_MEDOID = {"r7 medoid": {"agree_forums": True}, "r7 medoid, no forums": {"agree_forums": False},
+           "r7 medoid, no products": {"agree_forums": True, "agree_products": False},
+           "r7 medoid, no forums or products": {"agree_forums": False, "agree_products": False},
+           # the cheap ones: the medoid only where the region is made anyway (no forums, products or prose)
+           "r7 medoid, no forums or prose": {"agree_forums": False, "agree_prose": False},
+           "r7 medoid, no forums, products or prose": {"agree_forums": False, "agree_products": False,
+                                                       "agree_prose": False}}
+_SUPER = {"superset 0.8x3": {"superset_share": 0.8, "superset_ratio": 3.0},
+          "superset 0.8x2": {"superset_share": 0.8, "superset_ratio": 2.0}}
+CANDIDATES.update({"round 6": dict(R7_OFF),
+                   **{f"round 6 + {k}": {**R7_OFF, **v} for k, v in _SUPER.items()},
+                   **{k: {**R7_OFF, "agree_medoid": True, **v} for k, v in _MEDOID.items()},
+                   **{f"{k} + {j}": {**R7_OFF, "agree_medoid": True, **v, **w} for k, v in _MEDOID.items()
+                      for j, w in _SUPER.items()}})
+ROUND6[-1] = R6_SHARE[0] = "round 6"  # round 6's "default"
+ROUND7 = ["round 6", *(f"round 6 + {k}" for k in _SUPER), *_MEDOID,
+          *(f"{k} + {j}" for k in _MEDOID for j in _SUPER)]
 FOLDS, SEED = 5, 15
 
 
@@ -394,7 +418,8 @@ def main(argv: list[str] | None = None) -> int:
         return cpu_ratio(pages, args.cpu, args.candidates) or 0
     if args.kfold:
         if args.candidates:  # exactly these, in this order ("grid": the final grid)
-            named = {"grid": list(GRID), "round5": ROUND5, "round6": ROUND6, "r6 share": R6_SHARE}
+            named = {"grid": list(GRID), "round5": ROUND5, "round6": ROUND6, "r6 share": R6_SHARE,
+                     "round7": ROUND7}
             wanted = named.get(args.candidates) or args.candidates.split(",")
             chosen = {name: CANDIDATES[name] for name in wanted}
             CANDIDATES.clear()

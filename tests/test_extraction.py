@@ -359,3 +359,62 @@ def test_htmldate_guess_gives_way_to_the_date_the_page_shows(shown: str, publish
     page = extract_page(html, "https://ferry.example.com/2019/01/05/winter")
     assert page.published is not None and page.published.date().isoformat() == published
     assert page.provenance["published"].startswith(rule)
+
+
+# Round 7 (docs/extraction.md): resiliparse's main content as a third candidate body. Off by default (CPU), so
+# these tests switch it on; each fails with its switch off.
+_SAILING = ["anchor", "ballast", "capstan", "dinghy", "ensign", "fathom", "galley", "halyard", "jib", "keel",
+            "lanyard", "mast", "oar", "pennant", "quay", "rudder", "sextant", "tiller", "upwind", "vang", "winch",
+            "yardarm"]
+
+
+def _paragraphs(n: int, seed: int) -> str:
+    import random
+
+    rng = random.Random(seed)  # distinct word runs, so that paragraphs do not agree with each other by chance
+    return "".join("<p>" + " ".join(rng.choice(_SAILING) for _ in range(30)) + ".</p>" for _ in range(n))
+
+
+def test_agreement_of_texts() -> None:
+    from seedfeed.extraction.agree import agreement, medoid, shingles, superset
+
+    a, b = "one two three four five six", "one two three four five six seven eight"
+    assert shingles(a) == shingles(a) and shingles("one two").total() == 1 and not shingles("")
+    assert agreement(shingles(a), shingles(a)) == 1.0 and agreement(shingles(a), shingles("nine ten eleven twelve")) == 0
+    assert 0 < agreement(shingles(a), shingles(b)) < 1
+    # b holds a and the start of c: b agrees most with the two others
+    assert medoid([shingles(x) for x in (a, b, "five six seven eight nine ten")]) == 1
+    assert superset(a, b + " " + b, 0.8, 2.0) and not superset(a, b, 0.8, 2.0) and not superset(b, a + " x y z", 0.8, 1)
+
+
+def test_cut_short_body_gives_way_to_resiliparse() -> None:
+    pytest.importorskip("resiliparse")
+    from seedfeed.extraction import Tuning
+
+    # trafilatura stops at the end of the <article>; the text goes on in the section after it
+    html = ('<html><head><meta property="og:type" content="article"><title>Ferries</title></head><body>'
+            f'<article><h1>Ferries</h1>{_paragraphs(2, 1)}</article><section class="post-extra">{_paragraphs(17, 2)}'
+            "</section></body></html>")
+    last = _paragraphs(17, 2).rsplit("<p>", 1)[1][:-5]
+    on = extract_page(html, "https://ferry.example.com/a", tuning=Tuning(superset_share=0.8))
+    assert last in on.body_text and on.provenance["body"].startswith("resiliparse main content (holds the body")
+    off = extract_page(html, "https://ferry.example.com/a", tuning=Tuning(superset_share=0.0))
+    assert last not in off.body_text and off.provenance["body"].startswith("trafilatura")
+    assert off == extract_page(html, "https://ferry.example.com/a")  # off by default
+
+
+def test_medoid_of_three_candidates() -> None:
+    pytest.importorskip("resiliparse")
+    from seedfeed.extraction import Tuning
+
+    # trafilatura keeps the text inside the <form> and drops the "comments", the main region the other way round,
+    # resiliparse keeps both: it agrees with each of the other two, so it is published
+    html = ('<html><head><title>About - Harbour School</title></head><body><nav><a href="/">Home</a></nav><main>'
+            f'<h1>About</h1><form action="/x">{_paragraphs(4, 3)}</form><div class="comments">{_paragraphs(3, 4)}'
+            "</div></main><footer>Contact us</footer></body></html>")
+    first, last = _paragraphs(4, 3)[3:60], _paragraphs(3, 4)[-60:-5]
+    on = extract_page(html, "https://harbour.example.net/about", tuning=Tuning(agree_medoid=True))
+    assert on.provenance["body"].startswith("resiliparse main content (agrees most")
+    assert first in on.body_text and last in on.body_text
+    off = extract_page(html, "https://harbour.example.net/about", tuning=Tuning(agree_medoid=False))
+    assert off.provenance["body"].startswith("trafilatura") and last not in off.body_text

@@ -120,7 +120,8 @@ def extract_variants(html: str, url: str | None, tunings: list[Tuning], *, defau
         published, prule, updated, urule, unreadable = dates[tuning.key(*date_keys)]
         author, arule = authors[tuning.key(*author_keys)]
         body_html, body_text, brule = extract_body(root, base, article=article, product=product, forum=forum,
-                                                   images=images, huge=len(html) > HUGE_PAGE, tuning=tuning, memo=memo)
+                                                   images=images, huge=len(html) > HUGE_PAGE, tuning=tuning, memo=memo,
+                                                   html=html)
         summary, srule = _summary(pm, body_text)
         provenance = {"title": title_rule, "summary": srule, "body": brule, "url": "link rel=canonical"
                       if pm.canonical else "given url", "image": irule}

@@ -48,6 +48,23 @@ class Tuning:
     region_drop_aria_hidden: bool = False
     region_word_start: bool = True
     region_sectional: bool = True
+    #: Round 7 (docs/extraction.md): a third candidate body, resiliparse's main content (feeds/extraction/agree.py).
+    #: ``agree_medoid``: on pages not marked as articles, of trafilatura's result (after the rules above), the
+    #: main region and resiliparse's text, the one that agrees most with the other two is published;
+    #: ``agree_forums`` / ``agree_products`` / ``agree_prose``: on discussion threads / product pages / prose
+    #: pages too (the last two cost a main region the rules above did not need). ``superset_share`` (0 = off):
+    #: on any page, resiliparse's text replaces the body when it holds that share of the body's 4-word runs and
+    #: ``superset_ratio`` times as many (the body was cut short).
+    #: k-fold (``--candidates round7``): the medoid not on forums with the 0.8 x 3 rule on 4 folds of 5 (not on
+    #: products either on 2 of them; 0.8 x 2 on the fifth): held-out body 0.853 -> 0.857. OFF all the same: it costs 1.27-1.30x
+    #: trafilatura's CPU per page (target <= 1.2x; round 6: 1.18x), and the variants that skip the costly pages
+    #: 1.22x. The fields below hold the chosen variant, so turning it on is two switches.
+    agree_medoid: bool = False
+    agree_forums: bool = False
+    agree_products: bool = True
+    agree_prose: bool = True
+    superset_share: float = 0.0
+    superset_ratio: float = 3.0
     #: Site-name parts stripped from <h1> candidates too ("Thread title - Site Forum"); on in every fold.
     title_h1_strip: bool = True
     #: Round 5: an <h1> that agrees only with the last part of a several-part <title> (where the site or book
