@@ -57,6 +57,7 @@ from .bulk import collector_paused
 
 if TYPE_CHECKING:
     from ..fetch.fetcher import Fetcher
+    from ..unchanged import Stamping
 
 log = logging.getLogger(__name__)
 RENDER_VERSION = "3"  # 2: feed pages (index.html); 3: item pages carry their ids (state recovery)
@@ -127,7 +128,7 @@ def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0, due: Due
              fetcher: Fetcher | None = None, write_guard: AbstractContextManager[Any] | None = None,
              cancel: Callable[[], bool] | None = None, dry_run: bool = False,
              progress: ProgressFactory | None = None, changed: Collection[str] | None = None,
-             feeds_only: bool = False) -> Report:
+             feeds_only: bool = False, stamping: Stamping | None = None) -> Report:
     """Bring every feed's output up to date with its sources.
 
     ``due`` says which URL sources to fetch this run (``None``: all of them); seed folders are always looked
@@ -142,6 +143,7 @@ def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0, due: Due
     ``feeds_only`` (hosted mode's refresh of one feed): write ``config.feeds`` and not the site pages (overview,
     OPML: their own job writes them); with the state in PostgreSQL the run locks only its feeds there, instead of
     the whole state and the run lock file, so runs of other feeds write at the same time.
+    ``stamping`` (``seedfeed build``): leave the stamp of :mod:`seedfeed.unchanged` after a clean run.
     """
     report = Report(cancel=cancel or (lambda: False), dry_run=dry_run, progress=progress or no_progress)
     harvests = _harvest_web(config, now, due, fetcher, report.progress)
@@ -155,6 +157,8 @@ def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0, due: Due
     per_feed = feeds_only and config.state_url is not None   # the state's feed locks replace the lock file
     lock = nullcontext() if dry_run or per_feed else run_lock(config.state, lock_wait)
     with lock, write_guard or nullcontext(), collector_paused():
+        if stamping is not None:
+            stamping.begin()
         try:
             with scratch_store(config) if dry_run else open_store(
                     config, [f.name for f in config.feeds] if feeds_only else None) as store:
@@ -177,6 +181,10 @@ def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0, due: Due
                     store.rollback()
                 else:
                     store.commit()
+                    if stamping is not None:
+                        stamping.record(config, store, report, None if changed is None else list(changed))
+            if stamping is not None and not dry_run:
+                stamping.write()
         except sqlite3.OperationalError as exc:  # disk full, read-only, I/O error: not a bug, say what to do
             raise state_error(config.state, exc) from None
     return report
