@@ -211,7 +211,8 @@ def test_the_check_finds_the_state_where_the_config_puts_it(tmp_path, monkeypatc
             "state-option": ["build", "--state", "var/my.db"], "state-folder": ["build", "--state=var"],
             "config": ["build", "--config", "docs/site.toml"], "config-state": ["build", "--config", "docs/site.toml"]}[setup]
     if setup.startswith("config"):
-        write(tmp_path / "docs" / "site.toml", 'seeds = ["in"]\n' + ('state = "../var/x.sqlite"\n' if setup == "config-state" else ""))
+        state = 'state = "../var/x.sqlite"\n' if setup == "config-state" else ""
+        write(tmp_path / "docs" / "site.toml", 'seeds = ["in"]\n' + state)
     options = parse_build_options(argv)
     monkeypatch.chdir(tmp_path)
     config_path = tmp_path / options["--config"][-1] if "--config" in options else None

@@ -142,9 +142,8 @@ def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0, due: Due
     events named; only they are looked at, instead of walking every seed folder.
     ``feeds_only`` (hosted mode's refresh of one feed): write ``config.feeds`` and not the site pages (overview,
     OPML: their own job writes them); with the state in PostgreSQL the run locks only its feeds there, instead of
-    the whole state and the run lock file, so runs of other feeds write at the same time.
-    ``stamping`` (``seedfeed build``): leave the stamp of :mod:`seedfeed.unchanged` after a clean run.
-    """
+    the whole state and the run lock file, so runs of other feeds write at the same time. ``stamping``
+    (``seedfeed build``): leave the stamp of :mod:`seedfeed.unchanged` after a clean run."""
     report = Report(cancel=cancel or (lambda: False), dry_run=dry_run, progress=progress or no_progress)
     harvests = _harvest_web(config, now, due, fetcher, report.progress)
     deferred = [url for h in harvests.values() for url in h.deferred]
