@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import feedparser
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -109,3 +110,23 @@ def test_front_matter_read_without_pyyaml_is_what_pyyaml_reads(lines):
     if fast is None:
         return
     assert fast == (yaml.load(block, Loader=yaml.BaseLoader) or {}), block
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=st.text(max_size=40), when=st.datetimes(timezones=st.just(UTC)))
+def test_ids_and_opml_dates_made_without_uuid_and_email_are_theirs(name, when):
+    import uuid
+    from email.utils import format_datetime
+
+    from seedfeed.render.site_pages import rfc822
+    from seedfeed.state.merge import uuid5
+
+    namespace = uuid.UUID("6f0c2d0e-5e0b-4d7e-9d3a-2f5b1c9a7e41")
+    try:
+        expected = str(uuid.uuid5(namespace, name))
+    except UnicodeEncodeError:   # a lone surrogate: uuid5 refuses it, and so do we
+        with pytest.raises(UnicodeEncodeError):
+            uuid5(namespace.bytes, name)
+        return
+    assert uuid5(namespace.bytes, name) == expected
+    assert rfc822(when) == format_datetime(when, usegmt=True)

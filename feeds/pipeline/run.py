@@ -50,7 +50,7 @@ from ..sources.walk import Skip
 from ..sources.web import DueCheck, Harvest, harvest, settle, web_keys
 from ..state.backends import open_store, peek_store, scratch_store
 from ..state.base import Store
-from ..state.merge import Changes, SlugsInUse, merge, mint_id
+from ..state.merge import Changes, SlugsInUse, merge, mint_id, uuid5
 from ..state.rows import is_stub
 from ..state.store import state_error
 from .bulk import collector_paused
@@ -338,12 +338,10 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
     ttl = _ttl_minutes(config, feed, now)
     fingerprint = _fingerprint(config, feed, ttl)
     if feed_id is None:   # first build, or a lost state: the published feed's id, if there is one
-        import uuid
-
         from ..state.recover import published_feed_id
 
         feed_id = (published_feed_id(folder / ATOM_FILE)
-                   or f"urn:uuid:{uuid.uuid5(uuid.UUID(_FEED_ID_NAMESPACE), f'{feed.name}/{now.isoformat()}')}")
+                   or f"urn:uuid:{uuid5(bytes.fromhex(_FEED_ID_NAMESPACE.replace('-', '')), f'{feed.name}/{now.isoformat()}')}")
     if changes.removed or changed_at is None:
         changed_at = now if (changes.removed or not store.count_live(feed.name)) else changed_at
     settings_changed = fingerprint != old_fingerprint
