@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from .. import __version__
 from .files import FORMAT, STAMP_SUFFIX, blake2b, digest, listing, load, plain, read_bytes, save, sig
 from .stamp import Stamping
+
+TYPE_CHECKING = False   # not typing.TYPE_CHECKING: importing typing costs the check ~1 ms
+if TYPE_CHECKING:
+    from typing import Any
 
 _VALUE_OPTIONS = {"--config", "--seeds", "--output", "--state", "--base-url", "--title", "--max-items", "--wait",
                   "--fetch-budget"}
@@ -142,13 +145,14 @@ def _key(argv: Sequence[str], cwd: str, env: Mapping[str, str]) -> str:
 
 
 def _code() -> str:
-    """The stat of seedfeed's modules and of every import folder (installing a package changes its folder)."""
+    """The stat of seedfeed's modules and of the folders packages are installed in (installing or upgrading one
+    changes its folder; the working folder, also on ``sys.path``, changes with every output folder made in it)."""
     here = os.path.dirname(os.path.abspath(__file__))
     sigs: list[Any] = []
     for folder, dirs, files in os.walk(here):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         sigs += [(folder, name, sig(os.path.join(folder, name))) for name in sorted(files) if name.endswith(".py")]
-    sigs += [(entry, sig(entry)) for entry in sys.path]
+    sigs += [(entry, sig(entry)) for entry in sys.path if entry.endswith(("site-packages", "dist-packages"))]
     return blake2b(repr(sigs).encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
 
 
@@ -191,20 +195,23 @@ class _try_lock:
 
 
 def _record_built_at(state: str, feeds: list[str], env: Mapping[str, str]) -> bool:
-    """What a no-change run writes to the state: each feed's ``built_at`` (``seedfeed status`` shows it)."""
+    """What a no-change run writes to the state: each feed's ``built_at`` (``seedfeed status`` shows it), as
+    ``datetime.isoformat(timespec="microseconds")`` writes it in UTC (without importing datetime)."""
     import sqlite3
-    from datetime import UTC, datetime
+    import time
 
     try:
         pinned = env.get("SOURCE_DATE_EPOCH")   # as seedfeed.pipeline.clock reads it
-        now = datetime.fromtimestamp(int(pinned), UTC) if pinned else datetime.now(UTC)
+        now_us = int(pinned) * 1_000_000 if pinned else time.time_ns() // 1000
+        tm = time.gmtime(now_us // 1_000_000)
         db = sqlite3.connect(state)
     except (ValueError, OverflowError, OSError, sqlite3.Error):
         return False
+    stamp = (f"{tm.tm_year:04d}-{tm.tm_mon:02d}-{tm.tm_mday:02d}T{tm.tm_hour:02d}:{tm.tm_min:02d}:{tm.tm_sec:02d}"
+             f".{now_us % 1_000_000:06d}+00:00")
     try:
         with db:
-            db.executemany("UPDATE feeds SET built_at = ? WHERE name = ?",
-                           [(now.isoformat(timespec="microseconds"), name) for name in feeds])
+            db.executemany("UPDATE feeds SET built_at = ? WHERE name = ?", [(stamp, name) for name in feeds])
     except sqlite3.Error:
         return False
     finally:

@@ -7,9 +7,12 @@ import json
 import os
 import stat
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from ..sources.names import KINDS, ignore_reason, undecodable
+
+TYPE_CHECKING = False   # not typing.TYPE_CHECKING: importing typing costs the check ~1 ms
+if TYPE_CHECKING:
+    from typing import Any
 
 try:
     from _blake2 import blake2b  # what hashlib.blake2b is, without hashlib's OpenSSL start-up (~2 ms)
