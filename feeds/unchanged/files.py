@@ -6,7 +6,8 @@ import contextlib
 import json
 import os
 import stat
-from collections.abc import Iterable, Mapping
+from array import array
+from collections.abc import Mapping, Sequence
 
 from ..sources.names import KINDS, ignore_reason, undecodable
 
@@ -19,7 +20,7 @@ try:
 except ImportError:  # pragma: no cover - another Python
     from hashlib import blake2b
 
-FORMAT = 1
+FORMAT = 2
 STAMP_SUFFIX = ".stamp"
 
 
@@ -70,9 +71,16 @@ def listing(folder: str) -> dict[str, list[tuple[str, int, int]]] | None:
     return found if os.path.isdir(folder) and walk(folder, "") else None
 
 
-def digest(docs: Iterable[tuple[str, int, int]]) -> str:
-    """One folder's documents, as (name, size, mtime_ns) sorted by name."""
-    return blake2b(repr(list(docs)).encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
+def digest(docs: Sequence[tuple[str, int, int]]) -> str:
+    """One folder's documents, as (name, size, mtime_ns) sorted by name: the names, then the numbers as 64-bit
+    integers (a fifth of the time of hashing their ``repr``, which counts at 1,000 folders)."""
+    if not docs:
+        return blake2b(b"", digest_size=16).hexdigest()
+    names, sizes, mtimes = zip(*docs, strict=True)
+    hashed = blake2b("\0".join(names).encode("utf-8", "surrogateescape"), digest_size=16)
+    hashed.update(array("q", sizes).tobytes())
+    hashed.update(array("q", mtimes).tobytes())
+    return hashed.hexdigest()
 
 
 def sig(path: str) -> list[int] | None:
@@ -108,7 +116,7 @@ def save(path: str, stamp: Mapping[str, Any]) -> None:
     tmp = f"{path}.{os.getpid()}.tmp"
     try:
         with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(stamp, handle, separators=(",", ":"))
+            handle.write(json.dumps(stamp, separators=(",", ":")))   # one call: json's C encoder (dump is Python)
         os.replace(tmp, path)
     except OSError:
         with contextlib.suppress(OSError):
