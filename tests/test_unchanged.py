@@ -228,3 +228,18 @@ def test_arguments_the_check_does_not_understand_mean_a_full_run():
     for argv in (["build", "--dry-run"], ["build", "-v"], ["build", "--refresh"], ["build", "--url", "http://x/"],
                  ["build", "--seeds"], ["status"], ["build", "--see", "x"], ["build", "-qv"]):
         assert parse_build_options(argv) is None, argv
+
+
+def test_seedfeed_no_shortcut_skips_the_check_and_the_stamp(site):
+    write(site / "seeds" / "one.md", "# One\n\nBody.", mtime=T0)
+    assert run_cli("build", "-q", cwd=site).returncode == 0
+    stamp = site / ".seedfeed" / f"state.sqlite{STAMP_SUFFIX}"
+    state = site / ".seedfeed" / "state.sqlite"
+    before = stamp.stat().st_mtime_ns
+    assert run_cli("build", "-q", cwd=site).returncode == 0
+    assert stamp.stat().st_mtime_ns != before   # the shortcut ran: it records the state's new stat in the stamp
+    before, built = stamp.stat().st_mtime_ns, sqlite3.connect(state).execute("SELECT built_at FROM feeds").fetchone()
+    assert run_cli("build", "-q", cwd=site, env={"SEEDFEED_NO_SHORTCUT": "1"}).returncode == 0
+    assert stamp.stat().st_mtime_ns == before   # a full run, which leaves no stamp (and voids this one)
+    assert sqlite3.connect(state).execute("SELECT built_at FROM feeds").fetchone() != built
+    assert (site / "output" / "rss.xml").is_file()
