@@ -111,8 +111,8 @@ def bench_size(n: int, repeat: int, workers: list[str], include_all: bool) -> di
                                        "walk": [], "baseline-all": []}
     with tempfile.TemporaryDirectory(prefix="seedfeed-bench-") as tmp:
         site = Path(tmp)
+        (site / "seedfeed.toml").write_text(ARCHIVES[0])   # first: a config edited just now is never stamped
         generate(site / "seeds", n)
-        (site / "seedfeed.toml").write_text(ARCHIVES[0])
         edit_target = sorted((site / "seeds").rglob("*.txt"))[n // 4]
         for r in range(repeat):
             shutil.rmtree(site / "output", ignore_errors=True)
@@ -143,10 +143,10 @@ def bench_feeds(repeat: int, feeds: int = 10, n: int = 10_000) -> None:
     with tempfile.TemporaryDirectory(prefix="seedfeed-feeds-") as tmp:
         site = Path(tmp)
         names = [f"feed{i}" for i in range(feeds)]
-        for i, name in enumerate(names):
-            generate(site / "seeds" / name, n, seed=i)
         (site / "seedfeed.toml").write_text(ARCHIVES[0] + "".join(
             f'[[feeds]]\nname = "{name}"\ntitle = "Feed {name}"\nseeds = ["seeds/{name}"]\n\n' for name in names))
+        for i, name in enumerate(names):
+            generate(site / "seeds" / name, n, seed=i)
         cold = timed(BUILD, site)
         no_change: list[float] = []
         walks: list[float] = []

@@ -85,3 +85,22 @@ def test_only_a_first_insert_of_10000_rows_or_more_builds_the_indexes_afterwards
     date row by row (dropping them would rebuild them over every row already stored)."""
     assert _drops_indexes(tmp_path, "exact.sqlite", 10_000, 10_000) == [True, False]
     assert _drops_indexes(tmp_path, "small.sqlite", 9_999) == [False]
+
+
+def test_looking_up_a_few_keys_uses_the_key_index_not_a_scan_of_the_feed(tmp_path: Path):
+    """What an event run and a run told its changed paths ask: a few keys among many; SQLite's choice of
+    items_by_published (feed, removed_at) there reads every live row of the feed."""
+    store = Store(tmp_path / "state.sqlite")
+    store.put("news", _rows(2_000))
+    store.commit()
+    asked: list[str] = []
+    store.db.set_trace_callback(asked.append)
+    assert store.stats("news", ["d/5.txt", "d/7.txt"]) == {"d/5.txt": (10, 5), "d/7.txt": (10, 7)}
+    assert [e.key for e in store.entries("news", ["d/9.txt"])] == ["d/9.txt"]
+    store.db.set_trace_callback(None)
+    lookups = [sql for sql in asked if " IN (" in sql]
+    assert len(lookups) == 2
+    for sql in lookups:
+        plan = " ".join(row[3] for row in store.db.execute("EXPLAIN QUERY PLAN " + sql))
+        assert "items_by_key" in plan, (sql, plan)
+    store.close()

@@ -119,3 +119,19 @@ def test_atom_summaries_that_read_like_markup_are_declared_html(site: Path):
         assert summary.get("type") == "html", etree.tostring(summary)
         shown = "".join(html5lib.parseFragment(summary.text, treebuilder="etree", namespaceHTMLElements=False).itertext())
         assert not markup_in(summary.text) and shown in (text, "A summary with <b>markup</b> in it, typed by hand.")
+
+
+def test_a_front_matter_language_is_published_only_as_a_language_tag(tmp_path: Path):
+    """Found by test_fuzz_seeds: ``lang: "\\u0000"`` put a NUL into the item page's <html lang>."""
+    seeds = tmp_path / "seeds"
+    write(seeds / "nul.md", '---\ntitle: Nul\nlang: "\\u0000"\n---\nBody.\n')
+    write(seeds / "phrase.md", "---\ntitle: Phrase\nlang: English please\n---\nBody.\n")
+    write(seeds / "locale.md", "---\ntitle: Locale\nlang: pt_BR\n---\nBody.\n")
+    assert run_cli("build", "-q", cwd=tmp_path).returncode == 0
+    pages = {p.stem: p.read_bytes() for p in (tmp_path / "output" / "items").glob("*.html")}
+    assert b"\x00" not in pages["nul"] and b"<html>" in pages["nul"]
+    assert b"<html>" in pages["phrase"]
+    assert b'<html lang="pt-BR">' in pages["locale"]
+    feed = json.loads((tmp_path / "output" / "feed.json").read_bytes())
+    assert {item["title"]: item.get("language") for item in feed["items"]} == {
+        "Nul": None, "Phrase": None, "Locale": "pt-BR"}

@@ -27,7 +27,7 @@ LAYERS = {
     "seedfeed.schedules": 1, "seedfeed.filters": 1,
     "seedfeed.sources": 2, "seedfeed.fetch": 2, "seedfeed.extraction": 2, "seedfeed.state": 2,
     "seedfeed.render": 2, "seedfeed.site": 2, "seedfeed.websub": 2, "seedfeed.check": 2, "seedfeed.serve": 2,
-    "seedfeed.targets": 2,
+    "seedfeed.targets": 2, "seedfeed.unchanged": 2,
     "seedfeed.pipeline": 3,
     "seedfeed.scheduler": 4, "seedfeed.hosted": 4,
     "seedfeed.cli": 5, "seedfeed.__main__": 5,

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import feedparser
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 from seedfeed.config import Overrides, load
@@ -83,3 +84,49 @@ def test_editing_a_document_keeps_its_id_and_published(first, edit):
         (after,) = feedparser.parse((site / "output" / "atom.xml").read_bytes()).entries
         assert after.id == before.id and after.published == before.published
         assert after.updated >= before.updated
+
+
+_TRICKY = st.sampled_from(["a", "Z", "7", " ", "  ", ":", ": ", "#", " #", "-", "- ", "[", "]", ",", "{", "'", '"', "~",
+                           "null", "yes", "\t", "\r", "é", "\x85", "\ufeff", "?", "&", "!", "|", ">", "%", "@", "`",
+                           ".", "2024-05-01", "tags", "title"])
+_PLAIN = st.sampled_from(["a", "b c", "x1", "9"])
+_LINE = st.lists(st.one_of(_PLAIN, _PLAIN, _TRICKY), max_size=8).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@example(lines=["title: a: b"])
+@example(lines=["tags: [a: b]", "t: x"])
+@example(lines=["t: [a,,b]"])
+@example(lines=["t: [a, b c]", "u: 1 2"])
+@given(lines=st.lists(st.one_of(_LINE, st.builds(lambda k, v: f"{k}: {v}", st.sampled_from(["title", "tags", "A_1"]),
+                                                 _LINE)), max_size=5))
+def test_front_matter_read_without_pyyaml_is_what_pyyaml_reads(lines):
+    """The plain-line fast path (no PyYAML import) gives exactly BaseLoader's result, or steps aside."""
+    import yaml
+    from seedfeed.extraction.frontmatter import plain_yaml
+
+    block = "\n".join(lines)
+    fast = plain_yaml(block)
+    if fast is None:
+        return
+    assert fast == (yaml.load(block, Loader=yaml.BaseLoader) or {}), block
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=st.text(max_size=40), when=st.datetimes(timezones=st.just(UTC)))
+def test_ids_and_opml_dates_made_without_uuid_and_email_are_theirs(name, when):
+    import uuid
+    from email.utils import format_datetime
+
+    from seedfeed.render.site_pages import rfc822
+    from seedfeed.state.merge import uuid5
+
+    namespace = uuid.UUID("6f0c2d0e-5e0b-4d7e-9d3a-2f5b1c9a7e41")
+    try:
+        expected = str(uuid.uuid5(namespace, name))
+    except UnicodeEncodeError:   # a lone surrogate: uuid5 refuses it, and so do we
+        with pytest.raises(UnicodeEncodeError):
+            uuid5(namespace.bytes, name)
+        return
+    assert uuid5(namespace.bytes, name) == expected
+    assert rfc822(when) == format_datetime(when, usegmt=True)

@@ -26,8 +26,10 @@ def run_build(args: argparse.Namespace) -> int:
 
     config = load_config(args)
     with database_errors(config.state_url):
+        verdict = getattr(args, "verdict", None)
         report = run_once(config, clock(), lock_wait=args.wait, due=None if args.refresh else due_check(config),
-                          dry_run=args.dry_run, progress=factory(args.quiet))
+                          dry_run=args.dry_run, progress=factory(args.quiet),
+                          changed=verdict.changed if verdict else None, stamping=verdict.stamping if verdict else None)
         report_problems(report, args)
         if args.dry_run:
             print_dry_run(report)

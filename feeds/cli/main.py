@@ -11,10 +11,14 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..errors import EXIT_CONFIG, EXIT_LOCKED, EXIT_OUTPUT, EXIT_USAGE
 from .help import EPILOG, EXAMPLES
+
+if TYPE_CHECKING:
+    from ..unchanged import Verdict
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -260,10 +264,12 @@ def cmd_dispatch(args: argparse.Namespace) -> int:
     return run_dispatch(args)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, verdict: Verdict | None = None) -> int:
+    """Run one command. ``verdict``: what :func:`seedfeed.unchanged.check` found out before (``build`` only)."""
     given = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser("build" if given[:1] == ["build"] else None)
     args = parser.parse_args(given)
+    args.verdict = verdict
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE

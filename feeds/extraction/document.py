@@ -22,6 +22,7 @@ from .sanitize import (
     TITLE_LIMIT,
     html_to_text,
     http_url,
+    language_tag,
     plain_text,
     sanitize_html,
     strip_xml_illegal,
@@ -183,7 +184,7 @@ def extract_markdown(raw: RawDoc, text: str, default_tz: tzinfo = UTC, warnings:
         tags=tuple(dict.fromkeys(plain_text(str(t), NAME_LIMIT) for t in tags if t is not None and str(t).strip())),
         link=link,
         image=http_url(_as_text(meta.get("image")), link or "") if meta.get("image") else None,
-        language=_as_text(meta.get("language") or meta.get("lang")),
+        language=language_tag(_as_text(meta.get("language") or meta.get("lang"))),
         explicit_id=explicit_id.strip() if explicit_id else None,
         provenance=MappingProxyType(provenance),
     )

@@ -26,6 +26,13 @@ _TOML_BARE_DATE = re.compile(r"^(\s*[A-Za-z0-9_.\"'-]+\s*=\s*)"
 _TIMESTAMP = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:(?:[Tt]|[ \t]+)(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?"
                         r"(?:[ \t]*(Z|z|UTC|GMT|[-+]\d{1,2}(?::?\d{2})?))?)?$")
 DATE_HINT = "use ISO 8601, e.g. 2024-05-01 or 2024-05-01T09:30:00+02:00"
+# A block of "key: value" lines that YAML's BaseLoader reads as strings and lists of strings, whatever the words
+# (a letter or digit first, then no indicator, quote, comment sign or control character): read without PyYAML,
+# whose import is most of the cost of a build that extracts a few Markdown documents.
+_PLAIN_LINE = re.compile(r"([A-Za-z][A-Za-z0-9_]*) *:(?: +(.*?))? *")
+_SCALAR = "[A-Za-z0-9][^:#\\[\\]{},&*!|>'\"%@`\x00-\x1f\x7f-\x9f\ud800-\udfff\ufeff\ufffe\uffff]*"
+_PLAIN_SCALAR = re.compile(_SCALAR)
+_PLAIN_LIST = re.compile(rf"\[ *(?:{_SCALAR}(?:,(?: *){_SCALAR})*)? *\]")
 
 
 class FrontMatterError(ValueError):
@@ -46,10 +53,13 @@ def read_front_matter(text: str) -> tuple[dict[str, Any], str]:
         if fence == "+++":
             meta: Any = _strings(tomllib.loads(_TOML_BARE_DATE.sub(r'\1"\2"\3', block)))
         else:
-            import yaml
+            meta = plain_yaml(block)
+            if meta is None:
+                import yaml
 
-            # BaseLoader: every scalar a string, no implicit types (no timestamps, booleans or numbers)
-            meta = _nulls(yaml.load(block, Loader=getattr(yaml, "CBaseLoader", yaml.BaseLoader)))
+                # BaseLoader: every scalar a string, no implicit types (no timestamps, booleans or numbers)
+                meta = yaml.load(block, Loader=getattr(yaml, "CBaseLoader", yaml.BaseLoader))
+            meta = _nulls(meta)
     except Exception as exc:  # yaml raises many types
         kind = "TOML" if fence == "+++" else "YAML"
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -59,6 +69,29 @@ def read_front_matter(text: str) -> tuple[dict[str, Any], str]:
     if not isinstance(meta, dict):
         raise FrontMatterError("front matter is not a key/value block")
     return {str(k).lower(): v for k, v in meta.items()}, text[match.end():]
+
+
+def plain_yaml(block: str) -> dict[str, Any] | None:
+    """What ``yaml.load(block, BaseLoader)`` gives, for a block of plain ``key: words`` and ``key: [words, ...]``
+    lines (the common front matter); ``None`` for anything else, which goes to PyYAML."""
+    meta: dict[str, Any] = {}
+    for line in block.split("\n"):
+        if not line.strip():
+            continue
+        match = _PLAIN_LINE.fullmatch(line)
+        if match is None:
+            return None
+        value = match.group(2) or ""
+        if value.startswith("["):
+            if not _PLAIN_LIST.fullmatch(value):
+                return None
+            inner = value[1:-1].strip()
+            meta[match.group(1)] = [item.strip() for item in inner.split(",")] if inner else []
+        elif value and not _PLAIN_SCALAR.fullmatch(value):
+            return None
+        else:
+            meta[match.group(1)] = value
+    return meta
 
 
 def _nulls(value: Any) -> Any:

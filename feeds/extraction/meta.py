@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import lxml.html
 from lxml import etree
 
-from .sanitize import http_url
+from .sanitize import http_url, language_tag
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -169,9 +169,7 @@ def collect(root, url: str | None) -> PageMeta:
     lang = root.get("lang") or root.get("xml:lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang")
     if not lang:
         lang = pm.meta("content-language", "og:locale", "language", "dc.language")
-    if lang:
-        lang = lang.strip().replace("_", "-").split(",")[0].strip()
-        pm.lang = lang if re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", lang) else None
+    pm.lang = language_tag(lang)
     return pm
 
 

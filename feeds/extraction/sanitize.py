@@ -71,6 +71,18 @@ def _safe_scheme(value: str) -> bool:
     return ":" not in head or head.split(":", 1)[0].lower() in _SCHEMES
 
 
+def language_tag(value: str | None) -> str | None:
+    """A language as an HTML ``lang`` / RSS ``language`` can carry it ("en", "pt-BR", "en_US" -> "en-US"), or
+    ``None``: anything else (a phrase, control characters) is dropped, not published."""
+    if not value:
+        return None
+    tag = value.strip().replace("_", "-").split(",")[0].strip()
+    return tag if _LANGUAGE_TAG.fullmatch(tag) else None
+
+
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+
+
 def http_url(value: str | None, base: str = "") -> str | None:
     """``value`` (resolved against ``base``) if it is an absolute http(s) URL with a host, else None.
 

@@ -50,13 +50,14 @@ from ..sources.walk import Skip
 from ..sources.web import DueCheck, Harvest, harvest, settle, web_keys
 from ..state.backends import open_store, peek_store, scratch_store
 from ..state.base import Store
-from ..state.merge import Changes, SlugsInUse, merge, mint_id
+from ..state.merge import Changes, SlugsInUse, merge, mint_id, uuid5
 from ..state.rows import is_stub
 from ..state.store import state_error
 from .bulk import collector_paused
 
 if TYPE_CHECKING:
     from ..fetch.fetcher import Fetcher
+    from ..unchanged import Stamping
 
 log = logging.getLogger(__name__)
 RENDER_VERSION = "3"  # 2: feed pages (index.html); 3: item pages carry their ids (state recovery)
@@ -127,7 +128,8 @@ def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0, due: Due
              fetcher: Fetcher | None = None, write_guard: AbstractContextManager[Any] | None = None,
              cancel: Callable[[], bool] | None = None, dry_run: bool = False,
              progress: ProgressFactory | None = None, changed: Collection[str] | None = None,
-             feeds_only: bool = False, harvested: dict[str, Harvest] | None = None) -> Report:
+             feeds_only: bool = False, harvested: dict[str, Harvest] | None = None,
+             stamping: Stamping | None = None) -> Report:
     """Bring every feed's output up to date with its sources.
 
     ``due`` says which URL sources to fetch this run (``None``: all of them); seed folders are always looked
@@ -143,8 +145,8 @@ def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0, due: Due
     OPML: their own job writes them); with the state in PostgreSQL the run locks only its feeds there, instead of
     the whole state and the run lock file, so runs of other feeds write at the same time.
     ``harvested`` (hosted mode's render job): what fetch jobs already fetched and extracted, per feed name; the
-    run then fetches nothing and applies these instead (``due`` and ``fetcher`` are not used).
-    """
+    run then fetches nothing and applies these instead (``due`` and ``fetcher`` are not used). ``stamping``
+    (``seedfeed build``): leave the stamp of :mod:`seedfeed.unchanged` after a clean run."""
     report = Report(cancel=cancel or (lambda: False), dry_run=dry_run, progress=progress or no_progress)
     harvests = harvested if harvested is not None else _harvest_web(config, now, due, fetcher, report.progress)
     deferred = [url for h in harvests.values() for url in h.deferred]
@@ -156,7 +158,7 @@ def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0, due: Due
     # A dry run takes no lock (the lock file would be written) and works on a snapshot of the state.
     per_feed = feeds_only and config.state_url is not None   # the state's feed locks replace the lock file
     lock = nullcontext() if dry_run or per_feed else run_lock(config.state, lock_wait)
-    with lock, write_guard or nullcontext(), collector_paused():
+    with lock, write_guard or nullcontext(), collector_paused(), stamping or nullcontext():
         try:
             with scratch_store(config) if dry_run else open_store(
                     config, [f.name for f in config.feeds] if feeds_only else None) as store:
@@ -179,6 +181,8 @@ def run_once(config: Config, now: datetime, *, lock_wait: float = 10.0, due: Due
                     store.rollback()
                 else:
                     store.commit()
+                    if stamping is not None:
+                        stamping.record(config, store, report, None if changed is None else list(changed))
         except sqlite3.OperationalError as exc:  # disk full, read-only, I/O error: not a bug, say what to do
             raise state_error(config.state, exc) from None
     return report
@@ -333,12 +337,10 @@ def _build_feed(config: Config, feed: FeedConfig, store: Store, now: datetime, r
     ttl = _ttl_minutes(config, feed, now)
     fingerprint = _fingerprint(config, feed, ttl)
     if feed_id is None:   # first build, or a lost state: the published feed's id, if there is one
-        import uuid
-
         from ..state.recover import published_feed_id
 
         feed_id = (published_feed_id(folder / ATOM_FILE)
-                   or f"urn:uuid:{uuid.uuid5(uuid.UUID(_FEED_ID_NAMESPACE), f'{feed.name}/{now.isoformat()}')}")
+                   or f"urn:uuid:{uuid5(bytes.fromhex(_FEED_ID_NAMESPACE.replace('-', '')), f'{feed.name}/{now.isoformat()}')}")
     if changes.removed or changed_at is None:
         changed_at = now if (changes.removed or not store.count_live(feed.name)) else changed_at
     settings_changed = fingerprint != old_fingerprint

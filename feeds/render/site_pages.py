@@ -10,7 +10,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import format_datetime
 
 from lxml import etree
 
@@ -72,6 +71,17 @@ def render_overview(title: str, base_url: str, feeds: Sequence[FeedSummary]) -> 
                     links=links, body=body)
 
 
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def rfc822(when: datetime) -> str:
+    """An RFC 822 date in GMT, English names whatever the locale (``email.utils.format_datetime(usegmt=True)``,
+    whose import brings ``socket`` and the rest of ``email`` along)."""
+    return (f"{_DAYS[when.weekday()]}, {when.day:02d} {_MONTHS[when.month - 1]} {when.year:04d} "
+            f"{when.hour:02d}:{when.minute:02d}:{when.second:02d} GMT")
+
+
 def _clean(text: str) -> str:
     return _XML_ILLEGAL.sub("", text)
 
@@ -85,7 +95,7 @@ def render_opml(title: str, feeds: Sequence[FeedSummary], now: datetime) -> byte
     head = etree.SubElement(root, "head")
     etree.SubElement(head, "title").text = _clean(title)
     newest = max((f.updated for f in feeds if f.updated), default=now)
-    etree.SubElement(head, "dateCreated").text = format_datetime(newest.astimezone(UTC), usegmt=True)
+    etree.SubElement(head, "dateCreated").text = rfc822(newest.astimezone(UTC))
     etree.SubElement(head, "docs").text = "http://opml.org/spec2.opml"
     body = etree.SubElement(root, "body")
     for feed in feeds:

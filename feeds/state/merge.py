@@ -26,8 +26,6 @@ from ..models import Document, Item, assemble
 from .rows import Entry
 
 if TYPE_CHECKING:
-    import uuid
-
     from .recover import Published
 
 HASH_VERSION = "v1"
@@ -54,20 +52,21 @@ def mint_id(feed: str, key: str, first_seen: datetime, explicit: str | None = No
 
 
 def _uuid5(name: str) -> str:
-    """``uuid.uuid5`` in the ids' namespace. uuid is imported here, not at the top: a no-change build mints no
-    id and need not import it."""
-    import uuid
-
-    return str(uuid.uuid5(_namespace(), name))
+    """``str(uuid.uuid5(UUID(_ID_NAMESPACE), name))`` (RFC 4122 name-based, SHA-1), without building UUID objects
+    or importing uuid: a first build mints one id per document."""
+    return uuid5(_NAMESPACE_BYTES, name)
 
 
-@functools.cache
-def _namespace() -> uuid.UUID:
-    import uuid
+def uuid5(namespace: bytes, name: str) -> str:
+    """RFC 4122 §4.3 with SHA-1 (what ``uuid.uuid5`` computes), as its canonical text."""
+    digest = bytearray(hashlib.sha1(namespace + name.encode("utf-8")).digest()[:16])  # noqa: S324 - the RFC's hash
+    digest[6] = (digest[6] & 0x0F) | 0x50   # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80   # the RFC 4122 variant
+    x = digest.hex()
+    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
 
-    return uuid.UUID(_ID_NAMESPACE)
 
-
+_NAMESPACE_BYTES = bytes.fromhex(_ID_NAMESPACE.replace("-", ""))
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 

@@ -140,7 +140,7 @@ class Store:
                 for start in range(0, len(values), 500):
                     chunk = values[start:start + 500]
                     rows += self.db.execute(
-                        f"SELECT {self._ENTRY_COLUMNS} FROM items WHERE feed = ? AND removed_at IS NULL"
+                        f"SELECT {self._ENTRY_COLUMNS} FROM items WHERE feed = ? AND +removed_at IS NULL"   # (see stats)
                         f" AND {column} IN ({','.join('?' * len(chunk))})", (feed, *chunk))
         unique = {r[0]: r for r in rows}
         return [Entry(*r[:9], r[9] is not None) for r in unique.values()]
@@ -173,7 +173,10 @@ class Store:
     def stats(self, feed: str, keys: Iterable[str] | None = None) -> dict[str, tuple[int, int]]:
         """key -> (size, mtime_ns) of the live items (or of those with ``keys``): all a run needs to see that
         nothing changed. All of them by a plain scan ("+feed"): half the time of 100,000 index lookups."""
-        query = f"SELECT key, size, mtime_ns FROM items WHERE {'+' if keys is None else ''}feed = ? AND removed_at IS NULL"
+        # "+" keeps SQLite off an index: a plain scan for all of them; by key, items_by_key, not items_by_published
+        # (feed, removed_at: it would read every live row of the feed to find a few keys, 20 ms at 100,000)
+        query = ("SELECT key, size, mtime_ns FROM items WHERE +feed = ? AND removed_at IS NULL" if keys is None
+                 else "SELECT key, size, mtime_ns FROM items WHERE feed = ? AND +removed_at IS NULL")
         keys = None if keys is None else list(keys)
         rows = self.db.execute(query, (feed,)).fetchall() if keys is None else [
             row for start in range(0, len(keys), 500) for row in self.db.execute(
