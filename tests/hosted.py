@@ -259,7 +259,8 @@ def s3_server() -> Iterator[str]:
     args = [weed, "server", "-s3", f"-dir={folder}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
             f"-master.port={p[0]}", f"-master.port.grpc={p[1]}", f"-volume.port={p[2]}", f"-volume.port.grpc={p[3]}",
             f"-filer.port={p[4]}", f"-filer.port.grpc={p[5]}", f"-s3.port={p[6]}", f"-s3.port.grpc={p[7]}",
-            f"-s3.port.iceberg={p[8]}", f"-s3.port.lance={p[9]}", "-master.volumeSizeLimitMB=64", "-volume.max=8"]
+            f"-s3.port.iceberg={p[8]}", f"-s3.port.lance={p[9]}", "-master.volumeSizeLimitMB=64",
+            "-volume.max=64"]   # each bucket grows its own volumes: 8 ran out at the fifth bucket (InternalError)
     log = (folder / "log").open("wb")
     proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
     endpoint = f"http://127.0.0.1:{p[6]}"

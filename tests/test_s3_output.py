@@ -113,3 +113,71 @@ def test_a_render_whose_upload_fails_is_uploaded_by_the_retry_though_nothing_cha
     assert len(pages) == 1 and pages <= keys   # the page the first run staged, not rewritten by the retry
     assert s3.get_object(Bucket=name, Key="feeds/a/feed.json")["Body"].read() == staged.read_bytes()
     assert not pending()
+
+
+def test_a_render_killed_between_its_commit_and_its_upload_is_uploaded_in_full_by_the_next(
+        tmp_path, origin, pg_url, s3_server, bucket, monkeypatch):
+    """docs/scaling.md, failure modes: kill -9 while the upload hangs (an endpoint that never answers), after the
+    state and the harvest rows were committed. The feed's next render, with nothing new to apply, renders it in
+    full and uploads it: the mark the killed render left says its files never got out."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import psycopg
+    from seedfeed.config import Overrides, load
+    from seedfeed.hosted import claims, fetching, jobs
+
+    from tests.conftest import ROOT
+
+    name, s3 = bucket
+    origin.pages["/a"] = ("Story a", "Text of a.")
+    write(tmp_path / "seedfeed.toml", f'allow_private = true\nstate = "{pg_url}"\n[[feeds]]\nname = "a"\n'
+                                      f'seeds = []\npages = [{{url = "{origin.url}/a", every = "1h"}}]\n')
+    output = f"s3://{name}/feeds"
+    config = load(tmp_path / "seedfeed.toml", Overrides(output=output), tmp_path)
+    jobs.ensure_schema(pg_url)
+    with psycopg.connect(pg_url) as db:
+        claims.sync(db, config, jobs.now_utc())
+        db.commit()
+    assert fetching.fetch(config, claims.host_of(origin.url), "job:1", delay=0) == ["a"]
+
+    tarpit = socket.socket()   # accepts connections (the kernel does) and never answers
+    tarpit.bind(("127.0.0.1", 0))
+    tarpit.listen(16)
+    script = ("import sys; from pathlib import Path; from seedfeed.config import Overrides, load; "
+              "from seedfeed.hosted import jobs; "
+              "jobs.render(load(Path('seedfeed.toml'), Overrides(output=sys.argv[1]), Path.cwd()), 'a')")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **S3_ENV, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{tarpit.getsockname()[1]}"}
+    worker = subprocess.Popen([sys.executable, "-c", script, output], cwd=tmp_path, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        with psycopg.connect(pg_url, autocommit=True) as db:
+            while db.execute("SELECT count(*) FROM harvests").fetchone()[0] and time.monotonic() < deadline:  # type: ignore[index]
+                assert worker.poll() is None, worker.stderr.read().decode() if worker.stderr else ""
+                time.sleep(0.05)
+        assert "Story a" in (config.output / "a" / "feed.json").read_text()   # committed, rendered, rows consumed
+        time.sleep(0.5)   # ... and now waiting on the upload
+        assert worker.poll() is None
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+        tarpit.close()
+
+    for key, value in {**S3_ENV, "AWS_ENDPOINT_URL": s3_server}.items():
+        monkeypatch.setenv(key, value)
+    hits = origin.hits["/a"]
+    assert jobs.render(config, "a")   # the render job's retry (requeued after --stalled-after): nothing to apply
+    assert origin.hits["/a"] == hits
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=name).get("Contents", [])}
+    assert {"feeds/a/rss.xml", "feeds/a/atom.xml", "feeds/a/feed.json", "feeds/a/index.html"} <= keys
+    staged = {f"feeds/{p.relative_to(config.output).as_posix()}" for p in (config.output / "a").rglob("*") if p.is_file()}
+    assert staged <= keys, staged - keys
+    assert b"Story a" in s3.get_object(Bucket=name, Key="feeds/a/feed.json")["Body"].read()
+    with psycopg.connect(pg_url) as db:
+        assert db.execute("SELECT count(*) FROM uploads_pending").fetchone() == (0,)
+        assert db.execute("SELECT render_pending FROM feeds WHERE name = 'a'").fetchone() == (0,)

@@ -183,6 +183,12 @@ def render(config: Config, feed: str) -> bool:
                 return False
             since_ns: int | None = time.time_ns() - 1_000_000_000   # mtimes may be a little coarse
             row = db.execute("SELECT render_pending FROM feeds WHERE name = %s", (feed,)).fetchone()
+            if row and config.output_url and db.execute("SELECT 1 FROM uploads_pending WHERE feed = %s",
+                                                        (feed,)).fetchone():
+                # A render that committed and was killed before its upload ended: its files may be in another
+                # machine's staging folder only. Render the feed in full here and upload all that differs.
+                db.execute("UPDATE feeds SET render_pending = 1 WHERE name = %s", (feed,))
+                row = (1,)
             db.commit()
             if row and row[0]:
                 # An earlier run's files may not all be uploaded (its upload failed): this run renders the feed in
@@ -191,6 +197,9 @@ def render(config: Config, feed: str) -> bool:
                 since_ns = None
             elif found is None:
                 return False   # a coalesced render ran already and applied these rows
+            if config.output_url:
+                db.execute("INSERT INTO uploads_pending (feed) VALUES (%s) ON CONFLICT DO NOTHING", (feed,))
+                db.commit()
             report = run_once(one, now_utc(), lock_wait=3600, harvested={feed: found or Harvest()}, feeds_only=True)
             harvests.consumed(db, ids)
             # Only this feed's folder: other feeds' renders upload their own files, in their own order. (An unnamed
@@ -206,6 +215,8 @@ def render(config: Config, feed: str) -> bool:
                     db.execute("UPDATE feeds SET render_pending = 1 WHERE name = %s", (feed,))
                     db.commit()
                     raise
+                db.execute("DELETE FROM uploads_pending WHERE feed = %s", (feed,))
+                db.commit()
         finally:
             db.rollback()
             db.execute("SELECT pg_advisory_unlock(%s), pg_advisory_unlock_shared(%s)",

@@ -19,7 +19,8 @@ MIGRATE_LOCK = 0x5EEDFEED0001
 
 # Each entry upgrades the schema from version i to i + 1. Never edit a released entry: append a new one.
 # Version 1 is the SQLite store's schema 3, with byte-order collation on every text that is sorted or joined;
-# versions 3 to 7 are its schemas 4 to 8; version 8 is hosted mode's robots.txt table, version 9 its harvests.
+# versions 3 to 7 are its schemas 4 to 8; version 8 is hosted mode's robots.txt table, version 9 its harvests,
+# version 10 its uploads pending.
 MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE items (
@@ -104,6 +105,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX harvests_by_feed ON harvests (feed, id);
     CREATE INDEX due_sources_by_host ON due_sources (host, due_at);
     """,
+    # Hosted mode with S3 output: a render marks its feed here before it commits and unmarks it once its upload
+    # ended, so a worker killed in between leaves the mark, and the feed's next render renders and uploads it in
+    # full (seedfeed.hosted.jobs.render).
+    "CREATE TABLE uploads_pending (feed TEXT COLLATE \"C\" PRIMARY KEY)",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
