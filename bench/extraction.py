@@ -126,7 +126,7 @@ def load_set(name: str) -> list[dict]:
 
 
 def run_one(page: dict) -> dict:
-    from seedfeed.extraction import extract_page, page_to_json
+    from seedfeed.extraction.page import extract_page, page_to_json
 
     with gzip.open(page["path"], "rt", encoding="utf-8", errors="replace") as fh:
         html = fh.read()
@@ -306,7 +306,8 @@ def assign_folds(pages: list[dict]) -> dict[str, int]:
 
 def run_variants(page: dict) -> list[dict]:
     """run_one for every candidate, sharing the parse and the trafilatura runs."""
-    from seedfeed.extraction import Tuning, extract_variants, page_to_json
+    from seedfeed.extraction.page import extract_variants, page_to_json
+    from seedfeed.extraction.tuning import Tuning
 
     with gzip.open(page["path"], "rt", encoding="utf-8", errors="replace") as fh:
         html = fh.read()
@@ -365,8 +366,8 @@ def cpu_ratio(pages: list[dict], n: int, candidate: str | None = None) -> None:
     from functools import partial
 
     import trafilatura
-    from seedfeed.extraction import Tuning
-    from seedfeed.extraction import extract_page as default_extract
+    from seedfeed.extraction.page import extract_page as default_extract
+    from seedfeed.extraction.tuning import Tuning
 
     extract_page = partial(default_extract, tuning=Tuning(**CANDIDATES[candidate])) if candidate else default_extract
     sample = pages[:: max(1, len(pages) // n)][:n]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from seedfeed.extraction import PageData, extract_page, page_to_json
+from seedfeed.extraction.page import PageData, extract_page, page_to_json
 
 DATA = Path(__file__).parent / "data" / "extraction"
 URL = "https://gazette.example.org/2031/04/balcony-tomatoes?utm_source=feed"
@@ -235,9 +235,9 @@ def test_listing_page_falls_back_on_main_region() -> None:
      "</a></article>", {"region_sectional": False}),
 ])
 def test_main_region_keeps_card_content(card: str, off: dict) -> None:
-    from seedfeed.extraction import Tuning
     from seedfeed.extraction.meta import parse_html
     from seedfeed.extraction.region import region_html
+    from seedfeed.extraction.tuning import Tuning
 
     cards = "".join(card.format(i=i) for i in range(20))
     html = ('<html><body><header class="site-header">Harbour School</header><div class="main-nav">Courses Fees</div>'
@@ -294,7 +294,8 @@ def test_navigation_profile_link_is_not_the_author() -> None:
 
 
 def test_variants_share_one_parse_and_match_extract_page() -> None:
-    from seedfeed.extraction import Tuning, extract_variants
+    from seedfeed.extraction.page import extract_variants
+    from seedfeed.extraction.tuning import Tuning
 
     html = (DATA / "article.html").read_text(encoding="utf-8")
     tunings = [Tuning(), Tuning(region_share=0.1, trim_min=2.0)]
@@ -303,7 +304,7 @@ def test_variants_share_one_parse_and_match_extract_page() -> None:
 
 
 def test_author_repairs() -> None:
-    from seedfeed.extraction import Tuning
+    from seedfeed.extraction.tuning import Tuning
 
     repair = Tuning(author_glued=True, author_digits=True)
     glued = ("<html><body><h1>Ferries</h1><p><span>Written by</span>Ines Karlsdottir</p>"
@@ -389,7 +390,7 @@ def test_agreement_of_texts() -> None:
 
 def test_cut_short_body_gives_way_to_resiliparse() -> None:
     pytest.importorskip("resiliparse")
-    from seedfeed.extraction import Tuning
+    from seedfeed.extraction.tuning import Tuning
 
     # trafilatura stops at the end of the <article>; the text goes on in the section after it
     html = ('<html><head><meta property="og:type" content="article"><title>Ferries</title></head><body>'
@@ -405,7 +406,7 @@ def test_cut_short_body_gives_way_to_resiliparse() -> None:
 
 def test_medoid_of_three_candidates() -> None:
     pytest.importorskip("resiliparse")
-    from seedfeed.extraction import Tuning
+    from seedfeed.extraction.tuning import Tuning
 
     # trafilatura keeps the text inside the <form> and drops the "comments", the main region the other way round,
     # resiliparse keeps both: it agrees with each of the other two, so it is published

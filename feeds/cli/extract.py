@@ -14,7 +14,7 @@ from ..sources.decode import decode
 
 
 def run_extract(args: argparse.Namespace) -> int:
-    from ..extraction import extract_page, page_to_json
+    from ..extraction.page import extract_page, page_to_json
 
     try:
         tz = ZoneInfo(args.timezone)

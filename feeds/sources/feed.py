@@ -213,7 +213,7 @@ def _article(job: _Job, answer, now: datetime, result: Harvest) -> Outcome:  # n
 
 
 def _extract(job: _Job, answer) -> tuple[Document, str | None]:  # noqa: ANN001
-    from ..extraction import extract_page
+    from ..extraction.page import extract_page
     from ..extraction.sanitize import html_to_text
 
     doc = job.feed_doc

@@ -178,7 +178,7 @@ def _outcome(source: WebSource, state: SourceState, answer, now: datetime, resul
 
 
 def _document(source: WebSource, key: str, answer, result: Harvest) -> Document | None:  # noqa: ANN001
-    from ..extraction import extract_page
+    from ..extraction.page import extract_page
 
     try:
         decoded = decode(answer.body, answer.charset, html=True)
