@@ -18,7 +18,7 @@ import socket
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -308,3 +308,21 @@ def bucket(s3_server: str) -> Iterator[tuple[str, Any]]:
                 raise
             time.sleep(0.5)
     yield name, s3
+
+
+def kill_worker_when(cwd: Path, ready: Callable[[], object]) -> None:
+    """Start ``seedfeed worker --stalled-after 2`` in ``cwd``, wait for ``ready()`` (it asserts what it waits
+    for), then kill -9 the worker: its jobs are left ``doing`` for another worker to requeue."""
+    import signal
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    victim = subprocess.Popen([sys.executable, "-m", "seedfeed", "worker", "--stalled-after", "2"], cwd=cwd, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        ready()
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.wait(10)
+    finally:
+        if victim.poll() is None:
+            victim.kill()

@@ -7,10 +7,6 @@ minted twice, the newest of two fetches applied, rows left behind rendered after
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -20,8 +16,8 @@ from seedfeed.config import Overrides, load
 from seedfeed.hosted import claims, fetching, harvests, jobs
 from seedfeed.state.postgres import feed_lock
 
-from tests.conftest import ROOT, run_cli, write
-from tests.hosted import Origin, origin, pg_server, pg_url  # noqa: F401  (fixtures)
+from tests.conftest import run_cli, write
+from tests.hosted import Origin, kill_worker_when, origin, pg_server, pg_url  # noqa: F401  (fixtures)
 from tests.test_hosted_workers import ids, setup_site, wait_until, waiting_for
 from tests.test_hosted_workers import jobs as queued
 
@@ -56,17 +52,11 @@ def test_a_worker_killed_between_fetch_and_render_loses_nothing_and_the_next_one
     key = feed_lock("a", jobs.FEED_UPLOADS)
     with psycopg.connect(pg_url, autocommit=True) as holder:
         holder.execute("SELECT pg_advisory_lock(%s)", (key,))   # the render will wait here, after the fetch
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        victim = subprocess.Popen([sys.executable, "-m", "seedfeed", "worker", "--stalled-after", "2"], cwd=site,
-                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
+        def fetched_and_waiting() -> None:
             wait_until(lambda: waiting_for(pg_url, key) == 1, "the render waits for the feed's upload lock", 60)
             assert count(pg_url, "SELECT count(*) FROM harvests WHERE feed = 'a'") == 2   # the fetch committed
-            os.kill(victim.pid, signal.SIGKILL)
-            victim.wait(10)
-        finally:
-            if victim.poll() is None:
-                victim.kill()
+
+        kill_worker_when(site, fetched_and_waiting)
     assert queued(pg_url) == [("seedfeed.render", "doing")]   # left behind by the dead worker
     assert "Edited text." not in content(site, "a", "Story /a1")
     time.sleep(3)   # its heartbeat goes stale

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -14,13 +13,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
+import pytest
 from seedfeed.config import Overrides, load
 from seedfeed.hosted import claims
 from seedfeed.state.postgres import PgStore, migrate
 from seedfeed.state.store import SourceState
 
 from tests.conftest import ROOT, run_cli, write
-from tests.hosted import S3_ENV, Origin, bucket, origin, pg_server, pg_url, s3_server  # noqa: F401  (fixtures)
+from tests.hosted import S3_ENV, Origin, bucket, kill_worker_when, origin, pg_server, pg_url, s3_server  # noqa: F401  (fixtures)
 
 
 def setup_site(tmp_path: Path, origin: Origin, pg_url: str, feeds: dict[str, list[str]]) -> Path:
@@ -81,16 +81,7 @@ def test_a_worker_killed_mid_job_loses_nothing_and_the_next_one_finishes_with_th
     with psycopg.connect(pg_url) as db:
         db.execute("UPDATE due_sources SET due_at = now() - interval '1 second'")
     assert run_cli("dispatch", cwd=site).returncode == 0
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    victim = subprocess.Popen([sys.executable, "-m", "seedfeed", "worker", "--stalled-after", "2"], cwd=site, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        assert origin.started.wait(60), "the worker never fetched the slow page"
-        os.kill(victim.pid, signal.SIGKILL)
-        victim.wait(10)
-    finally:
-        if victim.poll() is None:
-            victim.kill()
+    kill_worker_when(site, lambda: origin.started.wait(60) or pytest.fail("the worker never fetched the slow page"))
     assert jobs(pg_url) == [("seedfeed.fetch", "doing")]   # left behind by the dead worker
     origin.slow.clear()
     time.sleep(3)   # its heartbeat goes stale
