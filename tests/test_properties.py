@@ -98,6 +98,7 @@ _LINE = st.lists(st.one_of(_PLAIN, _PLAIN, _TRICKY), max_size=8).map("".join)
 @example(lines=["tags: [a: b]", "t: x"])
 @example(lines=["t: [a,,b]"])
 @example(lines=["t: [a, b c]", "u: 1 2"])
+@example(lines=["t: a", "\t"])
 @given(lines=st.lists(st.one_of(_LINE, st.builds(lambda k, v: f"{k}: {v}", st.sampled_from(["title", "tags", "A_1"]),
                                                  _LINE)), max_size=5))
 def test_front_matter_read_without_pyyaml_is_what_pyyaml_reads(lines):

@@ -194,7 +194,7 @@ def extract_markdown(raw: RawDoc, text: str, default_tz: tzinfo = UTC, warnings:
 
 def extract_html_document(raw: RawDoc, text: str, default_tz: tzinfo = UTC, warnings: list[str] | None = None
                           ) -> Document:
-    from . import extract_page
+    from .page import extract_page
 
     page = extract_page(text, raw.url, default_tz=default_tz)
     if warnings is not None:

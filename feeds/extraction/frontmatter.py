@@ -76,7 +76,7 @@ def plain_yaml(block: str) -> dict[str, Any] | None:
     lines (the common front matter); ``None`` for anything else, which goes to PyYAML."""
     meta: dict[str, Any] = {}
     for line in block.split("\n"):
-        if not line.strip():
+        if not line.strip(" "):   # blank (a tab is not: YAML refuses it at the start of a line)
             continue
         match = _PLAIN_LINE.fullmatch(line)
         if match is None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import codecs
 import functools
 import hashlib
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -82,50 +81,7 @@ def _text(raw: RawDoc) -> tuple[str, str | None]:
 
 # -------------------------------------------------------------------------------------------- markdown
 
-# A line the fast path understands: a simple key, then nothing, a plain scalar or a flow list of plain words.
-_SIMPLE_LINE = re.compile(r"([A-Za-z][A-Za-z0-9_]*) *:(?: +(.*?))? *")
-# Plain scalars that are certainly strings to YAML, whatever their words: a letter first, then printable
-# characters with no indicator (":", "#", brackets, quotes, anchors...), so nothing a number, bool, null,
-# timestamp, comment or nested block could be read into.
-_WORD = "[A-Za-z][^:#\\[\\]{},&*!|>'\"%@`\x00-\x1f\x7f-\x9f\ud800-\udfff\ufeff\ufffe\uffff]*"
-_PLAIN = re.compile(_WORD)
-_FLOW_LIST = re.compile(rf"\[ *(?:{_WORD}?(?: *, *{_WORD}?)*)? *\]")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})?)?")
 _PROBED = frozenset(("date", "updated", "id", "link"))   # the front matter keys a probe reads
-_YAML_WORDS = {"yes", "no", "true", "false", "on", "off", "y", "n", "null", "nan", "inf"}
-
-
-def _simple_front_matter(block: str) -> dict[str, Any] | None:
-    """The front matter as a dict when every line is plainly ``key: text``; ``None`` sends it to the parser.
-
-    Only the keys the probe needs (``date``, ``updated``, ``id``, ``link``) keep their values; the fast path
-    must agree with YAML on them, so a date is accepted only in the ISO forms where YAML's timestamp and
-    :func:`datetime.fromisoformat` agree, and anything unusual falls back to the real parser."""
-    meta: dict[str, Any] = {}
-    for line in block.split("\n"):
-        if not line.strip():
-            continue
-        match = _SIMPLE_LINE.fullmatch(line)
-        if match is None:
-            return None
-        key, value = match.group(1), match.group(2) or ""
-        lower = key.lower()
-        if not value:
-            if lower in ("date", "updated", "id", "link"):
-                return None
-            continue
-        if _ISO_DATE.fullmatch(value):
-            if lower not in ("date", "updated"):
-                return None   # YAML would make it a date object; leave such keys to the parser
-        elif value.startswith("["):
-            if not _FLOW_LIST.fullmatch(value) or lower in ("date", "updated", "id", "link"):
-                return None
-        elif not _PLAIN.fullmatch(value) or value.lower() in _YAML_WORDS or value.endswith((" ", "\t")):
-            return None
-        elif lower in ("date", "updated", "id"):
-            return None       # words as a date are an error, and ids keep YAML's typing: the parser decides
-        meta[key] = value
-    return meta
 
 
 @functools.cache
@@ -133,29 +89,24 @@ def _markdown_rules() -> tuple[Any, ...]:
     """Full extraction's front-matter rules, imported on first use (a .txt probe needs none of them) and once:
     an import statement inside a function costs its look-up on each of 50,000 calls."""
     from .document import _FRONT_KEYS, _as_text, _date
-    from .frontmatter import FRONT_MATTER, FrontMatterError, read_front_matter
+    from .frontmatter import FrontMatterError, read_front_matter
     from .sanitize import http_url
 
-    return _FRONT_KEYS, FRONT_MATTER, FrontMatterError, read_front_matter, _as_text, _date, http_url
+    return _FRONT_KEYS, FrontMatterError, read_front_matter, _as_text, _date, http_url
 
 
 def markdown_dates(raw: RawDoc, text: str, default_tz: tzinfo = UTC
                    ) -> tuple[datetime | None, datetime | None, str | None, list[str]]:
     """(published, updated, explicit id, warnings) from the front matter, with the errors full extraction raises
     and the same warnings for dates that cannot be read (every scalar is read as text, as full extraction does)."""
-    _FRONT_KEYS, FRONT_MATTER, FrontMatterError, read_front_matter, _as_text, _date, http_url = _markdown_rules()
-    text = text.lstrip("\ufeff")
-    match = FRONT_MATTER.match(text)
-    meta = _simple_front_matter(match.group(2)) if match and match.group(1) == "---" else None
-    if meta is not None and _PROBED.isdisjoint(map(str.lower, meta)):
-        return None, None, None, []   # plain keys, none of them a date, id or link: nothing below could apply
-    if meta is None:
-        try:
-            meta, _ = read_front_matter(text)
-        except FrontMatterError as exc:
-            raise DocumentError(f"{raw.origin}: {exc}",
-                                "fix the block between the --- (YAML) or +++ (TOML) lines") from None
-    meta = {str(k).lower(): v for k, v in meta.items() if str(k).lower() in _FRONT_KEYS}
+    _FRONT_KEYS, FrontMatterError, read_front_matter, _as_text, _date, http_url = _markdown_rules()
+    try:   # the reader full extraction uses (plain blocks without PyYAML): the same fields, by construction
+        meta, _ = read_front_matter(text.lstrip("\ufeff"))
+    except FrontMatterError as exc:
+        raise DocumentError(f"{raw.origin}: {exc}", "fix the block between the --- (YAML) or +++ (TOML) lines") from None
+    if _PROBED.isdisjoint(meta):
+        return None, None, None, []   # none of the keys is a date, id or link: nothing below could apply
+    meta = {k: v for k, v in meta.items() if k in _FRONT_KEYS}
     warnings: list[str] = []
     published = _date(meta, "date", raw, default_tz, warnings)
     updated = _date(meta, "updated", raw, default_tz, warnings)
