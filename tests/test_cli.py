@@ -176,7 +176,7 @@ def test_an_extractor_crash_on_one_document_is_reported_not_a_traceback(site):
     write(site / "seeds" / "good.txt", "Good\n\nbody")
     write(site / "seeds" / "odd.html", "<html><body><p>odd</p></body></html>")
     # Make the HTML extractor fail the way a parser bug would, for this run only.
-    write(site / "sitecustomize.py", "import seedfeed.extraction as e\n"
+    write(site / "sitecustomize.py", "import seedfeed.extraction.page as e\n"
           "def boom(*a, **k):\n    raise RuntimeError('parser exploded')\n"
           "e.extract_page = boom\n")
     result = run_cli("build", cwd=site, env={"PYTHONPATH": f"{site}:{ROOT}"})
