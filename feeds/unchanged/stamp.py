@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from .files import FORMAT, STAMP_SUFFIX, digest, plain, save, sig
 
@@ -94,7 +94,9 @@ def _folders(store: Store, feed: str, seeds: list[str], multi: bool, old: dict[s
                     rel = os.path.relpath(os.path.dirname(path), seed)
                     touched.setdefault(seed, set()).add("" if rel == "." else rel.replace(os.sep, "/"))
         keys = [_key_of(seed, path, multi) for path in changed for seed in seeds if path.startswith(seed + os.sep)]
-        by_folder = _by_folder(store.stats(feed, keys).items())
+        from ..state.rows import by_folder as by_folder_stats   # here: the check itself never needs the state's code
+
+        by_folder = by_folder_stats((key, *stats) for key, stats in store.stats(feed, keys).items())
         result = []
         for seed in seeds:
             dirs = dict(old[seed])
@@ -102,10 +104,10 @@ def _folders(store: Store, feed: str, seeds: list[str], multi: bool, old: dict[s
                 dirs.pop(rel, None)
             result.append([seed, dirs])
     else:
-        by_folder = _by_folder((key, stats) for key, stats in store.stats(feed).items())
+        by_folder = store.folder_stats(feed)
         result = [[seed, {}] for seed in seeds]
     prefixes = {os.path.basename(seed): i for i, seed in enumerate(seeds)}
-    for folder, docs in by_folder.items():
+    for folder, names in by_folder.items():
         if ":" in folder:
             return None   # web pages in a seed-only feed: the next run removes them
         if multi:
@@ -115,7 +117,7 @@ def _folders(store: Store, feed: str, seeds: list[str], multi: bool, old: dict[s
             dirs = result[prefixes[top]][1]
         else:
             rel, dirs = folder, result[0][1]
-        docs.sort()
+        docs = sorted((name, size, mtime_ns) for name, (size, mtime_ns) in names.items())
         dirs[rel] = [digest(docs), "\n".join(name for name, _, _ in docs)]
     return result
 
@@ -123,14 +125,6 @@ def _folders(store: Store, feed: str, seeds: list[str], multi: bool, old: dict[s
 def _key_of(seed: str, path: str, multi: bool) -> str:
     rel = os.path.relpath(path, seed).replace(os.sep, "/")
     return f"{os.path.basename(seed)}/{rel}" if multi else rel
-
-
-def _by_folder(items: Iterable[tuple[str, tuple[int, int]]]) -> dict[str, list[tuple[str, int, int]]]:
-    folders: dict[str, list[tuple[str, int, int]]] = {}
-    for key, (size, mtime_ns) in items:
-        folder, _, name = key.rpartition("/")
-        folders.setdefault(folder, []).append((name, size, mtime_ns))
-    return folders
 
 
 def _output_files(config: Config, store: Store) -> list[str]:
