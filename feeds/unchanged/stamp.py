@@ -94,7 +94,7 @@ def _folders(store: Store, feed: str, seeds: list[str], multi: bool, old: dict[s
                     rel = os.path.relpath(os.path.dirname(path), seed)
                     touched.setdefault(seed, set()).add("" if rel == "." else rel.replace(os.sep, "/"))
         keys = [_key_of(seed, path, multi) for path in changed for seed in seeds if path.startswith(seed + os.sep)]
-        from ..state.rows import by_folder as by_folder_stats   # here: the check itself never needs the state's code
+        from ..state.rows import by_folder as by_folder_stats  # here: the check itself never needs the state's code
 
         by_folder = by_folder_stats((key, *stats) for key, stats in store.stats(feed, keys).items())
         result = []
