@@ -1,4 +1,4 @@
-"""Records assembled without their ``__init__`` (``seedfeed.models.assemble``, the cold path's 100,000 of each)
+"""Records assembled without their ``__init__`` (``seedfeed.models.maker``, the cold path's 100,000 of each)
 are the records ``__init__`` makes: equal field by field, frozen, and refused when a field is missing or extra."""
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 from seedfeed.extraction.probe import Probe
-from seedfeed.models import Document, Item, RawDoc, assemble, stub
+from seedfeed.models import Document, Item, RawDoc, assemble, maker, stub
+from seedfeed.sources.seeds import Read
 from seedfeed.state.merge import Observed
 
 WHEN = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -36,12 +37,18 @@ def test_assembled_records_equal_the_initialised_ones():
     assert hash(cases[4][1]) == hash(cases[4][0])
     # the stub is what the probe path stored before: a Document with only its key, origin, dates and id
     assert stub("k", "o", None, None, None) == Document(key="k", origin="o", title="", summary="", body_html="")
+    # a plain (not frozen) dataclass: the same fields in the same order, and as mutable as one made by __init__
+    observed = cases[2][0]
+    read = maker(Read)(observed, None, ["w"])
+    assert read == Read(observed, warnings=["w"]) and list(vars(read)) == list(vars(Read()))
+    read.warnings.append("x")
+    assert read.warnings == ["w", "x"]
 
 
 def test_assemble_refuses_a_wrong_number_of_fields():
-    with pytest.raises(ValueError):
+    with pytest.raises(TypeError):
         assemble(RawDoc, "k", "o", "md", b"text", WHEN)            # one missing
-    with pytest.raises(ValueError):
+    with pytest.raises(TypeError):
         assemble(Item, "urn:x", "b", None, WHEN, WHEN, "raw:ab", 1)  # one too many
 
 

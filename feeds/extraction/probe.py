@@ -24,7 +24,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from ..errors import DocumentError
-from ..models import RawDoc, assemble
+from ..models import RawDoc, maker
 from ..sources.decode import decode
 
 
@@ -37,6 +37,9 @@ class Probe:
     updated: datetime | None = None
     explicit_id: str | None = None
     warnings: tuple[str, ...] = ()       # the decoder's guess, dates that cannot be read
+
+
+_probe = maker(Probe)
 
 
 def raw_hash(data: bytes) -> str:
@@ -55,7 +58,7 @@ def probe(raw: RawDoc, *, default_tz: tzinfo = UTC) -> Probe:
     if raw.kind == "html":
         published, updated = html_dates(text, default_tz)
         return Probe(digest, published, updated, None, (warning,) if warning else ())
-    return assemble(Probe, digest, None, None, None, (warning,) if warning else ())   # once per .txt: no __init__
+    return _probe(digest, None, None, None, (warning,) if warning else ())   # once per .txt: no __init__
 
 
 _BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)   # the UTF-32 ones start like UTF-16's

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from ..errors import DocumentError
 from ..extraction.probe import probe, raw_hash
-from ..models import RawDoc, assemble, stub
+from ..models import RawDoc, maker, stub
 from ..state.merge import Observed, slugify
 from .links import rewrite_local_links
 from .walk import SeedFile, Skip
@@ -53,8 +53,8 @@ def read_seed(job: Job) -> Read:
     except OSError as exc:
         return Read(skip=Skip(origin, f"cannot read ({exc.strerror}); check its permissions"))
     mtime = datetime.fromtimestamp(found.mtime_ns / 1e9, UTC)
-    # Once per file: the records are assembled without their __init__ (see seedfeed.models.assemble).
-    raw = assemble(RawDoc, job.key, origin, found.kind, data, mtime, None, None)
+    # Once per file: the records are made without their __init__ (see seedfeed.models.maker).
+    raw = _raw_doc(job.key, origin, found.kind, data, mtime, None, None)
     # A stem with no letters or digits takes its slug from the title, which only full extraction knows.
     if job.probe_only and slugify(job.key.rsplit("/", 1)[-1].rsplit(".", 1)[0]) != "item":
         try:
@@ -64,8 +64,8 @@ def read_seed(job: Job) -> Read:
         except Exception as exc:  # as below: a bug on one odd document must not stop the others
             return _bug(origin, exc)
         doc = stub(job.key, origin, seen.published, seen.updated, seen.explicit_id)
-        return Read(assemble(Observed, doc, mtime, found.size, found.mtime_ns, seen.raw_hash, True),
-                    warnings=list(seen.warnings))
+        return _read(_observed(doc, mtime, found.size, found.mtime_ns, seen.raw_hash, True), None,
+                     list(seen.warnings))
     from ..extraction.document import extract  # not before: a run that only probes never imports Markdown and nh3
 
     try:
@@ -79,6 +79,9 @@ def read_seed(job: Job) -> Read:
         doc = replace(doc, body_html=body, files=files)
         warnings += [f"{origin}: {problem}" for problem in problems]
     return Read(Observed(doc, mtime, found.size, found.mtime_ns, raw_hash(data)), warnings=warnings)
+
+
+_raw_doc, _observed, _read = maker(RawDoc), maker(Observed), maker(Read)
 
 
 def read_bytes(path: str) -> bytes:

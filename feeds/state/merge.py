@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from ..models import Document, Item, assemble
+from ..models import Document, Item, maker
 from .rows import Entry
 
 if TYPE_CHECKING:
@@ -91,6 +91,9 @@ def slug_base(key: str, title: str) -> str:
         return slugify(re.sub(r"\.(html?|php|aspx?)$", "", last)) if last else slugify(title)
     slug = slugify(key.rsplit("/", 1)[-1].rsplit(".", 1)[0])
     return slug if slug != "item" else slugify(title)
+
+
+_item = maker(Item)
 
 
 @dataclass(frozen=True)
@@ -179,7 +182,7 @@ def merge(feed: str, entries: Iterable[Entry], observed: Iterable[Observed], pre
                     slug = _unique(base, used_slugs)
                 published = doc.published or (found.published.astimezone(UTC) if found else obs.seen_at)
                 updated = max(doc.updated or published, published, found.updated.astimezone(UTC) if found else published)
-                item = assemble(Item, item_id, slug, doc, published, updated, digest)   # once per new document
+                item = _item(item_id, slug, doc, published, updated, digest)   # once per new document
                 changes.new.append(item)
                 changes.first_seen[item_id] = first_seen
                 changes.stats[item_id] = (obs.size, obs.mtime_ns)
