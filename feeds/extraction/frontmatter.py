@@ -53,13 +53,15 @@ def read_front_matter(text: str) -> tuple[dict[str, Any], str]:
         if fence == "+++":
             meta: Any = _strings(tomllib.loads(_TOML_BARE_DATE.sub(r'\1"\2"\3', block)))
         else:
-            meta = plain_yaml(block)
-            if meta is None:
-                import yaml
+            plain = plain_yaml(block)
+            if plain is not None:   # strings, and lists of stripped strings: one pass does what _nulls does
+                return {k.lower(): (None if v.strip() in _YAML_NULLS else v) if isinstance(v, str)
+                        else [None if item in _YAML_NULLS else item for item in v]
+                        for k, v in plain.items()}, text[match.end():]
+            import yaml
 
-                # BaseLoader: every scalar a string, no implicit types (no timestamps, booleans or numbers)
-                meta = yaml.load(block, Loader=getattr(yaml, "CBaseLoader", yaml.BaseLoader))
-            meta = _nulls(meta)
+            # BaseLoader: every scalar a string, no implicit types (no timestamps, booleans or numbers)
+            meta = _nulls(yaml.load(block, Loader=getattr(yaml, "CBaseLoader", yaml.BaseLoader)))
     except Exception as exc:  # yaml raises many types
         kind = "TOML" if fence == "+++" else "YAML"
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
