@@ -210,3 +210,20 @@ def test_served_with_proper_types_and_page_lifetimes(multi: Path):
             conn.close()
             assert (resp.status, resp.getheader("Content-Type"), resp.getheader("Cache-Control")) == (
                 200, ctype, f"max-age={max_age}"), path
+
+
+def test_an_edited_document_that_left_the_window_has_its_page_rewritten(tmp_path: Path):
+    """An item page outlives the item's time in the feed (readers keep the link), so an edit of a document that
+    scrolled out is published on its page, though no feed file shows the document any more."""
+    (tmp_path / "seedfeed.toml").write_text("archives = false\nmax_items = 2\n")
+    write(tmp_path / "seeds" / "old.md", post("Old post", 1, "First words."))
+    build(tmp_path)
+    for day in (2, 3):
+        write(tmp_path / "seeds" / f"new{day}.md", post(f"New post {day}", day))
+    build(tmp_path)
+    atom = tmp_path / "output" / "atom.xml"
+    assert b"Old post" not in atom.read_bytes()
+    write(tmp_path / "seeds" / "old.md", post("Old post", 1, "Second words."))
+    build(tmp_path)
+    assert "Second words." in page(tmp_path / "output" / "items" / "old.html").text_content()
+    assert b"Old post" not in atom.read_bytes()

@@ -107,6 +107,11 @@ def test_pages_are_marked_once(store):
     store.mark_paged("f", [])
     assert store.paged_ids("f") == {"a", "B"}
     assert [i.id for i in store.paged_items("f")] == ["B", "a"]
+    # asked about some ids: only the paged ones among them (unknown and unpaged ids are not)
+    assert store.paged_ids("f", ["a", "c", "nope"]) == {"a"} and store.paged_ids("f", []) == set()
+    assert store.paged_ids("f", [f"x{n}" for n in range(1200)] + ["B"]) == {"B"}   # more than one chunk
+    store.remove("f", "a", T0)
+    assert store.paged_ids("f", ["a", "B"]) == {"B"}
 
 
 def test_feed_state_and_render_mark(store):

@@ -20,10 +20,11 @@ def item_pages(store: Store, feed: FeedConfig, items: list[Item], changes: Chang
     # Item pages exist for every item a feed has ever shown (readers keep those links), written when the item
     # first enters the newest max_items, and rewritten when it changes. Documents that were never in the
     # window (say, the 9,950 oldest of a first build) get theirs if they ever enter it.
-    paged = store.paged_ids(feed.name)
     if full:
+        paged = store.paged_ids(feed.name)
         pages = {i.id: i for i in store.paged_items(feed.name)}
-    else:
+    else:   # every id asked about below is written this run or shown (with archives on, 100,000 ids are paged)
+        paged = store.paged_ids(feed.name, {i.id for i in changes.written} | {i.id for i in items})
         changed = {i.id for i in changes.written} & paged
         pages = {i.id: i for i in store.items_by_id(feed.name, changed)}
     pages.update({i.id: i for i in items if i.id not in paged or i.id in pages or full})

@@ -168,8 +168,12 @@ class PgStore:
     def paged_items(self, feed: str) -> list[Item]:
         return self._items("feed = %s AND removed_at IS NULL AND has_page = 1 ORDER BY published DESC, id", (feed,))
 
-    def paged_ids(self, feed: str) -> set[str]:
-        rows = self._rows("SELECT id FROM items WHERE feed = %s AND removed_at IS NULL AND has_page = 1", (feed,))
+    def paged_ids(self, feed: str, among: Iterable[str] | None = None) -> set[str]:
+        if among is None:
+            rows = self._rows("SELECT id FROM items WHERE feed = %s AND removed_at IS NULL AND has_page = 1", (feed,))
+        else:
+            rows = self._rows("SELECT id FROM items WHERE feed = %s AND id = ANY(%s) AND removed_at IS NULL"
+                              " AND has_page = 1", (feed, list(among)))
         return {r[0] for r in rows}
 
     def mark_paged(self, feed: str, ids: Iterable[str]) -> None:

@@ -202,10 +202,17 @@ class Store:
         """Live items that have an item page."""
         return self._items("feed = ? AND removed_at IS NULL AND has_page = 1 ORDER BY published DESC, id", (feed,))
 
-    def paged_ids(self, feed: str) -> set[str]:
-        rows = self.db.execute("SELECT id FROM items INDEXED BY items_paged WHERE feed = ? AND removed_at IS NULL"
-                               " AND has_page = 1", (feed,))
-        return {r[0] for r in rows}
+    def paged_ids(self, feed: str, among: Iterable[str] | None = None) -> set[str]:
+        """Ids of the live items that have an item page: all of them, or only those ``among`` these (a run that
+        changed a few items asks about those, not about 100,000 archived ones)."""
+        if among is None:
+            rows = self.db.execute("SELECT id FROM items INDEXED BY items_paged WHERE feed = ? AND removed_at IS NULL"
+                                   " AND has_page = 1", (feed,))
+            return {r[0] for r in rows}
+        ids = list(among)
+        return {r[0] for start in range(0, len(ids), 500) for r in self.db.execute(
+            f"SELECT id FROM items WHERE feed = ? AND id IN ({','.join('?' * len(ids[start:start + 500]))})"
+            " AND removed_at IS NULL AND has_page = 1", (feed, *ids[start:start + 500]))}
 
     def mark_paged(self, feed: str, ids: Iterable[str]) -> None:
         self.db.executemany("UPDATE items SET has_page = 1 WHERE feed = ? AND id = ?", [(feed, i) for i in ids])
