@@ -104,3 +104,18 @@ def test_looking_up_a_few_keys_uses_the_key_index_not_a_scan_of_the_feed(tmp_pat
         plan = " ".join(row[3] for row in store.db.execute("EXPLAIN QUERY PLAN " + sql))
         assert "items_by_key" in plan, (sql, plan)
     store.close()
+
+
+def test_the_unarchived_items_are_read_from_the_date_index_alone(tmp_path: Path):
+    """Each run with archives on asks for the feed's items in no archive page: the ids come from the date index
+    (a covering read), not from every row of the feed, whose documents make the table hundreds of MB."""
+    store = Store(tmp_path / "state.sqlite")
+    store.put("news", _rows(2_000))
+    store.commit()
+    asked: list[str] = []
+    store.db.set_trace_callback(asked.append)
+    assert len(store.unarchived_ids("news")) == 2_000
+    store.db.set_trace_callback(None)
+    plan = " ".join(row[3] for row in store.db.execute("EXPLAIN QUERY PLAN " + asked[-1]))
+    assert "COVERING INDEX items_by_published" in plan, plan
+    store.close()

@@ -54,5 +54,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX items_by_slug ON items (feed, slug);
     CREATE INDEX items_paged ON items (feed, id) WHERE has_page = 1 AND removed_at IS NULL;
     """,
+    # the ids in the date index: a feed's unarchived items come from the index alone (every run with archives on
+    # asks, and a feed of 100,000 items read 100,000 table rows for the 50 it shows)
+    """
+    DROP INDEX items_by_published;
+    CREATE INDEX items_by_published ON items (feed, removed_at, published, id);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
