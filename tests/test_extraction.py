@@ -419,3 +419,47 @@ def test_medoid_of_three_candidates() -> None:
     assert first in on.body_text and last in on.body_text
     off = extract_page(html, "https://harbour.example.net/about", tuning=Tuning(agree_medoid=False))
     assert off.provenance["body"].startswith("trafilatura") and last not in off.body_text
+
+
+_AUTHOR_MARKUP = [
+    '<span class="author">{}</span>', '<span class="AuthorName">{}</span>', '<div class="post-byline">{}</div>',
+    '<p id="authorBox">{}</p>', '<span id="xiaobian">{}</span>', '<span class="writer-name">{}</span>',
+    '<span class="screenname">{}</span>', '<a class="username">{}</a>', '<span class="BBL">{}</span>',
+    '<div class="byl">{}</div>', '<div class="submitted-by">{}</div>', '<div class="posted-by">{}</div>',
+    '<div class="journalist-name">{}</div>', '<div class="channel-name">{}</div>', '<span class="zuozhe">{}</span>',
+    '<div data-component="Byline">{}</div>', '<span itemprop="author">{}</span>', '<a rel="author" href="/i">{}</a>',
+    '<div data-testid="AuthorCard">{}</div>', "<author>{}</author>", "<p><rel>me</rel>{}</p>",
+]
+
+
+@pytest.mark.parametrize("markup", _AUTHOR_MARKUP)
+def test_author_hint_lets_every_kind_of_trafilatura_author_through(markup: str) -> None:
+    """Round 8: trafilatura's author XPaths are skipped when no attribute could match them; each kind of element
+    they match (every branch of trafilatura.xpaths.AUTHOR_XPATHS) still reaches them."""
+    from seedfeed.extraction.author import _trafilatura_author
+    from seedfeed.extraction.meta import parse_html
+    from trafilatura.metadata import extract_author
+
+    root = parse_html(f"<html><body><h1>Ferries</h1>{markup.format('Ines Karlsdottir')}<p>Late again.</p></body></html>")
+    found = extract_author(root)
+    assert found and "Ines Karlsdottir" in found
+    assert _trafilatura_author(root) == found
+
+
+def test_author_hint_skips_pages_without_one() -> None:
+    from seedfeed.extraction.author import _may_name_author
+    from seedfeed.extraction.meta import parse_html
+    from trafilatura.metadata import extract_author
+
+    root = parse_html('<html><body><h1>Ferries</h1><span class="name">Ines Karlsdottir</span></body></html>')
+    assert not _may_name_author(root) and extract_author(root) is None
+
+
+def test_parsed_elements_are_lxml_html_elements() -> None:
+    """Round 8: the parser picks element classes in C; every element still has lxml.html's methods."""
+    import lxml.html
+    from seedfeed.extraction.meta import parse_html
+
+    root = parse_html("<html><body><form><input name=q><label>Search</label></form><p>Ferries</p></body></html>")
+    assert all(isinstance(el, lxml.html.HtmlElement) for el in root.iter())
+    assert root.text_content() == "SearchFerries"

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from itertools import islice
 
+from lxml import etree
+
 from .meta import PageMeta, ld_text, text_of
 from .tuning import DEFAULT, Tuning
 
@@ -148,7 +150,26 @@ def _dom_authors(root) -> tuple[list[str], str]:
     return [], ""
 
 
+# Every element trafilatura's author XPaths (trafilatura.xpaths.AUTHOR_XPATHS) can match has a class, id, rel,
+# itemprop, data-testid or data-component value holding one of these strings, or is an <author> element, or has
+# a <rel> child (their ``rel='me'``). Those XPaths test class and id with regular expressions called back in
+# Python on every element of a deep copy of the page: about 18 ms a page, and on three pages of four that reach
+# them they find nothing. This test (the attribute values read in C, one regex over them: about 1.5 ms) is looser
+# than they are (substrings, no tag names), and pruning the copy only removes elements, so when it finds nothing
+# they would find nothing either, and trafilatura is not called.
+_AUTHOR_ATTRS = etree.XPath("//@class|//@id|//@rel|//@itemprop|//@data-testid|//@data-component", smart_strings=False)
+_AUTHOR_HINT = re.compile(r"uthor|yline|writer|screenname|channel-name|zuozhe|bianji|xiaobian|submitted-by|posted-by|"
+                          r"journalist-name|username|byl|BBL")
+
+
+def _may_name_author(root) -> bool:
+    return bool(_AUTHOR_HINT.search("\n".join(_AUTHOR_ATTRS(root)))) or next(root.iter("author", "rel"), None) \
+        is not None
+
+
 def _trafilatura_author(root) -> str | None:
+    if not _may_name_author(root):
+        return None
     try:
         from trafilatura.metadata import extract_author as traf_author
 
