@@ -436,14 +436,28 @@ _AUTHOR_MARKUP = [
 def test_author_hint_lets_every_kind_of_trafilatura_author_through(markup: str) -> None:
     """Round 8: trafilatura's author XPaths are skipped when no attribute could match them; each kind of element
     they match (every branch of trafilatura.xpaths.AUTHOR_XPATHS) still reaches them."""
-    from seedfeed.extraction.author import _trafilatura_author
+    from seedfeed.extraction.author import _may_name_author, _trafilatura_author
     from seedfeed.extraction.meta import parse_html
     from trafilatura.metadata import extract_author
 
     root = parse_html(f"<html><body><h1>Ferries</h1>{markup.format('Ines Karlsdottir')}<p>Late again.</p></body></html>")
     found = extract_author(root)
     assert found and "Ines Karlsdottir" in found
-    assert _trafilatura_author(root) == found
+    assert _trafilatura_author(root, _may_name_author(root)) == found
+
+
+@pytest.mark.parametrize("markup", [
+    '<span itemprop="author"><span itemprop="name">{}</span></span>', '<span itemprop="author">{}</span>',
+    '<a rel="author" href="/i">{}</a>', '<p class="byline">{}</p>', '<span class="author-name">{}</span>',
+    '<span class="authorName">{}</span>', '<span class="author_name">{}</span>', '<p class="post-author">{}</p>',
+    '<p class="entry-author">{}</p>',
+])
+def test_author_hint_lets_every_author_element_through(markup: str) -> None:
+    from seedfeed.extraction.author import _dom_authors, _may_name_author
+    from seedfeed.extraction.meta import parse_html
+
+    root = parse_html(f"<html><body><h1>Ferries</h1>{markup.format('Ines Karlsdottir')}<p>Late again.</p></body></html>")
+    assert _dom_authors(root, _may_name_author(root))[0] == ["Ines Karlsdottir"]
 
 
 def test_author_hint_skips_pages_without_one() -> None:
@@ -453,6 +467,16 @@ def test_author_hint_skips_pages_without_one() -> None:
 
     root = parse_html('<html><body><h1>Ferries</h1><span class="name">Ines Karlsdottir</span></body></html>')
     assert not _may_name_author(root) and extract_author(root) is None
+
+
+@pytest.mark.parametrize("itemtype", ["https://schema.org/DiscussionForumPosting", "http://schema.org/QAPage"])
+def test_forum_by_microdata(itemtype: str) -> None:
+    from seedfeed.extraction.meta import collect, looks_like_forum, parse_html
+
+    root = parse_html(f'<html><body><div itemscope itemtype="{itemtype}"><p>Late again.</p></div></body></html>')
+    assert looks_like_forum(collect(root, None), root)
+    other = parse_html('<html><body><div itemscope itemtype="https://schema.org/Article"><p>x</p></div></body></html>')
+    assert not looks_like_forum(collect(other, None), other)
 
 
 def test_parsed_elements_are_lxml_html_elements() -> None:

@@ -205,10 +205,14 @@ _FORUM_SOFTWARE = re.compile(r"\b(discourse|vbulletin|phpbb|xenforo|invision|myb
                              r"flarum|vanilla|discuz|bbpress)\b", re.I)
 
 
+_ITEMTYPES = etree.XPath("//@itemtype", smart_strings=False)
+
+
 def looks_like_forum(pm: PageMeta, root) -> bool:
     """A discussion thread: JSON-LD / microdata DiscussionForumPosting or QAPage, or forum software."""
     if any(o.types & {"discussionforumposting", "qapage"} for o in pm.jsonld):
         return True
     if _FORUM_SOFTWARE.search(pm.meta("generator") or ""):
         return True
-    return bool(root.xpath('//*[contains(@itemtype, "DiscussionForumPosting") or contains(@itemtype, "QAPage")]'))
+    # the itemtype values read in C and searched in Python: a third of the CPU of an XPath predicate on every element
+    return any("DiscussionForumPosting" in v or "QAPage" in v for v in _ITEMTYPES(root))
