@@ -362,8 +362,8 @@ def test_htmldate_guess_gives_way_to_the_date_the_page_shows(shown: str, publish
     assert page.provenance["published"].startswith(rule)
 
 
-# Round 7 (docs/extraction.md): resiliparse's main content as a third candidate body. Off by default (CPU), so
-# these tests switch it on; each fails with its switch off.
+# Round 7 (docs/extraction.md): resiliparse's main content as a third candidate body. On by default since round 8;
+# these tests set each switch themselves, and each fails with its switch off.
 _SAILING = ["anchor", "ballast", "capstan", "dinghy", "ensign", "fathom", "galley", "halyard", "jib", "keel",
             "lanyard", "mast", "oar", "pennant", "quay", "rudder", "sextant", "tiller", "upwind", "vang", "winch",
             "yardarm"]
@@ -389,7 +389,6 @@ def test_agreement_of_texts() -> None:
 
 
 def test_cut_short_body_gives_way_to_resiliparse() -> None:
-    pytest.importorskip("resiliparse")
     from seedfeed.extraction.tuning import Tuning
 
     # trafilatura stops at the end of the <article>; the text goes on in the section after it
@@ -401,11 +400,10 @@ def test_cut_short_body_gives_way_to_resiliparse() -> None:
     assert last in on.body_text and on.provenance["body"].startswith("resiliparse main content (holds the body")
     off = extract_page(html, "https://ferry.example.com/a", tuning=Tuning(superset_share=0.0))
     assert last not in off.body_text and off.provenance["body"].startswith("trafilatura")
-    assert off == extract_page(html, "https://ferry.example.com/a")  # off by default
+    assert on == extract_page(html, "https://ferry.example.com/a")  # on by default (round 8)
 
 
 def test_medoid_of_three_candidates() -> None:
-    pytest.importorskip("resiliparse")
     from seedfeed.extraction.tuning import Tuning
 
     # trafilatura keeps the text inside the <form> and drops the "comments", the main region the other way round,
@@ -419,6 +417,7 @@ def test_medoid_of_three_candidates() -> None:
     assert first in on.body_text and last in on.body_text
     off = extract_page(html, "https://harbour.example.net/about", tuning=Tuning(agree_medoid=False))
     assert off.provenance["body"].startswith("trafilatura") and last not in off.body_text
+    assert on == extract_page(html, "https://harbour.example.net/about")  # on by default (round 8)
 
 
 _AUTHOR_MARKUP = [
