@@ -362,8 +362,8 @@ def test_htmldate_guess_gives_way_to_the_date_the_page_shows(shown: str, publish
     assert page.provenance["published"].startswith(rule)
 
 
-# Round 7 (docs/extraction.md): resiliparse's main content as a third candidate body. Off by default (CPU), so
-# these tests switch it on; each fails with its switch off.
+# Round 7 (docs/extraction.md): resiliparse's main content as a third candidate body. On by default since round 8;
+# these tests set each switch themselves, and each fails with its switch off.
 _SAILING = ["anchor", "ballast", "capstan", "dinghy", "ensign", "fathom", "galley", "halyard", "jib", "keel",
             "lanyard", "mast", "oar", "pennant", "quay", "rudder", "sextant", "tiller", "upwind", "vang", "winch",
             "yardarm"]
@@ -389,7 +389,6 @@ def test_agreement_of_texts() -> None:
 
 
 def test_cut_short_body_gives_way_to_resiliparse() -> None:
-    pytest.importorskip("resiliparse")
     from seedfeed.extraction.tuning import Tuning
 
     # trafilatura stops at the end of the <article>; the text goes on in the section after it
@@ -401,11 +400,10 @@ def test_cut_short_body_gives_way_to_resiliparse() -> None:
     assert last in on.body_text and on.provenance["body"].startswith("resiliparse main content (holds the body")
     off = extract_page(html, "https://ferry.example.com/a", tuning=Tuning(superset_share=0.0))
     assert last not in off.body_text and off.provenance["body"].startswith("trafilatura")
-    assert off == extract_page(html, "https://ferry.example.com/a")  # off by default
+    assert on == extract_page(html, "https://ferry.example.com/a")  # on by default (round 8)
 
 
 def test_medoid_of_three_candidates() -> None:
-    pytest.importorskip("resiliparse")
     from seedfeed.extraction.tuning import Tuning
 
     # trafilatura keeps the text inside the <form> and drops the "comments", the main region the other way round,
@@ -419,3 +417,72 @@ def test_medoid_of_three_candidates() -> None:
     assert first in on.body_text and last in on.body_text
     off = extract_page(html, "https://harbour.example.net/about", tuning=Tuning(agree_medoid=False))
     assert off.provenance["body"].startswith("trafilatura") and last not in off.body_text
+    assert on == extract_page(html, "https://harbour.example.net/about")  # on by default (round 8)
+
+
+_AUTHOR_MARKUP = [
+    '<span class="author">{}</span>', '<span class="AuthorName">{}</span>', '<div class="post-byline">{}</div>',
+    '<p id="authorBox">{}</p>', '<span id="xiaobian">{}</span>', '<span class="writer-name">{}</span>',
+    '<span class="screenname">{}</span>', '<a class="username">{}</a>', '<span class="BBL">{}</span>',
+    '<div class="byl">{}</div>', '<div class="submitted-by">{}</div>', '<div class="posted-by">{}</div>',
+    '<div class="journalist-name">{}</div>', '<div class="channel-name">{}</div>', '<span class="zuozhe">{}</span>',
+    '<div data-component="Byline">{}</div>', '<span itemprop="author">{}</span>', '<a rel="author" href="/i">{}</a>',
+    '<div data-testid="AuthorCard">{}</div>', "<author>{}</author>", "<p><rel>me</rel>{}</p>",
+]
+
+
+@pytest.mark.parametrize("markup", _AUTHOR_MARKUP)
+def test_author_hint_lets_every_kind_of_trafilatura_author_through(markup: str) -> None:
+    """Round 8: trafilatura's author XPaths are skipped when no attribute could match them; each kind of element
+    they match (every branch of trafilatura.xpaths.AUTHOR_XPATHS) still reaches them."""
+    from seedfeed.extraction.author import _may_name_author, _trafilatura_author
+    from seedfeed.extraction.meta import parse_html
+    from trafilatura.metadata import extract_author
+
+    root = parse_html(f"<html><body><h1>Ferries</h1>{markup.format('Ines Karlsdottir')}<p>Late again.</p></body></html>")
+    found = extract_author(root)
+    assert found and "Ines Karlsdottir" in found
+    assert _trafilatura_author(root, _may_name_author(root)) == found
+
+
+@pytest.mark.parametrize("markup", [
+    '<span itemprop="author"><span itemprop="name">{}</span></span>', '<span itemprop="author">{}</span>',
+    '<a rel="author" href="/i">{}</a>', '<p class="byline">{}</p>', '<span class="author-name">{}</span>',
+    '<span class="authorName">{}</span>', '<span class="author_name">{}</span>', '<p class="post-author">{}</p>',
+    '<p class="entry-author">{}</p>',
+])
+def test_author_hint_lets_every_author_element_through(markup: str) -> None:
+    from seedfeed.extraction.author import _dom_authors, _may_name_author
+    from seedfeed.extraction.meta import parse_html
+
+    root = parse_html(f"<html><body><h1>Ferries</h1>{markup.format('Ines Karlsdottir')}<p>Late again.</p></body></html>")
+    assert _dom_authors(root, _may_name_author(root))[0] == ["Ines Karlsdottir"]
+
+
+def test_author_hint_skips_pages_without_one() -> None:
+    from seedfeed.extraction.author import _may_name_author
+    from seedfeed.extraction.meta import parse_html
+    from trafilatura.metadata import extract_author
+
+    root = parse_html('<html><body><h1>Ferries</h1><span class="name">Ines Karlsdottir</span></body></html>')
+    assert not _may_name_author(root) and extract_author(root) is None
+
+
+@pytest.mark.parametrize("itemtype", ["https://schema.org/DiscussionForumPosting", "http://schema.org/QAPage"])
+def test_forum_by_microdata(itemtype: str) -> None:
+    from seedfeed.extraction.meta import collect, looks_like_forum, parse_html
+
+    root = parse_html(f'<html><body><div itemscope itemtype="{itemtype}"><p>Late again.</p></div></body></html>')
+    assert looks_like_forum(collect(root, None), root)
+    other = parse_html('<html><body><div itemscope itemtype="https://schema.org/Article"><p>x</p></div></body></html>')
+    assert not looks_like_forum(collect(other, None), other)
+
+
+def test_parsed_elements_are_lxml_html_elements() -> None:
+    """Round 8: the parser picks element classes in C; every element still has lxml.html's methods."""
+    import lxml.html
+    from seedfeed.extraction.meta import parse_html
+
+    root = parse_html("<html><body><form><input name=q><label>Search</label></form><p>Ferries</p></body></html>")
+    assert all(isinstance(el, lxml.html.HtmlElement) for el in root.iter())
+    assert root.text_content() == "SearchFerries"

@@ -1,10 +1,11 @@
 """A third candidate body and the choice among candidates by agreement (round 7 of docs/extraction.md).
 
-Off by default (CPU: docs/extraction.md, round 7). The third candidate is resiliparse's main-content text (a
-fast C++ extractor with its own HTML5 parser, about 3 ms a page). It is not better than trafilatura or the main
-region on its own (wcxb-dev body F1 0.81 against 0.84), but where the three disagree the one that agrees most
-with the other two is more often right than a fixed rule: they err in different directions (trafilatura drops
-cards and teasers, the region keeps boilerplate, resiliparse drops short blocks).
+On by default since round 8 (round 7 built it and shipped it off for its CPU; round 8 made room). The third
+candidate is resiliparse's main-content text (a fast C++ extractor with its own HTML5 parser, about 3 ms a page).
+It is not better than trafilatura or the main region on its own (wcxb-dev body F1 0.81 against 0.84), but where
+the three disagree the one that agrees most with the other two is more often right than a fixed rule: they err
+in different directions (trafilatura drops cards and teasers, the region keeps boilerplate, resiliparse drops
+short blocks).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def resiliparse_body(html: str) -> tuple[str, str]:
     Alt texts are left out (they are not part of the text a reader sees: wcxb-dev 0.789 -> 0.805 F1 alone)."""
     try:
         from resiliparse.extract.html2text import extract_plain_text
-    except ImportError:  # pragma: no cover - optional (the test extra): without it there is no third candidate
+    except ImportError:  # pragma: no cover - a dependency; on an install without it there is no third candidate
         return "", ""
     try:
         text = extract_plain_text(html, main_content=True, preserve_formatting=True, alt_texts=False,
