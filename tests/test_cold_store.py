@@ -118,4 +118,12 @@ def test_the_unarchived_items_are_read_from_the_date_index_alone(tmp_path: Path)
     store.db.set_trace_callback(None)
     plan = " ".join(row[3] for row in store.db.execute("EXPLAIN QUERY PLAN " + asked[-1]))
     assert "COVERING INDEX items_by_published" in plan, plan
+    # and a page's items are found from the page, not by walking the feed's items once per page (quadratic)
+    for item_id in store.unarchived_ids("news")[:5]:
+        store.archive("news", item_id, 1)
+    store.db.set_trace_callback(asked.append)
+    assert len(store.archive_page_ids("news", 1)) == 5
+    store.db.set_trace_callback(None)
+    plan = [row[3] for row in store.db.execute("EXPLAIN QUERY PLAN " + asked[-1])]
+    assert "archive_by_page" in plan[0], plan
     store.close()

@@ -354,8 +354,10 @@ class Store:
 
     def archive_page_ids(self, feed: str, page: int) -> list[str]:
         """The live items on archive page ``page``."""
+        # CROSS JOIN keeps the page's rows the outer loop: SQLite would otherwise walk every live item of the
+        # feed by the date index (covering since it holds the id) for each page: quadratic in a first build
         return [r[0] for r in self.db.execute(
-            "SELECT a.id FROM archive a JOIN items i ON i.feed = a.feed AND i.id = a.id"
+            "SELECT a.id FROM archive a CROSS JOIN items i ON i.feed = a.feed AND i.id = a.id"
             " WHERE a.feed = ? AND a.page = ? AND i.removed_at IS NULL", (feed, page))]
 
     # ----------------------------------------------------------------------------------------- sources
