@@ -54,11 +54,11 @@ def probe(raw: RawDoc, *, default_tz: tzinfo = UTC) -> Probe:
     digest = raw_hash(raw.data)
     if raw.kind == "md":
         published, updated, explicit_id, problems = markdown_dates(raw, text, default_tz)
-        return Probe(digest, published, updated, explicit_id, (*([warning] if warning else []), *problems))
+        return _probe(digest, published, updated, explicit_id, (warning, *problems) if warning else tuple(problems))
     if raw.kind == "html":
         published, updated = html_dates(text, default_tz)
         return Probe(digest, published, updated, None, (warning,) if warning else ())
-    return _probe(digest, None, None, None, (warning,) if warning else ())   # once per .txt: no __init__
+    return _probe(digest, None, None, None, (warning,) if warning else ())   # (once per file: no __init__)
 
 
 _BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)   # the UTF-32 ones start like UTF-16's
