@@ -420,6 +420,23 @@ def test_medoid_of_three_candidates() -> None:
     assert on == extract_page(html, "https://harbour.example.net/about")  # on by default (round 8)
 
 
+def test_a_body_past_the_agreement_limit_is_not_compared(monkeypatch) -> None:
+    """The agreement compares word runs of three texts in Python: past AGREE_MAX_TEXT characters of body (a page of
+    millions of characters of text) it is not asked, and the page costs what it did before round 8. The limit is
+    lowered here to the medoid page's own body, so that a small page shows it."""
+    from seedfeed.extraction import body
+    from seedfeed.extraction.tuning import Tuning
+
+    html = ('<html><head><title>About - Harbour School</title></head><body><nav><a href="/">Home</a></nav><main>'
+            f'<h1>About</h1><form action="/x">{_paragraphs(4, 3)}</form><div class="comments">{_paragraphs(3, 4)}'
+            "</div></main><footer>Contact us</footer></body></html>")
+    off = extract_page(html, "https://harbour.example.net/about", tuning=Tuning(agree_medoid=False, superset_share=0))
+    monkeypatch.setattr(body, "AGREE_MAX_TEXT", len(off.body_text) - 1)
+    assert extract_page(html, "https://harbour.example.net/about") == off
+    monkeypatch.setattr(body, "AGREE_MAX_TEXT", len(off.body_text))
+    assert extract_page(html, "https://harbour.example.net/about").provenance["body"].startswith("resiliparse")
+
+
 _AUTHOR_MARKUP = [
     '<span class="author">{}</span>', '<span class="AuthorName">{}</span>', '<div class="post-byline">{}</div>',
     '<p id="authorBox">{}</p>', '<span id="xiaobian">{}</span>', '<span class="writer-name">{}</span>',
