@@ -136,12 +136,11 @@ class Store:
         else:
             rows = list(self.db.execute(
                 f"SELECT {self._ENTRY_COLUMNS} FROM items WHERE feed = ? AND removed_at IS NOT NULL", (feed,)))
-            for column, values in (("key", list(keys)), ("id", list(ids))):
-                for start in range(0, len(values), 500):
-                    chunk = values[start:start + 500]
+            for column, values in (("key", keys), ("id", ids)):
+                for marks, chunk in _chunks(values):
                     rows += self.db.execute(
                         f"SELECT {self._ENTRY_COLUMNS} FROM items WHERE feed = ? AND +removed_at IS NULL"   # (see stats)
-                        f" AND {column} IN ({','.join('?' * len(chunk))})", (feed, *chunk))
+                        f" AND {column} IN ({marks})", (feed, *chunk))
         unique = {r[0]: r for r in rows}
         return [Entry(*r[:9], r[9] is not None) for r in unique.values()]
 
@@ -177,10 +176,8 @@ class Store:
         # (feed, removed_at: it would read every live row of the feed to find a few keys, 20 ms at 100,000)
         query = ("SELECT key, size, mtime_ns FROM items WHERE +feed = ? AND removed_at IS NULL" if keys is None
                  else "SELECT key, size, mtime_ns FROM items WHERE feed = ? AND +removed_at IS NULL")
-        keys = None if keys is None else list(keys)
         rows = self.db.execute(query, (feed,)).fetchall() if keys is None else [
-            row for start in range(0, len(keys), 500) for row in self.db.execute(
-                f"{query} AND key IN ({','.join('?' * len(keys[start:start + 500]))})", (feed, *keys[start:start + 500]))]
+            row for marks, chunk in _chunks(keys) for row in self.db.execute(f"{query} AND key IN ({marks})", (feed, *chunk))]
         return {key: (size, mtime_ns) for key, size, mtime_ns in rows}
 
     def folder_stats(self, feed: str) -> dict[str, dict[str, tuple[int, int]]]:
@@ -209,20 +206,18 @@ class Store:
             rows = self.db.execute("SELECT id FROM items INDEXED BY items_paged WHERE feed = ? AND removed_at IS NULL"
                                    " AND has_page = 1", (feed,))
             return {r[0] for r in rows}
-        ids = list(among)   # (from the paged index alone: a run of 1,000 ids took 67 ms by the table, 2 ms so)
-        return {r[0] for start in range(0, len(ids), 500) for r in self.db.execute(
+        # (from the paged index alone: a run of 1,000 ids took 67 ms by the table, 2 ms so)
+        return {r[0] for marks, chunk in _chunks(among) for r in self.db.execute(
             "SELECT id FROM items INDEXED BY items_paged WHERE feed = ? AND removed_at IS NULL AND has_page = 1"
-            f" AND id IN ({','.join('?' * len(ids[start:start + 500]))})", (feed, *ids[start:start + 500]))}
+            f" AND id IN ({marks})", (feed, *chunk))}
 
     def mark_paged(self, feed: str, ids: Iterable[str]) -> None:
         self.db.executemany("UPDATE items SET has_page = 1 WHERE feed = ? AND id = ?", [(feed, i) for i in ids])
 
     def items_by_id(self, feed: str, ids: Iterable[str]) -> list[Item]:
-        ids = list(ids)
         out: list[Item] = []
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            out += self._items(f"feed = ? AND id IN ({','.join('?' * len(chunk))})", (feed, *chunk))
+        for marks, chunk in _chunks(ids):
+            out += self._items(f"feed = ? AND id IN ({marks})", (feed, *chunk))
         return out
 
     def count_live(self, feed: str) -> int:  # counting 100,000 takes 20 ms: once a run unless items change
@@ -347,10 +342,8 @@ class Store:
 
     def archive_pages_of(self, feed: str, ids: Iterable[str]) -> set[int]:
         """The archive pages holding any of ``ids``."""
-        ids = list(ids)
-        return {r[0] for start in range(0, len(ids), 500) for r in self.db.execute(
-            f"SELECT page FROM archive WHERE feed = ? AND id IN ({','.join('?' * len(ids[start:start + 500]))})",
-            (feed, *ids[start:start + 500]))}
+        return {r[0] for marks, chunk in _chunks(ids) for r in self.db.execute(
+            f"SELECT page FROM archive WHERE feed = ? AND id IN ({marks})", (feed, *chunk))}
 
     def archive_page_ids(self, feed: str, page: int) -> list[str]:
         """The live items on archive page ``page``."""
@@ -391,3 +384,12 @@ def state_error(path: Path, exc: sqlite3.Error) -> OutputError:
     else:
         hint = "check the disk; if the file is damaged, restore it from a backup or move it aside to start afresh"
     return OutputError(f"{path}: cannot write the state ({text})", hint)
+
+
+def _chunks(values: Iterable[str]) -> Iterator[tuple[str, list[str]]]:
+    """``values`` 500 at a time, each with the placeholders of its ``IN (...)`` (SQLite limits the variables of
+    one statement)."""
+    values = list(values)
+    for start in range(0, len(values), 500):
+        chunk = values[start:start + 500]
+        yield ",".join("?" * len(chunk)), chunk
