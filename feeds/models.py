@@ -90,11 +90,6 @@ def maker(cls: type[_T]) -> Callable[..., _T]:
     return make
 
 
-def assemble(cls: type[_T], *values: Any) -> _T:
-    """``cls(*values)`` without its ``__init__`` (see :func:`maker`; hot paths keep the maker itself)."""
-    return maker(cls)(*values)
-
-
 NO_PROVENANCE: Mapping[str, str] = MappingProxyType({})
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 from seedfeed.extraction.probe import Probe
-from seedfeed.models import Document, Item, RawDoc, assemble, maker, stub
+from seedfeed.models import Document, Item, RawDoc, maker, stub
 from seedfeed.sources.seeds import Read
 from seedfeed.state.merge import Observed
 
@@ -21,11 +21,11 @@ def test_assembled_records_equal_the_initialised_ones():
                    updated=None, explicit_id="x")
     cases = [
         (RawDoc(key="k", origin="o", kind="md", data=b"text", mtime=WHEN),
-         assemble(RawDoc, "k", "o", "md", b"text", WHEN, None, None)),
+         maker(RawDoc)("k", "o", "md", b"text", WHEN, None, None)),
         (doc, stub("a/b.md", "/s/a/b.md", WHEN, None, "x")),
-        (Observed(doc, WHEN, 3, 4, "raw:ab", stub=True), assemble(Observed, doc, WHEN, 3, 4, "raw:ab", True)),
-        (Item("urn:x", "b", doc, WHEN, WHEN, "raw:ab"), assemble(Item, "urn:x", "b", doc, WHEN, WHEN, "raw:ab")),
-        (Probe("raw:ab", warnings=("w",)), assemble(Probe, "raw:ab", None, None, None, ("w",))),
+        (Observed(doc, WHEN, 3, 4, "raw:ab", stub=True), maker(Observed)(doc, WHEN, 3, 4, "raw:ab", True)),
+        (Item("urn:x", "b", doc, WHEN, WHEN, "raw:ab"), maker(Item)("urn:x", "b", doc, WHEN, WHEN, "raw:ab")),
+        (Probe("raw:ab", warnings=("w",)), maker(Probe)("raw:ab", None, None, None, ("w",))),
     ]
     for made, assembled in cases:
         assert type(assembled) is type(made)
@@ -45,11 +45,11 @@ def test_assembled_records_equal_the_initialised_ones():
     assert read.warnings == ["w", "x"]
 
 
-def test_assemble_refuses_a_wrong_number_of_fields():
+def test_a_maker_refuses_a_wrong_number_of_fields():
     with pytest.raises(TypeError):
-        assemble(RawDoc, "k", "o", "md", b"text", WHEN)            # one missing
+        maker(RawDoc)("k", "o", "md", b"text", WHEN)            # one missing
     with pytest.raises(TypeError):
-        assemble(Item, "urn:x", "b", None, WHEN, WHEN, "raw:ab", 1)  # one too many
+        maker(Item)("urn:x", "b", None, WHEN, WHEN, "raw:ab", 1)  # one too many
 
 
 def test_assembled_records_take_no_more_memory():

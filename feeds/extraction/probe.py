@@ -57,7 +57,7 @@ def probe(raw: RawDoc, *, default_tz: tzinfo = UTC) -> Probe:
         return _probe(digest, published, updated, explicit_id, (warning, *problems) if warning else tuple(problems))
     if raw.kind == "html":
         published, updated = html_dates(text, default_tz)
-        return Probe(digest, published, updated, None, (warning,) if warning else ())
+        return _probe(digest, published, updated, None, (warning,) if warning else ())
     return _probe(digest, None, None, None, (warning,) if warning else ())   # (once per file: no __init__)
 
 
