@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import dataclasses
 import json
 import pstats
 import shutil
@@ -50,6 +49,7 @@ def fetch_and_render(config, url: str, name: str, holder: str, polite, times: li
     from seedfeed.hosted import fetching, harvests, jobs
     from seedfeed.hosted.gate import SharedFetcher
     from seedfeed.pipeline import make_fetcher
+    from seedfeed.records import replace
 
     with psycopg.connect(url) as db:
         rows = db.execute("UPDATE due_sources SET lease_until = now() + interval '10 minutes', holder = %s,"
@@ -57,7 +57,7 @@ def fetch_and_render(config, url: str, name: str, holder: str, polite, times: li
         db.commit()
         claimed = {(r[0], r[1]): r[2] for r in rows}
         policy = make_fetcher(config).policy
-        fetcher = SharedFetcher(dataclasses.replace(policy, per_host_concurrency=polite.concurrency,
+        fetcher = SharedFetcher(replace(policy, per_host_concurrency=polite.concurrency,
                                                     per_host_delay=polite.delay), url)
         try:
             found = fetching.fetch_claimed(config, claimed, fetcher, jobs.now_utc(), threads=polite.concurrency)

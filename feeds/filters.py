@@ -19,12 +19,12 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from .errors import ConfigError
 from .models import Document
+from .records import field, record
 
 FIELDS = ("title", "body", "author", "tags")
 KEYS = tuple(f"{verb}_{name}" for verb in ("include", "exclude") for name in FIELDS) + ("max_age",)
@@ -33,7 +33,7 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _TAG = re.compile(r"<[^>]*>")
 
 
-@dataclass(frozen=True)
+@record
 class Filters:
     """Compiled rules; ``rules`` keeps (key, pattern text) for messages and the config fingerprint."""
 

@@ -9,15 +9,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+from .records import field, fields, record
+
 _T = TypeVar("_T")
 
 
-@dataclass(frozen=True)
+@record
 class RawDoc:
     """What a source found: the bytes of one document and where they came from."""
 
@@ -30,7 +31,7 @@ class RawDoc:
     charset: str | None = None  # declared charset (HTTP header), if any
 
 
-@dataclass(frozen=True)
+@record
 class Document:
     """What extraction found in one document. Text fields are plain text; ``body_html`` is sanitized."""
 
@@ -51,7 +52,7 @@ class Document:
     files: tuple[str, ...] = ()          # local files the body links to, published under the feed's files/
 
 
-@dataclass(frozen=True)
+@record
 class Item:
     """What the store remembers about one document and publishes."""
 

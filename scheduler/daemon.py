@@ -20,13 +20,13 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from .. import schedules
 from ..config import Config, FeedConfig, WebSource
 from ..errors import EXIT_OK, EXIT_OUTPUT, Cancelled, SeedfeedError
 from ..pipeline import Report, clock, run_once
+from ..records import field, record
 from ..sources.web import source_key
 from . import triggers
 
@@ -40,14 +40,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass
+@record(frozen=False)
 class FeedHealth:
     last_ok: datetime | None = None
     last_failure: datetime | None = None
     error: str | None = None
 
 
-@dataclass
+@record(frozen=False)
 class DaemonState:
     """What /healthz and the logs know about the running daemon."""
 

@@ -4,7 +4,6 @@ on a real PostgreSQL: it must still show every change."""
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import psycopg
 from seedfeed.config import Overrides, load
 from seedfeed.hosted import jobs, overview
 from seedfeed.pipeline import run_once
+from seedfeed.records import replace
 
 from tests.conftest import FIXED_NOW, run_cli, write
 from tests.hosted import pg_server, pg_url  # noqa: F401  (fixtures)
@@ -49,7 +49,7 @@ def test_site_job_reads_only_the_feeds_written_since_and_shows_their_changes(tmp
 
     # A refresh of feed a (its run only) adds a document: the next site job reads a, not b, and shows it.
     write(site / "a" / "two.md", "# Apple two\n\nText.\n", FIXED_NOW + timedelta(hours=1))
-    only_a = dataclasses.replace(config, feeds=tuple(f for f in config.feeds if f.name == "a"))
+    only_a = replace(config, feeds=tuple(f for f in config.feeds if f.name == "a"))
     run_once(only_a, FIXED_NOW + timedelta(hours=1), feeds_only=True)
     jobs.write_shared_pages(config, kept)
     assert kept.reads == 4

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from datetime import timedelta
 
 import psycopg
@@ -18,6 +17,7 @@ import pytest
 from seedfeed.errors import FetchError
 from seedfeed.fetch.policy import FetchPolicy
 from seedfeed.hosted.gate import SharedFetcher
+from seedfeed.records import replace
 from seedfeed.state.postgres import migrate
 
 from tests.hosted import origin, pg_server, pg_url  # noqa: F401  (fixtures)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 from seedfeed import config as config_module
 from seedfeed.cli.init import template
 from seedfeed.config import Overrides, load
+from seedfeed.records import replace
 
 from tests.conftest import run_cli, write
 

@@ -22,7 +22,7 @@ TOP = {"feeds": "seedfeed", "scheduler": "seedfeed.scheduler"}
 
 # Lower numbers are lower layers; a module may import its own layer and the layers below it only.
 LAYERS = {
-    "seedfeed": 0, "seedfeed.models": 0, "seedfeed.errors": 0,
+    "seedfeed": 0, "seedfeed.models": 0, "seedfeed.records": 0, "seedfeed.errors": 0,
     "seedfeed.config": 1, "seedfeed.urls": 1, "seedfeed.progress": 1, "seedfeed.publish": 1,
     "seedfeed.schedules": 1, "seedfeed.filters": 1,
     "seedfeed.sources": 2, "seedfeed.fetch": 2, "seedfeed.extraction": 2, "seedfeed.state": 2,

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import argparse
 import sqlite3
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ..config import Config
 from ..publish import kept_folder
+from ..records import field, record
 from ..render.base import ATOM_FILE, JSON_FILE, RSS_FILE
 from ..state.backends import peek_store
 from .archives import check_chain
@@ -31,7 +31,7 @@ REBROADCAST_MIN = 5          # this many ids replaced by look-alikes is a re-bro
 REBROADCAST_SHARE = 0.2      # ... and so is this share of the previous feed's ids
 
 
-@dataclass(frozen=True)
+@record
 class Target:
     """One feed to check: its output folder, the URL that folder is served at, and where its previous files are."""
 
@@ -41,7 +41,7 @@ class Target:
     kept: Path
 
 
-@dataclass
+@record(frozen=False)
 class Diff:
     new: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
 
+from ..records import field, record
 from .rules import Problem, absolute_url, content_urls, illegal_characters, illegal_in, rfc822, rfc3339
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -26,7 +26,7 @@ CONTENT_ENCODED = "{http://purl.org/rss/1.0/modules/content/}encoded"
 JSON_VERSIONS = ("https://jsonfeed.org/version/1.1", "https://jsonfeed.org/version/1")
 
 
-@dataclass(frozen=True)
+@record
 class Seen:
     """One item as the comparison needs it. ``version`` changes when the item does (its date, else its bytes)."""
 
@@ -36,7 +36,7 @@ class Seen:
     title: str | None
 
 
-@dataclass
+@record(frozen=False)
 class Linted:
     file: str
     problems: list[Problem] = field(default_factory=list)

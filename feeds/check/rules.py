@@ -6,11 +6,12 @@ Each returns ``None`` when the value is fine, or a message saying what is wrong 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
+
+from ..records import record
 
 # XML 1.0 Char production: anything else may not appear in a document, not even as &#...; (readers reject it).
 ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -22,7 +23,7 @@ _RFC822 = re.compile(r"^\s*(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),\s*)?\d{1,2}\s+(?:
                      r"\d\d:\d\d(?::\d\d)?(?:\s+(?P<zone>UT|GMT|[ECMP][SD]T|[A-IK-Za-ik-z]|[+-]\d{4}))?\s*$")
 
 
-@dataclass(frozen=True)
+@record
 class Problem:
     """One thing wrong with a published file. ``error`` fails the check; ``warning`` only with ``--strict``."""
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 import argparse
 import re
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import ConfigError
 from ..filters import parse_filters
+from ..records import replace
 from .model import (
     DEFAULT_ARCHIVE_SIZE,
     DEFAULT_BASE_URL,

@@ -3,11 +3,11 @@ the command line."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
 from ..filters import NO_FILTERS, Filters
+from ..records import field, record
 
 DEFAULT_CONFIG_NAME = "seedfeed.toml"
 DEFAULT_BASE_URL = "http://localhost:8000/"
@@ -23,7 +23,7 @@ DEFAULT_ARCHIVE_SIZE = 50          # items per RFC 5005 archive document
 USER_AGENT = f"seedfeed/{__version__} (+https://github.com/seedfeed/seedfeed)"
 
 
-@dataclass(frozen=True)
+@record
 class WebSource:
     """A URL to follow: a ``page`` (one document), a ``listing`` (a page linking to documents) or a ``feed``
     (an RSS/Atom/JSON feed whose entries' articles are fetched in full)."""
@@ -42,7 +42,7 @@ class WebSource:
     filters: Filters = NO_FILTERS   # include/exclude rules for this source's documents
 
 
-@dataclass(frozen=True)
+@record
 class FeedConfig:
     name: str                       # folder under output/ ("" = the output folder itself)
     title: str
@@ -66,7 +66,7 @@ class FeedConfig:
         return self.pages + self.listings + self.feed_sources
 
 
-@dataclass(frozen=True)
+@record
 class Config:
     feeds: tuple[FeedConfig, ...]
     output: Path
@@ -89,7 +89,7 @@ class Config:
         return self.base_url + (f"{feed.name}/" if feed.name else "")
 
 
-@dataclass
+@record(frozen=False)
 class Overrides:
     """Values given on the command line; ``None`` means "not given"."""
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import html
 import json
 import re
-from dataclasses import dataclass, field
 
 import lxml.html
 from lxml import etree
 
+from ..records import field, record
 from .sanitize import http_url, language_tag
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
@@ -87,14 +87,14 @@ def _types(obj: dict) -> set[str]:
     return set()
 
 
-@dataclass
+@record(frozen=False)
 class LDObject:
     data: dict
     types: set[str]
     depth: int
 
 
-@dataclass
+@record(frozen=False)
 class PageMeta:
     metas: dict[str, list[str]] = field(default_factory=dict)
     jsonld: list[LDObject] = field(default_factory=list)

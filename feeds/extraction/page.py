@@ -9,16 +9,16 @@ This package imports lxml and trafilatura: import it lazily from the CLI.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
+from ..records import field, record
 from .sanitize import NAME_LIMIT, TEXT_LIMIT, http_url, plain_text, title_text
 from .tuning import DEFAULT, NAMES, Tuning
 
 __all__ = ["PageData", "Tuning", "extract_page", "extract_variants", "page_to_json"]
 
 
-@dataclass(frozen=True)
+@record
 class PageData:
     title: str
     summary: str

@@ -19,16 +19,16 @@ from __future__ import annotations
 import codecs
 import functools
 import hashlib
-from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from ..errors import DocumentError
 from ..models import RawDoc, maker
+from ..records import record
 from ..sources.decode import decode
 
 
-@dataclass(frozen=True)
+@record
 class Probe:
     """What decides the window, and the hash that tells the next run whether the bytes changed."""
 

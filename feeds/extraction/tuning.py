@@ -8,10 +8,10 @@ code always uses :data:`DEFAULT`; the benchmark passes other candidates to ``ext
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from ..records import fields, record, replace
 
 
-@dataclass(frozen=True)
+@record
 class Tuning:
     #: Below this share of the main region's words, trafilatura's result on a page that is neither an article
     #: nor a product page is replaced by the main region (cards, grids, feature blocks it takes for navigation).

@@ -15,12 +15,13 @@ import email.utils
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC
 from http import HTTPStatus
 from typing import TypeVar
 
 import requests
+
+from ..records import record
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -105,7 +106,7 @@ class _Transient(Exception):
         self.retry = retry
 
 
-@dataclass
+@record(frozen=False)
 class _Response:
     status: int
     final_url: str

@@ -32,13 +32,14 @@ import socket
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+
+from ..records import field, record
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -126,7 +127,7 @@ def _parse_ip(host: str) -> IPAddress | None:
         return None
 
 
-@dataclass(frozen=True)
+@record
 class Guard:
     """What may be contacted. ``resolver`` is ``socket.getaddrinfo``-compatible (tests replace it)."""
 

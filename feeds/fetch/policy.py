@@ -6,9 +6,8 @@ both use them without importing each other.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from .. import __version__
+from ..records import record
 
 DEFAULT_USER_AGENT = f"seedfeed/{__version__} (+https://github.com/seedfeed/seedfeed)"
 
@@ -18,7 +17,7 @@ FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json
                "application/xml;q=0.9, text/xml;q=0.9, application/rdf+xml;q=0.9, */*;q=0.1")
 
 
-@dataclass(frozen=True)
+@record
 class FetchResult:
     url: str              # as requested
     final_url: str        # after redirects
@@ -30,7 +29,7 @@ class FetchResult:
     last_modified: str | None
 
 
-@dataclass(frozen=True)
+@record
 class FetchPolicy:
     user_agent: str = DEFAULT_USER_AGENT
     connect_timeout: float = 10
@@ -49,7 +48,7 @@ class FetchPolicy:
     allowed_networks: tuple[str, ...] = ()   # CIDRs let through the guard, e.g. ("127.0.0.0/8",) in tests
 
 
-@dataclass(frozen=True)
+@record
 class FetchJob:
     url: str
     etag: str | None = None

@@ -21,15 +21,15 @@ import threading
 import time
 import urllib.robotparser
 from collections.abc import Callable
-from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import FetchDeferred, FetchError
+from ..records import record
 
 ROBOTS_MAX_BYTES = 512 * 1024
 
 
-@dataclass(frozen=True)
+@record
 class RobotsVerdict:
     allowed: bool
     robots_url: str
@@ -37,7 +37,7 @@ class RobotsVerdict:
     crawl_delay: float | None = None
 
 
-@dataclass
+@record(frozen=False)
 class _Entry:
     parser: urllib.robotparser.RobotFileParser | None   # None: see ``mode``
     mode: str                                            # "rules" | "allow" | "disallow"

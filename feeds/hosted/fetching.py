@@ -10,7 +10,6 @@ holding only the claimed sources, the feeds side by side so the host's concurren
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 import time
@@ -23,6 +22,7 @@ import psycopg
 
 from ..config import Config, FeedConfig
 from ..pipeline import make_fetcher
+from ..records import replace
 from ..sources.feed import harvest_feeds
 from ..sources.web import Harvest, Outcome, harvest, source_key
 from ..state.backends import peek_store
@@ -51,7 +51,7 @@ def only(feed: FeedConfig, keys: set[str]) -> FeedConfig:
     """The feed with only the URL sources whose keys are given (the claimed ones)."""
     def keep(sources: tuple[Any, ...]) -> tuple[Any, ...]:
         return tuple(s for s in sources if source_key(s.url) in keys)
-    return dataclasses.replace(feed, pages=keep(feed.pages), listings=keep(feed.listings),
+    return replace(feed, pages=keep(feed.pages), listings=keep(feed.listings),
                                feed_sources=keep(feed.feed_sources))
 
 
@@ -101,7 +101,7 @@ def fetch(config: Config, host: str, holder: str, concurrency: int = 2, delay: f
         claimed = claims.claim_host(db, host, holder, datetime.now(UTC), shard)
         if not claimed:
             return []
-        policy = dataclasses.replace(make_fetcher(config).policy, per_host_concurrency=concurrency,
+        policy = replace(make_fetcher(config).policy, per_host_concurrency=concurrency,
                                      per_host_delay=delay)
         fetcher = SharedFetcher(policy, config.state_url)
         try:

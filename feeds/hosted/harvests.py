@@ -11,7 +11,6 @@ commit and queueing the render) are found by dispatch (:func:`waiting_feeds`), w
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Iterable
 from datetime import datetime
@@ -20,12 +19,13 @@ from typing import Any
 import psycopg
 
 from ..config import Config
+from ..records import fields
 from ..schedules import next_run
 from ..sources.web import Harvest, Outcome, source_key
 from ..state.merge import Observed
 from ..state.rows import SourceState, doc_from_json, doc_to_json
 
-_TIMES = {f.name for f in dataclasses.fields(SourceState) if f.name in
+_TIMES = {f.name for f in fields(SourceState) if f.name in
           ("last_run", "last_success", "failing_since", "deferred_since")}
 
 

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import math
 import os
@@ -48,6 +47,7 @@ from procrastinate.exceptions import AlreadyEnqueued
 from ..config import Config
 from ..errors import SeedfeedError
 from ..pipeline import run_once
+from ..records import record, replace
 from ..render.base import OPML_FILE
 from ..sources.web import Harvest
 from ..state import postgres
@@ -79,7 +79,7 @@ def ensure_schema(url: str) -> None:
             db.execute("SELECT pg_advisory_unlock(%s)", (postgres.MIGRATE_LOCK,))
 
 
-@dataclasses.dataclass(frozen=True)
+@record
 class Politeness:
     """Per-host limits every worker shares (the fetcher's defaults: 2 in flight, 1 s between starts)."""
 
@@ -87,7 +87,10 @@ class Politeness:
     delay: float = 1.0
 
 
-def make_app(url: str, config: Config | None = None, polite: Politeness = Politeness()) -> procrastinate.App:
+POLITE = Politeness()
+
+
+def make_app(url: str, config: Config | None = None, polite: Politeness = POLITE) -> procrastinate.App:
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=url))
     if config is None:
         return app
@@ -171,7 +174,7 @@ def render(config: Config, feed: str) -> bool:
     """Apply the feed's harvest rows (the newest per source), merge and render it, upload, delete the rows read
     (see the module docstring); returns whether the overview and OPML need rewriting."""
     assert config.state_url
-    one = dataclasses.replace(config, feeds=tuple(f for f in config.feeds if f.name == feed))
+    one = replace(config, feeds=tuple(f for f in config.feeds if f.name == feed))
     with psycopg.connect(config.state_url) as db:
         db.execute("SELECT pg_advisory_lock_shared(%s), pg_advisory_lock(%s)",
                    (UPLOAD_LOCK, postgres.feed_lock(feed, FEED_UPLOADS)))
@@ -268,7 +271,7 @@ async def retry_stalled(app: procrastinate.App, stalled_after: float) -> int:
 
 
 def run_worker(config: Config, concurrency: int, *, dispatch_every: float | None, stalled_after: float,
-               once: bool = False, polite: Politeness = Politeness()) -> None:
+               once: bool = False, polite: Politeness = POLITE) -> None:
     """Work until stopped (or, ``once``, until the queue is empty): run jobs, retry stalled ones, and dispatch
     every ``dispatch_every`` seconds if asked to (one or a few workers should; it is safe on all of them)."""
     assert config.state_url

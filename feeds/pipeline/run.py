@@ -23,7 +23,6 @@ import sqlite3
 import time
 from collections.abc import Callable, Collection
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -34,6 +33,7 @@ from ..config import Config, FeedConfig
 from ..errors import Cancelled
 from ..progress import ProgressFactory, no_progress
 from ..publish import run_lock
+from ..records import field, record
 from ..render.base import (
     ATOM_FILE,
     FILES_DIR,
@@ -64,7 +64,7 @@ RENDER_VERSION = "3"  # 2: feed pages (index.html); 3: item pages carry their id
 _FEED_ID_NAMESPACE = "0b6f4a47-61e5-4bd4-9c38-4b44cb3a1f0e"
 
 
-@dataclass
+@record(frozen=False)
 class FeedReport:
     name: str
     folder: Path
@@ -80,7 +80,7 @@ class FeedReport:
     filtered: list[tuple[str, str]] = field(default_factory=list)  # (title, rule) of documents a filter dropped
 
 
-@dataclass
+@record(frozen=False)
 class Report:
     feeds: list[FeedReport] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)    # problems: reported on stderr

@@ -15,11 +15,11 @@ stable from the start.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 
 from lxml import etree
 
 from ..models import Item
+from ..records import replace
 from .base import ARCHIVE_DIR, ATOM_FILE, JSON_FILE, RSS_FILE, FeedMeta, archive_file
 from .json_feed import render_json
 from .xml_feeds import render_atom, render_rss

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from html import escape, unescape
 from urllib.parse import quote, unquote, urljoin
 
 from .. import __version__
 from ..models import Item
+from ..records import record
 
 RSS_FILE = "rss.xml"
 ATOM_FILE = "atom.xml"
@@ -29,7 +29,7 @@ FEED_BODY_LIMIT = 1_000_000
 GENERATOR = ("seedfeed", __version__, "https://github.com/seedfeed/seedfeed")
 
 
-@dataclass(frozen=True)
+@record
 class FeedMeta:
     id: str                   # stable feed id, minted once
     title: str

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from lxml import etree
 
 from ..models import Item
+from ..records import record
 from .base import ATOM_FILE, OPML_FILE, PAGE_FILE
 from .html import FORMATS, ICON, alternates, count_text, date, document, esc, footer, item_list
 
@@ -21,7 +21,7 @@ LATEST = 3  # items the overview shows per feed
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-@dataclass(frozen=True)
+@record
 class FeedSummary:
     """What the overview and the OPML file know about one feed."""
 

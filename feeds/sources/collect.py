@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable, Collection, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from ..config import FeedConfig
 from ..progress import LONG_DOCUMENTS, ProgressFactory
+from ..records import field, record
 from ..state.base import Store
 from ..state.merge import Observed
 from ..state.rows import Entry
@@ -37,7 +37,7 @@ class Sink(Protocol):
     def check_cancel(self) -> None: ...
 
 
-@dataclass
+@record(frozen=False)
 class Collected:
     observed: list[Observed] = field(default_factory=list)   # read this run (new or changed files)
     vanished: set[str] = field(default_factory=set)          # stored keys whose file is gone

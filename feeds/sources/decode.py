@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import codecs
 import re
-from dataclasses import dataclass
+
+from ..records import record
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -31,7 +32,7 @@ _SINGLE_BYTE_LATIN = {"cp1250", "cp1252", "cp1254", "cp1257", "latin_1", "iso885
 _FEW = 16  # non-ASCII bytes below which detection is a coin toss
 
 
-@dataclass(frozen=True)
+@record
 class Decoded:
     text: str
     encoding: str

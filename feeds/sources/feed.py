@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,6 +30,7 @@ from ..config import Config, FeedConfig, WebSource
 from ..errors import FetchError
 from ..models import Document, Item
 from ..progress import ProgressFactory, no_progress
+from ..records import record, replace
 from ..state.base import Store
 from ..state.merge import Observed
 from ..state.store import SourceState
@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 SUMMARY_CHARS = 300
 
 
-@dataclass
+@record(frozen=False)
 class _Job:
     source: WebSource
     entry: FeedEntry

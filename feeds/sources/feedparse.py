@@ -21,10 +21,10 @@ import html
 import json
 import re
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin
 
+from ..records import field, record
 from ..urls import normalize_url
 
 #: A date more than this far ahead of the run is not believed (a clock or time zone mistake at the source).
@@ -39,7 +39,7 @@ class NotAFeed(ValueError):
     """The document is not a feed we will read; the message says what it is instead."""
 
 
-@dataclass(frozen=True)
+@record
 class FeedEntry:
     """One entry as the source feed tells it."""
 
@@ -55,7 +55,7 @@ class FeedEntry:
     tags: tuple[str, ...] = ()
 
 
-@dataclass
+@record(frozen=False)
 class ParsedFeed:
     version: str                  # feedparser's name: rss20, rss10, atom10, json11 ...
     title: str

@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
 from types import MappingProxyType
 
+from ..records import replace
 from .seeds import Job, Read, read_all, read_seed
 
 POOL_MIN_JOBS = 2000   # below this, starting the workers costs more than it saves

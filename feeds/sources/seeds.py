@@ -9,13 +9,13 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import NamedTuple
 
 from ..errors import DocumentError
 from ..extraction.probe import probe, raw_hash
 from ..models import RawDoc, maker, stub
+from ..records import field, record, replace
 from ..state.merge import Observed, slugify
 from .links import rewrite_local_links
 from .walk import SeedFile, Skip
@@ -34,7 +34,7 @@ class Job(NamedTuple):
     prefix: str = ""    # "<folder name>/" when the feed has several seed folders (keys carry it)
 
 
-@dataclass
+@record(frozen=False)
 class Read:
     """What reading one file produced: a document, or why not, and any warnings."""
 

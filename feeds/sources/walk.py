@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+from ..records import record
 from .names import KINDS, ignore_reason
 from .names import undecodable as _undecodable
 
@@ -30,7 +30,7 @@ class SeedFile(NamedTuple):
     mtime_ns: int
 
 
-@dataclass(frozen=True)
+@record
 class Skip:
     origin: str
     reason: str

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
@@ -25,6 +24,7 @@ from ..config import Config, FeedConfig, WebSource
 from ..errors import FetchDeferred, FetchError
 from ..models import Document
 from ..progress import LONG_URLS, ProgressFactory, no_progress
+from ..records import field, record, replace
 from ..state.base import Store
 from ..state.merge import Observed
 from ..state.store import SourceState
@@ -38,7 +38,7 @@ NOT_FOUND_RETIRES_AFTER = 3
 DueCheck = Callable[[WebSource, datetime | None, datetime], bool]
 
 
-@dataclass
+@record(frozen=False)
 class Outcome:
     """What happened to one URL this run."""
 
@@ -48,7 +48,7 @@ class Outcome:
     error: str | None = None
 
 
-@dataclass
+@record(frozen=False)
 class Harvest:
     """Everything fetched for one feed, ready to be settled under the lock."""
 

@@ -17,15 +17,15 @@ A removed item keeps its row (page numbers are never reused); it is simply no lo
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..models import Item
+from ..records import field, record
 from ..render.base import ATOM_FILE, JSON_FILE, RSS_FILE, archive_file
 from .base import Store
 
 
-@dataclass
+@record(frozen=False)
 class ArchivePlan:
     current: list[Item]                                        # the subscription documents' items, newest first
     pages: dict[int, list[Item]] = field(default_factory=dict)  # archive pages to write: number -> items

@@ -17,12 +17,12 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ..models import Document, Item, maker
+from ..records import field, record
 from .rows import Entry
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ def slug_base(key: str, title: str) -> str:
 _item = maker(Item)
 
 
-@dataclass(frozen=True)
+@record
 class Observed:
     """A document read and extracted this run (new, or its file/page changed)."""
 
@@ -113,7 +113,7 @@ class Observed:
         return self.raw if self.stub else content_hash(self.doc)
 
 
-@dataclass
+@record(frozen=False)
 class Changes:
     new: list[Item] = field(default_factory=list)        # entered the feed (first sight, or came back)
     updated: list[Item] = field(default_factory=list)    # content changed (possibly moved too)

@@ -20,11 +20,11 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from ..models import Document
+from ..records import record
 from ..render.item_page import source_hash
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -33,7 +33,7 @@ _HEAD_BYTES = 16384   # the metas are in the <head>, before the stylesheet
 _MAX_SLUG_TRIES = 50
 
 
-@dataclass(frozen=True)
+@record
 class Published:
     """What the output says was published for one document."""
 

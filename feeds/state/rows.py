@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
 from ..models import Document, Item
+from ..records import fields, record
 
 
-@dataclass(frozen=True)
+@record
 class Entry:
     """What change detection needs to know about a stored item, without loading its document."""
 
@@ -42,7 +42,7 @@ class Entry:
         return datetime.fromisoformat(self.first_seen_iso)
 
 
-@dataclass(frozen=True)
+@record
 class SourceState:
     feed: str
     url: str

@@ -15,13 +15,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import mimetypes
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..config import Config
 from ..errors import OutputError
 from ..publish import TEMP_SUFFIX
+from ..records import record
 from ..render.base import ITEMS_DIR
 from ..state.backends import peek_store
 
@@ -33,7 +33,7 @@ FEED_TYPES = {"rss.xml": "application/rss+xml; charset=utf-8", "atom.xml": "appl
 CACHE = {"feed": "public, max-age=300", "item": "public, max-age=3600", "page": "public, max-age=300"}
 
 
-@dataclass
+@record(frozen=False)
 class SyncReport:
     uploaded: list[str]
     unchanged: int
