@@ -63,9 +63,7 @@ def write_if_changed(path: Path, data: bytes, *, fsync: bool = True, new_in_plac
         raise OutputError(f"{path}: cannot read ({exc.strerror})", "check the output folder's permissions") from None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        import tempfile  # here: a run that writes nothing need not load it (nor shutil, random, bz2, lzma)
-
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
+        fd, tmp = _temp_beside(path)
     except OSError as exc:
         raise _write_error(path, exc) from None
     try:
@@ -81,6 +79,20 @@ def write_if_changed(path: Path, data: bytes, *, fsync: bool = True, new_in_plac
             os.unlink(tmp)
         raise _write_error(path, exc) from None
     return True
+
+
+def _temp_beside(path: Path) -> tuple[int, str]:
+    """A new, empty, hidden temp file in ``path``'s folder, opened for writing: ``(fd, name)``.
+
+    What ``tempfile.mkstemp`` does (a random name, created exclusively, owner-only until the chmod), without
+    importing tempfile: with random, shutil, bz2 and lzma that was 1.7 ms of every run that writes a file."""
+    for _ in range(100):
+        tmp = str(path.parent / f".{path.name}.{os.urandom(6).hex()}{TEMP_SUFFIX}")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no unused temp file name", str(path.parent))
 
 
 def _write_error(path: Path, exc: OSError) -> OutputError:
@@ -136,9 +148,8 @@ def sync_files(root: Path, files: dict[str, str]) -> int:
         try:
             dest.parent.mkdir(parents=True, exist_ok=True)
             import shutil
-            import tempfile
 
-            fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=TEMP_SUFFIX, dir=dest.parent)
+            fd, tmp = _temp_beside(dest)
             os.close(fd)
         except OSError as exc:
             raise _write_error(dest, exc) from None

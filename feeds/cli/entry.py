@@ -4,6 +4,7 @@ under cron, nothing changed is the common case."""
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -11,13 +12,26 @@ from collections.abc import Sequence
 
 def main(argv: Sequence[str] | None = None) -> int:
     given = sys.argv[1:] if argv is None else list(argv)
-    verdict = None
-    if given[:1] == ["build"] and not os.environ.get("SEEDFEED_NO_SHORTCUT"):
-        from ..unchanged import check
+    if given[:1] != ["build"]:
+        from .main import main as run
 
-        verdict = check(given, os.getcwd(), os.environ)
-        if verdict.done:
-            return 0
-    from .main import main as run
+        return run(given, None)
+    # A build pauses the cyclic collector from the start, not only for the run (seedfeed.pipeline.bulk says
+    # why): the check's walk keeps a row per file and the imports make thousands of objects, and the passes
+    # that triggers find nothing.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        verdict = None
+        if not os.environ.get("SEEDFEED_NO_SHORTCUT"):
+            from ..unchanged import check
 
-    return run(given, verdict)
+            verdict = check(given, os.getcwd(), os.environ)
+            if verdict.done:
+                return 0
+        from .main import main as run
+
+        return run(given, verdict)
+    finally:
+        if was_enabled:
+            gc.enable()
