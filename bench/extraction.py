@@ -281,6 +281,20 @@ CANDIDATES.update({"round 6": dict(R7_OFF),
 ROUND6[-1] = R6_SHARE[0] = "round 6"  # round 6's "default"
 ROUND7 = ["round 6", *(f"round 6 + {k}" for k in _SUPER), *_MEDOID,
           *(f"{k} + {j}" for k in _MEDOID for j in _SUPER)]
+# Round 9: the main region narrowed around its repeated blocks (cards_link_share) and, on pages marked as
+# articles, that region when it is a list of repeated blocks with more text (cards_article_ratio / _share),
+# against round 8's default (both off).
+R9_OFF = {"cards_link_share": 0.0, "cards_article_ratio": 0.0}
+for _n, _c in CANDIDATES.items():  # the candidates of the earlier rounds stay what they were
+    if _n != "default":
+        _c.update({k: v for k, v in R9_OFF.items() if k not in _c})
+_NARROW = {"r9 narrow 0.3": {"cards_link_share": 0.3}, "r9 narrow 0.5": {"cards_link_share": 0.5}}
+_LISTED = {"article 2x": {"cards_article_ratio": 2.0}, "article 3x": {"cards_article_ratio": 3.0},
+           "article 2x share 0.7": {"cards_article_ratio": 2.0, "cards_article_share": 0.7}}
+CANDIDATES.update({"round 8": dict(R9_OFF), **{k: {**R9_OFF, **v} for k, v in _NARROW.items()},
+                   **{f"r9 {j}": {**R9_OFF, **w} for j, w in _LISTED.items()},
+                   **{f"{k} + {j}": {**R9_OFF, **v, **w} for k, v in _NARROW.items() for j, w in _LISTED.items()}})
+ROUND9 = ["round 8", *_NARROW, *(f"r9 {j}" for j in _LISTED), *(f"{k} + {j}" for k in _NARROW for j in _LISTED)]
 FOLDS, SEED = 5, 15
 
 
@@ -420,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.kfold:
         if args.candidates:  # exactly these, in this order ("grid": the final grid)
             named = {"grid": list(GRID), "round5": ROUND5, "round6": ROUND6, "r6 share": R6_SHARE,
-                     "round7": ROUND7}
+                     "round7": ROUND7, "round9": ROUND9}
             wanted = named.get(args.candidates) or args.candidates.split(",")
             chosen = {name: CANDIDATES[name] for name in wanted}
             CANDIDATES.clear()

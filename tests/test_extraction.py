@@ -396,11 +396,13 @@ def test_cut_short_body_gives_way_to_resiliparse() -> None:
             f'<article><h1>Ferries</h1>{_paragraphs(2, 1)}</article><section class="post-extra">{_paragraphs(17, 2)}'
             "</section></body></html>")
     last = _paragraphs(17, 2).rsplit("<p>", 1)[1][:-5]
-    on = extract_page(html, "https://ferry.example.com/a", tuning=Tuning(superset_share=0.8))
+    on = extract_page(html, "https://ferry.example.com/a", tuning=Tuning(superset_share=0.8, cards_article_ratio=0))
     assert last in on.body_text and on.provenance["body"].startswith("resiliparse main content (holds the body")
-    off = extract_page(html, "https://ferry.example.com/a", tuning=Tuning(superset_share=0.0))
+    off = extract_page(html, "https://ferry.example.com/a", tuning=Tuning(superset_share=0.0, cards_article_ratio=0))
     assert last not in off.body_text and off.provenance["body"].startswith("trafilatura")
-    assert on == extract_page(html, "https://ferry.example.com/a")  # on by default (round 8)
+    # on by default (round 8); since round 9 the region's rule comes first here (17 paragraphs: a group of blocks)
+    default = extract_page(html, "https://ferry.example.com/a")
+    assert last in default.body_text and default.provenance["body"].startswith("main region (marked as an article")
 
 
 def test_medoid_of_three_candidates() -> None:
@@ -503,3 +505,75 @@ def test_parsed_elements_are_lxml_html_elements() -> None:
     root = parse_html("<html><body><form><input name=q><label>Search</label></form><p>Ferries</p></body></html>")
     assert all(isinstance(el, lxml.html.HtmlElement) for el in root.iter())
     assert root.text_content() == "SearchFerries"
+
+
+def _course_page(head: str = "") -> str:
+    cards = "".join(
+        f'<div class="card col-{i % 3 + 4}"><a href="/c/{i}"><h3>Course {i}: Knots for Sailors</h3></a>'
+        f"<p>Six evenings for beginners, from the bowline to the sheet bend, lesson plan {i}.</p>"
+        f"<span>From {40 + i} euros</span></div>" for i in range(12))
+    facets = "".join(f'<li><a href="/?level={x}">{x} courses</a></li>' for x in ("Beginner", "Advanced", "Racing"))
+    popular = " ".join(f'<a href="/s/{i}">Popular search number {i}</a>' for i in range(6))
+    return (f"<html><head><title>Courses - Harbour School</title>{head}</head><body><main><h1>Courses</h1>"
+            "<p>Learn to sail with the harbour school: every course ends with a day on the water.</p>"
+            f'<div class="row"><div class="facets"><h4>Level</h4><ul>{facets}</ul></div><div class="grid">{cards}'
+            f"</div></div><div><h4>People also looked for</h4>{popular}</div></main></body></html>")
+
+
+def test_region_narrowed_around_its_repeated_blocks() -> None:
+    """Round 9: the link lists beside the main group of repeated blocks (facets, "also looked for") leave the
+    region; the cards (whose titles are links too), the heading and the introduction stay."""
+    from seedfeed.extraction.body import _region
+    from seedfeed.extraction.meta import parse_html
+    from seedfeed.extraction.tuning import Tuning
+
+    tree = parse_html(_course_page())
+    on, memo = Tuning(cards_link_share=0.3), {}
+    text = _region(tree, "https://harbour.example.net/courses", [], memo, on)[1]
+    for kept in ("Courses", "Learn to sail with the harbour school", "Course 11: Knots for Sailors",
+                 "lesson plan 11", "From 51 euros"):
+        assert kept in text
+    assert "Racing courses" not in text and "Popular search number 4" not in text
+    assert 0.8 < next(v for k, v in memo.items() if k[0] == "cards") <= 1.0  # the cards' share of the region
+    off = _region(tree, "https://harbour.example.net/courses", [], {}, Tuning(cards_link_share=0.0))[1]
+    assert "Racing courses" in off and "Popular search number 4" in off
+
+
+def test_narrowing_needs_a_group_of_blocks_with_words(monkeypatch) -> None:
+    """A menu (blocks of 1-3 words) is no group, and a page without one is left as it is; so is a region over
+    the element limit."""
+    from seedfeed.extraction import cards
+    from seedfeed.extraction.meta import parse_html
+    from seedfeed.extraction.region import region_root
+
+    menu = "".join(f'<li><a href="/{i}">Page {i}</a></li>' for i in range(10))
+    root = region_root(parse_html(f"<html><body><p>Ferries leave hourly from the harbour.</p><ul>{menu}</ul>"
+                                  "</body></html>"))
+    assert cards.narrow(root, 0.3) == 0.0 and "Page 7" in root.text_content()
+    root = region_root(parse_html(_course_page()))
+    monkeypatch.setattr(cards, "MAX_ELEMENTS", sum(1 for _ in root.iter()) - 1)
+    assert cards.narrow(root, 0.3) == 0.0 and "Racing courses" in root.text_content()
+    monkeypatch.undo()
+    assert cards.narrow(root, 0.3) > 0.8 and "Racing courses" not in root.text_content()
+
+
+def test_list_of_blocks_marked_as_an_article_gets_the_region() -> None:
+    """Round 9: on a page marked as an article, trafilatura keeps the one <article> and drops the teasers (whole
+    cards inside links); the region, whose repeated blocks hold over half its words and which has over twice the
+    body's words, replaces it. Without the rule the teasers are lost (resiliparse's "cut short" rule needs 3x)."""
+    from seedfeed.extraction.tuning import Tuning
+
+    teasers = "".join(
+        f'<a class="teaser" href="/n/{i}"><h3>Ferry timetable change number {i} for the winter</h3>'
+        f"<p>The crossing to the island moves by ten minutes from the first of the month, notice {i}.</p></a>"
+        for i in range(7))
+    html = ('<html><head><meta property="og:type" content="article"><title>News - Harbour</title></head><body>'
+            f'<main><h1>News</h1><article>{_paragraphs(4, 1)}</article><section class="post-extra">{teasers}'
+            "</section></main></body></html>")
+    on = extract_page(html, "https://harbour.example.net/news")  # on by default
+    assert on.provenance["body"].startswith("main region (marked as an article")
+    assert "notice 6" in on.body_text and _paragraphs(4, 1)[3:60] in on.body_text
+    off = extract_page(html, "https://harbour.example.net/news", tuning=Tuning(cards_article_ratio=0.0))
+    assert off.provenance["body"].startswith("trafilatura") and "notice 6" not in off.body_text
+    fewer = html.replace(_paragraphs(4, 1), _paragraphs(7, 1))  # the region has under twice the body's words
+    assert extract_page(fewer, "https://harbour.example.net/news").provenance["body"].startswith("trafilatura")

@@ -165,17 +165,45 @@ HUGE_PAGE = 5_000_000
 AGREE_MAX_TEXT = 300_000
 
 
-_REGION_KEYS = ("region_sectional", "region_drop_hidden", "region_drop_aria_hidden", "region_word_start")
+_REGION_KEYS = ("region_sectional", "region_drop_hidden", "region_drop_aria_hidden", "region_word_start",
+                "cards_link_share")
 
 
 def _region(tree, url: str | None, images: list | None, memo: dict, tuning: Tuning = DEFAULT) -> tuple[str, str]:
+    """(HTML, text) of the main region; with ``cards_link_share``, narrowed around its repeated blocks (.cards),
+    and the share of its words those blocks hold in ``memo[("cards", key)]``."""
     key = ("region", tuning.key(*_REGION_KEYS))
     if key not in memo:
-        from .region import region_html
+        import lxml.html
 
-        region = sanitize_html(restore_images(region_html(tree, tuning), images or []), url or "")
+        from .region import region_root
+
+        root = region_root(tree, tuning)
+        share = 0.0
+        if tuning.cards_link_share:
+            from .cards import narrow
+
+            share = narrow(root, tuning.cards_link_share)
+        markup = lxml.html.tostring(root, encoding="unicode", method="html")
+        region = sanitize_html(restore_images(markup, images or []), url or "")
         memo[key] = (region, html_to_text(region))
+        memo[("cards", key)] = share
     return memo[key]
+
+
+def _listing_marked_as_article(tree, url: str | None, images: list | None, memo: dict, tuning: Tuning,
+                               body_text: str) -> tuple[str, str] | None:
+    """Round 9: the main region of a page marked as an article that is a list of repeated blocks (the blocks hold
+    ``cards_article_share`` of the region's words) with ``cards_article_ratio`` times the body's words: a listing
+    or index that says og:type=article, where trafilatura kept one teaser, a featured item or a cookie box."""
+    ratio = tuning.cards_article_ratio
+    if not _may_hold(tree, body_text, ratio, memo):  # the region is part of the visible text: most articles stop here
+        return None
+    region, region_text = _region(tree, url, images, memo, tuning)
+    share = memo[("cards", ("region", tuning.key(*_REGION_KEYS)))]
+    if share >= tuning.cards_article_share and _stats(region_text)[0] >= ratio * _stats(body_text)[0]:
+        return region, region_text
+    return None
 
 
 def extract_body(tree, url: str | None, *, article: bool = False, product: bool = False, forum: bool = False,
@@ -217,6 +245,11 @@ def extract_body(tree, url: str | None, *, article: bool = False, product: bool 
         if tuning.trim and tuning.trim_min * words <= precise_words <= tuning.trim_max * words:
             body_html, body_text = precise_html, precise_text
             rule = "trafilatura favor_precision (article page; trims favor_recall's edges)"
+        listing = tuning.cards_article_ratio and _listing_marked_as_article(tree, url, images, memo, tuning,
+                                                                            body_text)
+        if listing:
+            body_html, body_text = listing
+            rule = "main region (marked as an article, but a list of repeated blocks with more text)"
     else:
         body_html, body_text = _run(tree, url, images, memo, **fast)
         rule = "trafilatura (no comments, tables)"
@@ -239,7 +272,7 @@ def extract_body(tree, url: str | None, *, article: bool = False, product: bool 
     use_medoid = tuning.agree_medoid and not article and (tuning.agree_forums or not forum) \
         and (tuning.agree_products or not product) and (tuning.agree_prose or not prose)
     if html and len(body_text) <= AGREE_MAX_TEXT and (
-            use_medoid or (tuning.superset_share and _may_hold(tree, body_text, tuning.superset_ratio))):
+            use_medoid or (tuning.superset_share and _may_hold(tree, body_text, tuning.superset_ratio, memo))):
         return _by_agreement(tree, url, images, memo, tuning, html, (body_html, body_text, rule), use_medoid)
     return body_html, body_text, rule
 
@@ -248,12 +281,17 @@ _VISIBLE_TEXT = etree.XPath("//body//text()[not(parent::script or parent::style 
                            "parent::template)]", smart_strings=False)
 
 
-def _may_hold(tree, body_text: str, ratio: float) -> bool:
+def _may_hold(tree, body_text: str, ratio: float, memo: dict | None = None) -> bool:
     """Whether the page's visible text has ``ratio`` times the body's words, so that resiliparse's main content
     (a part of that text) can: the "cut short" rule then skips the third extractor on most article pages (140
-    of 163 in a sample of 300 pages)."""
+    of 163 in a sample of 300 pages). ``memo`` keeps the count of visible words for the next call."""
     words = len(_WORD.findall(body_text))
-    return len(_WORD.findall(" ".join(_VISIBLE_TEXT(tree)))) + 1 >= ratio * (words - 2)
+    visible = None if memo is None else memo.get("visible words")
+    if visible is None:
+        visible = len(_WORD.findall(" ".join(_VISIBLE_TEXT(tree))))
+        if memo is not None:
+            memo["visible words"] = visible
+    return visible + 1 >= ratio * (words - 2)
 
 
 def _by_agreement(tree, url: str | None, images: list | None, memo: dict, tuning: Tuning, html: str,
