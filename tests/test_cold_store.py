@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+import random
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
 from seedfeed.models import Item
 from seedfeed.models import stub as stub_doc
-from seedfeed.state.store import Store
+from seedfeed.state.store import MIGRATIONS, Store
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -106,24 +107,86 @@ def test_looking_up_a_few_keys_uses_the_key_index_not_a_scan_of_the_feed(tmp_pat
     store.close()
 
 
-def test_the_unarchived_items_are_read_from_the_date_index_alone(tmp_path: Path):
-    """Each run with archives on asks for the feed's items in no archive page: the ids come from the date index
-    (a covering read), not from every row of the feed, whose documents make the table hundreds of MB."""
+def test_the_unarchived_items_are_kept_once_a_feed_uses_archives(tmp_path: Path):
+    """Each run with archives on asks for the feed's items in no archive page: a few among many. The first answer
+    walks the feed's items; from then on they are kept (``unarchived``), and a feed that never asks keeps none."""
     store = Store(tmp_path / "state.sqlite")
     store.put("news", _rows(2_000))
+    store.put("other", _rows(20, "o-"))
     store.commit()
+    assert store.db.execute("SELECT count(*) FROM unarchived").fetchone() == (0,)   # nobody asked: nothing kept
+    newest = store.unarchived_ids("news")
+    assert len(newest) == 2_000
+    for item_id in newest[5:]:
+        store.archive("news", item_id, 1)
     asked: list[str] = []
     store.db.set_trace_callback(asked.append)
-    assert len(store.unarchived_ids("news")) == 2_000
+    assert store.unarchived_ids("news") == newest[:5]
     store.db.set_trace_callback(None)
-    plan = " ".join(row[3] for row in store.db.execute("EXPLAIN QUERY PLAN " + asked[-1]))
-    assert "COVERING INDEX items_by_published" in plan, plan
+    plan = " ".join(row[3] for row in store.db.execute("EXPLAIN QUERY PLAN " + asked[-1].replace("'news'", "?"),
+                                                       ("news",)))
+    assert "SEARCH u" in plan and "items_by_published" not in plan, plan      # the kept 5, not the feed's 2,000
+    assert store.db.execute("SELECT count(*) FROM unarchived WHERE feed = 'news'").fetchone() == (5,)
+    store.put("other", _rows(21, "o-")[20:])
+    assert store.db.execute("SELECT count(*) FROM unarchived WHERE feed = 'other'").fetchone() == (0,)
     # and a page's items are found from the page, not by walking the feed's items once per page (quadratic)
-    for item_id in store.unarchived_ids("news")[:5]:
-        store.archive("news", item_id, 1)
     store.db.set_trace_callback(asked.append)
-    assert len(store.archive_page_ids("news", 1)) == 5
+    assert len(store.archive_page_ids("news", 1)) == 1_995
     store.db.set_trace_callback(None)
     plan = [row[3] for row in store.db.execute("EXPLAIN QUERY PLAN " + asked[-1])]
     assert "archive_by_page" in plan[0], plan
+    store.close()
+
+
+def test_the_kept_unarchived_items_are_what_a_walk_of_the_feed_finds(tmp_path: Path):
+    """Whatever happens to a feed's items after it was first asked (stored, changed, removed, back, archived,
+    forgotten and stored again, in any order), the kept answer equals the walk of every item it replaced."""
+    rng = random.Random(5005)
+    store = Store(tmp_path / "state.sqlite")
+    rows = {row[0].id: row for row in _rows(300)}
+    ids = sorted(rows)
+    store.put("news", [rows[i] for i in ids[:100]])
+    store.unarchived_ids("news")
+    page, walk = 1, ("SELECT id FROM items WHERE feed = 'news' AND removed_at IS NULL AND id NOT IN"
+                     " (SELECT id FROM archive WHERE feed = 'news') ORDER BY published DESC, id")
+    for step in range(600):
+        item_id = rng.choice(ids)
+        stored = store.db.execute("SELECT removed_at IS NULL FROM items WHERE id = ?", (item_id,)).fetchone()
+        in_archive = store.db.execute("SELECT 1 FROM archive WHERE id = ?", (item_id,)).fetchone()
+        action = rng.choice(("put", "put", "remove", "archive", "forget"))
+        if action == "put":
+            row = rows[item_id]
+            moved = Item(row[0].id, row[0].slug, row[0].doc, T0.replace(minute=rng.randrange(60)), T0, row[0].content_hash)
+            store.put("news", [(moved, T0, 10, step)])
+        elif action == "remove" and stored:
+            store.remove("news", item_id, T0)
+        elif action == "archive" and stored and stored[0] and not in_archive:
+            page += rng.random() < 0.1
+            store.archive("news", item_id, page)
+        elif action == "forget" and stored:
+            store.forget("news", item_id)
+        assert store.unarchived_ids("news") == [r[0] for r in store.db.execute(walk)], (step, action, item_id)
+    store.close()
+
+
+def test_a_state_from_before_the_kept_set_finds_it_on_the_first_ask(tmp_path: Path):
+    """Schema 10 adds the tables; a feed already archiving is walked once, then kept."""
+    path = tmp_path / "state.sqlite"
+    db = sqlite3.connect(path)
+    for step in MIGRATIONS[:9]:
+        db.executescript(step)
+    db.execute("PRAGMA user_version = 9")
+    db.executemany("INSERT INTO items (feed, id, key, slug, content_hash, published, updated, first_seen, doc)"
+                   " VALUES ('news', ?, ?, ?, 'h', ?, ?, ?, '')",
+                   [(f"urn:{i}", f"d/{i}.txt", f"doc-{i}", f"2026-03-01T12:{i:02d}:00+00:00", "2026-03-01T12:00:00+00:00",
+                     "2026-03-01T12:00:00+00:00") for i in range(10)])
+    db.executemany("INSERT INTO archive (feed, id, page) VALUES ('news', ?, 1)", [(f"urn:{i}",) for i in range(6)])
+    db.commit()
+    db.close()
+    store = Store(path)
+    assert store.db.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),)
+    assert store.unarchived_ids("news") == ["urn:9", "urn:8", "urn:7", "urn:6"]
+    store.commit()
+    assert [r[0] for r in store.db.execute("SELECT id FROM unarchived ORDER BY id")] == ["urn:6", "urn:7", "urn:8", "urn:9"]
+    assert store.unarchived_ids("news") == ["urn:9", "urn:8", "urn:7", "urn:6"]
     store.close()

@@ -60,5 +60,11 @@ MIGRATIONS: tuple[str, ...] = (
     DROP INDEX items_by_published;
     CREATE INDEX items_by_published ON items (feed, removed_at, published, id);
     """,
+    # a feed's items in no archive page, kept once the feed uses archives (state/unarchived.py): a run asked
+    # for them by walking every live item (0.15 s at 100,000)
+    """
+    CREATE TABLE unarchived (feed TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (feed, id)) WITHOUT ROWID;
+    CREATE TABLE archiving (feed TEXT PRIMARY KEY);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -21,6 +21,7 @@ from ..errors import OutputError
 from ..models import Item
 from .migrations import MIGRATIONS, SCHEMA_VERSION
 from .rows import Entry, SourceState, _dt, _ts, by_folder, doc_from_json, doc_to_json, is_stub, stub_document
+from .unarchived import left, stored, unarchived_ids
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SourceState", "Store", "state_error"]
 
@@ -241,6 +242,7 @@ class Store:
                 " key = excluded.key, slug = excluded.slug, content_hash = excluded.content_hash,"
                 " published = excluded.published, updated = excluded.updated, size = excluded.size,"
                 " mtime_ns = excluded.mtime_ns, doc = excluded.doc, removed_at = NULL", rows)
+        stored(self.db, feed, [row[1] for row in rows])
 
     @contextlib.contextmanager
     def _indexes_after(self, rows: int) -> Iterator[None]:
@@ -272,6 +274,7 @@ class Store:
         """Drop a stub whose document turned out unreadable: read in full at first sight it was never stored."""
         self._live.pop(feed, None)
         self.db.execute("DELETE FROM items WHERE feed = ? AND id = ?", (feed, item_id))
+        left(self.db, feed, item_id)
 
     def window(self, feed: str, limit: int) -> list[tuple[str, str]]:  # (key, published) of the newest live items
         return self.db.execute("SELECT key, published FROM items WHERE feed = ? AND removed_at IS NULL"
@@ -324,10 +327,8 @@ class Store:
 
     # ---------------------------------- archives: which RFC 5005 page holds which item (state/archives.py decides)
     def unarchived_ids(self, feed: str) -> list[str]:
-        """Live items not in any archive page, newest first (the order of :meth:`newest`)."""
-        return [r[0] for r in self.db.execute(
-            "SELECT id FROM items WHERE feed = ? AND removed_at IS NULL"
-            " AND id NOT IN (SELECT id FROM archive WHERE feed = ?) ORDER BY published DESC, id", (feed, feed))]
+        """Live items not in any archive page, newest first (the order of :meth:`newest`): kept (.unarchived)."""
+        return unarchived_ids(self.db, feed)
 
     def last_archive_page(self, feed: str) -> int:
         """The newest archive page's number (0: none yet)."""
@@ -339,6 +340,7 @@ class Store:
 
     def archive(self, feed: str, item_id: str, page: int) -> None:
         self.db.execute("INSERT INTO archive (feed, id, page) VALUES (?, ?, ?)", (feed, item_id, page))
+        left(self.db, feed, item_id)
 
     def archive_pages_of(self, feed: str, ids: Iterable[str]) -> set[int]:
         """The archive pages holding any of ``ids``."""
