@@ -19,6 +19,7 @@ from typing import Any
 
 from ..errors import OutputError
 from ..models import Item
+from .live import leaving, live_count, storing
 from .migrations import MIGRATIONS, SCHEMA_VERSION
 from .rows import Entry, SourceState, _dt, _ts, by_folder, doc_from_json, doc_to_json, is_stub, stub_document
 from .unarchived import left, stored, unarchived_ids
@@ -29,7 +30,7 @@ __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SourceState", "Store", "state_error"
 
 class Store:
     def __init__(self, path: Path, *, readonly: bool = False) -> None:
-        self.path = path
+        self.path, self.readonly = path, readonly
         self._live: dict[str, int] = {}
         if readonly:
             # Reading while another process writes is fine in WAL mode; no lock, no migration.
@@ -85,7 +86,7 @@ class Store:
         A dry run changes the copy as a real run would, so it can say what would change; nothing it does can
         reach the disk, not even the WAL or an mtime, and it needs no write access to the state folder."""
         store = cls.__new__(cls)
-        store.path, store._live = path, {}
+        store.path, store.readonly, store._live = path, False, {}
         store.db = sqlite3.connect(":memory:", isolation_level=None)
         if path.is_file():
             # A read-write connection, used only to read: being the last to close, it removes the -wal/-shm
@@ -221,10 +222,9 @@ class Store:
             out += self._items(f"feed = ? AND id IN ({marks})", (feed, *chunk))
         return out
 
-    def count_live(self, feed: str) -> int:  # counting 100,000 takes 20 ms: once a run unless items change
+    def count_live(self, feed: str) -> int:
         if feed not in self._live:
-            self._live[feed] = self.db.execute("SELECT count(*) FROM items WHERE feed = ? AND removed_at IS NULL",
-                                               (feed,)).fetchone()[0]
+            self._live[feed] = live_count(self.db, feed, keep=not self.readonly)   # kept in the state (.live)
         return self._live[feed]
 
     def put(self, feed: str, items: Iterable[tuple[Item, datetime, int, int]]) -> None:
@@ -235,6 +235,7 @@ class Store:
                  published if item.updated is item.published else _ts(item.updated),   # (a stub's are one object)
                  first(first_seen), size, mtime_ns, "" if is_stub(item) else doc_to_json(item.doc))
                 for item, first_seen, size, mtime_ns in items]
+        storing(self.db, feed, [row[1] for row in rows])
         with self._indexes_after(len(rows)):
             self.db.executemany(
                 "INSERT INTO items (feed, id, key, slug, content_hash, published, updated, first_seen, size, mtime_ns,"
@@ -273,6 +274,7 @@ class Store:
     def forget(self, feed: str, item_id: str) -> None:
         """Drop a stub whose document turned out unreadable: read in full at first sight it was never stored."""
         self._live.pop(feed, None)
+        leaving(self.db, feed, item_id)
         self.db.execute("DELETE FROM items WHERE feed = ? AND id = ?", (feed, item_id))
         left(self.db, feed, item_id)
 
@@ -290,6 +292,7 @@ class Store:
     def remove(self, feed: str, item_id: str, when: datetime) -> None:
         """Keep a tombstone: if the document comes back (or was renamed), it keeps its id."""
         self._live.pop(feed, None)
+        leaving(self.db, feed, item_id)
         self.db.execute("UPDATE items SET removed_at = ? WHERE feed = ? AND id = ?", (_ts(when), feed, item_id))
 
     # ------------------------------------------------------------------------------------------- feeds
@@ -328,7 +331,7 @@ class Store:
     # ---------------------------------- archives: which RFC 5005 page holds which item (state/archives.py decides)
     def unarchived_ids(self, feed: str) -> list[str]:
         """Live items not in any archive page, newest first (the order of :meth:`newest`): kept (.unarchived)."""
-        return unarchived_ids(self.db, feed)
+        return unarchived_ids(self.db, feed, keep=not self.readonly)
 
     def last_archive_page(self, feed: str) -> int:
         """The newest archive page's number (0: none yet)."""

@@ -23,11 +23,14 @@ _KEPT = ("SELECT i.id FROM unarchived u CROSS JOIN items i ON i.feed = u.feed AN
          " WHERE u.feed = ? AND i.removed_at IS NULL ORDER BY i.published DESC, i.id")
 
 
-def unarchived_ids(db: sqlite3.Connection, feed: str) -> list[str]:
-    """Live items in no archive page, newest first (ties by id, as ``Store.newest``)."""
-    if _kept(db, feed):
+def unarchived_ids(db: sqlite3.Connection, feed: str, *, keep: bool = True) -> list[str]:
+    """Live items in no archive page, newest first (ties by id, as ``Store.newest``); ``keep=False``: a read-only
+    store, which walks the items and keeps nothing."""
+    if keep and _kept(db, feed):
         return [r[0] for r in db.execute(_KEPT, (feed,))]
     found = [r[0] for r in db.execute(_ALL, (feed, feed))]
+    if not keep:
+        return found
     db.executemany("INSERT OR IGNORE INTO unarchived (feed, id) VALUES (?, ?)", [(feed, i) for i in found])
     db.execute("INSERT INTO archiving (feed) VALUES (?)", (feed,))
     return found
