@@ -295,6 +295,14 @@ CANDIDATES.update({"round 8": dict(R9_OFF), **{k: {**R9_OFF, **v} for k, v in _N
                    **{f"r9 {j}": {**R9_OFF, **w} for j, w in _LISTED.items()},
                    **{f"{k} + {j}": {**R9_OFF, **v, **w} for k, v in _NARROW.items() for j, w in _LISTED.items()}})
 ROUND9 = ["round 8", *_NARROW, *(f"r9 {j}" for j in _LISTED), *(f"{k} + {j}" for k in _NARROW for j in _LISTED)]
+# Round 10: the body chosen on a copy of the page without its cookie-consent dialogs (consent_drop), against
+# round 9's default.
+R10_OFF = {"consent_drop": False}
+for _n, _c in CANDIDATES.items():  # the candidates of the earlier rounds stay what they were
+    if _n != "default":
+        _c.update({k: v for k, v in R10_OFF.items() if k not in _c})
+CANDIDATES.update({"round 9": dict(R10_OFF), "r10 consent": {"consent_drop": True}})
+ROUND10 = ["round 9", "r10 consent"]
 FOLDS, SEED = 5, 15
 
 
@@ -434,7 +442,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.kfold:
         if args.candidates:  # exactly these, in this order ("grid": the final grid)
             named = {"grid": list(GRID), "round5": ROUND5, "round6": ROUND6, "r6 share": R6_SHARE,
-                     "round7": ROUND7, "round9": ROUND9}
+                     "round7": ROUND7, "round9": ROUND9, "round10": ROUND10}
             wanted = named.get(args.candidates) or args.candidates.split(",")
             chosen = {name: CANDIDATES[name] for name in wanted}
             CANDIDATES.clear()

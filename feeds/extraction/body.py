@@ -226,6 +226,8 @@ def extract_body(tree, url: str | None, *, article: bool = False, product: bool 
     """
     memo = {} if memo is None else memo
     fast = {"fast": True} if tuning.fast else {}
+    if tuning.consent_drop and not huge:
+        tree, memo = _without_consent(tree, memo)
     if huge:
         region, region_text = _region(tree, url, images, memo, tuning)
         return region, region_text, f"main region (page over {HUGE_PAGE:,} characters: trafilatura skipped)"
@@ -275,6 +277,17 @@ def extract_body(tree, url: str | None, *, article: bool = False, product: bool 
             use_medoid or (tuning.superset_share and _may_hold(tree, body_text, tuning.superset_ratio, memo))):
         return _by_agreement(tree, url, images, memo, tuning, html, (body_html, body_text, rule), use_medoid)
     return body_html, body_text, rule
+
+
+def _without_consent(tree, memo: dict):
+    """Round 10: (tree, memo) with the page's consent dialogs removed (.consent); the cleaned copy, when there
+    is one, gets a memo of its own (its trafilatura runs and region differ from the page's)."""
+    if "consent tree" not in memo:
+        from .consent import without_consent
+
+        memo["consent tree"] = without_consent(tree)
+    clean = memo["consent tree"]
+    return (tree, memo) if clean is tree else (clean, memo.setdefault("consent memo", {}))
 
 
 _VISIBLE_TEXT = etree.XPath("//body//text()[not(parent::script or parent::style or parent::noscript or "
