@@ -577,3 +577,42 @@ def test_list_of_blocks_marked_as_an_article_gets_the_region() -> None:
     assert off.provenance["body"].startswith("trafilatura") and "notice 6" not in off.body_text
     fewer = html.replace(_paragraphs(4, 1), _paragraphs(7, 1))  # the region has under twice the body's words
     assert extract_page(fewer, "https://harbour.example.net/news").provenance["body"].startswith("trafilatura")
+
+
+_CONSENT = ("<p>We and our partners use cookies and similar technologies to store and access information on your "
+            "device, to measure audiences, to personalise the advertising you see and to improve our services, "
+            "purpose number {i}. You can accept, refuse or choose your settings at any time.</p>")
+
+
+@pytest.mark.parametrize("dialog", [
+    '<div id="consent-sdk" class="show-banner">{text}<button>Accept all</button></div>',
+    '<div class="theme-popup" role="dialog" aria-modal="true">{text}<button>Accept all</button></div>',
+])
+def test_cookie_consent_dialog_is_not_taken_for_the_page(dialog: str) -> None:
+    """Round 10: a consent manager's dialog, longer than the page's own text, is what trafilatura keeps unless the
+    body is chosen on a copy of the page without it (a consent class/id word, or a dialog about cookies); the
+    page itself keeps it."""
+    from seedfeed.extraction.tuning import Tuning
+
+    text = "".join(_CONSENT.format(i=i) for i in range(12))
+    html = ('<html><head><title>Timetable - Harbour</title></head><body><div class="page"><h1>Timetable</h1>'
+            f"{_paragraphs(2, 3)}</div>{dialog.format(text=text)}</body></html>")
+    on = extract_page(html, "https://harbour.example.net/timetable")  # on by default
+    assert _paragraphs(2, 3)[3:60] in on.body_text and "cookies" not in on.body_text
+    off = extract_page(html, "https://harbour.example.net/timetable", tuning=Tuning(consent_drop=False))
+    assert "purpose number 11" in off.body_text
+
+
+def test_consent_word_on_a_wrapper_of_the_page_keeps_it() -> None:
+    """A class that merely records the visitor's choice, on an element holding the page's heading, is kept."""
+    from seedfeed.extraction.consent import without_consent
+    from seedfeed.extraction.meta import parse_html
+
+    root = parse_html('<html><body><div class="cookie-accepted"><h1>Timetable</h1>'
+                      f"{_paragraphs(3, 4)}</div></body></html>")
+    assert without_consent(root) is root
+    banner = parse_html(f'<html><body><h1>Timetable</h1>{_paragraphs(3, 4)}<div class="site-cookie-banner">'
+                        "We use cookies.</div></body></html>")
+    clean = without_consent(banner)
+    assert clean is not banner and "We use cookies" not in clean.text_content()
+    assert "We use cookies" in banner.text_content()  # the page parsed for the other fields is untouched

@@ -287,7 +287,24 @@ def _without_consent(tree, memo: dict):
 
         memo["consent tree"] = without_consent(tree)
     clean = memo["consent tree"]
-    return (tree, memo) if clean is tree else (clean, memo.setdefault("consent memo", {}))
+    return (tree, memo) if clean is tree else (clean, memo.setdefault("consent memo", {"consent clean": clean}))
+
+
+def _resiliparse(memo: dict, html: str) -> tuple[str, str]:
+    """resiliparse's (HTML, text) of the page, or of the copy without consent dialogs when there is one (its
+    markup, whose images are tokens: they are left out of the text, as resiliparse leaves images out)."""
+    from .agree import resiliparse_body
+
+    if "resiliparse" not in memo:
+        clean = memo.get("consent clean")  # only in the copy's memo
+        if clean is None:
+            memo["resiliparse"] = resiliparse_body(html)
+        else:
+            import lxml.html
+
+            third_html, third_text = resiliparse_body(lxml.html.tostring(clean, encoding="unicode"))
+            memo["resiliparse"] = (_TOKEN.sub("", third_html), _TOKEN.sub("", third_text))
+    return memo["resiliparse"]
 
 
 _VISIBLE_TEXT = etree.XPath("//body//text()[not(parent::script or parent::style or parent::noscript or "
@@ -310,11 +327,9 @@ def _may_hold(tree, body_text: str, ratio: float, memo: dict | None = None) -> b
 def _by_agreement(tree, url: str | None, images: list | None, memo: dict, tuning: Tuning, html: str,
                   chosen: tuple[str, str, str], use_medoid: bool) -> tuple[str, str, str]:
     """Round 7: resiliparse's text as a third candidate (.agree says why)."""
-    from .agree import medoid, resiliparse_body, shingles, superset
+    from .agree import medoid, shingles, superset
 
-    if "resiliparse" not in memo:
-        memo["resiliparse"] = resiliparse_body(html)
-    third_html, third_text = memo["resiliparse"]
+    third_html, third_text = _resiliparse(memo, html)
     if not third_text:
         return chosen
     if tuning.superset_share and superset(chosen[1], third_text, tuning.superset_share, tuning.superset_ratio):

@@ -10,7 +10,7 @@ under 0.2 body F1, 4 of them at 0.00). Two general signals, no site or vendor na
   cookies.
 
 An element is kept when it holds the page's heading or main region (a wrapper whose class merely says
-"cookie-accepted"), or most of the page's visible words.
+"cookie-accepted"), or most of the page's visible words without a word about cookies.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ _ATTR = re.compile(r"(?<![a-zA-Z])(?:" + "|".join(_WORDS) + ")", re.I)
 _TEXT = re.compile(r"cookie", re.I)
 _DIALOG_ROLES = ("dialog", "alertdialog")
 _GUARDED = ("main", "article", "h1")
-#: an element with more than this share of the page's visible words is kept (it is the page)
+#: an element with more than this share of the page's visible words is kept unless it speaks of cookies (a
+#: wrapper of the page; a consent wall over a page whose text is rendered by script is dropped)
 _PAGE_SHARE = 0.8
 #: dialogs longer than this are left alone (a modal can hold real content)
 _DIALOG_MAX_WORDS = 1500
@@ -107,8 +108,10 @@ def without_consent(root):
                 or el.xpath('.//*[@role="main"]'):
             continue
         words = _words(el)
-        if words > _PAGE_SHARE * page_words or (kind == "dialog" and words > _DIALOG_MAX_WORDS):
+        if not words or (kind == "dialog" and words > _DIALOG_MAX_WORDS):  # an empty one: nothing to gain, no copy
             continue
+        if words > _PAGE_SHARE * page_words and not _TEXT.search(" ".join(el.itertext())[:3000]):
+            continue  # most of the page and not about cookies: a wrapper of the page
         drop.append(_path(el))
         dropped.add(el)
     if not drop:
