@@ -8,14 +8,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any, TypeVar
 
-from .records import field, fields, record
-
-_T = TypeVar("_T")
+from .records import field, record
 
 
 @record
@@ -64,33 +61,6 @@ class Item:
     content_hash: str
 
 
-_MAKERS: dict[type, Callable[..., Any]] = {}
-
-
-def maker(cls: type[_T]) -> Callable[..., _T]:
-    """A function building ``cls(*values)`` for a dataclass (no ``__post_init__``, no slots) without its
-    ``__init__``; it takes every field, positionally, in order (a wrong count raises TypeError, as ``cls`` does).
-
-    A frozen ``__init__`` sets each field through ``object.__setattr__``. A first build of 100,000 documents makes
-    a RawDoc, a Document, an Observed and an Item for each: filling the instance's own ``__dict__`` in field
-    order is about 4x cheaper, and keeps the instance's dict sharing its keys with the others as ``__init__`` does
-    (the same memory). The function is generated once per class, with one statement per field, the way
-    :mod:`dataclasses` writes ``__init__`` (a loop over the names costs 2-3x more). The record is the same:
-    equal, and frozen (tests/test_records.py)."""
-    make = _MAKERS.get(cls)
-    if make is None:
-        names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
-        if {"new", "cls", "record", "attributes"} & set(names):
-            raise TypeError(f"{cls.__name__}: a field name clashes with the maker's own names")
-        stores = "".join(f"    attributes[{name!r}] = {name}\n" for name in names)
-        source = (f"def make({', '.join(names)}):\n    record = new(cls)\n    attributes = record.__dict__\n"
-                  f"{stores}    return record\n")
-        scope: dict[str, Any] = {"new": object.__new__, "cls": cls}
-        exec(source, scope)   # field names are identifiers: the source is only ever these statements
-        make = _MAKERS[cls] = scope["make"]
-    return make
-
-
 NO_PROVENANCE: Mapping[str, str] = MappingProxyType({})
 
 
@@ -98,8 +68,5 @@ def stub(key: str, origin: str, published: datetime | None, updated: datetime | 
          explicit_id: str | None) -> Document:
     """``Document(key=key, origin=origin, title="", summary="", body_html="", published=published, updated=updated,
     explicit_id=explicit_id)``: what a probe knows of a document outside the window."""
-    return _document(key, origin, "", "", "", published, updated, None, (), None, None, None, explicit_id,
-                     NO_PROVENANCE, ())
-
-
-_document = maker(Document)
+    return Document(key, origin, "", "", "", published, updated, None, (), None, None, None, explicit_id,
+                    NO_PROVENANCE, ())

@@ -1,6 +1,6 @@
-"""``@record`` classes (``seedfeed.records``) behave as the dataclasses they replaced. Records assembled without
-their ``__init__`` (``seedfeed.models.maker``, the cold path's 100,000 of each) are the records ``__init__``
-makes: equal field by field, frozen, and refused when a field is missing or extra."""
+"""``@record`` classes (``seedfeed.records``) behave as the dataclasses they replaced. Records made positionally
+(the cold path's 100,000 of each, and ``models.stub``) are the records made by keyword: equal field by field,
+frozen, and refused when a field is missing or extra."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 from seedfeed.extraction.probe import Probe
-from seedfeed.models import Document, Item, RawDoc, maker, stub
+from seedfeed.models import Document, Item, RawDoc, stub
 from seedfeed.records import FrozenInstanceError, field, fields, record, replace
 from seedfeed.sources.seeds import Read
 from seedfeed.state.merge import Observed
@@ -23,11 +23,11 @@ def test_assembled_records_equal_the_initialised_ones():
                    updated=None, explicit_id="x")
     cases = [
         (RawDoc(key="k", origin="o", kind="md", data=b"text", mtime=WHEN),
-         maker(RawDoc)("k", "o", "md", b"text", WHEN, None, None)),
+         RawDoc("k", "o", "md", b"text", WHEN, None, None)),
         (doc, stub("a/b.md", "/s/a/b.md", WHEN, None, "x")),
-        (Observed(doc, WHEN, 3, 4, "raw:ab", stub=True), maker(Observed)(doc, WHEN, 3, 4, "raw:ab", True)),
-        (Item("urn:x", "b", doc, WHEN, WHEN, "raw:ab"), maker(Item)("urn:x", "b", doc, WHEN, WHEN, "raw:ab")),
-        (Probe("raw:ab", warnings=("w",)), maker(Probe)("raw:ab", None, None, None, ("w",))),
+        (Observed(doc, WHEN, 3, 4, "raw:ab", stub=True), Observed(doc, WHEN, 3, 4, "raw:ab", True)),
+        (Item("urn:x", "b", doc, WHEN, WHEN, "raw:ab"), Item("urn:x", "b", doc, WHEN, WHEN, "raw:ab")),
+        (Probe("raw:ab", warnings=("w",)), Probe("raw:ab", None, None, None, ("w",))),
     ]
     for made, assembled in cases:
         assert type(assembled) is type(made)
@@ -41,17 +41,17 @@ def test_assembled_records_equal_the_initialised_ones():
     assert stub("k", "o", None, None, None) == Document(key="k", origin="o", title="", summary="", body_html="")
     # a plain (not frozen) dataclass: the same fields in the same order, and as mutable as one made by __init__
     observed = cases[2][0]
-    read = maker(Read)(observed, None, ["w"])
+    read = Read(observed, None, ["w"])
     assert read == Read(observed, warnings=["w"]) and list(vars(read)) == list(vars(Read()))
     read.warnings.append("x")
     assert read.warnings == ["w", "x"]
 
 
-def test_a_maker_refuses_a_wrong_number_of_fields():
+def test_a_positional_record_refuses_a_wrong_number_of_fields():
     with pytest.raises(TypeError):
-        maker(RawDoc)("k", "o", "md", b"text", WHEN)            # one missing
+        RawDoc("k", "o", "md", b"text")                  # a required field missing (mtime)
     with pytest.raises(TypeError):
-        maker(Item)("urn:x", "b", None, WHEN, WHEN, "raw:ab", 1)  # one too many
+        Item("urn:x", "b", None, WHEN, WHEN, "raw:ab", 1)  # one too many
 
 
 def test_assembled_records_take_no_more_memory():

@@ -12,18 +12,16 @@ from collections.abc import Sequence
 
 def main(argv: Sequence[str] | None = None) -> int:
     given = sys.argv[1:] if argv is None else list(argv)
-    if given[:1] != ["build"]:
-        from .main import main as run
-
-        return run(given, None)
+    build = given[:1] == ["build"]
     # A build pauses the cyclic collector from the start, not only for the run (seedfeed.pipeline.bulk says
     # why): the check's walk keeps a row per file and the imports make thousands of objects, and the passes
     # that triggers find nothing.
     was_enabled = gc.isenabled()
-    gc.disable()
+    if build:
+        gc.disable()
     try:
         verdict = None
-        if not os.environ.get("SEEDFEED_NO_SHORTCUT"):
+        if build and not os.environ.get("SEEDFEED_NO_SHORTCUT"):
             from ..unchanged import check
 
             verdict = check(given, os.getcwd(), os.environ)

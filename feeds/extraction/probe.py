@@ -23,7 +23,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from ..errors import DocumentError
-from ..models import RawDoc, maker
+from ..models import RawDoc
 from ..records import record
 from ..sources.decode import decode
 
@@ -39,9 +39,6 @@ class Probe:
     warnings: tuple[str, ...] = ()       # the decoder's guess, dates that cannot be read
 
 
-_probe = maker(Probe)
-
-
 def raw_hash(data: bytes) -> str:
     return "raw:" + hashlib.sha256(data).hexdigest()[:32]
 
@@ -54,11 +51,11 @@ def probe(raw: RawDoc, *, default_tz: tzinfo = UTC) -> Probe:
     digest = raw_hash(raw.data)
     if raw.kind == "md":
         published, updated, explicit_id, problems = markdown_dates(raw, text, default_tz)
-        return _probe(digest, published, updated, explicit_id, (warning, *problems) if warning else tuple(problems))
+        return Probe(digest, published, updated, explicit_id, (warning, *problems) if warning else tuple(problems))
     if raw.kind == "html":
         published, updated = html_dates(text, default_tz)
-        return _probe(digest, published, updated, None, (warning,) if warning else ())
-    return _probe(digest, None, None, None, (warning,) if warning else ())   # (once per file: no __init__)
+        return Probe(digest, published, updated, None, (warning,) if warning else ())
+    return Probe(digest, None, None, None, (warning,) if warning else ())
 
 
 _BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)   # the UTF-32 ones start like UTF-16's

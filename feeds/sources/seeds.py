@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from ..errors import DocumentError
 from ..extraction.probe import probe, raw_hash
-from ..models import RawDoc, maker, stub
+from ..models import RawDoc, stub
 from ..records import field, record, replace
 from ..state.merge import Observed, slugify
 from .links import rewrite_local_links
@@ -53,8 +53,7 @@ def read_seed(job: Job) -> Read:
     except OSError as exc:
         return Read(skip=Skip(origin, f"cannot read ({exc.strerror}); check its permissions"))
     mtime = datetime.fromtimestamp(found.mtime_ns / 1e9, UTC)
-    # Once per file: the records are made without their __init__ (see seedfeed.models.maker).
-    raw = _raw_doc(job.key, origin, found.kind, data, mtime, None, None)
+    raw = RawDoc(job.key, origin, found.kind, data, mtime, None, None)
     # A stem with no letters or digits takes its slug from the title, which only full extraction knows.
     if job.probe_only and slugify(job.key.rsplit("/", 1)[-1].rsplit(".", 1)[0]) != "item":
         try:
@@ -64,7 +63,7 @@ def read_seed(job: Job) -> Read:
         except Exception as exc:  # as below: a bug on one odd document must not stop the others
             return _bug(origin, exc)
         doc = stub(job.key, origin, seen.published, seen.updated, seen.explicit_id)
-        return _read(_observed(doc, mtime, found.size, found.mtime_ns, seen.raw_hash, True), None,
+        return Read(Observed(doc, mtime, found.size, found.mtime_ns, seen.raw_hash, True), None,
                      list(seen.warnings))
     from ..extraction.document import extract  # not before: a run that only probes never imports Markdown and nh3
 
@@ -81,7 +80,6 @@ def read_seed(job: Job) -> Read:
     return Read(Observed(doc, mtime, found.size, found.mtime_ns, raw_hash(data)), warnings=warnings)
 
 
-_raw_doc, _observed, _read = maker(RawDoc), maker(Observed), maker(Read)
 
 
 def read_bytes(path: str) -> bytes:

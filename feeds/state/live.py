@@ -32,11 +32,13 @@ def storing(db: sqlite3.Connection, feed: str, ids: Iterable[str]) -> None:
     if db.execute("SELECT 1 FROM live_counts WHERE feed = ?", (feed,)).fetchone() is None:
         return
     unique = set(ids)
+    if not unique:
+        return
     if len(unique) > MANY:
         db.execute("DELETE FROM live_counts WHERE feed = ?", (feed,))
         return
     live = db.execute(f"SELECT count(*) FROM items WHERE feed = ? AND removed_at IS NULL AND id IN"
-                      f" ({','.join('?' * len(unique))})", (feed, *unique)).fetchone()[0] if unique else 0
+                      f" ({','.join('?' * len(unique))})", (feed, *unique)).fetchone()[0]
     db.execute("UPDATE live_counts SET n = n + ? WHERE feed = ?", (len(unique) - live, feed))
 
 

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from ..models import Document, Item, maker
+from ..models import Document, Item
 from ..records import field, record
 from .rows import Entry
 
@@ -93,7 +93,6 @@ def slug_base(key: str, title: str) -> str:
     return slug if slug != "item" else slugify(title)
 
 
-_item = maker(Item)
 
 
 @record
@@ -182,7 +181,7 @@ def merge(feed: str, entries: Iterable[Entry], observed: Iterable[Observed], pre
                     slug = _unique(base, used_slugs)
                 published = doc.published or (found.published.astimezone(UTC) if found else obs.seen_at)
                 updated = max(doc.updated or published, published, found.updated.astimezone(UTC) if found else published)
-                item = _item(item_id, slug, doc, published, updated, digest)   # once per new document
+                item = Item(item_id, slug, doc, published, updated, digest)   # once per new document
                 changes.new.append(item)
                 changes.first_seen[item_id] = first_seen
                 changes.stats[item_id] = (obs.size, obs.mtime_ns)

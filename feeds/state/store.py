@@ -235,7 +235,7 @@ class Store:
                  published if item.updated is item.published else _ts(item.updated),   # (a stub's are one object)
                  first(first_seen), size, mtime_ns, "" if is_stub(item) else doc_to_json(item.doc))
                 for item, first_seen, size, mtime_ns in items]
-        storing(self.db, feed, [row[1] for row in rows])
+        storing(self.db, feed, ids := [row[1] for row in rows])   # the kept count (.live), before the rows change
         with self._indexes_after(len(rows)):
             self.db.executemany(
                 "INSERT INTO items (feed, id, key, slug, content_hash, published, updated, first_seen, size, mtime_ns,"
@@ -243,7 +243,7 @@ class Store:
                 " key = excluded.key, slug = excluded.slug, content_hash = excluded.content_hash,"
                 " published = excluded.published, updated = excluded.updated, size = excluded.size,"
                 " mtime_ns = excluded.mtime_ns, doc = excluded.doc, removed_at = NULL", rows)
-        stored(self.db, feed, [row[1] for row in rows])
+        stored(self.db, feed, ids)
 
     @contextlib.contextmanager
     def _indexes_after(self, rows: int) -> Iterator[None]:
