@@ -31,6 +31,10 @@ import extraction as bx  # noqa: E402 - bench/extraction.py: data, folds, scorin
 CACHE = Path(os.environ.get("BLOCKS_CACHE", "/tmp/seedfeed-blocks15"))
 #: A block is content when this share of its 4-word runs (all of its words, for a block of 1-3) is in the truth.
 LABEL_SHARE = 0.5
+#: "context": labels by context_labels; "block": by the block's own runs only (short blocks by any occurrence).
+LABELS = os.environ.get("BLOCKS_LABELS", "context")
+#: The model's size (LightGBM trees and leaves per tree).
+TREES, LEAVES = int(os.environ.get("BLOCKS_TREES", 200)), int(os.environ.get("BLOCKS_LEAVES", 31))
 
 
 def prepare_one(page: dict) -> dict | None:
@@ -38,7 +42,7 @@ def prepare_one(page: dict) -> dict | None:
     import numpy as np
     from seedfeed.extraction import body as B
     from seedfeed.extraction.agree import superset
-    from seedfeed.extraction.blocks import FEATURES, features, ngram_sets, page_blocks, share_in
+    from seedfeed.extraction.blocks import feature_names, features, ngram_sets, page_blocks, share_in
     from seedfeed.extraction.meta import collect, looks_like_forum, parse_html
     from seedfeed.extraction.title import looks_like_article
     from seedfeed.extraction.tuning import DEFAULT
@@ -71,6 +75,14 @@ def prepare_one(page: dict) -> dict | None:
     cands = [ngram_sets(t) for t in (rules, region, third, shipped)]
     rows = features(blocks, cands, (article, forum, product))
     t2 = time.process_time()
+    ids: dict = {}
+    groups = []  # each block's element and its 3 nearest ancestors, as page-local numbers (for the 2nd stage)
+    for b in blocks:
+        chain, el = [], b.el
+        for _ in range(4):
+            chain.append(ids.setdefault(el, len(ids)) if el is not None else -1)
+            el = el.getparent() if el is not None else None
+        groups.append(chain)
     truth = ngram_sets(page["body"])
     labels = [share_in(b.words, truth) for b in blocks]
     use_medoid = not article and not forum and len(rules) <= B.AGREE_MAX_TEXT
@@ -79,9 +91,10 @@ def prepare_one(page: dict) -> dict | None:
     return {"key": f"{page['set']}/{page['id']}", "set": page["set"], "id": page["id"], "type": page["type"],
             "truth": page["body"], "shipped": shipped, "rules": rules, "region": region, "third": third,
             "flags": (article, forum, product), "use_medoid": use_medoid, "superset": super_,
-            "X": np.asarray(rows, dtype=np.float32).reshape(len(rows), len(FEATURES) + len(cands) + 2),
+            "X": np.asarray(rows, dtype=np.float32).reshape(len(rows), len(feature_names(len(cands)))),
             "y": np.asarray(labels, dtype=np.float32),
-            "texts": [b.text for b in blocks], "ms_extract": (t1 - t0) * 1000, "ms_blocks": (t2 - t1) * 1000}
+            "texts": [b.text for b in blocks], "groups": np.asarray(groups, dtype=np.int32).reshape(len(groups), 4),
+            "ms_extract": (t1 - t0) * 1000, "ms_blocks": (t2 - t1) * 1000}
 
 
 def prepare(jobs: int) -> None:
@@ -97,9 +110,37 @@ def prepare(jobs: int) -> None:
           f"{statistics.mean(r['ms_extract'] for r in out):.1f})")
 
 
+def context_labels(texts: list[str], truth: str):
+    """The share of each block's 4-word runs found in the truth, the runs taken over the block with the last 3
+    words of the block before it and the first 3 of the block after it (every run touching the block counts).
+    A short block ("Gray", "Sofas") then counts as content only where the truth has it among the same
+    neighbours: a filter list's colour is not labelled content because a product's colour is."""
+    import numpy as np
+    from seedfeed.extraction.blocks import ngram_sets
+
+    runs = ngram_sets(truth)[3]
+    flat = " " + " ".join(bx.words(truth)) + " "
+    words = [bx.words(t) for t in texts]
+    out = []
+    for i, w in enumerate(words):
+        before = words[i - 1][-3:] if i else []
+        after = words[i + 1][:3] if i + 1 < len(words) else []
+        ctx = before + w + after
+        if len(ctx) < 4:
+            out.append(1.0 if ctx and f" {' '.join(ctx)} " in flat else 0.0)
+            continue
+        lo, hi = len(before), len(before) + len(w)  # the block's words are ctx[lo:hi]
+        starts = [s for s in range(len(ctx) - 3) if s < hi and s + 3 >= lo]
+        out.append(sum(1 for s in starts if tuple(ctx[s:s + 4]) in runs) / len(starts))
+    return np.asarray(out, dtype=np.float32)
+
+
 def load() -> tuple[list[dict], list[int]]:
     with open(CACHE / "pages.pkl", "rb") as fh:
         pages = pickle.load(fh)
+    if LABELS == "context":
+        for p in pages:
+            p["y"] = context_labels(p["texts"], p["truth"])
     folds = bx.assign_folds([{"set": p["set"], "id": p["id"], "type": p["type"]} for p in pages])
     return pages, [folds[p["key"]] for p in pages]
 
@@ -144,32 +185,109 @@ def ceiling() -> None:
     table(pages, fold_of, texts)
 
 
-def train(X, y, seed: int = 15, trees: int = 200, leaves: int = 31):
+def train(X, y, seed: int = 15, weight=None):
     import lightgbm as lgb
 
+    trees, leaves = TREES, LEAVES
     params = {"objective": "binary", "learning_rate": 0.05, "num_leaves": leaves, "min_data_in_leaf": 40,
               "bagging_fraction": 0.8, "bagging_freq": 1, "feature_fraction": 0.8, "seed": seed, "num_threads": 1,
               "verbose": -1}
-    return lgb.train(params, lgb.Dataset(X, label=y.astype("float32")), num_boost_round=trees)
+    return lgb.train(params, lgb.Dataset(X, label=y.astype("float32"), weight=weight), num_boost_round=trees)
 
 
-def kfold(threshold: float) -> None:
+def weights(pages: list[dict], idx: list[int], how: str):
+    """Training weight of each block: "none"; "page" (the block's share of its page's words: every page counts
+    the same, and a long block more than a short one, as the page-averaged score does); "mix" (half that, half
+    uniform over the page's blocks)."""
+    import numpy as np
+
+    if how == "none":
+        return None
+    out = []
+    for i in idx:
+        w = pages[i]["X"][:, 0]
+        share = w / max(1.0, float(w.sum()))
+        out.append(share if how == "page" else 0.5 * share + 0.5 / max(1, len(w)))
+    return np.concatenate(out) * 1000
+
+
+def context(page: dict, prob):
+    """Second-stage features of each block from the first stage's probabilities: its own, its 2 neighbours' on
+    each side, the word-weighted mean and the max over the blocks sharing its element and each of its 3 nearest
+    ancestors, and the page's word-weighted mean."""
+    import numpy as np
+
+    n = len(prob)
+    w = page["X"][:, 0].astype(np.float64)
+    pad = np.concatenate([[-1.0, -1.0], prob, [-1.0, -1.0]])
+    cols = [prob, pad[0:n], pad[1:n + 1], pad[3:n + 3], pad[4:n + 4]]
+    for level in range(4):
+        g = page["groups"][:, level]
+        g = np.where(g < 0, int(g.max(initial=0)) + 1 + np.arange(n), g)  # no such ancestor: a group of one
+        size = int(g.max()) + 1 if n else 0
+        tw = np.bincount(g, weights=w, minlength=size)
+        tp = np.bincount(g, weights=w * prob, minlength=size)
+        mx = np.full(size, -1.0)
+        np.maximum.at(mx, g, prob)
+        cols += [tp[g] / np.maximum(tw[g], 1.0), mx[g], np.bincount(g, minlength=size)[g].astype(np.float64)]
+    cols.append(np.full(n, float((w * prob).sum() / max(1.0, w.sum()))))
+    return np.column_stack(cols).astype(np.float32) if n else np.zeros((0, len(cols)), dtype=np.float32)
+
+
+def _fit_predict(pages, train_idx, test_idx, weight, extra=None):
+    """Train on ``train_idx`` (features plus ``extra[i]`` columns when given), predict ``test_idx``."""
+    import numpy as np
+
+    def X(i):
+        return np.hstack([pages[i]["X"], extra[i]]) if extra is not None else pages[i]["X"]
+
+    model = train(np.concatenate([X(i) for i in train_idx]),
+                  np.concatenate([pages[i]["y"] for i in train_idx]) >= LABEL_SHARE,
+                  weight=weights(pages, train_idx, weight))
+    return {i: (model.predict(X(i)) if len(pages[i]["texts"]) else np.zeros(0)) for i in test_idx}
+
+
+def stacked(pages, fold_of, weight):
+    """Held-out probabilities of the two-stage model: the second stage sees the first stage's probabilities of
+    the block's neighbours and containers; on the training folds those come from inner folds (the first stage
+    never predicts a page it was trained on)."""
+    probs: list = [None] * len(pages)
+    for k in range(bx.FOLDS):
+        t0 = time.process_time()
+        train_idx = [i for i, f in enumerate(fold_of) if f != k]
+        test_idx = [i for i, f in enumerate(fold_of) if f == k]
+        oof: dict = {}
+        for j in sorted({fold_of[i] for i in train_idx}):
+            inner_train = [i for i in train_idx if fold_of[i] != j]
+            oof.update(_fit_predict(pages, inner_train, [i for i in train_idx if fold_of[i] == j], weight))
+        oof.update(_fit_predict(pages, train_idx, test_idx, weight))
+        extra = {i: context(pages[i], oof[i]) for i in oof}
+        probs_k = _fit_predict(pages, train_idx, test_idx, weight, extra)
+        for i in test_idx:
+            probs[i] = probs_k[i]
+        print(f"fold {k}: two stages, {time.process_time() - t0:.0f} s CPU")
+    return probs
+
+
+def kfold(threshold: float, weight: str = "none", stack: bool = False) -> None:
     import numpy as np
     from seedfeed.extraction.agree import medoid, shingles
 
     pages, fold_of = load()
-    probs: list = [None] * len(pages)
-    for k in range(bx.FOLDS):
+    probs: list = stacked(pages, fold_of, weight) if stack else [None] * len(pages)
+    for k in range(bx.FOLDS if not stack else 0):
         train_idx = [i for i, f in enumerate(fold_of) if f != k]
         X = np.concatenate([pages[i]["X"] for i in train_idx])
         y = np.concatenate([pages[i]["y"] for i in train_idx]) >= LABEL_SHARE
         t0 = time.process_time()
-        model = train(X, y)
+        model = train(X, y, weight=weights(pages, train_idx, weight))
         for i, f in enumerate(fold_of):
             if f == k and len(pages[i]["texts"]):
                 probs[i] = model.predict(pages[i]["X"])
         print(f"fold {k}: trained on {len(train_idx)} pages, {len(y)} blocks ({y.mean():.0%} content), "
               f"{time.process_time() - t0:.0f} s CPU")
+    with open(CACHE / f"probs-{weight}{'-stack' if stack else ''}.pkl", "wb") as fh:
+        pickle.dump(probs, fh)
     clf = [joined(p["texts"], (pr >= threshold) if pr is not None else []) for p, pr in zip(pages, probs, strict=True)]
     fourth, replay = [], []
     for p, c in zip(pages, clf, strict=True):
@@ -186,7 +304,45 @@ def kfold(threshold: float) -> None:
     nonart = [c if not p["flags"][0] else p["shipped"] for p, c in zip(pages, clf, strict=True)]
     table(pages, fold_of, {"shipped default": [p["shipped"] for p in pages], f"(a) classifier alone (p >= "
                            f"{threshold})": clf, "(b) 4th candidate of the medoid": fourth,
-                           "(c) classifier on pages not marked as articles": nonart})
+                           "(a) on pages not marked as articles": nonart,
+                           "(c) filter/extend the shipped body": filter_extend(pages, fold_of, probs)})
+
+
+#: (c) filter/extend: a block of the shipped body is kept when its probability is at least LOW, a block outside it
+#: is added when at least HIGH; on all pages, on pages not marked as articles, or on forum/product pages only.
+FILTER_GRID = [(lo, hi) for lo in (0.0, 0.1, 0.2, 0.3, 0.4) for hi in (0.5, 0.7, 0.9, 1.01)]
+GATES = {"all pages": lambda p: True, "not articles": lambda p: not p["flags"][0],
+         "forum/product pages": lambda p: p["flags"][1] or p["flags"][2]}
+
+
+def filter_extend(pages: list[dict], fold_of: list[int], probs: list) -> list[str]:
+    """Held-out texts of the filter/extend rule: (LOW, HIGH, gate) chosen by body F1 on the 4 other folds."""
+    from seedfeed.extraction.blocks import feature_names
+
+    col = feature_names(4).index("agree_3")  # the block's share in the shipped body
+    texts, scores = {}, {}
+    for lo, hi in FILTER_GRID:
+        for gate_name, gate in GATES.items():
+            out = []
+            for p, q in zip(pages, probs, strict=True):
+                if not gate(p) or q is None or not len(q):
+                    out.append(p["shipped"])
+                    continue
+                inside = p["X"][:, col] >= 0.5
+                out.append(joined(p["texts"], (inside & (q >= lo)) | (~inside & (q >= hi))))
+            name = f"low {lo}, high {hi}, {gate_name}"
+            texts[name] = out
+            scores[name] = [dict(zip(("p", "r"), bx.body_pr(t, p["truth"]), strict=True))
+                            for t, p in zip(out, pages, strict=True)]
+    final = [""] * len(pages)
+    for k in range(bx.FOLDS):
+        best = max(scores, key=lambda n: bx.body_scores([s for s, f in zip(scores[n], fold_of, strict=True)
+                                                         if f != k])[0])
+        print(f"filter/extend, fold {k}: chosen on the other 4: {best}")
+        for i, f in enumerate(fold_of):
+            if f == k:
+                final[i] = texts[best][i]
+    return final
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -196,13 +352,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--kfold", action="store_true")
     ap.add_argument("--threshold", type=float, default=0.5)
     ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--stack", action="store_true", help="two stages: the second sees the first's context")
+    ap.add_argument("--weight", choices=["none", "page", "mix"], default="none")
     args = ap.parse_args(argv)
     if args.prepare:
         prepare(args.jobs)
     if args.ceiling:
         ceiling()
     if args.kfold:
-        kfold(args.threshold)
+        kfold(args.threshold, args.weight, args.stack)
     return 0
 
 

@@ -26,8 +26,8 @@ BLOCK_TAGS = frozenset((
     "html", "body", "main", "article", "section", "div", "p", "li", "ul", "ol", "dl", "dt", "dd", "td", "th", "tr",
     "table", "tbody", "thead", "tfoot", "caption", "h1", "h2", "h3", "h4", "h5", "h6", "header", "footer", "nav",
     "aside", "blockquote", "pre", "figure", "figcaption", "form", "fieldset", "address", "details", "summary",
-    "center", "dialog", "menu", "legend", "label"))
-_SKIP = frozenset(("script", "style", "noscript", "template", "head", "svg", "iframe", "select", "textarea", "math",
+    "center", "dialog", "menu", "legend", "label", "noscript"))
+_SKIP = frozenset(("script", "style", "template", "head", "svg", "iframe", "select", "textarea", "math",
                    "object", "canvas"))
 #: Block tags as a small integer feature (0: other).
 TAG_IDS = {t: i + 1 for i, t in enumerate((
@@ -35,7 +35,7 @@ TAG_IDS = {t: i + 1 for i, t in enumerate((
     "section", "article", "figcaption", "label", "summary", "header", "footer", "nav", "aside", "form", "body"))}
 #: Structural ancestors, one flag each.
 _STRUCT = ("header", "nav", "footer", "aside", "main", "article", "form", "li", "table", "a", "h", "button",
-           "figure", "blockquote", "dialog")
+           "figure", "blockquote", "dialog", "noscript")
 _STRUCT_BIT = {t: 1 << i for i, t in enumerate(_STRUCT)}
 _STRUCT_BIT.update({f"h{i}": _STRUCT_BIT["h"] for i in range(1, 7)})
 
@@ -100,10 +100,12 @@ class Block:
 
     @property
     def text(self) -> str:
-        return " ".join("".join(self.parts).split())
+        return " ".join(" ".join(self.parts).split())
 
 
 _TAIL = object()
+#: Ancestors of a block's element whose totals are features (its containers: a card, a post, a list).
+LEVELS = 3
 
 
 def page_blocks(root, limit: int = MAX_BLOCKS) -> list[Block]:
@@ -150,7 +152,7 @@ def page_blocks(root, limit: int = MAX_BLOCKS) -> list[Block]:
         if link:
             current.link_words += len(_WORD.findall(text))
     for b in blocks:
-        b.words = _WORD.findall("".join(b.parts))
+        b.words = _WORD.findall(" ".join(b.parts))
     return [b for b in blocks if b.words]
 
 
@@ -170,17 +172,24 @@ def share_in(words: list[str], sets: tuple[set, set, set, set]) -> float:
     return sum(1 for r in runs if r in sets[3]) / len(runs)
 
 
-FEATURES = (
+_CORE = (
     "words", "log_words", "link_share", "punct_per_word", "stop_share", "digit_share", "upper_start_share", "tag",
     "depth", "position", "word_position", "self_boiler", "self_content", "anc_boiler", "anc_content",
     *(f"in_{t}" for t in _STRUCT), "in_main_el", "same_siblings", "parent_same_siblings", "page_blocks",
-    "page_words_log", "word_share", "prev_link_share", "next_link_share", "prev_words", "next_words",
-    "page_article", "page_forum", "page_product")
+    "page_words_log", "word_share")
+_AFTER = ("prev_link_share", "next_link_share", "prev_words", "next_words", "page_article", "page_forum",
+          "page_product")
+
+
+def feature_names(candidates: int) -> list[str]:
+    """The names of the columns of ``features`` for that many candidate texts."""
+    per_level = ["log_words", "link_share", "word_share", *(f"agree_{j}" for j in range(candidates)), "same"]
+    return [*_CORE, *(f"up{level + 1}_{x}" for level in range(LEVELS) for x in per_level), *_AFTER,
+            *(f"agree_{j}" for j in range(candidates)), "prev_agree_0", "next_agree_0"]
 
 
 def features(blocks: list[Block], candidates: list[tuple], page_flags: tuple[bool, bool, bool]) -> list[list[float]]:
-    """One feature row per block (names: ``FEATURES`` then one agreement share per candidate text, and the
-    previous and next blocks' agreement with the first candidate)."""
+    """One feature row per block (names: ``feature_names(len(candidates))``)."""
     import math
 
     total_words = sum(len(b.words) for b in blocks) or 1
@@ -203,7 +212,7 @@ def features(blocks: list[Block], candidates: list[tuple], page_flags: tuple[boo
     for i, b in enumerate(blocks):
         w = b.words
         nw = len(w)
-        text = "".join(b.parts)
+        text = " ".join(b.parts)
         boiler, content = _class_hits(b.el)
         parent = b.el.getparent()
         row = [nw, math.log1p(nw), min(1.0, b.link_words / nw), len(_PUNCT.findall(text)) / nw,
@@ -215,6 +224,34 @@ def features(blocks: list[Block], candidates: list[tuple], page_flags: tuple[boo
         seen += nw
         rows.append(row)
         agree.append([share_in(w, c) for c in candidates])
+    # containers: the block's element's ancestors LEVELS up, with the words, link words and words agreeing with
+    # each candidate of every block below them (a card, a post, a list holds the block's context)
+    sums: dict = {}
+    chains = []
+    for b, a in zip(blocks, agree, strict=True):
+        nw = len(b.words)
+        chain, el = [], b.el.getparent()
+        for _ in range(LEVELS):
+            if el is None:
+                break
+            acc = sums.get(el)
+            if acc is None:
+                acc = sums[el] = [0.0] * (2 + len(a))
+            acc[0] += nw
+            acc[1] += b.link_words
+            for j, x in enumerate(a):
+                acc[2 + j] += x * nw
+            chain.append(el)
+            el = el.getparent()
+        chains.append(chain)
+    for row, chain in zip(rows, chains, strict=True):
+        for level in range(LEVELS):
+            if level < len(chain):
+                acc = sums[chain[level]]
+                row += [math.log1p(acc[0]), min(1.0, acc[1] / acc[0]), acc[0] / total_words,
+                        *(x / acc[0] for x in acc[2:]), same(chain[level])]
+            else:
+                row += [-1.0] * (4 + len(candidates))
     for i, row in enumerate(rows):
         prev_b, next_b = (blocks[i - 1] if i else None), (blocks[i + 1] if i + 1 < len(blocks) else None)
         row += [min(1.0, prev_b.link_words / len(prev_b.words)) if prev_b else -1.0,
