@@ -345,6 +345,67 @@ def filter_extend(pages: list[dict], fold_of: list[int], probs: list) -> list[st
     return final
 
 
+def _tree_eval(node: dict, row: list[float]) -> float:
+    """One LightGBM tree on one row, in plain Python (what a shipped model would cost without numpy)."""
+    while "leaf_value" not in node:
+        x = row[node["split_feature"]]
+        node = node["left_child"] if x <= node["threshold"] else node["right_child"]
+    return node["leaf_value"]
+
+
+def cost(n: int) -> None:
+    """CPU per page (time.process_time, one process) of what shipping the classifier would add: the block pass
+    (blocks and features on the parsed page, the candidate texts given) and the model (trained on all pages,
+    evaluated tree by tree in plain Python), next to trafilatura's bare_extraction on the same pages (the
+    pages of ``bench/extraction.py --cpu n``)."""
+    import math
+
+    import numpy as np
+    import trafilatura
+    from seedfeed.extraction import body as B
+    from seedfeed.extraction.blocks import features, ngram_sets, page_blocks
+    from seedfeed.extraction.consent import without_consent
+    from seedfeed.extraction.meta import parse_html
+
+    pages, _ = load()
+    model = train(np.concatenate([p["X"] for p in pages]), np.concatenate([p["y"] for p in pages]) >= LABEL_SHARE,
+                  weight=weights(pages, list(range(len(pages))), "page"))
+    trees = [t["tree_structure"] for t in model.dump_model()["tree_info"]]
+    cached = {p["key"]: p for p in pages}
+    every = bx.load_set("scrapinghub") + bx.load_set("wcxb")
+    sample = every[:: max(1, len(every) // n)][:n]
+    times: dict[str, list[float]] = {"trafilatura": [], "blocks": [], "model": []}
+    for i, page in enumerate([sample[0]] + sample):
+        with gzip.open(page["path"], "rt", encoding="utf-8", errors="replace") as fh:
+            html = fh.read()
+        c = cached[f"{page['set']}/{page['id']}"]
+        t0 = time.process_time()
+        trafilatura.bare_extraction(html, url=page["url"], with_metadata=True, include_comments=False)
+        t1 = time.process_time()
+        root = parse_html(html)
+        B.mark_images(root)
+        tree = without_consent(root)
+        t2 = time.process_time()
+        blocks = page_blocks(tree)
+        rows = features(blocks, [ngram_sets(c[k]) for k in ("rules", "region", "third", "shipped")], c["flags"])
+        t3 = time.process_time()
+        probs = [1 / (1 + math.exp(-sum(_tree_eval(t, r) for t in trees))) for r in rows]
+        t4 = time.process_time()
+        assert len(probs) == len(rows)
+        if i:
+            for key, v in (("trafilatura", t1 - t0), ("blocks", t3 - t2), ("model", t4 - t3)):
+                times[key].append(v * 1000)
+    traf = statistics.mean(times["trafilatura"])
+    gated = [c["flags"][1] or c["flags"][2] for c in (cached[f"{p['set']}/{p['id']}"] for p in sample)]
+    extra = sum(b + m for b, m, g in zip(times["blocks"], times["model"], gated, strict=True) if g) / len(sample)
+    print(f"block pass and model only on the {sum(gated)} forum/product-flagged pages of {len(sample)}: "
+          f"{extra:.1f} ms/page averaged over all, {extra / traf:.2f}x trafilatura's mean\n")
+    print(f"## CPU ms/page, {len(sample)} pages ({len(trees)} trees of at most {LEAVES} leaves)\n")
+    print("| step | mean | median | mean / trafilatura's mean |\n| --- | --- | --- | --- |")
+    for key, v in times.items():
+        print(f"| {key} | {statistics.mean(v):.1f} | {statistics.median(v):.1f} | {statistics.mean(v) / traf:.2f}x |")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--prepare", action="store_true")
@@ -352,6 +413,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--kfold", action="store_true")
     ap.add_argument("--threshold", type=float, default=0.5)
     ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--cost", type=int, default=0, metavar="N", help="CPU of the block pass and the model, N pages")
+    ap.add_argument("--gate", choices=list(GATES), help="(c) only on these pages (default: chosen by k-fold)")
     ap.add_argument("--stack", action="store_true", help="two stages: the second sees the first's context")
     ap.add_argument("--weight", choices=["none", "page", "mix"], default="none")
     args = ap.parse_args(argv)
@@ -359,6 +422,11 @@ def main(argv: list[str] | None = None) -> int:
         prepare(args.jobs)
     if args.ceiling:
         ceiling()
+    if args.gate:
+        for name in [g for g in GATES if g != args.gate]:
+            del GATES[name]
+    if args.cost:
+        cost(args.cost)
     if args.kfold:
         kfold(args.threshold, args.weight, args.stack)
     return 0

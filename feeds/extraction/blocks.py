@@ -133,8 +133,8 @@ def page_blocks(root, limit: int = MAX_BLOCKS) -> list[Block]:
             own_flags = flags | _STRUCT_BIT.get(tag, 0)
             in_main = in_main or tag == "main" or el.get("role") == "main"
             link_here = link or tag == "a"
-            if tag in BLOCK_TAGS or block_ctx is None:
-                block_ctx = (el, depth, hits[0], hits[1], flags, in_main)
+            if tag in BLOCK_TAGS or block_ctx is None:  # the flags count the block's own element too
+                block_ctx = (el, depth, hits[0], hits[1], own_flags, in_main)
             child_hits = (hits[0] + boiler, hits[1] + content)
             for child in reversed(el):
                 stack.append((child, block_ctx, depth + 1, child_hits, own_flags, in_main, link_here))
