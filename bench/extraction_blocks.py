@@ -6,9 +6,10 @@ Usage::
 
     python bench/extraction_blocks.py --prepare --jobs 2      # blocks, features, labels of every page (cache)
     python bench/extraction_blocks.py --ceiling               # body F1 of the perfect block labelling
-    python bench/extraction_blocks.py --kfold                 # held-out body F1: shipped, (a), (b), (c)
+    python bench/extraction_blocks.py --kfold --weight page   # held-out body F1: shipped, (a), (b), (c)
+    python bench/extraction_blocks.py --cost 300              # CPU of the block pass and the model vs trafilatura
 
-The cache (features, block texts, candidate texts of each page; about 100 MB) is written outside the
+The cache (features, block texts, candidate texts of each page; about 220 MB) is written outside the
 repository, to ``$BLOCKS_CACHE`` (default ``/tmp/seedfeed-blocks15``). Needs numpy and lightgbm (study only:
 not dependencies of seedfeed).
 """
