@@ -303,6 +303,14 @@ for _n, _c in CANDIDATES.items():  # the candidates of the earlier rounds stay w
         _c.update({k: v for k, v in R10_OFF.items() if k not in _c})
 CANDIDATES.update({"round 9": dict(R10_OFF), "r10 consent": {"consent_drop": True}})
 ROUND10 = ["round 9", "r10 consent"]
+# Round 12: a JSON-LD published date gives way to the first date the page text shows, when that is another day
+# (date_ld_shown), against round 10's default.
+R12_OFF = {"date_ld_shown": False}
+for _n, _c in CANDIDATES.items():  # the candidates of the earlier rounds stay what they were
+    if _n != "default":
+        _c.update({k: v for k, v in R12_OFF.items() if k not in _c})
+CANDIDATES.update({"round 10": dict(R12_OFF), "r12 ld shown": {"date_ld_shown": True}})
+ROUND12 = ["round 10", "r12 ld shown"]
 FOLDS, SEED = 5, 15
 
 
@@ -442,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.kfold:
         if args.candidates:  # exactly these, in this order ("grid": the final grid)
             named = {"grid": list(GRID), "round5": ROUND5, "round6": ROUND6, "r6 share": R6_SHARE,
-                     "round7": ROUND7, "round9": ROUND9, "round10": ROUND10}
+                     "round7": ROUND7, "round9": ROUND9, "round10": ROUND10, "round12": ROUND12}
             wanted = named.get(args.candidates) or args.candidates.split(",")
             chosen = {name: CANDIDATES[name] for name in wanted}
             CANDIDATES.clear()
