@@ -257,13 +257,20 @@ ROUND6 = ["round 5", "round 5 + r6 core", "round 5 + r6 core + sectional", "defa
 # after round 6: the region share again, now that the region keeps more (--candidates "r6 share")
 CANDIDATES.update({f"default, region {r}": {"region_share": r} for r in (0.8, 0.9, 1.2)})
 R6_SHARE = ["default", *(f"default, region {r}" for r in (0.8, 0.9, 1.2))]
+
+
+def _earlier_rounds_without(rules: dict) -> None:
+    """A new round's rules, off in every earlier round's candidate (all but "default"): those stay what they were."""
+    for name, candidate in CANDIDATES.items():
+        if name != "default":
+            candidate.update({k: v for k, v in rules.items() if k not in candidate})
+
+
 # Round 7: resiliparse's main content as a third candidate body (seedfeed.extraction.agree), against round 6's
 # default: the medoid of the three on pages not marked as articles (also on forums / products, or not), and the
 # "cut short" rule (resiliparse holds share of the body's runs and ratio times as many), alone and together.
 R7_OFF = {"agree_medoid": False, "superset_share": 0.0}
-for _n, _c in CANDIDATES.items():  # the candidates of the earlier rounds stay what they were
-    if _n != "default":
-        _c.update({k: v for k, v in R7_OFF.items() if k not in _c})
+_earlier_rounds_without(R7_OFF)
 _MEDOID = {"r7 medoid": {"agree_forums": True}, "r7 medoid, no forums": {"agree_forums": False},
            "r7 medoid, no products": {"agree_forums": True, "agree_products": False},
            "r7 medoid, no forums or products": {"agree_forums": False, "agree_products": False},
@@ -285,9 +292,7 @@ ROUND7 = ["round 6", *(f"round 6 + {k}" for k in _SUPER), *_MEDOID,
 # articles, that region when it is a list of repeated blocks with more text (cards_article_ratio / _share),
 # against round 8's default (both off).
 R9_OFF = {"cards_link_share": 0.0, "cards_article_ratio": 0.0}
-for _n, _c in CANDIDATES.items():  # the candidates of the earlier rounds stay what they were
-    if _n != "default":
-        _c.update({k: v for k, v in R9_OFF.items() if k not in _c})
+_earlier_rounds_without(R9_OFF)
 _NARROW = {"r9 narrow 0.3": {"cards_link_share": 0.3}, "r9 narrow 0.5": {"cards_link_share": 0.5}}
 _LISTED = {"article 2x": {"cards_article_ratio": 2.0}, "article 3x": {"cards_article_ratio": 3.0},
            "article 2x share 0.7": {"cards_article_ratio": 2.0, "cards_article_share": 0.7}}
@@ -298,11 +303,15 @@ ROUND9 = ["round 8", *_NARROW, *(f"r9 {j}" for j in _LISTED), *(f"{k} + {j}" for
 # Round 10: the body chosen on a copy of the page without its cookie-consent dialogs (consent_drop), against
 # round 9's default.
 R10_OFF = {"consent_drop": False}
-for _n, _c in CANDIDATES.items():  # the candidates of the earlier rounds stay what they were
-    if _n != "default":
-        _c.update({k: v for k, v in R10_OFF.items() if k not in _c})
+_earlier_rounds_without(R10_OFF)
 CANDIDATES.update({"round 9": dict(R10_OFF), "r10 consent": {"consent_drop": True}})
 ROUND10 = ["round 9", "r10 consent"]
+# Round 12: a JSON-LD published date gives way to the first date the page text shows, when that is another day
+# (date_ld_shown), against round 10's default.
+R12_OFF = {"date_ld_shown": False}
+_earlier_rounds_without(R12_OFF)
+CANDIDATES.update({"round 10": dict(R12_OFF), "r12 ld shown": {"date_ld_shown": True}})
+ROUND12 = ["round 10", "r12 ld shown"]
 FOLDS, SEED = 5, 15
 
 
@@ -442,7 +451,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.kfold:
         if args.candidates:  # exactly these, in this order ("grid": the final grid)
             named = {"grid": list(GRID), "round5": ROUND5, "round6": ROUND6, "r6 share": R6_SHARE,
-                     "round7": ROUND7, "round9": ROUND9, "round10": ROUND10}
+                     "round7": ROUND7, "round9": ROUND9, "round10": ROUND10, "round12": ROUND12}
             wanted = named.get(args.candidates) or args.candidates.split(",")
             chosen = {name: CANDIDATES[name] for name in wanted}
             CANDIDATES.clear()

@@ -362,6 +362,35 @@ def test_htmldate_guess_gives_way_to_the_date_the_page_shows(shown: str, publish
     assert page.provenance["published"].startswith(rule)
 
 
+_LD_DATE = ('<script type="application/ld+json">{"@context": "https://schema.org", "@type": "Article", '
+            '"datePublished": "2024-02-01T08:00:00+00:00"}</script>')
+
+
+@pytest.mark.parametrize(("head", "shown", "published", "rule"), [
+    # JSON-LD is the page's only date markup and the text shows another day first: that day (round 12)
+    (_LD_DATE, "<p>Posted 3 March 2024</p>", "2024-03-03", "first date shown in the text (json-ld datePublished"),
+    (_LD_DATE, "<p>2024-03-03 · 4 min read</p>", "2024-03-03", "first date shown in the text"),
+    # the text shows the JSON-LD day first (a later date is an update or a comment), or no date: JSON-LD stays
+    (_LD_DATE, "<p>February 1, 2024</p><p>Updated 3 March 2024</p>", "2024-02-01", "json-ld datePublished"),
+    (_LD_DATE, "<p>Winter timetable</p>", "2024-02-01", "json-ld datePublished"),
+    # a published-time meta tag is not second-guessed by the text
+    ('<meta property="article:published_time" content="2024-02-01T08:00:00+00:00">', "<p>Posted 3 March 2024</p>",
+     "2024-02-01", "meta article:published_time"),
+])
+def test_jsonld_date_gives_way_to_the_first_date_the_page_shows(head: str, shown: str, published: str,
+                                                                 rule: str) -> None:
+    from seedfeed.extraction.tuning import Tuning
+
+    html = f"<html><head><title>Winter</title>{head}</head><body><h1>Winter</h1>{shown}{_PROSE}</body></html>"
+    page = extract_page(html, "https://ferry.example.com/winter")
+    assert page.published is not None and page.published.date().isoformat() == published
+    assert page.provenance["published"].startswith(rule)
+    if published == "2024-02-01":   # the markup's time is kept with its day
+        assert page.published == datetime(2024, 2, 1, 8, tzinfo=UTC)
+    off = extract_page(html, "https://ferry.example.com/winter", tuning=Tuning(date_ld_shown=False))
+    assert off.published == datetime(2024, 2, 1, 8, tzinfo=UTC)
+
+
 # Round 7 (docs/extraction.md): resiliparse's main content as a third candidate body. On by default since round 8;
 # these tests set each switch themselves, and each fails with its switch off.
 _SAILING = ["anchor", "ballast", "capstan", "dinghy", "ensign", "fathom", "galley", "halyard", "jib", "keel",

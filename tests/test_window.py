@@ -115,6 +115,14 @@ def test_the_probe_gives_the_dates_and_id_of_full_extraction():
     page = RawDoc("p.html", "p.html", "html", b"<html><head><meta property='article:published_time' "
                   b"content='2026-02-01T12:00:00+01:00'></head><body><article><p>Text</p></article></body></html>", T0)
     assert probe(page).published == extract(page)[0].published == datetime(2026, 2, 1, 11, tzinfo=UTC)
+    # the shipped tuning's date rules, not extract_dates' own defaults: htmldate's guess the text does not show,
+    # and a JSON-LD date, give way to the date the text shows first (both failed before the probe used them)
+    for head, body in (("", "<div data-date='2020-01-02'></div><p>Posted March 3, 2024. The harbour bridge.</p>"),
+                       ("<script type='application/ld+json'>{\"@type\": \"Article\", \"datePublished\": "
+                        "\"2019-05-05T10:00:00Z\"}</script>", "<p>March 3, 2024</p><p>The harbour bridge.</p>")):
+        page = RawDoc("p.html", "p.html", "html", f"<html><head>{head}</head><body><article><h1>Harbour</h1>{body}"
+                      "</article></body></html>".encode(), T0)
+        assert probe(page).published == extract(page)[0].published == datetime(2024, 3, 3, tzinfo=UTC), head
 
 
 def test_a_process_pool_reads_the_same_as_reading_in_process(site):

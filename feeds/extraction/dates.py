@@ -221,9 +221,13 @@ def _shown_instead(root, guess: datetime, default_tz: tzinfo) -> datetime | None
 
 
 def extract_dates(pm: PageMeta, root, html: str, url: str | None, default_tz: tzinfo, extensive: bool = True,
-                  text: bool = False, visible: bool = False
+                  text: bool = False, visible: bool = False, ld_shown: bool = False
                   ) -> tuple[datetime | None, str, datetime | None, str, list[str]]:
     """(published, rule, updated, rule, unreadable).
+
+    ``visible``: htmldate's guess gives way to the first date the text shows when the text does not show it.
+    ``ld_shown``: a JSON-LD date (the page has no published-time meta tag and no <time> outside comments) gives
+    way to the first date the text shows when that is another day (docs/extraction.md, round 12).
 
     ``unreadable`` says which dates the page states but cannot be read, when no other rule found one: the
     caller warns, and the document is published as if it gave no date."""
@@ -245,6 +249,10 @@ def extract_dates(pm: PageMeta, root, html: str, url: str | None, default_tz: tz
         if dt is not None:
             published, prule = dt, rule
             break
+    if ld_shown and prule.startswith("json-ld") and published is not None:
+        shown = shown_dates(_spaced_text(root.find(".//body")))
+        if shown and shown[0] != (published.year, published.month, published.day):
+            published, prule = datetime(*shown[0], tzinfo=default_tz), f"first date shown in the text ({prule} is not)"
     stated = [(value, rule) for value, rule in candidates if value and value.strip()]
     if published is None and text:
         published, prule = _text_dates(root, default_tz)
