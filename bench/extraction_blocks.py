@@ -10,7 +10,7 @@ Usage::
     python bench/extraction_blocks.py --cost 300              # CPU of the block pass and the model vs trafilatura
 
 The cache (features, block texts, candidate texts of each page; about 220 MB) is written outside the
-repository, to ``$BLOCKS_CACHE`` (default ``/tmp/seedfeed-blocks15``). Needs numpy and lightgbm (study only:
+repository, to ``$BLOCKS_CACHE`` (default ``/tmp/seedfeed-blocks``). Needs numpy and lightgbm (study only:
 not dependencies of seedfeed).
 """
 
@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import extraction as bx  # noqa: E402 - bench/extraction.py: data, folds, scoring
 
-CACHE = Path(os.environ.get("BLOCKS_CACHE", "/tmp/seedfeed-blocks15"))
+CACHE = Path(os.environ.get("BLOCKS_CACHE", "/tmp/seedfeed-blocks"))
 #: A block is content when this share of its 4-word runs (all of its words, for a block of 1-3) is in the truth.
 LABEL_SHARE = 0.5
 #: "context": labels by context_labels; "block": by the block's own runs only (short blocks by any occurrence).
