@@ -183,3 +183,25 @@ def test_an_extractor_crash_on_one_document_is_reported_not_a_traceback(site):
     assert result.returncode == 0, result.stderr
     assert "odd.html" in result.stderr and "parser exploded" in result.stderr and "Traceback" not in result.stderr
     assert [e.title for e in feedparser.parse((site / "output" / "atom.xml").read_bytes()).entries] == ["Good"]
+
+
+def test_help_is_as_wide_as_argparse_would_make_it(monkeypatch) -> None:
+    # the CLI gives argparse the terminal width itself (argparse would import shutil for it): the same width,
+    # whatever $COLUMNS says, and the same wrapped help
+    import argparse
+
+    from seedfeed.cli.main import build_parser, columns
+
+    for value in (None, "57", "200", "abc", "0", "-3"):
+        if value is None:
+            monkeypatch.delenv("COLUMNS", raising=False)
+        else:
+            monkeypatch.setenv("COLUMNS", value)
+        assert columns() == shutil.get_terminal_size().columns, value
+    monkeypatch.setenv("COLUMNS", "57")
+    parser = build_parser()
+    ours = parser.format_help()
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter   # argparse's own width
+    assert ours == parser.format_help()
+    monkeypatch.setenv("COLUMNS", "120")
+    assert build_parser().format_help() != ours   # the width is read each time, not fixed
