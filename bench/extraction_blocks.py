@@ -8,6 +8,9 @@ Usage::
     python bench/extraction_blocks.py --ceiling               # body F1 of the perfect block labelling
     python bench/extraction_blocks.py --kfold --weight page   # held-out body F1: shipped, (a), (b), (c)
     python bench/extraction_blocks.py --cost 300              # CPU of the block pass and the model vs trafilatura
+    python bench/extraction_blocks.py --importance            # round 11b: LightGBM gain importance of the features
+    python bench/extraction_blocks.py --cheap gbm200x31:all gbm20d3:all logreg:all   # round 11b: held-out (c)
+    python bench/extraction_blocks.py --cost 300 --cheap gbm20d3:shipped logreg:shipped  # round 11b: their CPU
 
 The cache (features, block texts, candidate texts of each page; about 220 MB) is written outside the
 repository, to ``$BLOCKS_CACHE`` (default ``/tmp/seedfeed-blocks``). Needs numpy and lightgbm (study only:
@@ -407,6 +410,249 @@ def cost(n: int) -> None:
         print(f"| {key} | {statistics.mean(v):.1f} | {statistics.median(v):.1f} | {statistics.mean(v) / traf:.2f}x |")
 
 
+# ------------------------------------------------------------------------------------- round 11b: cheap models
+#: Feature sets of round 11b. "shipped": no 4-word-run lookup but against the shipped body, which (c) needs
+#: anyway to tell the blocks inside it from those outside; "noagree": no agreement feature at all (the model sees
+#: no candidate text; (c) still looks the blocks up in the shipped body); "topK": the K features of highest gain
+#: of the 200-tree model trained on the training folds.
+FEATURE_SETS = ("all", "shipped", "noagree", "top10", "top20")
+
+
+def columns(fset: str, gain=None) -> list[int]:
+    """Column numbers of a feature set (``gain``: the gain importances, for "topK")."""
+    from seedfeed.extraction.blocks import feature_names
+
+    names = feature_names(4)
+    if fset == "all":
+        return list(range(len(names)))
+    if fset.startswith("top"):
+        return sorted(sorted(range(len(names)), key=lambda j: -gain[j])[:int(fset[3:])])
+    keep = ("agree_3",) if fset == "shipped" else ()
+    return [j for j, n in enumerate(names) if "agree" not in n or n.endswith(keep)]
+
+
+def _spec(model: str) -> tuple[int, int, int]:
+    """("gbm200x31" | "gbm20d3") -> (trees, leaves, max depth or -1)."""
+    body = model[3:]
+    if "x" in body:
+        trees, leaves = body.split("x")
+        return int(trees), int(leaves), -1
+    trees, depth = body.split("d")
+    return int(trees), 2 ** int(depth), int(depth)
+
+
+def train_gbm(X, y, weight, model: str):
+    """LightGBM as round 11 trains it; the small models get a higher learning rate (few trees)."""
+    import lightgbm as lgb
+
+    trees, leaves, depth = _spec(model)
+    params = {"objective": "binary", "learning_rate": 0.05 if trees >= 100 else 0.2, "num_leaves": leaves,
+              "max_depth": depth, "min_data_in_leaf": 40, "bagging_fraction": 0.8, "bagging_freq": 1,
+              "feature_fraction": 0.8, "seed": 15, "num_threads": 1, "verbose": -1}
+    return lgb.train(params, lgb.Dataset(X, label=y.astype("float32"), weight=weight), num_boost_round=trees)
+
+
+class LogReg:
+    """Weighted L2 logistic regression fitted by Newton's method (numpy only). Inputs: count-like columns (max
+    > 10 on the training rows) as log1p, the tag column one-hot, then standardised."""
+
+    def __init__(self, X, y, weight, tag_col: int | None, l2: float = 1.0, iters: int = 30) -> None:
+        import numpy as np
+
+        self.tag_col = tag_col
+        self.logs = [j for j in range(X.shape[1]) if j != tag_col and float(X[:, j].max()) > 10]
+        Z = self._raw(X)
+        self.mu, self.sd = Z.mean(axis=0), Z.std(axis=0) + 1e-6
+        Z = np.hstack([(Z - self.mu) / self.sd, np.ones((len(Z), 1))])
+        w = np.ones(len(y)) if weight is None else weight / weight.mean()
+        beta = np.zeros(Z.shape[1])
+        for _ in range(iters):
+            p = 1 / (1 + np.exp(-(Z @ beta)))
+            g = Z.T @ (w * (p - y)) + l2 * beta
+            H = (Z * (w * p * (1 - p))[:, None]).T @ Z + l2 * np.eye(len(beta))
+            step = np.linalg.solve(H, g)
+            beta -= step
+            if np.abs(step).max() < 1e-6:
+                break
+        self.beta = beta
+
+    def _raw(self, X):
+        import numpy as np
+
+        Z = X.astype(np.float64).copy()
+        for j in self.logs:
+            Z[:, j] = np.sign(Z[:, j]) * np.log1p(np.abs(Z[:, j]))
+        if self.tag_col is None:
+            return Z
+        onehot = (Z[:, [self.tag_col]] == np.arange(30)[None, :]).astype(np.float64)
+        return np.hstack([np.delete(Z, self.tag_col, axis=1), onehot])
+
+    def predict(self, X):
+        import numpy as np
+
+        Z = (self._raw(X) - self.mu) / self.sd
+        return 1 / (1 + np.exp(-(Z @ self.beta[:-1] + self.beta[-1])))
+
+    def python_eval(self):
+        """A plain-Python scorer of one row (what shipping the weights as constants would cost, no numpy)."""
+        import math
+
+        w = [float(b) / float(s) for b, s in zip(self.beta[:-1], self.sd, strict=True)]
+        bias = float(self.beta[-1]) - sum(wi * float(m) for wi, m in zip(w, self.mu, strict=True))
+        logs, tag_col = set(self.logs), self.tag_col
+        n_num = len(w) - (30 if tag_col is not None else 0)
+        num_w, tag_w = w[:n_num], w[n_num:]
+
+        def score(row: list[float]) -> float:
+            z = bias
+            k = 0
+            for j, x in enumerate(row):
+                if j == tag_col:
+                    z += tag_w[int(x)] if 0 <= x < 30 else 0.0
+                    continue
+                if j in logs:
+                    x = math.copysign(math.log1p(abs(x)), x)
+                z += num_w[k] * x
+                k += 1
+            return 1 / (1 + math.exp(-z))
+        return score
+
+
+def fit(model: str, X, y, weight, cols: list[int]):
+    """A fitted model with ``predict`` on the rows' ``cols``."""
+    from seedfeed.extraction.blocks import feature_names
+
+    if model == "logreg":
+        tag = feature_names(4).index("tag")
+        return LogReg(X[:, cols], y, weight, cols.index(tag) if tag in cols else None)
+    return train_gbm(X[:, cols], y, weight, model)
+
+
+def gains(pages, idx) -> list[float]:
+    """Gain importance of each feature in round 11's model (200 trees of 31 leaves) trained on ``idx``."""
+    import numpy as np
+
+    X = np.concatenate([pages[i]["X"] for i in idx])
+    y = np.concatenate([pages[i]["y"] for i in idx]) >= LABEL_SHARE
+    model = train_gbm(X, y, weights(pages, idx, "page"), "gbm200x31")
+    return list(model.feature_importance(importance_type="gain"))
+
+
+def importance() -> None:
+    """Gain importances of the 200-tree model trained on all pages, highest first (share of the total)."""
+    from seedfeed.extraction.blocks import feature_names
+
+    pages, _ = load()
+    g = gains(pages, list(range(len(pages))))
+    names, total = feature_names(4), sum(g)
+    print("| rank | feature | gain share | cumulative |\n| --- | --- | --- | --- |")
+    run = 0.0
+    for rank, j in enumerate(sorted(range(len(g)), key=lambda j: -g[j]), 1):
+        run += g[j] / total
+        print(f"| {rank} | {names[j]} | {g[j] / total:.3f} | {run:.3f} |")
+
+
+def cheap(variants: list[str]) -> None:
+    """Held-out (c) of each "MODEL:FEATURES" variant (same folds, same (LOW, HIGH, gate) grid chosen on the
+    other 4 folds), next to the shipped body, in one table."""
+    import numpy as np
+
+    pages, fold_of = load()
+    texts = {"shipped default": [p["shipped"] for p in pages]}
+    fold_gain: dict = {}
+    for variant in variants:
+        model, fset = variant.split(":")
+        probs: list = [None] * len(pages)
+        t0 = time.process_time()
+        for k in range(bx.FOLDS):
+            train_idx = [i for i, f in enumerate(fold_of) if f != k]
+            if fset.startswith("top") and k not in fold_gain:
+                fold_gain[k] = gains(pages, train_idx)
+            cols = columns(fset, fold_gain.get(k))
+            X = np.concatenate([pages[i]["X"] for i in train_idx])
+            y = np.concatenate([pages[i]["y"] for i in train_idx]) >= LABEL_SHARE
+            m = fit(model, X, y, weights(pages, train_idx, "page"), cols)
+            for i, f in enumerate(fold_of):
+                if f == k and len(pages[i]["texts"]):
+                    probs[i] = m.predict(pages[i]["X"][:, cols])
+        print(f"{variant}: {len(cols)} features, 5 folds trained in {time.process_time() - t0:.0f} s CPU")
+        texts[f"(c) {variant}"] = filter_extend(pages, fold_of, probs)
+    table(pages, fold_of, texts)
+
+
+def cheap_cost(n: int, variants: list[str]) -> None:
+    """CPU per page of the block pass (with lookups against 4 texts, the shipped body only, none) and of each
+    variant's model evaluated in plain Python, next to trafilatura's bare_extraction on the pages of
+    ``bench/extraction.py --cpu n``."""
+    import math
+
+    import numpy as np
+    import trafilatura
+    from seedfeed.extraction import body as B
+    from seedfeed.extraction.blocks import features, ngram_sets, page_blocks
+    from seedfeed.extraction.consent import without_consent
+    from seedfeed.extraction.meta import parse_html
+
+    pages, _ = load()
+    every = list(range(len(pages)))
+    X = np.concatenate([p["X"] for p in pages])
+    y = np.concatenate([p["y"] for p in pages]) >= LABEL_SHARE
+    w = weights(pages, every, "page")
+    g = gains(pages, every) if any(":top" in v for v in variants) else None
+    scorers = {}
+    for variant in variants:
+        model, fset = variant.split(":")
+        cols = columns(fset, g)
+        m = fit(model, X, y, w, cols)
+        if model == "logreg":
+            f = m.python_eval()
+            scorers[variant] = (cols, f)
+        else:
+            trees = [t["tree_structure"] for t in m.dump_model()["tree_info"]]
+            scorers[variant] = (cols, lambda r, trees=trees: 1 / (1 + math.exp(-sum(_tree_eval(t, r)
+                                                                                   for t in trees))))
+    cached = {p["key"]: p for p in pages}
+    sample = (bx.load_set("scrapinghub") + bx.load_set("wcxb"))
+    sample = sample[:: max(1, len(sample) // n)][:n]
+    steps = ["trafilatura", "walk (page_blocks)", "features, lookups vs 4 texts", "features, vs shipped only",
+             "features, no lookup", *(f"model {v}" for v in variants)]
+    times: dict[str, list[float]] = {s: [] for s in steps}
+    for i, page in enumerate([sample[0]] + sample):
+        with gzip.open(page["path"], "rt", encoding="utf-8", errors="replace") as fh:
+            html = fh.read()
+        c = cached[f"{page['set']}/{page['id']}"]
+        t = [time.process_time()]
+        trafilatura.bare_extraction(html, url=page["url"], with_metadata=True, include_comments=False)
+        t.append(time.process_time())
+        root = parse_html(html)
+        B.mark_images(root)
+        tree = without_consent(root)
+        t0 = time.process_time()
+        blocks = page_blocks(tree)
+        t += [t0, time.process_time()]
+        rows = features(blocks, [ngram_sets(c[k]) for k in ("rules", "region", "third", "shipped")], c["flags"])
+        t.append(time.process_time())
+        features(blocks, [ngram_sets(c["shipped"])], c["flags"])
+        t.append(time.process_time())
+        features(blocks, [], c["flags"])
+        t.append(time.process_time())
+        spans = [(t[1] - t[0]), t[3] - t[2], t[4] - t[3], t[5] - t[4], t[6] - t[5]]
+        for v in variants:
+            cols, score = scorers[v]
+            a = time.process_time()
+            for r in rows:
+                score([r[j] for j in cols])
+            spans.append(time.process_time() - a)
+        if i:
+            for s, v in zip(steps, spans, strict=True):
+                times[s].append(v * 1000)
+    traf = statistics.mean(times["trafilatura"])
+    print(f"## CPU ms/page, {len(sample)} pages (time.process_time, one process)\n")
+    print("| step | mean | median | mean / trafilatura's mean |\n| --- | --- | --- | --- |")
+    for key, v in times.items():
+        print(f"| {key} | {statistics.mean(v):.2f} | {statistics.median(v):.2f} | {statistics.mean(v) / traf:.3f}x |")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--prepare", action="store_true")
@@ -418,6 +664,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gate", choices=list(GATES), help="(c) only on these pages (default: chosen by k-fold)")
     ap.add_argument("--stack", action="store_true", help="two stages: the second sees the first's context")
     ap.add_argument("--weight", choices=["none", "page", "mix"], default="none")
+    ap.add_argument("--importance", action="store_true", help="gain importance of the features (round 11b)")
+    ap.add_argument("--cheap", nargs="+", metavar="MODEL:FEATURES",
+                    help="round 11b: held-out (c) of each (MODEL gbmTxL, gbmTdD or logreg; FEATURES one of "
+                         f"{', '.join(FEATURE_SETS)}); with --cost: their CPU")
     args = ap.parse_args(argv)
     if args.prepare:
         prepare(args.jobs)
@@ -426,7 +676,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.gate:
         for name in [g for g in GATES if g != args.gate]:
             del GATES[name]
-    if args.cost:
+    if args.importance:
+        importance()
+    if args.cheap and args.cost:
+        cheap_cost(args.cost, args.cheap)
+    elif args.cheap:
+        cheap(args.cheap)
+    if args.cost and not args.cheap:
         cost(args.cost)
     if args.kfold:
         kfold(args.threshold, args.weight, args.stack)
