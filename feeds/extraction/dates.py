@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from lxml import etree
 
 from .meta import PageMeta
+from .tuning import DEFAULT, Tuning
 
 _PUBLISHED_META = ("article:published_time", "og:published_time", "datepublished", "og:article:published_time",
                    "article.published", "published_time", "publish-date", "publish_date", "pubdate",
@@ -220,14 +221,10 @@ def _shown_instead(root, guess: datetime, default_tz: tzinfo) -> datetime | None
     return datetime(*dates[0], tzinfo=default_tz)
 
 
-def extract_dates(pm: PageMeta, root, html: str, url: str | None, default_tz: tzinfo, extensive: bool = True,
-                  text: bool = False, visible: bool = False, ld_shown: bool = False
+def extract_dates(pm: PageMeta, root, html: str, url: str | None, default_tz: tzinfo, tuning: Tuning = DEFAULT
                   ) -> tuple[datetime | None, str, datetime | None, str, list[str]]:
-    """(published, rule, updated, rule, unreadable).
-
-    ``visible``: htmldate's guess gives way to the first date the text shows when the text does not show it.
-    ``ld_shown``: a JSON-LD date (the page has no published-time meta tag and no <time> outside comments) gives
-    way to the first date the text shows when that is another day (docs/extraction.md, round 12).
+    """(published, rule, updated, rule, unreadable), by ``tuning``'s date rules (``date_*``; the shipped ones by
+    default, so the probe of a seed page and its full extraction date it alike).
 
     ``unreadable`` says which dates the page states but cannot be read, when no other rule found one: the
     caller warns, and the document is published as if it gave no date."""
@@ -249,12 +246,12 @@ def extract_dates(pm: PageMeta, root, html: str, url: str | None, default_tz: tz
         if dt is not None:
             published, prule = dt, rule
             break
-    if ld_shown and prule.startswith("json-ld") and published is not None:
+    if tuning.date_ld_shown and prule.startswith("json-ld") and published is not None:
         shown = shown_dates(_spaced_text(root.find(".//body")))
         if shown and shown[0] != (published.year, published.month, published.day):
             published, prule = datetime(*shown[0], tzinfo=default_tz), f"first date shown in the text ({prule} is not)"
     stated = [(value, rule) for value, rule in candidates if value and value.strip()]
-    if published is None and text:
+    if published is None and tuning.date_text:
         published, prule = _text_dates(root, default_tz)
     # A page that states its date in a way nobody can read gets no guess (htmldate would make "2024-13-45" into
     # 2024-01-01): the caller warns and dates it as if it stated none.
@@ -262,13 +259,13 @@ def extract_dates(pm: PageMeta, root, html: str, url: str | None, default_tz: tz
         try:
             from htmldate import find_date
 
-            found = find_date(root, url=url, original_date=True, extensive_search=extensive)
+            found = find_date(root, url=url, original_date=True, extensive_search=tuning.date_extensive)
         except Exception:  # noqa: BLE001
             found = None
         dt = parse_date(found, default_tz)
         if dt is not None:
             published, prule = dt, "htmldate (original date)"
-            shown = _shown_instead(root, dt, default_tz) if visible else None
+            shown = _shown_instead(root, dt, default_tz) if tuning.date_visible else None
             if shown is not None:
                 published, prule = shown, "first date shown in the text (htmldate's guess is not shown)"
     unreadable = []

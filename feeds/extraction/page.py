@@ -97,11 +97,10 @@ def extract_variants(html: str, url: str | None, tunings: list[Tuning], *, defau
     titles = {t.key(*title_keys): extract_title(pm, url or page_url, t) for t in tunings}
     # each distinct variant of a metadata rule runs once, however many tunings share it
     dates: dict[tuple, tuple] = {}
-    date_keys = ("date_extensive", "date_text", "date_visible", "date_ld_shown")
+    date_keys = tuple(n for n in NAMES if n.startswith("date_"))
     for t in tunings:
         if t.key(*date_keys) not in dates:
-            dates[t.key(*date_keys)] = extract_dates(pm, root, html, url, default_tz, t.date_extensive, t.date_text,
-                                                     t.date_visible, t.date_ld_shown)
+            dates[t.key(*date_keys)] = extract_dates(pm, root, html, url, default_tz, t)
     author_keys = tuple(n for n in NAMES if n.startswith("author_"))
     authors: dict[tuple, tuple] = {}
     for t in tunings:

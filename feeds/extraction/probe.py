@@ -121,15 +121,12 @@ def markdown_dates(raw: RawDoc, text: str, default_tz: tzinfo = UTC
 # ------------------------------------------------------------------------------------------------ html
 
 def html_dates(text: str, default_tz: tzinfo = UTC) -> tuple[datetime | None, datetime | None]:
-    """The page's published and updated dates by the same rules as full extraction (lxml, no content rules):
-    the shipped tuning's date rules, so a page that enters the window later keeps the date it was probed with."""
+    """The page's published and updated dates by the same rules as full extraction (lxml, no content rules)."""
     from .dates import extract_dates
     from .meta import collect, parse_html
-    from .tuning import DEFAULT as t
 
     root = parse_html(text or "")
     if root is None:
         return None, None
-    published, _, updated, _, _ = extract_dates(collect(root, None), root, text, None, default_tz, t.date_extensive,
-                                                t.date_text, t.date_visible, t.date_ld_shown)
+    published, _, updated, _, _ = extract_dates(collect(root, None), root, text, None, default_tz)
     return (published.astimezone(UTC) if published else None, updated.astimezone(UTC) if updated else None)
