@@ -10,6 +10,9 @@ texts the page's extraction already made (trafilatura's body, the main region, r
 vocabulary is learned from pages and no site is named.
 
 The walk is linear in the tree (an explicit stack, no recursion) and stops at ``MAX_BLOCKS`` blocks.
+
+Not called by :func:`seedfeed.extraction.page.extract_page`: the classifier costs far more CPU than the limit
+allows (rounds 11 and 11b); ``bench/extraction_blocks.py`` uses it for the study, and a later round may wire it in.
 """
 
 from __future__ import annotations
