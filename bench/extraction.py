@@ -312,6 +312,12 @@ R12_OFF = {"date_ld_shown": False}
 _earlier_rounds_without(R12_OFF)
 CANDIDATES.update({"round 10": dict(R12_OFF), "r12 ld shown": {"date_ld_shown": True}})
 ROUND12 = ["round 10", "r12 ld shown"]
+# Round 13: the text of the "cut short" rule read again without the page's comment sections (superset_comments),
+# against round 12's default.
+R13_OFF = {"superset_comments": False}
+_earlier_rounds_without(R13_OFF)
+CANDIDATES.update({"round 12": dict(R13_OFF), "r13 no comments": {"superset_comments": True}})
+ROUND13 = ["round 12", "r13 no comments"]
 FOLDS, SEED = 5, 15
 
 
@@ -451,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.kfold:
         if args.candidates:  # exactly these, in this order ("grid": the final grid)
             named = {"grid": list(GRID), "round5": ROUND5, "round6": ROUND6, "r6 share": R6_SHARE,
-                     "round7": ROUND7, "round9": ROUND9, "round10": ROUND10, "round12": ROUND12}
+                     "round7": ROUND7, "round9": ROUND9, "round10": ROUND10, "round12": ROUND12, "round13": ROUND13}
             wanted = named.get(args.candidates) or args.candidates.split(",")
             chosen = {name: CANDIDATES[name] for name in wanted}
             CANDIDATES.clear()

@@ -434,6 +434,37 @@ def test_cut_short_body_gives_way_to_resiliparse() -> None:
     assert last in default.body_text and default.provenance["body"].startswith("main region (marked as an article")
 
 
+def test_comment_sections() -> None:
+    import lxml.html
+    from seedfeed.extraction.agree import COMMENT_SECTIONS, without_comment_sections
+
+    names = ["comments-area", "post-comments", "commentlist", "disqus_thread", "Kommentare", "comentarios-box",
+             "commentary", "nocomments", "recommendations", "main"]
+    tree = lxml.html.document_fromstring("<html><body>" + "".join(f'<div class="{n}">x</div>' for n in names)
+                                         + '<p id="respond">tail kept</p> after</body></html>')
+    assert [el.get("class") or el.get("id") for el in COMMENT_SECTIONS(tree)] == names[:6]
+    clean = without_comment_sections(tree)
+    assert [el.get("class") for el in clean.iter("div")] == names[6:]
+    assert "after" in clean.text_content() and len(COMMENT_SECTIONS(tree)) == 6  # the page itself is unchanged
+    assert without_comment_sections(lxml.html.document_fromstring("<p class='main'>x</p>")) is None
+
+
+def test_cut_short_rule_leaves_out_comments() -> None:
+    from seedfeed.extraction.tuning import Tuning
+
+    # round 13: resiliparse keeps a post's comments, three times the post: that is not a body cut short
+    html = ('<html><head><meta property="og:type" content="article"><title>Ferries</title></head><body>'
+            f'<article><h1>Ferries</h1>{_paragraphs(3, 1)}</article><div id="comments" class="comments-area">'
+            f'<h2>12 Comments</h2>{_paragraphs(17, 2)}</div></body></html>')
+    comment = _paragraphs(17, 2).rsplit("<p>", 1)[1][:-5]
+    post = _paragraphs(3, 1).rsplit("<p>", 1)[1][:-5]
+    tuning = Tuning(superset_share=0.8, cards_article_ratio=0)
+    off = extract_page(html, "https://ferry.example.com/a", tuning=tuning.with_(superset_comments=False))
+    assert comment in off.body_text and off.provenance["body"].startswith("resiliparse main content (holds the body")
+    on = extract_page(html, "https://ferry.example.com/a", tuning=tuning)
+    assert post in on.body_text and comment not in on.body_text and on.provenance["body"].startswith("trafilatura")
+
+
 def test_medoid_of_three_candidates() -> None:
     from seedfeed.extraction.tuning import Tuning
 

@@ -307,6 +307,24 @@ def _resiliparse(memo: dict, html: str) -> tuple[str, str]:
     return memo["resiliparse"]
 
 
+def _resiliparse_without_comments(tree, memo: dict, third_html: str, third_text: str) -> tuple[str, str]:
+    """Round 13: resiliparse's (HTML, text) of ``tree`` without its comment sections (.agree), or the given
+    ones when the page has none. Only asked when the superset rule would take resiliparse's text (1-2 % of pages),
+    so the copy, its serialization and the second resiliparse run cost little per page."""
+    from .agree import resiliparse_body, without_comment_sections
+
+    if "resiliparse without comments" not in memo:
+        clean = without_comment_sections(tree)
+        if clean is None:
+            memo["resiliparse without comments"] = (third_html, third_text)
+        else:
+            import lxml.html
+
+            html, text = resiliparse_body(lxml.html.tostring(clean, encoding="unicode"))
+            memo["resiliparse without comments"] = (_TOKEN.sub("", html), _TOKEN.sub("", text))
+    return memo["resiliparse without comments"]
+
+
 _VISIBLE_TEXT = etree.XPath("//body//text()[not(parent::script or parent::style or parent::noscript or "
                            "parent::template)]", smart_strings=False)
 
@@ -333,7 +351,10 @@ def _by_agreement(tree, url: str | None, images: list | None, memo: dict, tuning
     if not third_text:
         return chosen
     if tuning.superset_share and superset(chosen[1], third_text, tuning.superset_share, tuning.superset_ratio):
-        return third_html, third_text, "resiliparse main content (holds the body and much more: it was cut short)"
+        if tuning.superset_comments:
+            third_html, third_text = _resiliparse_without_comments(tree, memo, third_html, third_text)
+        if superset(chosen[1], third_text, tuning.superset_share, tuning.superset_ratio):
+            return third_html, third_text, "resiliparse main content (holds the body and much more: it was cut short)"
     if use_medoid:
         region_html_, region_text = _region(tree, url, images, memo, tuning)
         runs = memo.setdefault("runs", {})

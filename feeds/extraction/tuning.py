@@ -65,6 +65,11 @@ class Tuning:
     agree_prose: bool = True
     superset_share: float = 0.8
     superset_ratio: float = 3.0
+    #: Round 13 (docs/extraction.md): when the superset rule above would take resiliparse's text, that text is
+    #: read again from the page without its comment sections (.agree.COMMENT_SECTIONS), and taken only if it
+    #: still holds the body and ``superset_ratio`` times as many runs: resiliparse keeps a blog post's comments,
+    #: which made the body "cut short" on articles whose readers wrote three times the post.
+    superset_comments: bool = True
     #: Round 9 (docs/extraction.md, feeds/extraction/cards.py): ``cards_link_share`` (0 = off): the main region
     #: is narrowed around its main group of repeated blocks (cards, rows, posts): the siblings of the group's
     #: container and of its ancestors with this share of their words in links (filter lists, link lists) are
