@@ -449,6 +449,38 @@ def test_comment_sections() -> None:
     assert without_comment_sections(lxml.html.document_fromstring("<p class='main'>x</p>")) is None
 
 
+def test_calls_to_action() -> None:
+    import lxml.html
+    from seedfeed.extraction.calls_to_action import drop_calls_to_action, is_call_to_action, without_calls_to_action
+
+    assert is_call_to_action("Read more »") and is_call_to_action("  ADD TO CART ") and is_call_to_action("Weiterlesen")
+    assert is_call_to_action("Lire la suite…") and is_call_to_action("Leer más")
+    assert not is_call_to_action("Read more about our ferries") and not is_call_to_action("") \
+        and not is_call_to_action("Timetables")
+    tree = lxml.html.fragment_fromstring(
+        '<div><div class="card"><h3>Morning ferry</h3><p>Leaves at six.</p><a href="/m">Learn more</a> tail</div>'
+        '<p>Read more about our <a href="/f">ferries</a>.</p><button><span>Book now</span></button></div>')
+    drop_calls_to_action(tree)
+    text = " ".join(" ".join(tree.itertext()).split())
+    assert text == "Morning ferry Leaves at six. tail Read more about our ferries ."
+    assert without_calls_to_action(["Morning ferry", "Learn more", "Leaves at six."]) == ["Morning ferry",
+                                                                                         "Leaves at six."]
+
+
+def test_main_region_without_calls_to_action() -> None:
+    import lxml.html
+    from seedfeed.extraction.region import region_root
+    from seedfeed.extraction.tuning import Tuning
+
+    cards = "".join(f'<div class="card"><h3>Route {n}</h3><p>Crossing {n} leaves the harbour at {n + 6}.</p>'
+                    f'<a class="btn" href="/r{n}">Learn more</a></div>' for n in range(8))
+    tree = lxml.html.document_fromstring(f"<html><body><main><h1>Routes</h1>{cards}</main></body></html>")
+    off = region_root(tree, Tuning(cta_drop=False)).text_content()
+    on = region_root(tree, Tuning(cta_drop=True)).text_content()
+    assert off.count("Learn more") == 8 and "Learn more" not in on and on.count("Route ") == 8
+    assert on == off.replace("Learn more", "")
+
+
 def test_cut_short_rule_leaves_out_comments() -> None:
     from seedfeed.extraction.tuning import Tuning
 
