@@ -48,6 +48,7 @@ _MAX_WORDS = max(len(p.split()) for p in PHRASES)
 _MAX_CHARS = 2 * max(len(p) for p in PHRASES)
 #: elements that can be a button or link on their own; blocks with several children are never one
 _TAGS = ("a", "button", "span", "p", "li", "div", "strong", "b", "small", "label")
+_WALKED = ("a", "button", "li", "p")
 
 
 def is_call_to_action(text: str) -> bool:
@@ -68,10 +69,19 @@ def _short_text(el) -> str | None:
 
 
 def drop_calls_to_action(root) -> None:
-    """Remove (in place) the elements of an lxml.html tree whose whole text is a call to action."""
+    """Remove (in place) the elements of an lxml.html tree whose whole text is a call to action.
+
+    Most elements are decided by their own leading text, without a walk of their subtree (a walk for every
+    element cost 1.1 ms a page, a fifth of the main region's own cost); only a link, button, list item or
+    paragraph with no text of its own and at most two children (``<a><i></i> Read more</a>``) is walked."""
     found = []
     for el in root.iter(_TAGS):
-        if len(el) <= 2:
+        own = el.text
+        if own and own.strip():
+            if len(own) <= _MAX_CHARS and is_call_to_action(own) and (len(el) == 0 or is_call_to_action(
+                    _short_text(el) or "")):
+                found.append(el)
+        elif 0 < len(el) <= 2 and el.tag in _WALKED:
             text = _short_text(el)
             if text and is_call_to_action(text):
                 found.append(el)
