@@ -362,6 +362,48 @@ def test_htmldate_guess_gives_way_to_the_date_the_page_shows(shown: str, publish
     assert page.provenance["published"].startswith(rule)
 
 
+@pytest.mark.parametrize(("shown", "published", "rule"), [
+    # round 13: htmldate's guess (2019-01-05, from the address) is shown, but after another date that a label or
+    # a byline introduces: that one
+    ("<p>Last updated: 3 March 2024</p>", "2024-03-03", "first date shown in the text, after a label"),
+    ("<p>Interview by Jane Doe March 3, 2024</p>", "2024-03-03", "first date shown in the text, after a label"),
+    # no label before the first date, or the first date is the guess: the guess stays
+    ("<p>Timetable of 3 March 2024</p>", "2019-01-05", "htmldate"),
+    ("<p>Posted January 5, 2019. Updated: 3 March 2024</p>", "2019-01-05", "htmldate"),
+])
+def test_htmldate_guess_gives_way_to_a_labelled_first_date(shown: str, published: str, rule: str) -> None:
+    from seedfeed.extraction.tuning import Tuning
+
+    html = (f"<html><head><title>Winter</title></head><body><h1>Winter</h1>{shown}{_PROSE}"
+            "<p>Older: Winter crossings, January 5, 2019</p></body></html>")
+    page = extract_page(html, "https://ferry.example.com/2019/01/05/winter")
+    assert page.published is not None and page.published.date().isoformat() == published
+    assert page.provenance["published"].startswith(rule)
+    off = extract_page(html, "https://ferry.example.com/2019/01/05/winter",
+                       tuning=Tuning(date_htmldate_labelled=False))
+    assert off.published is not None and off.published.date().isoformat() == "2019-01-05"
+
+
+@pytest.mark.parametrize(("time", "published"), [
+    # round 13: a <time> in UTC whose text shows the day before or after (the page's own zone): that day
+    ('<time datetime="2024-03-03T23:30:00Z">March 4, 2024</time>', "2024-03-04"),
+    ('<time datetime="2024-03-04T01:10:00+00:00">3 March 2024, 8:10 pm</time>', "2024-03-03"),
+    # the same day, another day altogether (an update shown with the first date in the markup), or no date shown
+    ('<time datetime="2024-03-03T12:00:00Z">March 3, 2024</time>', "2024-03-03"),
+    ('<time datetime="2024-03-03T12:00:00Z">Updated March 9, 2024</time>', "2024-03-03"),
+    ('<time datetime="2024-03-03T23:30:00Z">4 days ago</time>', "2024-03-03"),
+])
+def test_time_element_takes_the_day_its_text_shows(time: str, published: str) -> None:
+    from seedfeed.extraction.tuning import Tuning
+
+    html = f"<html><head><title>Winter</title></head><body><article><h1>Winter</h1>{time}{_PROSE}</article></body></html>"
+    page = extract_page(html, "https://ferry.example.com/winter")
+    assert page.published is not None and page.published.date().isoformat() == published
+    assert page.provenance["published"].startswith("<time> in the article")
+    off = extract_page(html, "https://ferry.example.com/winter", tuning=Tuning(date_time_text=False))
+    assert off.published is not None and off.published.isoformat().startswith(time.split('"')[1][:10])
+
+
 _LD_DATE = ('<script type="application/ld+json">{"@context": "https://schema.org", "@type": "Article", '
             '"datePublished": "2024-02-01T08:00:00+00:00"}</script>')
 

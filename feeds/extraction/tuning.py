@@ -109,6 +109,12 @@ class Tuning:
     #: the first date the page text shows, when that is another day (wcxb-dev: of 90 pages dated by JSON-LD, 22
     #: show another date first; that date is the truth on 21 of them, the JSON-LD one on 1).
     date_ld_shown: bool = True
+    #: Round 13: a <time datetime> whose own text shows the day before or after the attribute's day (a time in
+    #: UTC shown in the page's zone) dates the page by the day shown (``date_time_text``); htmldate's guess, when
+    #: the page shows it but shows another date first, right after a date label or a byline ("Last updated:",
+    #: "by Jane Doe"), gives way to that first date (``date_htmldate_labelled``).
+    date_time_text: bool = True
+    date_htmldate_labelled: bool = True
     #: Author rules tried after all the others, on in every fold (held-out author 0.797 -> 0.832): more "... by"
     #: labels ("Article by"), a short "By Jane Doe" element, an author object in a page script
     #: ({"author": {"name": ...}}), the first link to a user/author profile page outside navigation.
