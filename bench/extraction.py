@@ -312,6 +312,17 @@ R12_OFF = {"date_ld_shown": False}
 _earlier_rounds_without(R12_OFF)
 CANDIDATES.update({"round 10": dict(R12_OFF), "r12 ld shown": {"date_ld_shown": True}})
 ROUND12 = ["round 10", "r12 ld shown"]
+# Round 13: the text of the "cut short" rule read again without the page's comment sections (superset_comments),
+# calls to action ("Read more", "Add to cart") left out of the main region and resiliparse's text (cta_drop), and
+# two date rules (date_time_text, date_htmldate_labelled), against round 12's default.
+_R13_BODY = {"superset_comments": True, "cta_drop": True}
+_R13_DATES = {"date_time_text": True, "date_htmldate_labelled": True}
+R13_OFF = {k: False for k in (*_R13_BODY, *_R13_DATES)}
+_earlier_rounds_without(R13_OFF)
+CANDIDATES.update({"round 12": dict(R13_OFF), "r13 no comments": {**R13_OFF, "superset_comments": True},
+                   "r13 no comments + calls to action": {**R13_OFF, **_R13_BODY},
+                   "r13 dates": {**R13_OFF, **_R13_DATES}, "r13 body + dates": {**_R13_BODY, **_R13_DATES}})
+ROUND13 = ["round 12", "r13 no comments", "r13 no comments + calls to action", "r13 dates", "r13 body + dates"]
 FOLDS, SEED = 5, 15
 
 
@@ -451,7 +462,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.kfold:
         if args.candidates:  # exactly these, in this order ("grid": the final grid)
             named = {"grid": list(GRID), "round5": ROUND5, "round6": ROUND6, "r6 share": R6_SHARE,
-                     "round7": ROUND7, "round9": ROUND9, "round10": ROUND10, "round12": ROUND12}
+                     "round7": ROUND7, "round9": ROUND9, "round10": ROUND10, "round12": ROUND12, "round13": ROUND13}
             wanted = named.get(args.candidates) or args.candidates.split(",")
             chosen = {name: CANDIDATES[name] for name in wanted}
             CANDIDATES.clear()

@@ -362,6 +362,48 @@ def test_htmldate_guess_gives_way_to_the_date_the_page_shows(shown: str, publish
     assert page.provenance["published"].startswith(rule)
 
 
+@pytest.mark.parametrize(("shown", "published", "rule"), [
+    # round 13: htmldate's guess (2019-01-05, from the address) is shown, but after another date that a label or
+    # a byline introduces: that one
+    ("<p>Last updated: 3 March 2024</p>", "2024-03-03", "first date shown in the text, after a label"),
+    ("<p>Interview by Jane Doe March 3, 2024</p>", "2024-03-03", "first date shown in the text, after a label"),
+    # no label before the first date, or the first date is the guess: the guess stays
+    ("<p>Timetable of 3 March 2024</p>", "2019-01-05", "htmldate"),
+    ("<p>Posted January 5, 2019. Updated: 3 March 2024</p>", "2019-01-05", "htmldate"),
+])
+def test_htmldate_guess_gives_way_to_a_labelled_first_date(shown: str, published: str, rule: str) -> None:
+    from seedfeed.extraction.tuning import Tuning
+
+    html = (f"<html><head><title>Winter</title></head><body><h1>Winter</h1>{shown}{_PROSE}"
+            "<p>Older: Winter crossings, January 5, 2019</p></body></html>")
+    page = extract_page(html, "https://ferry.example.com/2019/01/05/winter")
+    assert page.published is not None and page.published.date().isoformat() == published
+    assert page.provenance["published"].startswith(rule)
+    off = extract_page(html, "https://ferry.example.com/2019/01/05/winter",
+                       tuning=Tuning(date_htmldate_labelled=False))
+    assert off.published is not None and off.published.date().isoformat() == "2019-01-05"
+
+
+@pytest.mark.parametrize(("time", "published"), [
+    # round 13: a <time> in UTC whose text shows the day before or after (the page's own zone): that day
+    ('<time datetime="2024-03-03T23:30:00Z">March 4, 2024</time>', "2024-03-04"),
+    ('<time datetime="2024-03-04T01:10:00+00:00">3 March 2024, 8:10 pm</time>', "2024-03-03"),
+    # the same day, another day altogether (an update shown with the first date in the markup), or no date shown
+    ('<time datetime="2024-03-03T12:00:00Z">March 3, 2024</time>', "2024-03-03"),
+    ('<time datetime="2024-03-03T12:00:00Z">Updated March 9, 2024</time>', "2024-03-03"),
+    ('<time datetime="2024-03-03T23:30:00Z">4 days ago</time>', "2024-03-03"),
+])
+def test_time_element_takes_the_day_its_text_shows(time: str, published: str) -> None:
+    from seedfeed.extraction.tuning import Tuning
+
+    html = f"<html><head><title>Winter</title></head><body><article><h1>Winter</h1>{time}{_PROSE}</article></body></html>"
+    page = extract_page(html, "https://ferry.example.com/winter")
+    assert page.published is not None and page.published.date().isoformat() == published
+    assert page.provenance["published"].startswith("<time> in the article")
+    off = extract_page(html, "https://ferry.example.com/winter", tuning=Tuning(date_time_text=False))
+    assert off.published is not None and off.published.isoformat().startswith(time.split('"')[1][:10])
+
+
 _LD_DATE = ('<script type="application/ld+json">{"@context": "https://schema.org", "@type": "Article", '
             '"datePublished": "2024-02-01T08:00:00+00:00"}</script>')
 
@@ -432,6 +474,69 @@ def test_cut_short_body_gives_way_to_resiliparse() -> None:
     # on by default (round 8); since round 9 the region's rule comes first here (17 paragraphs: a group of blocks)
     default = extract_page(html, "https://ferry.example.com/a")
     assert last in default.body_text and default.provenance["body"].startswith("main region (marked as an article")
+
+
+def test_comment_sections() -> None:
+    import lxml.html
+    from seedfeed.extraction.agree import COMMENT_SECTIONS, without_comment_sections
+
+    names = ["comments-area", "post-comments", "commentlist", "disqus_thread", "Kommentare", "comentarios-box",
+             "commentary", "nocomments", "recommendations", "main"]
+    tree = lxml.html.document_fromstring("<html><body>" + "".join(f'<div class="{n}">x</div>' for n in names)
+                                         + '<p id="respond">tail kept</p> after</body></html>')
+    assert [el.get("class") or el.get("id") for el in COMMENT_SECTIONS(tree)] == names[:6]
+    clean = without_comment_sections(tree)
+    assert [el.get("class") for el in clean.iter("div")] == names[6:]
+    assert "after" in clean.text_content() and len(COMMENT_SECTIONS(tree)) == 6  # the page itself is unchanged
+    assert without_comment_sections(lxml.html.document_fromstring("<p class='main'>x</p>")) is None
+
+
+def test_calls_to_action() -> None:
+    import lxml.html
+    from seedfeed.extraction.calls_to_action import drop_calls_to_action, is_call_to_action, without_calls_to_action
+
+    assert is_call_to_action("Read more »") and is_call_to_action("  ADD TO CART ") and is_call_to_action("Weiterlesen")
+    assert is_call_to_action("Lire la suite…") and is_call_to_action("Leer más")
+    assert not is_call_to_action("Read more about our ferries") and not is_call_to_action("") \
+        and not is_call_to_action("Timetables")
+    tree = lxml.html.fragment_fromstring(
+        '<div><div class="card"><h3>Morning ferry</h3><p>Leaves at six.</p><a href="/m">Learn more</a> tail</div>'
+        '<p>Read more about our <a href="/f">ferries</a>.</p><button><span>Book now</span></button></div>')
+    drop_calls_to_action(tree)
+    text = " ".join(" ".join(tree.itertext()).split())
+    assert text == "Morning ferry Leaves at six. tail Read more about our ferries ."
+    assert without_calls_to_action(["Morning ferry", "Learn more", "Leaves at six."]) == ["Morning ferry",
+                                                                                         "Leaves at six."]
+
+
+def test_main_region_without_calls_to_action() -> None:
+    import lxml.html
+    from seedfeed.extraction.region import region_root
+    from seedfeed.extraction.tuning import Tuning
+
+    cards = "".join(f'<div class="card"><h3>Route {n}</h3><p>Crossing {n} leaves the harbour at {n + 6}.</p>'
+                    f'<a class="btn" href="/r{n}">Learn more</a></div>' for n in range(8))
+    tree = lxml.html.document_fromstring(f"<html><body><main><h1>Routes</h1>{cards}</main></body></html>")
+    off = region_root(tree, Tuning(cta_drop=False)).text_content()
+    on = region_root(tree, Tuning(cta_drop=True)).text_content()
+    assert off.count("Learn more") == 8 and "Learn more" not in on and on.count("Route ") == 8
+    assert on == off.replace("Learn more", "")
+
+
+def test_cut_short_rule_leaves_out_comments() -> None:
+    from seedfeed.extraction.tuning import Tuning
+
+    # round 13: resiliparse keeps a post's comments, three times the post: that is not a body cut short
+    html = ('<html><head><meta property="og:type" content="article"><title>Ferries</title></head><body>'
+            f'<article><h1>Ferries</h1>{_paragraphs(3, 1)}</article><div id="comments" class="comments-area">'
+            f'<h2>12 Comments</h2>{_paragraphs(17, 2)}</div></body></html>')
+    comment = _paragraphs(17, 2).rsplit("<p>", 1)[1][:-5]
+    post = _paragraphs(3, 1).rsplit("<p>", 1)[1][:-5]
+    tuning = Tuning(superset_share=0.8, cards_article_ratio=0)
+    off = extract_page(html, "https://ferry.example.com/a", tuning=tuning.with_(superset_comments=False))
+    assert comment in off.body_text and off.provenance["body"].startswith("resiliparse main content (holds the body")
+    on = extract_page(html, "https://ferry.example.com/a", tuning=tuning)
+    assert post in on.body_text and comment not in on.body_text and on.provenance["body"].startswith("trafilatura")
 
 
 def test_medoid_of_three_candidates() -> None:

@@ -14,6 +14,8 @@ import re
 from collections import Counter
 from html import escape
 
+from lxml import etree
+
 _WORD = re.compile(r"\w+")
 
 
@@ -49,6 +51,28 @@ def superset(text: str, other: str, share: float, ratio: float) -> bool:
         return False
     a, b = shingles(text), shingles(other)
     return b.total() + 1 >= ratio * (a.total() + 1) and share_in(a, b) >= share
+
+
+#: Comment sections: an element whose id or class has a word starting with "comment" (not "commentary"), the
+#: German/Scandinavian "komment", the Spanish/Portuguese/Catalan "comentari", the Dutch "reacties", or Disqus's
+#: thread ("comments-area", "post-comments", "commentlist", "disqus_thread", "kommentare", "comentarios").
+COMMENT_SECTIONS = etree.XPath(
+    ".//*[re:test(concat(' ', @id, ' ', @class), "
+    "'[\\s_-](comment(?!ary)|komment|comentari|reacties|disqus|dsq-)', 'i')]",
+    namespaces={"re": "http://exslt.org/regular-expressions"})
+
+
+def without_comment_sections(tree):
+    """A copy of ``tree`` (an lxml.html tree) without its comment sections, or None when it has none."""
+    if not COMMENT_SECTIONS(tree):
+        return None
+    import copy
+
+    clean = copy.deepcopy(tree)
+    for el in COMMENT_SECTIONS(clean):
+        if el.getparent() is not None:  # (the top of a section already dropped has none)
+            el.drop_tree()
+    return clean
 
 
 def resiliparse_body(html: str) -> tuple[str, str]:

@@ -165,7 +165,7 @@ HUGE_PAGE = 5_000_000
 AGREE_MAX_TEXT = 300_000
 
 
-_REGION_KEYS = ("region_sectional", "region_drop_hidden", "region_drop_aria_hidden", "region_word_start",
+_REGION_KEYS = ("cta_drop", "region_sectional", "region_drop_hidden", "region_drop_aria_hidden", "region_word_start",
                 "cards_link_share")
 
 
@@ -307,6 +307,37 @@ def _resiliparse(memo: dict, html: str) -> tuple[str, str]:
     return memo["resiliparse"]
 
 
+def _without_calls_to_action(memo: dict, text: str) -> tuple[str, str]:
+    """Round 13b: resiliparse's (HTML, text) without its paragraphs that are calls to action."""
+    key = ("no calls to action", text)
+    if key not in memo:
+        from html import escape
+
+        from .calls_to_action import without_calls_to_action
+
+        paragraphs = without_calls_to_action(text.split("\n\n"))
+        memo[key] = ("".join(f"<p>{escape(p, quote=False)}</p>" for p in paragraphs), "\n\n".join(paragraphs))
+    return memo[key]
+
+
+def _resiliparse_without_comments(tree, memo: dict) -> tuple[str, str] | None:
+    """Round 13: resiliparse's (HTML, text) of ``tree`` without its comment sections (.agree), or None when the
+    page has none. Only asked when the superset rule would take resiliparse's text (1-2 % of pages), so the copy,
+    its serialization and the second resiliparse run cost little per page."""
+    from .agree import resiliparse_body, without_comment_sections
+
+    if "resiliparse without comments" not in memo:
+        clean = without_comment_sections(tree)
+        if clean is None:
+            memo["resiliparse without comments"] = None
+        else:
+            import lxml.html
+
+            html, text = resiliparse_body(lxml.html.tostring(clean, encoding="unicode"))
+            memo["resiliparse without comments"] = (_TOKEN.sub("", html), _TOKEN.sub("", text))
+    return memo["resiliparse without comments"]
+
+
 _VISIBLE_TEXT = etree.XPath("//body//text()[not(parent::script or parent::style or parent::noscript or "
                            "parent::template)]", smart_strings=False)
 
@@ -332,8 +363,15 @@ def _by_agreement(tree, url: str | None, images: list | None, memo: dict, tuning
     third_html, third_text = _resiliparse(memo, html)
     if not third_text:
         return chosen
+    if tuning.cta_drop:
+        third_html, third_text = _without_calls_to_action(memo, third_text)
     if tuning.superset_share and superset(chosen[1], third_text, tuning.superset_share, tuning.superset_ratio):
-        return third_html, third_text, "resiliparse main content (holds the body and much more: it was cut short)"
+        # round 13: read again without the comment sections; that text is the third candidate from here on
+        clean = _resiliparse_without_comments(tree, memo) if tuning.superset_comments else None
+        if clean is not None:
+            third_html, third_text = _without_calls_to_action(memo, clean[1]) if tuning.cta_drop else clean
+        if superset(chosen[1], third_text, tuning.superset_share, tuning.superset_ratio):
+            return third_html, third_text, "resiliparse main content (holds the body and much more: it was cut short)"
     if use_medoid:
         region_html_, region_text = _region(tree, url, images, memo, tuning)
         runs = memo.setdefault("runs", {})

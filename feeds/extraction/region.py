@@ -51,6 +51,10 @@ def region_root(tree, tuning: Tuning = DEFAULT):
     for el in boiler:
         if el.getparent() is not None and len(" ".join(el.itertext()).split()) < 400:
             el.drop_tree()
+    if tuning.cta_drop:
+        from .calls_to_action import drop_calls_to_action
+
+        drop_calls_to_action(root)
     return root
 
 

@@ -65,6 +65,15 @@ class Tuning:
     agree_prose: bool = True
     superset_share: float = 0.8
     superset_ratio: float = 3.0
+    #: Round 13 (docs/extraction.md): when the superset rule above would take resiliparse's text, that text is
+    #: read again from the page without its comment sections (.agree.COMMENT_SECTIONS), and taken only if it
+    #: still holds the body and ``superset_ratio`` times as many runs: resiliparse keeps a blog post's comments,
+    #: which made the body "cut short" on articles whose readers wrote three times the post.
+    superset_comments: bool = True
+    #: Round 13 (docs/extraction.md, .calls_to_action): links and buttons whose whole text is a call to action
+    #: ("Read more", "Add to cart", "Weiterlesen") are left out of the main region and of resiliparse's text.
+    #: k-fold (``--candidates round13``): both rules chosen on all 5 folds, held-out body 0.863 -> 0.867.
+    cta_drop: bool = True
     #: Round 9 (docs/extraction.md, feeds/extraction/cards.py): ``cards_link_share`` (0 = off): the main region
     #: is narrowed around its main group of repeated blocks (cards, rows, posts): the siblings of the group's
     #: container and of its ancestors with this share of their words in links (filter lists, link lists) are
@@ -100,6 +109,12 @@ class Tuning:
     #: the first date the page text shows, when that is another day (wcxb-dev: of 90 pages dated by JSON-LD, 22
     #: show another date first; that date is the truth on 21 of them, the JSON-LD one on 1).
     date_ld_shown: bool = True
+    #: Round 13: a <time datetime> whose own text shows the day before or after the attribute's day (a time in
+    #: UTC shown in the page's zone) dates the page by the day shown (``date_time_text``); htmldate's guess, when
+    #: the page shows it but shows another date first, right after a date label or a byline ("Last updated:",
+    #: "by Jane Doe"), gives way to that first date (``date_htmldate_labelled``).
+    date_time_text: bool = True
+    date_htmldate_labelled: bool = True
     #: Author rules tried after all the others, on in every fold (held-out author 0.797 -> 0.832): more "... by"
     #: labels ("Article by"), a short "By Jane Doe" element, an author object in a page script
     #: ({"author": {"name": ...}}), the first link to a user/author profile page outside navigation.
