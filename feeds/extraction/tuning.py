@@ -70,6 +70,12 @@ class Tuning:
     #: still holds the body and ``superset_ratio`` times as many runs: resiliparse keeps a blog post's comments,
     #: which made the body "cut short" on articles whose readers wrote three times the post.
     superset_comments: bool = True
+    #: Round 14 (docs/extraction.md, feeds/extraction/repeats.py): in the chosen body, every run of
+    #: ``repeats_run`` consecutive innermost blocks (paragraphs, list items, headings, rows) that repeats an earlier
+    #: run word for word, with ``repeats_words`` words or more together, is dropped (0 = off): a page's second
+    #: copy of a block (a layout for phones, a carousel's cloned slides, a sticky summary) is extra words.
+    repeats_words: int = 10
+    repeats_run: int = 3
     #: Round 9 (docs/extraction.md, feeds/extraction/cards.py): ``cards_link_share`` (0 = off): the main region
     #: is narrowed around its main group of repeated blocks (cards, rows, posts): the siblings of the group's
     #: container and of its ancestors with this share of their words in links (filter lists, link lists) are
