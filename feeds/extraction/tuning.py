@@ -78,10 +78,11 @@ class Tuning:
     #: ``repeats_run`` consecutive innermost blocks (paragraphs, list items, headings, rows) that repeats an earlier
     #: run word for word, with ``repeats_words`` words or more together, is dropped (0 = off): a page's second
     #: copy of a block (a layout for phones, a carousel's cloned slides, a sticky summary) is extra words.
-    #: k-fold (``--candidates round14``): 3 blocks x 10 words on 4 folds of 5 (1 x 20 on the fifth): held-out body
-    #: 0.8656 -> 0.8664 (forum 0.744 -> 0.752, product 0.623 -> 0.629), no fold lower; title, date and author unchanged.
-    repeats_words: int = 10
-    repeats_run: int = 3
+    #: k-fold (``--candidates round14``, on round 13's final default): 1 block x 20 words on 3 folds of 5 (3 x 10
+    #: on the other two; on round 13's first rule alone 3 x 10 had 4 folds): held-out body 0.8664 -> 0.8672 (forum
+    #: 0.746 -> 0.753, product 0.623 -> 0.631), no fold lower; title, date and author unchanged.
+    repeats_words: int = 20
+    repeats_run: int = 1
     #: Round 9 (docs/extraction.md, feeds/extraction/cards.py): ``cards_link_share`` (0 = off): the main region
     #: is narrowed around its main group of repeated blocks (cards, rows, posts): the siblings of the group's
     #: container and of its ancestors with this share of their words in links (filter lists, link lists) are
