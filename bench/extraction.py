@@ -323,6 +323,14 @@ CANDIDATES.update({"round 12": dict(R13_OFF), "r13 no comments": {**R13_OFF, "su
                    "r13 no comments + calls to action": {**R13_OFF, **_R13_BODY},
                    "r13 dates": {**R13_OFF, **_R13_DATES}, "r13 body + dates": {**_R13_BODY, **_R13_DATES}})
 ROUND13 = ["round 12", "r13 no comments", "r13 no comments + calls to action", "r13 dates", "r13 body + dates"]
+# Round 14: runs of repeated blocks dropped from the chosen body (repeats_words words together, runs of
+# repeats_run blocks), against round 13's default.
+R14_OFF = {"repeats_words": 0, "repeats_run": 1}
+_earlier_rounds_without(R14_OFF)
+_REPEATS = {f"r14 repeats {run}x{w}": {"repeats_run": run, "repeats_words": w}
+            for run, w in ((1, 12), (1, 20), (2, 6), (2, 10), (3, 10))}
+CANDIDATES.update({"round 13": dict(R14_OFF), **_REPEATS})
+ROUND14 = ["round 13", *_REPEATS]
 FOLDS, SEED = 5, 15
 
 
@@ -462,7 +470,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.kfold:
         if args.candidates:  # exactly these, in this order ("grid": the final grid)
             named = {"grid": list(GRID), "round5": ROUND5, "round6": ROUND6, "r6 share": R6_SHARE,
-                     "round7": ROUND7, "round9": ROUND9, "round10": ROUND10, "round12": ROUND12, "round13": ROUND13}
+                     "round7": ROUND7, "round9": ROUND9, "round10": ROUND10, "round12": ROUND12, "round13": ROUND13,
+                     "round14": ROUND14}
             wanted = named.get(args.candidates) or args.candidates.split(",")
             chosen = {name: CANDIDATES[name] for name in wanted}
             CANDIDATES.clear()

@@ -750,3 +750,56 @@ def test_consent_word_on_a_wrapper_of_the_page_keeps_it() -> None:
     clean = without_consent(banner)
     assert clean is not banner and "We use cookies" not in clean.text_content()
     assert "We use cookies" in banner.text_content()  # the page parsed for the other fields is untouched
+
+
+def _chart_case_page() -> str:
+    summary = ('<div class="{c}"><h2>Harbour Chart Case</h2><p>A waterproof case for paper charts up to A2, with a '
+               "clear window on both sides, a soft strap and a pocket for pencils and a hand bearing compass.</p>"
+               "<p>Sizes: A3, A2</p></div>")
+    return ("<html><head><title>Harbour Chart Case - Harbour Shop</title>"
+            '<meta property="og:type" content="product"></head><body><main>' + summary.format(c="summary-phone")
+            + '<div class="gallery"><p>Photo of the chart case on a cockpit seat.</p></div>'
+            + summary.format(c="summary-desktop")
+            + "<h3>Details</h3><p>The case is welded, not stitched, so no seam lets water in; the window is a soft "
+            "film that does not crack in the cold, and the strap clips to a lifeline.</p><p>Each case is tested "
+            "under a hose for ten minutes before it leaves the workshop.</p></main></body></html>")
+
+
+def test_a_block_the_page_shows_twice_is_published_once() -> None:
+    """Round 14: a product page lays its name, description and sizes out twice (for phones and for desktops);
+    every extractor keeps both copies, the body keeps the first (text and HTML), the rest of the page stays."""
+    from seedfeed.extraction.tuning import Tuning
+
+    html, url = _chart_case_page(), "https://shop.example.net/chart-case"
+    on = extract_page(html, url)  # on by default
+    off = extract_page(html, url, tuning=Tuning(repeats_words=0))
+    window = "with a clear window on both sides"
+    assert off.body_text.count(window) == 2 and off.body_html.count(window) == 2
+    assert on.body_text.count(window) == 1 and on.body_html.count(window) == 1
+    assert on.provenance["body"].endswith("; repeated blocks dropped")
+    # the shipped size (1 block of 20 words or more) keeps short blocks that repeat: a heading, a line of sizes
+    assert on.body_text.count("Sizes: A3, A2") == 2
+    three = extract_page(html, url, tuning=Tuning(repeats_run=3, repeats_words=10))  # a run of 3 blocks, 10 words
+    assert three.body_text.count(window) == 1 and three.body_text.count("Sizes: A3, A2") == 1
+    for kept in ("Photo of the chart case", "Details", "tested under a hose for ten minutes"):
+        assert kept in on.body_text
+    assert on.body_text.index("Harbour Chart Case") < on.body_text.index("Photo of the chart case")
+
+
+def test_repeats_need_a_run_of_blocks_with_words() -> None:
+    """Runs shorter than ``run`` blocks or with fewer than ``min_words`` words stay (a table's "Yes", one answer
+    quoted twice); text between blocks (a tail) stays with its block gone; nothing repeated gives None."""
+    from seedfeed.extraction.repeats import drop_repeats, may_repeat
+
+    assert may_repeat("Tide tables\nFerries\nTide tables", 2) and not may_repeat("Tide tables\nFerries\nTide", 1)
+    assert not may_repeat("Tide tables\nFerries\nTide tables", 3)  # 2 words repeated, 3 asked
+    rows = "".join(f"<tr><td>Option {i}</td></tr><tr><td>Yes</td></tr>" for i in range(4))
+    assert drop_repeats(f"<table>{rows}</table><p>Yes</p>", 1, 1) is not None  # "Yes" of one word, run of 1
+    assert drop_repeats(f"<table>{rows}</table>", 3, 10) is None
+    one = "<p>Ferries leave every hour from the north quay in summer.</p>"
+    assert drop_repeats(f"{one}<p>Tickets on board.</p>{one}", 3, 10) is None
+    three = "<p>Ferries leave hourly.</p><p>Tickets on board.</p><p>Dogs travel free.</p>"
+    out = drop_repeats(f"<h1>Timetable</h1>{three}<div>{three}tail text</div>", 3, 6)
+    assert out.count("Dogs travel free") == 1 and "tail text" in out and out.startswith("<h1>Timetable</h1>")
+    assert drop_repeats(f"{three}{three}", 3, 10) is None  # 9 words together: under the minimum
+    assert drop_repeats("lead &amp; text<p>a b c d</p><p>a b c d</p>", 1, 4).startswith("lead &amp; text")

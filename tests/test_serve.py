@@ -681,8 +681,12 @@ def test_serve_forever_returns_after_stop(site):
 
 def test_standalone_serve_forever_stops_on_ctrl_c(site):
     script = (
-        "import sys\nfrom pathlib import Path\nfrom seedfeed.serve import FeedServer\n"
-        "srv = FeedServer(Path(sys.argv[1]), port=0)\nsrv.start()\nprint(srv.port, flush=True)\n"
+        # serve_forever() starts the server itself; the port is told from another thread once it is bound, so the
+        # Ctrl-C below always comes while serve_forever() runs (a start() before it left a window where it did not)
+        "import sys, threading, time\nfrom pathlib import Path\nfrom seedfeed.serve import FeedServer\n"
+        "srv = FeedServer(Path(sys.argv[1]), port=0)\n"
+        "def tell():\n    while srv.port in (None, 0):\n        time.sleep(0.01)\n    print(srv.port, flush=True)\n"
+        "threading.Thread(target=tell, daemon=True).start()\n"
         "srv.serve_forever()\nprint('stopped', flush=True)\n"
     )
     repo = Path(__file__).resolve().parent.parent

@@ -206,7 +206,21 @@ def _listing_marked_as_article(tree, url: str | None, images: list | None, memo:
     return None
 
 
-def extract_body(tree, url: str | None, *, article: bool = False, product: bool = False, forum: bool = False,
+def extract_body(tree, url: str | None, *, tuning: Tuning = DEFAULT, **kwargs) -> tuple[str, str, str]:
+    """(sanitized body HTML, body text, rule): the body :func:`_choose_body` chooses, with round 14's repeated
+    blocks dropped (.repeats) when ``tuning.repeats_words`` is set; not on a body over ``AGREE_MAX_TEXT``."""
+    body_html, body_text, rule = _choose_body(tree, url, tuning=tuning, **kwargs)
+    if tuning.repeats_words and len(body_text) <= AGREE_MAX_TEXT:
+        from .repeats import drop_repeats, may_repeat
+
+        fewer = may_repeat(body_text, tuning.repeats_words) and drop_repeats(body_html, tuning.repeats_run,
+                                                                              tuning.repeats_words)
+        if fewer:
+            return fewer, html_to_text(fewer), rule + "; repeated blocks dropped"
+    return body_html, body_text, rule
+
+
+def _choose_body(tree, url: str | None, *, article: bool = False, product: bool = False, forum: bool = False,
                  images: list | None = None, huge: bool = False, tuning: Tuning = DEFAULT,
                  memo: dict | None = None, html: str | None = None) -> tuple[str, str, str]:
     """(sanitized body HTML, body text, rule).

@@ -152,10 +152,11 @@ class FeedServer:
             self._done.set()
 
     def serve_forever(self) -> None:
-        """Serve in the foreground until :meth:`stop` is called (from another thread) or Ctrl-C."""
-        if self._thread is None:
-            self.start()
+        """Serve in the foreground until :meth:`stop` is called (from another thread) or Ctrl-C (also one that comes
+        while the server is starting)."""
         try:
+            if self._thread is None:
+                self.start()
             while not self._done.wait(0.5):
                 pass
         except KeyboardInterrupt:
