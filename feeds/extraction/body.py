@@ -3,7 +3,6 @@ sanitized, and turned into plain text."""
 
 from __future__ import annotations
 
-import copy
 import logging
 import re
 
@@ -111,11 +110,12 @@ def _trafilatura(tree, url: str | None, **options):
 
 
 def _to_html(body) -> str:
+    """The HTML of one of trafilatura's result trees, converted in place (the result is used once)."""
     from trafilatura.htmlprocessing import convert_to_html
 
     if body is None:
         return ""
-    html_root = convert_to_html(copy.deepcopy(body))
+    html_root = convert_to_html(body)
     body_el = html_root[0] if len(html_root) else html_root
     parts = [body_el.text or ""] if body_el.text else []
     parts += [etree.tostring(child, encoding="unicode", method="html") for child in body_el]
