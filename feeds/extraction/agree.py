@@ -89,5 +89,9 @@ def resiliparse_body(html: str) -> tuple[str, str]:
                                   list_bullets=False)
     except Exception:  # noqa: BLE001 - a failure in the library leaves the two other candidates
         return "", ""
-    paragraphs = [" ".join(p.split()) for p in text.split("\n") if p.strip()]
+    return as_paragraphs([" ".join(p.split()) for p in text.split("\n") if p.strip()])
+
+
+def as_paragraphs(paragraphs: list[str]) -> tuple[str, str]:
+    """(HTML, text) of plain-text paragraphs: each escaped in a <p>; the text with a blank line between them."""
     return "".join(f"<p>{escape(p, quote=False)}</p>" for p in paragraphs), "\n\n".join(paragraphs)

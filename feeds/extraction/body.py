@@ -305,32 +305,34 @@ def _without_consent(tree, memo: dict):
 
 
 def _resiliparse(memo: dict, html: str) -> tuple[str, str]:
-    """resiliparse's (HTML, text) of the page, or of the copy without consent dialogs when there is one (its
-    markup, whose images are tokens: they are left out of the text, as resiliparse leaves images out)."""
+    """resiliparse's (HTML, text) of the page, or of the copy without consent dialogs when there is one."""
     from .agree import resiliparse_body
 
     if "resiliparse" not in memo:
         clean = memo.get("consent clean")  # only in the copy's memo
-        if clean is None:
-            memo["resiliparse"] = resiliparse_body(html)
-        else:
-            import lxml.html
-
-            third_html, third_text = resiliparse_body(lxml.html.tostring(clean, encoding="unicode"))
-            memo["resiliparse"] = (_TOKEN.sub("", third_html), _TOKEN.sub("", third_text))
+        memo["resiliparse"] = resiliparse_body(html) if clean is None else _resiliparse_of_tree(clean)
     return memo["resiliparse"]
+
+
+def _resiliparse_of_tree(tree) -> tuple[str, str]:
+    """resiliparse's (HTML, text) of a tree of ours (its markup, whose images are tokens: they are left out of the
+    text, as resiliparse leaves images out)."""
+    import lxml.html
+
+    from .agree import resiliparse_body
+
+    third_html, third_text = resiliparse_body(lxml.html.tostring(tree, encoding="unicode"))
+    return _TOKEN.sub("", third_html), _TOKEN.sub("", third_text)
 
 
 def _without_calls_to_action(memo: dict, text: str) -> tuple[str, str]:
     """Round 13b: resiliparse's (HTML, text) without its paragraphs that are calls to action."""
     key = ("no calls to action", text)
     if key not in memo:
-        from html import escape
-
+        from .agree import as_paragraphs
         from .calls_to_action import without_calls_to_action
 
-        paragraphs = without_calls_to_action(text.split("\n\n"))
-        memo[key] = ("".join(f"<p>{escape(p, quote=False)}</p>" for p in paragraphs), "\n\n".join(paragraphs))
+        memo[key] = as_paragraphs(without_calls_to_action(text.split("\n\n")))
     return memo[key]
 
 
@@ -338,17 +340,11 @@ def _resiliparse_without_comments(tree, memo: dict) -> tuple[str, str] | None:
     """Round 13: resiliparse's (HTML, text) of ``tree`` without its comment sections (.agree), or None when the
     page has none. Only asked when the superset rule would take resiliparse's text (1-2 % of pages), so the copy,
     its serialization and the second resiliparse run cost little per page."""
-    from .agree import resiliparse_body, without_comment_sections
-
     if "resiliparse without comments" not in memo:
-        clean = without_comment_sections(tree)
-        if clean is None:
-            memo["resiliparse without comments"] = None
-        else:
-            import lxml.html
+        from .agree import without_comment_sections
 
-            html, text = resiliparse_body(lxml.html.tostring(clean, encoding="unicode"))
-            memo["resiliparse without comments"] = (_TOKEN.sub("", html), _TOKEN.sub("", text))
+        clean = without_comment_sections(tree)
+        memo["resiliparse without comments"] = None if clean is None else _resiliparse_of_tree(clean)
     return memo["resiliparse without comments"]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 
 from lxml import etree
 
@@ -115,8 +115,6 @@ def _visible_time(root, tuning: Tuning = DEFAULT) -> tuple[str | None, str]:
 def _day_shown(el, m: re.Match) -> str | None:
     """The day the <time> element's text shows, when it is the day before or after its datetime attribute's (a
     time in UTC shown in the page's own zone); None otherwise."""
-    from datetime import date
-
     shown = shown_dates(" ".join(" ".join(el.itertext()).split())[:200])
     if not shown:
         return None
