@@ -11,6 +11,7 @@ Usage::
     python bench/extraction_blocks.py --importance            # round 11b: LightGBM gain importance of the features
     python bench/extraction_blocks.py --cheap gbm200x31:all gbm20d3:all logreg:all   # round 11b: held-out (c)
     python bench/extraction_blocks.py --cost 300 --cheap gbm20d3:shipped logreg:shipped  # round 11b: their CPU
+    python bench/extraction_blocks.py --learning-curve 0.25 0.5 0.75 1 --weight page  # round 15: more pages?
 
 The cache (features, block texts, candidate texts of each page; about 220 MB) is written outside the
 repository, to ``$BLOCKS_CACHE`` (default ``/tmp/seedfeed-blocks``). Needs numpy and lightgbm (study only:
@@ -349,6 +350,51 @@ def filter_extend(pages: list[dict], fold_of: list[int], probs: list) -> list[st
     return final
 
 
+def learning_curve(shares: list[float], weight: str) -> None:
+    """Round 15: held-out (c) when the model of fold k is trained on only ``share`` of the other four folds'
+    pages (a random subset of each page type, the same seed for every share): does more labelled data pay?"""
+    import random
+
+    import numpy as np
+
+    pages, fold_of = load()
+    rows = []
+    for share in shares:
+        probs: list = [None] * len(pages)
+        n_train = []
+        for k in range(bx.FOLDS):
+            train_idx = []
+            for t in bx.TYPES:
+                group = [i for i, f in enumerate(fold_of) if f != k and pages[i]["type"] == t]
+                random.Random(f"curve-{k}-{t}").shuffle(group)
+                train_idx += group[:max(1, round(share * len(group)))]
+            n_train.append(len(train_idx))
+            model = train(np.concatenate([pages[i]["X"] for i in train_idx]),
+                          np.concatenate([pages[i]["y"] for i in train_idx]) >= LABEL_SHARE,
+                          weight=weights(pages, train_idx, weight))
+            for i, f in enumerate(fold_of):
+                if f == k and len(pages[i]["texts"]):
+                    probs[i] = model.predict(pages[i]["X"])
+        texts = filter_extend(pages, fold_of, probs)
+        scored = [dict(zip(("p", "r"), bx.body_pr(t, p["truth"]), strict=True)) for t, p in zip(texts, pages,
+                                                                                                 strict=True)]
+        per_fold = [bx.body_scores([s for s, f in zip(scored, fold_of, strict=True) if f == k])[0]
+                    for k in range(bx.FOLDS)]
+        nonart = [bx.body_scores([s for s, f, p in zip(scored, fold_of, pages, strict=True)
+                                  if f == k and p["type"] in ("forum", "listing", "collection", "product")])[0]
+                  for k in range(bx.FOLDS)]
+        rows.append((share, statistics.mean(n_train), per_fold, nonart))
+    shipped = [dict(zip(("p", "r"), bx.body_pr(p["shipped"], p["truth"]), strict=True)) for p in pages]
+    base = statistics.mean(bx.body_scores([s for s, f in zip(shipped, fold_of, strict=True) if f == k])[0]
+                           for k in range(bx.FOLDS))
+    print(f"| training share (pages per fold) | held-out (c), union: mean ± sd | forum, listing, collection, product |"
+          f" gain over the shipped default ({base:.4f}) |")
+    print("| --- | --- | --- | --- |")
+    for share, n, per_fold, nonart in rows:
+        print(f"| {share:g} ({n:.0f}) | {statistics.mean(per_fold):.4f} ± {statistics.stdev(per_fold):.4f} | "
+              f"{statistics.mean(nonart):.4f} | {statistics.mean(per_fold) - base:+.4f} |")
+
+
 def _tree_eval(node: dict, row: list[float]) -> float:
     """One LightGBM tree on one row, in plain Python (what a shipped model would cost without numpy)."""
     while "leaf_value" not in node:
@@ -668,6 +714,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cheap", nargs="+", metavar="MODEL:FEATURES",
                     help="round 11b: held-out (c) of each (MODEL gbmTxL, gbmTdD or logreg; FEATURES one of "
                          f"{', '.join(FEATURE_SETS)}); with --cost: their CPU")
+    ap.add_argument("--learning-curve", nargs="+", type=float, metavar="SHARE",
+                    help="round 15: held-out (c) with the model trained on these shares of the training folds")
     args = ap.parse_args(argv)
     if args.prepare:
         prepare(args.jobs)
@@ -686,6 +734,8 @@ def main(argv: list[str] | None = None) -> int:
         cost(args.cost)
     if args.kfold:
         kfold(args.threshold, args.weight, args.stack)
+    if args.learning_curve:
+        learning_curve(args.learning_curve, args.weight)
     return 0
 
 
