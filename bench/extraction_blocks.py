@@ -350,6 +350,14 @@ def filter_extend(pages: list[dict], fold_of: list[int], probs: list) -> list[st
     return final
 
 
+def _per_fold(pages: list[dict], fold_of: list[int], texts: list[str], types: set[str] | None = None
+              ) -> list[float]:
+    """Body F1 of ``texts`` on each fold (only the pages of ``types`` when given)."""
+    scored = [dict(zip(("p", "r"), bx.body_pr(t, p["truth"]), strict=True)) for t, p in zip(texts, pages, strict=True)]
+    return [bx.body_scores([s for s, f, p in zip(scored, fold_of, pages, strict=True)
+                            if f == k and (types is None or p["type"] in types)])[0] for k in range(bx.FOLDS)]
+
+
 def learning_curve(shares: list[float], weight: str) -> None:
     """Round 15: held-out (c) when the model of fold k is trained on only ``share`` of the other four folds'
     pages (a random subset of each page type, the same seed for every share): does more labelled data pay?"""
@@ -376,17 +384,9 @@ def learning_curve(shares: list[float], weight: str) -> None:
                 if f == k and len(pages[i]["texts"]):
                     probs[i] = model.predict(pages[i]["X"])
         texts = filter_extend(pages, fold_of, probs)
-        scored = [dict(zip(("p", "r"), bx.body_pr(t, p["truth"]), strict=True)) for t, p in zip(texts, pages,
-                                                                                                 strict=True)]
-        per_fold = [bx.body_scores([s for s, f in zip(scored, fold_of, strict=True) if f == k])[0]
-                    for k in range(bx.FOLDS)]
-        nonart = [bx.body_scores([s for s, f, p in zip(scored, fold_of, pages, strict=True)
-                                  if f == k and p["type"] in ("forum", "listing", "collection", "product")])[0]
-                  for k in range(bx.FOLDS)]
-        rows.append((share, statistics.mean(n_train), per_fold, nonart))
-    shipped = [dict(zip(("p", "r"), bx.body_pr(p["shipped"], p["truth"]), strict=True)) for p in pages]
-    base = statistics.mean(bx.body_scores([s for s, f in zip(shipped, fold_of, strict=True) if f == k])[0]
-                           for k in range(bx.FOLDS))
+        rows.append((share, statistics.mean(n_train), _per_fold(pages, fold_of, texts),
+                     _per_fold(pages, fold_of, texts, {"forum", "listing", "collection", "product"})))
+    base = statistics.mean(_per_fold(pages, fold_of, [p["shipped"] for p in pages]))
     print(f"| training share (pages per fold) | held-out (c), union: mean ± sd | forum, listing, collection, product |"
           f" gain over the shipped default ({base:.4f}) |")
     print("| --- | --- | --- | --- |")
